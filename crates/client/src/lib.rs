@@ -1,0 +1,1 @@
+//! rapport-client: the desktop's SQLite cache, outbox, queries and use cases.

@@ -1,0 +1,17 @@
+//! rapport-domain: the entities of Rapport, the rules the product brief decides, and the
+//! sync wire types shared by the desktop client and the central service.
+//!
+//! Pure: no IO, no clock (rules take `now`), no async runtime, no database.
+
+pub mod account;
+pub mod contact;
+pub mod note;
+pub mod sync;
+pub mod user;
+pub mod validation;
+
+pub use account::{Account, AccountInput, LifecycleStage, Plan};
+pub use contact::{Contact, ContactInput};
+pub use note::{Note, NoteInput, NoteLink, NoteLinkKind};
+pub use user::{Role, User, UserInput, Weekday, WorkingHours};
+pub use validation::{FieldError, ValidationErrors};
