@@ -1,0 +1,92 @@
+# Rapport: `make run` opens the app on demo data; `make test` runs every check.
+# Both install what a fresh Debian bookworm machine lacks (apt packages, npm packages,
+# tauri-driver) before they build.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+CARGO_TARGET_DIR ?= $(CURDIR)/target
+export CARGO_TARGET_DIR
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APP_BIN := $(CARGO_TARGET_DIR)/debug/rapport-desktop
+APT_PACKAGES := libwebkit2gtk-4.1-dev xvfb xauth webkit2gtk-driver gnome-keyring keyutils \
+	dbus-daemon build-essential pkg-config curl
+# Where `make run` keeps its demo workspace (see README: "Where data lives").
+RUN_DATA_DIR ?= $(HOME)/.local/share/rapport/demo
+
+.PHONY: all run test deps deps-apt deps-node deps-driver ui app fmt clippy bindings \
+	check-bindings rust-test ui-check webdriver postgres bench
+
+all: app
+
+## --- installing what is missing -------------------------------------------------------
+deps: deps-apt deps-node deps-driver
+
+deps-apt:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+deps-node: ui/node_modules/.package-lock.json
+
+ui/node_modules/.package-lock.json: ui/package-lock.json ui/package.json
+	npm --prefix ui ci --no-audit --no-fund
+	@touch $@
+
+deps-driver:
+	@command -v tauri-driver >/dev/null || cargo install tauri-driver --version '^2' --locked
+
+postgres:
+	@bash scripts/ensure-postgres.sh
+
+## --- building ---------------------------------------------------------------------------
+ui: deps-node
+	npm --prefix ui run build
+
+# The app embeds ui/dist at compile time, so the UI is built first. The `custom-protocol`
+# feature (on by default in src-tauri) makes the binary serve the embedded UI.
+app: deps-apt ui
+	cargo build -p rapport-desktop --features tauri/custom-protocol
+
+run: deps app
+	@mkdir -p "$(RUN_DATA_DIR)"
+	@if [ -z "$${DISPLAY:-}" ] && [ -z "$${WAYLAND_DISPLAY:-}" ]; then \
+	  echo "no display: running under Xvfb"; \
+	  RAPPORT_DATA_DIR="$(RUN_DATA_DIR)" xvfb-run -a -s "-screen 0 1280x800x24" $(APP_BIN) --demo; \
+	else \
+	  RAPPORT_DATA_DIR="$(RUN_DATA_DIR)" $(APP_BIN) --demo; \
+	fi
+
+## --- checks -----------------------------------------------------------------------------
+test: deps fmt ui clippy check-bindings rust-test ui-check webdriver
+	@echo "make test: every check passed"
+
+fmt:
+	cargo fmt --all --check
+
+clippy: ui
+	cargo clippy --workspace --all-targets --features rapport-desktop/custom-protocol -- -D warnings
+
+bindings:
+	cargo run -q -p rapport-desktop --bin rapport-bindings -- ui/src/bindings.ts
+
+check-bindings:
+	cargo run -q -p rapport-desktop --bin rapport-bindings -- --check ui/src/bindings.ts
+
+rust-test: postgres
+	cargo test --workspace --exclude rapport-tests
+
+ui-check: deps-node
+	npm --prefix ui run check
+	npm --prefix ui test
+
+webdriver: app deps-driver
+	RAPPORT_APP_BIN="$(APP_BIN)" xvfb-run -a -s "-screen 0 1280x800x24" \
+	  cargo test -p rapport-tests --test webdriver -- --test-threads=1
+
+bench:
+	cargo run --release -p rapport-client --bin rapport-bench
