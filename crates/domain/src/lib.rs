@@ -6,6 +6,8 @@
 pub mod account;
 pub mod contact;
 pub mod note;
+pub mod request;
+pub mod sla;
 pub mod sync;
 pub mod user;
 pub mod validation;

@@ -1,0 +1,704 @@
+//! Support requests and incidents: severities, the event history a request is made of, and
+//! the rules for who may move a request along.
+//!
+//! A request is its history of events. The history is ordered by the time each event
+//! happened (`at`), never by the order it arrived in: a request opened offline and synced
+//! later must read the same on every machine. Everything else (current severity, status,
+//! the SLA clock in [`crate::sla`]) is computed from that history.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::user::Role;
+use crate::validation::FieldError;
+
+/// How bad it is. `P1` is the most severe; the derived order puts it first (`P1 < P4`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    P1,
+    P2,
+    P3,
+    P4,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 4] = [Severity::P1, Severity::P2, Severity::P3, Severity::P4];
+
+    /// First-response target of the Professional Support SLA (24/7 calendar time).
+    pub fn target(self) -> TimeDelta {
+        match self {
+            Severity::P1 => TimeDelta::minutes(30),
+            Severity::P2 => TimeDelta::hours(2),
+            Severity::P3 => TimeDelta::hours(12),
+            Severity::P4 => TimeDelta::hours(24),
+        }
+    }
+
+    /// True when `self` is `other` or more severe (P1 is at least as severe as anything).
+    pub fn at_least(self, other: Severity) -> bool {
+        self <= other
+    }
+
+    /// P1 and P2 raise the urgent alert and call for a video call and an RCA.
+    pub fn is_critical(self) -> bool {
+        self <= Severity::P2
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::P1 => "p1",
+            Severity::P2 => "p2",
+            Severity::P3 => "p3",
+            Severity::P4 => "p4",
+        }
+    }
+
+    /// What the package calls it ("P1 - Production system down").
+    pub fn label(self) -> &'static str {
+        match self {
+            Severity::P1 => "P1 - Production system down",
+            Severity::P2 => "P2 - Production system impaired",
+            Severity::P3 => "P3 - Minor issue",
+            Severity::P4 => "P4 - General guidance",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        let s = s.trim().to_ascii_lowercase();
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+}
+
+/// Where a request stands. The normal path is `open → acknowledged → mitigated → resolved →
+/// closed`; see [`check_status_transition`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum RequestStatus {
+    Open,
+    Acknowledged,
+    Mitigated,
+    Resolved,
+    Closed,
+}
+
+impl RequestStatus {
+    pub const ALL: [RequestStatus; 5] = [
+        RequestStatus::Open,
+        RequestStatus::Acknowledged,
+        RequestStatus::Mitigated,
+        RequestStatus::Resolved,
+        RequestStatus::Closed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequestStatus::Open => "open",
+            RequestStatus::Acknowledged => "acknowledged",
+            RequestStatus::Mitigated => "mitigated",
+            RequestStatus::Resolved => "resolved",
+            RequestStatus::Closed => "closed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+
+    /// Still being worked on (shown on the live board).
+    pub fn is_active(self) -> bool {
+        self < RequestStatus::Resolved
+    }
+}
+
+/// How the request came in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Chat,
+    Email,
+}
+
+/// Who did something on the timeline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Actor {
+    /// A Rapport user (support lead, CSM, ...).
+    Staff { user_id: Uuid },
+    /// Someone at the customer; `contact_id` is unknown for an unrecognised sender.
+    Customer { contact_id: Option<Uuid> },
+    /// Rapport itself (email intake, escalation of a matching urgent email).
+    System,
+}
+
+/// Whether a response is seen by the customer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum Visibility {
+    Public,
+    Internal,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case", tag = "type")]
+pub enum RequestEventKind {
+    /// The first event of every request.
+    Opened {
+        severity: Severity,
+        channel: Channel,
+        needs_triage: bool,
+        title: String,
+    },
+    SeverityChanged {
+        from: Severity,
+        to: Severity,
+    },
+    /// The request must be (re)triaged: an urgent email escalated it.
+    TriageRequested,
+    /// A support lead or admin confirmed the severity of a request that needed triage.
+    TriageConfirmed {
+        severity: Severity,
+    },
+    Response {
+        visibility: Visibility,
+        text: String,
+    },
+    StatusChanged {
+        from: RequestStatus,
+        to: RequestStatus,
+    },
+    CallLaunched {
+        link: String,
+    },
+    Update {
+        text: String,
+    },
+}
+
+/// One entry of a request's timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct RequestEvent {
+    /// Client-generated; breaks ties between events at the same instant.
+    pub id: Uuid,
+    pub at: DateTime<Utc>,
+    pub actor: Actor,
+    pub kind: RequestEventKind,
+}
+
+impl RequestEvent {
+    /// A response to the customer by a staff member: the event that stops the SLA clock.
+    pub fn is_public_staff_response(&self) -> bool {
+        matches!(self.actor, Actor::Staff { .. })
+            && matches!(
+                self.kind,
+                RequestEventKind::Response {
+                    visibility: Visibility::Public,
+                    ..
+                }
+            )
+    }
+}
+
+/// Why a list of events is not a request history.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HistoryError {
+    #[error("a request history needs an `opened` event")]
+    NotOpened,
+    #[error("a request history has exactly one `opened` event, this one has {0}")]
+    OpenedTwice(usize),
+    #[error("event {0} happened before the request was opened")]
+    BeforeOpened(Uuid),
+}
+
+/// A request's events in the order they happened: one `Opened` first, the rest after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestHistory {
+    events: Vec<RequestEvent>,
+}
+
+impl RequestHistory {
+    /// Orders the events by when they happened (`at`, then `Opened` first, then `id`), so
+    /// every machine gets the same history whatever order the events arrived in.
+    pub fn new(mut events: Vec<RequestEvent>) -> Result<Self, HistoryError> {
+        let opened = events
+            .iter()
+            .filter(|e| matches!(e.kind, RequestEventKind::Opened { .. }));
+        match opened.count() {
+            0 => return Err(HistoryError::NotOpened),
+            1 => {}
+            n => return Err(HistoryError::OpenedTwice(n)),
+        }
+        events.sort_by(|a, b| {
+            let rank =
+                |e: &RequestEvent| u8::from(!matches!(e.kind, RequestEventKind::Opened { .. }));
+            (a.at, rank(a), a.id).cmp(&(b.at, rank(b), b.id))
+        });
+        if !matches!(events[0].kind, RequestEventKind::Opened { .. }) {
+            return Err(HistoryError::BeforeOpened(events[0].id));
+        }
+        Ok(RequestHistory { events })
+    }
+
+    pub fn events(&self) -> &[RequestEvent] {
+        &self.events
+    }
+
+    pub fn opened_at(&self) -> DateTime<Utc> {
+        self.events[0].at
+    }
+
+    /// The severity the request was opened with.
+    pub fn initial_severity(&self) -> Severity {
+        match &self.events[0].kind {
+            RequestEventKind::Opened { severity, .. } => *severity,
+            _ => unreachable!("RequestHistory::new puts the opened event first"),
+        }
+    }
+
+    /// Every moment the severity was set, in order: the opening, then each change or
+    /// triage confirmation.
+    pub fn severity_steps(&self) -> Vec<(DateTime<Utc>, Severity)> {
+        self.events
+            .iter()
+            .filter_map(|e| match &e.kind {
+                RequestEventKind::Opened { severity, .. }
+                | RequestEventKind::SeverityChanged { to: severity, .. }
+                | RequestEventKind::TriageConfirmed { severity } => Some((e.at, *severity)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The first public response by staff, if any.
+    pub fn first_public_response(&self) -> Option<&RequestEvent> {
+        self.events.iter().find(|e| e.is_public_staff_response())
+    }
+
+    /// The request as the events leave it.
+    pub fn summary(&self) -> RequestSummary {
+        let RequestEventKind::Opened {
+            severity,
+            channel,
+            needs_triage,
+            title,
+        } = &self.events[0].kind
+        else {
+            unreachable!("RequestHistory::new puts the opened event first")
+        };
+        let mut s = RequestSummary {
+            opened_at: self.opened_at(),
+            channel: *channel,
+            title: title.clone(),
+            severity: *severity,
+            status: RequestStatus::Open,
+            needs_triage: *needs_triage,
+            urgent_alert: severity.is_critical(),
+            worst_severity: *severity,
+            first_public_response_at: None,
+            resolved_at: None,
+            call_link: None,
+        };
+        for e in &self.events[1..] {
+            match &e.kind {
+                RequestEventKind::Opened { .. } => {}
+                RequestEventKind::SeverityChanged { to, .. } => s.severity = *to,
+                RequestEventKind::TriageRequested => s.needs_triage = true,
+                RequestEventKind::TriageConfirmed { severity } => {
+                    s.severity = *severity;
+                    s.needs_triage = false;
+                }
+                RequestEventKind::Response { .. } => {
+                    if s.first_public_response_at.is_none() && e.is_public_staff_response() {
+                        s.first_public_response_at = Some(e.at);
+                    }
+                }
+                RequestEventKind::StatusChanged { to, .. } => {
+                    s.status = *to;
+                    if *to == RequestStatus::Resolved {
+                        s.resolved_at = Some(e.at);
+                    } else if *to < RequestStatus::Resolved {
+                        s.resolved_at = None;
+                    }
+                }
+                RequestEventKind::CallLaunched { link } => {
+                    if s.call_link.is_none() {
+                        s.call_link = Some(link.clone());
+                    }
+                }
+                RequestEventKind::Update { .. } => {}
+            }
+            s.urgent_alert |= s.severity.is_critical();
+            s.worst_severity = s.worst_severity.min(s.severity);
+        }
+        s
+    }
+}
+
+/// What the events of a request add up to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct RequestSummary {
+    pub opened_at: DateTime<Utc>,
+    pub channel: Channel,
+    pub title: String,
+    pub severity: Severity,
+    /// The most severe it has ever been.
+    pub worst_severity: Severity,
+    pub status: RequestStatus,
+    pub needs_triage: bool,
+    /// P1/P2 at some point (or an urgent email): the team was alerted.
+    pub urgent_alert: bool,
+    pub first_public_response_at: Option<DateTime<Utc>>,
+    /// When it was last resolved; `None` while open or after a reopen.
+    pub resolved_at: Option<DateTime<Utc>>,
+    /// The incident's one call link: re-launching reuses it.
+    pub call_link: Option<String>,
+}
+
+/// Whether `role` may move a request from `from` to `to`.
+///
+/// Decided: any staff role may move a request forward, skipping steps (a P4 question can
+/// be resolved without being "mitigated"); a resolved request may be reopened (back to
+/// `open`) when the fix did not hold; `closed` is final; staying put is not a transition.
+pub fn check_status_transition(
+    from: RequestStatus,
+    to: RequestStatus,
+    _role: Role,
+) -> Result<(), FieldError> {
+    use RequestStatus::{Closed, Open, Resolved};
+    let ok = match (from, to) {
+        (Closed, _) => false,
+        (Resolved, Open) => true,
+        _ => to > from,
+    };
+    if ok {
+        Ok(())
+    } else if from == Closed {
+        Err(FieldError::new(
+            "status",
+            "a closed request cannot change status",
+        ))
+    } else if from == to {
+        Err(FieldError::new(
+            "status",
+            format!("the request is already {}", to.as_str()),
+        ))
+    } else {
+        Err(FieldError::new(
+            "status",
+            format!(
+                "a request cannot go from {} back to {}",
+                from.as_str(),
+                to.as_str()
+            ),
+        ))
+    }
+}
+
+/// Only support leads and admins set a request's severity once it is in (triage
+/// confirmations and later changes alike): the customer chose it, or the email rule did.
+pub fn may_set_severity(role: Role) -> bool {
+    matches!(role, Role::SupportLead | Role::Admin)
+}
+
+/// Whether `role` may change the severity of the request to `to`.
+pub fn check_severity_change(
+    summary: &RequestSummary,
+    to: Severity,
+    role: Role,
+) -> Result<(), FieldError> {
+    if !may_set_severity(role) {
+        return Err(FieldError::new(
+            "severity",
+            "only a support lead or an admin can change the severity",
+        ));
+    }
+    if summary.status == RequestStatus::Closed {
+        return Err(FieldError::new(
+            "severity",
+            "a closed request keeps its severity",
+        ));
+    }
+    if summary.severity == to {
+        return Err(FieldError::new(
+            "severity",
+            format!("the request is already {}", to.as_str()),
+        ));
+    }
+    Ok(())
+}
+
+/// Whether `role` may confirm the triage of the request (at any severity, the current one
+/// included).
+pub fn check_triage_confirmation(summary: &RequestSummary, role: Role) -> Result<(), FieldError> {
+    if !may_set_severity(role) {
+        return Err(FieldError::new(
+            "severity",
+            "only a support lead or an admin can confirm triage",
+        ));
+    }
+    if !summary.needs_triage {
+        return Err(FieldError::new(
+            "severity",
+            "the request does not need triage",
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use rstest::rstest;
+
+    fn t(h: u32, m: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 3, 2, h, m, 0).unwrap()
+    }
+
+    fn ev(n: u128, at: DateTime<Utc>, actor: Actor, kind: RequestEventKind) -> RequestEvent {
+        RequestEvent {
+            id: Uuid::from_u128(n),
+            at,
+            actor,
+            kind,
+        }
+    }
+
+    fn opened(sev: Severity, at: DateTime<Utc>) -> RequestEvent {
+        ev(
+            1,
+            at,
+            Actor::Customer { contact_id: None },
+            RequestEventKind::Opened {
+                severity: sev,
+                channel: Channel::Email,
+                needs_triage: true,
+                title: "db down".into(),
+            },
+        )
+    }
+
+    const LEAD: Actor = Actor::Staff {
+        user_id: Uuid::from_u128(99),
+    };
+
+    #[test]
+    fn severity_order_and_targets() {
+        assert!(
+            Severity::P1.at_least(Severity::P3),
+            "P1 is more severe than P3"
+        );
+        assert!(!Severity::P4.at_least(Severity::P3));
+        assert_eq!(Severity::P2.target(), TimeDelta::hours(2));
+        assert_eq!(Severity::parse(" P3 "), Some(Severity::P3));
+        assert!(Severity::P2.is_critical() && !Severity::P3.is_critical());
+    }
+
+    #[test]
+    fn history_orders_by_event_time_not_arrival() {
+        let late_arrival = vec![
+            ev(
+                3,
+                t(14, 20),
+                LEAD,
+                RequestEventKind::Update { text: "b".into() },
+            ),
+            opened(Severity::P3, t(14, 0)),
+            ev(
+                2,
+                t(14, 10),
+                LEAD,
+                RequestEventKind::Update { text: "a".into() },
+            ),
+        ];
+        let h = RequestHistory::new(late_arrival).unwrap();
+        let ids: Vec<u128> = h.events().iter().map(|e| e.id.as_u128()).collect();
+        assert_eq!(
+            ids,
+            vec![1, 2, 3],
+            "events are ordered by when they happened"
+        );
+    }
+
+    #[test]
+    fn opened_wins_a_tie_at_the_same_instant() {
+        let h = RequestHistory::new(vec![
+            ev(
+                0,
+                t(14, 0),
+                LEAD,
+                RequestEventKind::Update { text: "x".into() },
+            ),
+            opened(Severity::P3, t(14, 0)),
+        ])
+        .unwrap();
+        assert!(matches!(
+            h.events()[0].kind,
+            RequestEventKind::Opened { .. }
+        ));
+    }
+
+    #[test]
+    fn histories_without_one_opening_or_with_events_before_it_are_refused() {
+        assert_eq!(RequestHistory::new(vec![]), Err(HistoryError::NotOpened));
+        let two = vec![opened(Severity::P3, t(1, 0)), opened(Severity::P3, t(2, 0))];
+        assert_eq!(RequestHistory::new(two), Err(HistoryError::OpenedTwice(2)));
+        let early = vec![
+            opened(Severity::P3, t(14, 0)),
+            ev(
+                7,
+                t(13, 0),
+                LEAD,
+                RequestEventKind::Update { text: "x".into() },
+            ),
+        ];
+        assert_eq!(
+            RequestHistory::new(early),
+            Err(HistoryError::BeforeOpened(Uuid::from_u128(7)))
+        );
+    }
+
+    #[test]
+    fn summary_follows_the_events() {
+        let h = RequestHistory::new(vec![
+            opened(Severity::P1, t(14, 0)),
+            ev(
+                2,
+                t(14, 5),
+                LEAD,
+                RequestEventKind::TriageConfirmed {
+                    severity: Severity::P3,
+                },
+            ),
+            ev(
+                3,
+                t(14, 6),
+                LEAD,
+                RequestEventKind::Response {
+                    visibility: Visibility::Internal,
+                    text: "looking".into(),
+                },
+            ),
+            ev(
+                4,
+                t(14, 7),
+                LEAD,
+                RequestEventKind::Response {
+                    visibility: Visibility::Public,
+                    text: "on it".into(),
+                },
+            ),
+            ev(
+                5,
+                t(14, 8),
+                LEAD,
+                RequestEventKind::CallLaunched {
+                    link: "https://meet.jit.si/a".into(),
+                },
+            ),
+            ev(
+                6,
+                t(14, 9),
+                LEAD,
+                RequestEventKind::CallLaunched {
+                    link: "https://meet.jit.si/b".into(),
+                },
+            ),
+            ev(
+                7,
+                t(15, 0),
+                LEAD,
+                RequestEventKind::StatusChanged {
+                    from: RequestStatus::Open,
+                    to: RequestStatus::Resolved,
+                },
+            ),
+        ])
+        .unwrap();
+        let s = h.summary();
+        assert_eq!(s.severity, Severity::P3);
+        assert_eq!(s.worst_severity, Severity::P1, "it was opened as P1");
+        assert!(s.urgent_alert, "an urgent email alerted the team");
+        assert!(!s.needs_triage, "the lead confirmed it");
+        assert_eq!(
+            s.first_public_response_at,
+            Some(t(14, 7)),
+            "internal responses do not count"
+        );
+        assert_eq!(
+            s.call_link.as_deref(),
+            Some("https://meet.jit.si/a"),
+            "one link per incident"
+        );
+        assert_eq!(s.status, RequestStatus::Resolved);
+        assert_eq!(s.resolved_at, Some(t(15, 0)));
+    }
+
+    #[rstest]
+    #[case(RequestStatus::Open, RequestStatus::Acknowledged, true)]
+    #[case(RequestStatus::Open, RequestStatus::Resolved, true)]
+    #[case(RequestStatus::Mitigated, RequestStatus::Resolved, true)]
+    #[case(RequestStatus::Resolved, RequestStatus::Closed, true)]
+    #[case(RequestStatus::Resolved, RequestStatus::Open, true)]
+    #[case(RequestStatus::Mitigated, RequestStatus::Acknowledged, false)]
+    #[case(RequestStatus::Open, RequestStatus::Open, false)]
+    #[case(RequestStatus::Closed, RequestStatus::Open, false)]
+    #[case(RequestStatus::Resolved, RequestStatus::Mitigated, false)]
+    fn status_transitions(
+        #[case] from: RequestStatus,
+        #[case] to: RequestStatus,
+        #[case] ok: bool,
+    ) {
+        let r = check_status_transition(from, to, Role::Csm);
+        assert_eq!(r.is_ok(), ok, "{from:?} -> {to:?}: {r:?}");
+        if let Err(e) = r {
+            assert_eq!(e.field, "status");
+        }
+    }
+
+    #[rstest]
+    #[case(Role::SupportLead, true)]
+    #[case(Role::Admin, true)]
+    #[case(Role::Csm, false)]
+    #[case(Role::AccountRep, false)]
+    fn only_leads_and_admins_set_severity(#[case] role: Role, #[case] ok: bool) {
+        let s = RequestHistory::new(vec![opened(Severity::P1, t(14, 0))])
+            .unwrap()
+            .summary();
+        assert_eq!(
+            check_severity_change(&s, Severity::P2, role).is_ok(),
+            ok,
+            "{role:?}"
+        );
+        assert_eq!(check_triage_confirmation(&s, role).is_ok(), ok, "{role:?}");
+    }
+
+    #[test]
+    fn severity_change_refusals_name_the_field() {
+        let s = RequestHistory::new(vec![opened(Severity::P1, t(14, 0))])
+            .unwrap()
+            .summary();
+        let same = check_severity_change(&s, Severity::P1, Role::Admin).unwrap_err();
+        assert_eq!(same.field, "severity");
+        let closed = RequestSummary {
+            status: RequestStatus::Closed,
+            ..s.clone()
+        };
+        assert!(check_severity_change(&closed, Severity::P2, Role::Admin).is_err());
+        let triaged = RequestSummary {
+            needs_triage: false,
+            ..s
+        };
+        let e = check_triage_confirmation(&triaged, Role::Admin).unwrap_err();
+        assert!(e.reason.contains("does not need triage"), "{e}");
+    }
+}
