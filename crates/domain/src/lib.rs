@@ -9,6 +9,7 @@ pub mod note;
 pub mod request;
 pub mod sla;
 pub mod sync;
+pub mod triage;
 pub mod user;
 pub mod validation;
 
