@@ -5,6 +5,7 @@
 
 pub mod account;
 pub mod contact;
+pub mod links;
 pub mod note;
 pub mod request;
 pub mod sla;
