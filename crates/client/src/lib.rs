@@ -1,1 +1,21 @@
 //! rapport-client: the desktop's SQLite cache, outbox, queries and use cases.
+//!
+//! - [`Store`]: the local cache (`<data_dir>/cache.sqlite3`); every user write goes through
+//!   one path that writes the row and one outbox [`rapport_domain::sync::Mutation`] in the
+//!   same transaction.
+//! - [`views`]: the shapes the UI reads (docs/IPC.md).
+//! - [`markdown`]: notes rendered to sanitised HTML.
+//! - [`demo`]: the deterministic demo and scale workspaces.
+
+mod accounts;
+pub mod demo;
+mod error;
+pub mod markdown;
+mod notes;
+pub mod search;
+mod store;
+pub mod views;
+
+pub use demo::{DemoSpec, DemoWorkspace};
+pub use error::{Result, StoreError};
+pub use store::{CACHE_FILE, RECENT_NOTES_DAYS, Store};

@@ -19,16 +19,24 @@ pub enum EntityKind {
     Account,
     Contact,
     Note,
+    /// A staff member's own profile (name, time zone, working hours), written on the desktop.
+    User,
 }
 
 impl EntityKind {
-    pub const ALL: [EntityKind; 3] = [EntityKind::Account, EntityKind::Contact, EntityKind::Note];
+    pub const ALL: [EntityKind; 4] = [
+        EntityKind::Account,
+        EntityKind::Contact,
+        EntityKind::Note,
+        EntityKind::User,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             EntityKind::Account => "account",
             EntityKind::Contact => "contact",
             EntityKind::Note => "note",
+            EntityKind::User => "user",
         }
     }
 

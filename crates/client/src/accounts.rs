@@ -1,0 +1,275 @@
+//! Profile, users and accounts: the reads and the writes (through [`record`]).
+
+use chrono::{DateTime, Utc};
+use rapport_domain::{Account, AccountInput, User, UserInput};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{AssertSqlSafe, Row, SqliteConnection};
+use uuid::Uuid;
+
+use crate::error::{Result, StoreError};
+use crate::search::fts_query;
+use crate::store::{
+    ACCOUNT_COLUMNS, CONTACT_COLUMNS, Store, USER_COLUMNS, Write, account_from_row,
+    contact_from_row, json_col, opt_uuid_col, plan_col, record, stage_col, stamp, time_col,
+    user_from_row, uuid_col,
+};
+use crate::views::{AccountDetail, AccountQuery, AccountRow, AccountSort};
+
+impl Store {
+    /// The local profile (the signed-in user), or `None` before the first start made it.
+    pub async fn profile_get(&self) -> Result<Option<User>> {
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE id = (SELECT user_id FROM profile)"
+        )))
+        .fetch_optional(&self.reader)
+        .await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    /// Makes the local profile (first start). Refused when one exists: edit it instead.
+    pub async fn profile_create(&self, input: UserInput, now: DateTime<Utc>) -> Result<User> {
+        let now = stamp(now);
+        let user = User::create(Uuid::now_v7(), input)?;
+        let mut tx = self.writer.begin().await?;
+        if Store::me(&mut tx).await.is_ok() {
+            return Err(StoreError::invalid(
+                "profile",
+                "a profile already exists in this data folder; edit it instead",
+            ));
+        }
+        record(
+            &mut tx,
+            Write::Profile {
+                old: None,
+                new: &user,
+            },
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    /// Edits the local profile.
+    pub async fn profile_update(&self, input: UserInput, now: DateTime<Utc>) -> Result<User> {
+        let now = stamp(now);
+        let mut tx = self.writer.begin().await?;
+        let me = Store::me(&mut tx).await?;
+        let old = user_by_id(&mut tx, me)
+            .await?
+            .ok_or(StoreError::NoProfile)?;
+        let new = User::create(me, input)?;
+        record(
+            &mut tx,
+            Write::Profile {
+                old: Some(&old),
+                new: &new,
+            },
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(new)
+    }
+
+    /// Every staff member this cache knows, by name.
+    pub async fn users_list(&self) -> Result<Vec<User>> {
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS} FROM users ORDER BY lower(name), id"
+        )))
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(user_from_row).collect()
+    }
+
+    /// Creates an account from the form.
+    pub async fn account_create(&self, input: AccountInput, now: DateTime<Utc>) -> Result<Account> {
+        let now = stamp(now);
+        let account = Account::create(Uuid::now_v7(), input, now)?;
+        let mut tx = self.writer.begin().await?;
+        Store::me(&mut tx).await?;
+        check_people(&mut tx, &account).await?;
+        record(
+            &mut tx,
+            Write::Account {
+                old: None,
+                new: &account,
+            },
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(account)
+    }
+
+    /// Applies the whole form to an existing account.
+    pub async fn account_update(
+        &self,
+        id: Uuid,
+        input: AccountInput,
+        now: DateTime<Utc>,
+    ) -> Result<Account> {
+        let now = stamp(now);
+        let mut tx = self.writer.begin().await?;
+        Store::me(&mut tx).await?;
+        let old = account_by_id(&mut tx, id).await?;
+        let new = old.edited(input, now)?;
+        check_people(&mut tx, &new).await?;
+        record(
+            &mut tx,
+            Write::Account {
+                old: Some(&old),
+                new: &new,
+            },
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(new)
+    }
+
+    /// The account page.
+    pub async fn account_get(&self, id: Uuid) -> Result<AccountDetail> {
+        let mut conn = self.reader.acquire().await?;
+        let account = account_by_id(&mut conn, id).await?;
+        let owner_name = match account.owner_csm_id {
+            Some(u) => user_by_id(&mut conn, u).await?.map(|u| u.name),
+            None => None,
+        };
+        let rep_name = match account.account_rep_id {
+            Some(u) => user_by_id(&mut conn, u).await?.map(|u| u.name),
+            None => None,
+        };
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {CONTACT_COLUMNS} FROM contacts c \
+             WHERE c.account_id = ?1 AND c.deleted_at IS NULL ORDER BY lower(c.name), c.id"
+        )))
+        .bind(id.to_string())
+        .fetch_all(&mut *conn)
+        .await?;
+        let contacts = rows.iter().map(contact_from_row).collect::<Result<_>>()?;
+        Ok(AccountDetail {
+            account,
+            owner_name,
+            rep_name,
+            contacts,
+        })
+    }
+
+    /// The accounts list: filtered, searched and sorted as `query` says.
+    pub async fn accounts_list(&self, query: &AccountQuery) -> Result<Vec<AccountRow>> {
+        let search = query
+            .search
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty());
+        let fts = search.and_then(|s| fts_query(s, true));
+        let mut sql = format!("{ROW_SELECT} WHERE 1 = 1");
+        if query.plan.is_some() {
+            sql.push_str(" AND a.plan = ?1");
+        }
+        if query.stage.is_some() {
+            sql.push_str(" AND a.stage = ?2");
+        }
+        if query.owner_id.is_some() {
+            sql.push_str(" AND a.owner_csm_id = ?3");
+        }
+        match (search, &fts) {
+            (Some(_), Some(_)) => sql.push_str(
+                " AND (instr(a.name_key, ?4) > 0 OR a.seq IN \
+                 (SELECT rowid FROM accounts_fts WHERE accounts_fts MATCH ?5))",
+            ),
+            (Some(_), None) => sql.push_str(" AND instr(a.name_key, ?4) > 0"),
+            (None, _) => {}
+        }
+        let dir = if query.descending { "DESC" } else { "ASC" };
+        let order = match query.sort {
+            AccountSort::Name => format!("a.name_key {dir}, a.id {dir}"),
+            AccountSort::Plan => format!("a.plan {dir}"),
+            AccountSort::Stage => format!(
+                "CASE a.stage WHEN 'onboarding' THEN 0 WHEN 'active' THEN 1 \
+                 WHEN 'at_risk' THEN 2 ELSE 3 END {dir}"
+            ),
+            AccountSort::Owner => format!("u.name IS NULL, lower(u.name) {dir}"),
+            AccountSort::TimeZone => format!("a.time_zone {dir}"),
+            AccountSort::UpdatedAt => format!("a.updated_at {dir}"),
+        };
+        sql.push_str(&format!(" ORDER BY {order}, a.name_key, a.id"));
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(query.plan.map(rapport_domain::Plan::as_str))
+            .bind(query.stage.map(rapport_domain::LifecycleStage::as_str))
+            .bind(query.owner_id.map(|u| u.to_string()))
+            .bind(search.map(str::to_lowercase))
+            .bind(fts)
+            .fetch_all(&self.reader)
+            .await?;
+        rows.iter().map(account_row).collect()
+    }
+}
+
+/// The columns of an [`AccountRow`] (`accounts a` joined to the owner `u`).
+pub(crate) const ROW_SELECT: &str = "SELECT a.id, a.name, a.plan, a.stage, a.time_zone, \
+    a.owner_csm_id, u.name AS owner_name, a.tags, a.contact_count, a.note_count, a.updated_at \
+    FROM accounts a LEFT JOIN users u ON u.id = a.owner_csm_id";
+
+pub(crate) fn account_row(row: &SqliteRow) -> Result<AccountRow> {
+    let contacts: i64 = row.try_get("contact_count")?;
+    let notes: i64 = row.try_get("note_count")?;
+    Ok(AccountRow {
+        id: uuid_col(row, "id")?,
+        name: row.try_get("name")?,
+        plan: plan_col(row)?,
+        stage: stage_col(row)?,
+        time_zone: row.try_get("time_zone")?,
+        owner_csm_id: opt_uuid_col(row, "owner_csm_id")?,
+        owner_name: row.try_get("owner_name")?,
+        tags: json_col(row, "tags")?,
+        contact_count: u32::try_from(contacts).unwrap_or(0),
+        note_count: u32::try_from(notes).unwrap_or(0),
+        updated_at: time_col(row, "updated_at")?,
+    })
+}
+
+pub(crate) async fn account_by_id(conn: &mut SqliteConnection, id: Uuid) -> Result<Account> {
+    let row = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE a.id = ?1"
+    )))
+    .bind(id.to_string())
+    .fetch_optional(conn)
+    .await?;
+    match row {
+        Some(row) => account_from_row(&row),
+        None => Err(StoreError::NotFound {
+            entity: "account",
+            id,
+        }),
+    }
+}
+
+pub(crate) async fn user_by_id(conn: &mut SqliteConnection, id: Uuid) -> Result<Option<User>> {
+    let row = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE id = ?1"
+    )))
+    .bind(id.to_string())
+    .fetch_optional(conn)
+    .await?;
+    row.as_ref().map(user_from_row).transpose()
+}
+
+/// The owner CSM and the account rep, when set, must be staff this cache knows.
+async fn check_people(conn: &mut SqliteConnection, a: &Account) -> Result<()> {
+    for (field, id) in [
+        ("owner_csm_id", a.owner_csm_id),
+        ("account_rep_id", a.account_rep_id),
+    ] {
+        if let Some(id) = id
+            && user_by_id(&mut *conn, id).await?.is_none()
+        {
+            return Err(StoreError::invalid(
+                field,
+                format!("no staff member with id {id}"),
+            ));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,83 @@
+//! Helpers shared by the integration tests.
+
+use chrono::{DateTime, Duration, Utc};
+use rapport_client::Store;
+use rapport_domain::{
+    Account, AccountInput, ContactInput, LifecycleStage, NoteInput, Plan, Role, User, UserInput,
+    WorkingHours,
+};
+
+/// A fixed clock: tests never read the real one.
+pub fn t0() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-11-26T09:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+pub fn at(minutes: i64) -> DateTime<Utc> {
+    t0() + Duration::minutes(minutes)
+}
+
+pub fn me_input() -> UserInput {
+    UserInput {
+        name: "Maya Fischer".into(),
+        email: "maya@rapport-vendor.com".into(),
+        role: Role::Csm,
+        time_zone: "Europe/Berlin".into(),
+        working_hours: WorkingHours::default(),
+    }
+}
+
+pub fn account_input(name: &str) -> AccountInput {
+    AccountInput {
+        name: name.into(),
+        plan: Plan::ProfessionalSupport,
+        time_zone: "Australia/Sydney".into(),
+        fiscal_year_start_month: 1,
+        owner_csm_id: None,
+        account_rep_id: None,
+        slack_channel: Some("https://acme.slack.com/archives/C01".into()),
+        support_email_domains: vec!["acme.com".into()],
+        stage: LifecycleStage::Onboarding,
+        tags: vec!["fintech".into()],
+    }
+}
+
+pub fn contact_input(name: &str, email: &str) -> ContactInput {
+    ContactInput {
+        name: name.into(),
+        email: email.into(),
+        role: "CTO".into(),
+        time_zone: None,
+    }
+}
+
+pub fn note_input(body: &str) -> NoteInput {
+    NoteInput {
+        body: body.into(),
+        pinned: false,
+        link: None,
+    }
+}
+
+/// An in-memory store with a profile.
+pub async fn store_with_me() -> (Store, User) {
+    let store = Store::open_in_memory()
+        .await
+        .expect("an in-memory store opens");
+    let me = store
+        .profile_create(me_input(), t0())
+        .await
+        .expect("the profile is created");
+    (store, me)
+}
+
+/// An in-memory store with a profile and one account.
+pub async fn store_with_account(name: &str) -> (Store, User, Account) {
+    let (store, me) = store_with_me().await;
+    let account = store
+        .account_create(account_input(name), t0())
+        .await
+        .expect("account created");
+    (store, me, account)
+}

@@ -1,0 +1,89 @@
+//! What is written is on disk: reopening the cache finds it.
+
+use rapport_client::Store;
+
+use crate::common::*;
+
+#[tokio::test]
+async fn reopened_store_finds_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("profile-a");
+    let (account_id, note_id) = {
+        let store = Store::open(&data_dir)
+            .await
+            .expect("opens and creates the folder");
+        assert_eq!(
+            store.path(),
+            Some(data_dir.join("cache.sqlite3").as_path()),
+            "file in the data dir"
+        );
+        store.profile_create(me_input(), at(0)).await.unwrap();
+        let a = store
+            .account_create(account_input("Northwind Logistics"), at(1))
+            .await
+            .unwrap();
+        let n = store
+            .note_create(a.id, note_input("durable **note** about invoices"), at(2))
+            .await
+            .unwrap();
+        // Reads go through other connections than the writer: they see committed writes.
+        assert_eq!(
+            store.notes_list(a.id, None).await.unwrap().len(),
+            1,
+            "a reader sees the write"
+        );
+        store.close().await;
+        (a.id, n.id)
+    };
+    let store = Store::open(&data_dir).await.expect("reopens");
+    assert_eq!(
+        store.profile_get().await.unwrap().map(|u| u.name),
+        Some("Maya Fischer".into()),
+        "profile kept"
+    );
+    let notes = store.notes_list(account_id, None).await.unwrap();
+    assert_eq!(
+        notes.iter().map(|n| n.id).collect::<Vec<_>>(),
+        vec![note_id],
+        "the note survived"
+    );
+    assert_eq!(
+        store.search("invoices", 5).await.unwrap().notes.len(),
+        1,
+        "and its index"
+    );
+    assert_eq!(
+        store.pending_changes().await.unwrap(),
+        3,
+        "the outbox survived"
+    );
+    let files: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        files,
+        vec![std::ffi::OsString::from("profile-a")],
+        "nothing written outside the data dir"
+    );
+}
+
+#[tokio::test]
+async fn a_write_is_durable_without_a_clean_close() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).await.unwrap();
+    store.profile_create(me_input(), at(0)).await.unwrap();
+    let a = store
+        .account_create(account_input("Acme Corp"), at(1))
+        .await
+        .unwrap();
+    // A second store on the same file, while the first is still open (as after a crash
+    // and restart, the first process's connections never closed cleanly).
+    let other = Store::open(dir.path()).await.unwrap();
+    assert_eq!(
+        other.account_get(a.id).await.unwrap().account,
+        a,
+        "committed data is visible"
+    );
+    drop(store);
+}

@@ -1,0 +1,11 @@
+//! rapport-client integration tests: one binary, one module per area.
+
+mod common;
+
+mod accounts;
+mod demo;
+mod durability;
+mod notes;
+mod outbox;
+mod search;
+mod validation;
