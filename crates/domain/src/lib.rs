@@ -4,6 +4,7 @@
 //! Pure: no IO, no clock (rules take `now`), no async runtime, no database.
 
 pub mod account;
+pub mod authz;
 pub mod contact;
 pub mod links;
 pub mod note;

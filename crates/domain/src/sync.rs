@@ -14,6 +14,7 @@ pub const PROTOCOL_VERSION: u32 = 1;
 /// The kinds of record that sync. Later features add theirs here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum EntityKind {
     Account,
@@ -47,6 +48,7 @@ impl EntityKind {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MutationOp {
     /// Create the record, or set the given fields of it (a re-create after a delete too).
@@ -74,6 +76,7 @@ impl MutationOp {
 
 /// One client write. `id` is made by the client (UUIDv7) and makes the write idempotent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Mutation {
     pub id: Uuid,
@@ -82,6 +85,7 @@ pub struct Mutation {
     pub op: MutationOp,
     /// The fields this write sets, by their wire names (empty for a delete).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub fields: serde_json::Map<String, serde_json::Value>,
     /// For writes checked against a version (a request's severity or status): the version
     /// the client based the change on. `None` for last-writer-wins fields.
@@ -90,4 +94,731 @@ pub struct Mutation {
     /// When the user made the change, by the client's clock: shown to users, never used
     /// to order writes (the server orders them).
     pub client_time: DateTime<Utc>,
+}
+
+// ---------------------------------------------------------------------------------------
+// The protocol between the desktop and the central service (issue 3).
+// ---------------------------------------------------------------------------------------
+
+/// The HTTP header in which a client states the protocol version it speaks.
+pub const PROTOCOL_HEADER: &str = "rapport-protocol";
+/// The oldest protocol version the server still serves; older clients get 426.
+pub const MIN_PROTOCOL_VERSION: u32 = 1;
+/// Most mutations one push may carry.
+pub const MAX_PUSH_BATCH: usize = 500;
+/// Page size of a pull when the client names none, and the most it may ask for.
+pub const DEFAULT_PULL_LIMIT: u32 = 500;
+pub const MAX_PULL_LIMIT: u32 = 1000;
+
+/// Whether a client speaking `version` is served.
+pub fn protocol_supported(version: u32) -> bool {
+    (MIN_PROTOCOL_VERSION..=PROTOCOL_VERSION).contains(&version)
+}
+
+/// `POST /v1/sync/push`: the oldest pending mutations of the outbox, in outbox order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PushRequest {
+    pub mutations: Vec<Mutation>,
+}
+
+/// One result per mutation, in the order of the request. The batch itself is answered 200
+/// even when some mutations were rejected, so one bad write never blocks the queue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PushResponse {
+    pub results: Vec<MutationResult>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum MutationStatus {
+    /// Committed (now, or by an earlier try of the same mutation id): drop it from the outbox.
+    Applied,
+    /// Refused for good: `code` says why; retrying the same mutation gets the same answer.
+    Rejected,
+}
+
+/// Why a mutation was refused. The desktop branches on these, never on the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum RejectCode {
+    /// A field's value is refused by validation; `field` names it.
+    InvalidField,
+    /// `fields` names a field this entity does not have; `field` names it.
+    UnknownField,
+    /// A create lacks a required field; `field` names it.
+    MissingField,
+    /// A field that links the record to its owner (`team_id`, `account_id`, `author_id`)
+    /// cannot change after the record was created.
+    ImmutableField,
+    /// The user's role may not do this (see `rapport_domain::authz`).
+    ForbiddenRole,
+    /// The record belongs to a team the user is not a member of (or the user has no team).
+    ForbiddenTeam,
+    /// The record is not the user's to change (another user's profile).
+    ForbiddenRecord,
+    /// The record a field points at (an account) does not exist or was deleted.
+    NotFound,
+    /// The change was based on `base_version`, but the record is at another version.
+    VersionConflict,
+}
+
+impl RejectCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RejectCode::InvalidField => "invalid_field",
+            RejectCode::UnknownField => "unknown_field",
+            RejectCode::MissingField => "missing_field",
+            RejectCode::ImmutableField => "immutable_field",
+            RejectCode::ForbiddenRole => "forbidden_role",
+            RejectCode::ForbiddenTeam => "forbidden_team",
+            RejectCode::ForbiddenRecord => "forbidden_record",
+            RejectCode::NotFound => "not_found",
+            RejectCode::VersionConflict => "version_conflict",
+        }
+    }
+}
+
+/// The outcome of one mutation of a push.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MutationResult {
+    /// The mutation's id.
+    pub id: Uuid,
+    pub status: MutationStatus,
+    /// Set when rejected.
+    pub code: Option<RejectCode>,
+    /// Set when rejected: what was wrong, in words a user can act on.
+    pub message: Option<String>,
+    /// The field at fault, when one is.
+    pub field: Option<String>,
+}
+
+impl MutationResult {
+    pub fn applied(id: Uuid) -> Self {
+        MutationResult {
+            id,
+            status: MutationStatus::Applied,
+            code: None,
+            message: None,
+            field: None,
+        }
+    }
+
+    pub fn rejected(id: Uuid, r: Rejection) -> Self {
+        MutationResult {
+            id,
+            status: MutationStatus::Rejected,
+            code: Some(r.code),
+            message: Some(r.message),
+            field: r.field,
+        }
+    }
+}
+
+/// A refused mutation before it is tied to its id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    pub code: RejectCode,
+    pub message: String,
+    pub field: Option<String>,
+}
+
+impl Rejection {
+    pub fn new(code: RejectCode, message: impl Into<String>) -> Self {
+        Rejection {
+            code,
+            message: message.into(),
+            field: None,
+        }
+    }
+
+    pub fn field(code: RejectCode, field: &str, message: impl Into<String>) -> Self {
+        Rejection {
+            code,
+            message: message.into(),
+            field: Some(field.to_owned()),
+        }
+    }
+}
+
+/// Where a pull resumes. Made by the server only; clients store and send it back verbatim.
+///
+/// `position` orders the changes a user sees: it is the server sequence number of the
+/// record's last change, or of the user's joining the record's team when that came later
+/// (so a team's existing records arrive after the user joins it); `seq` breaks ties. Both
+/// only grow, so a cursor is monotonic. Written `"<position>.<seq>"`; `""`/`"0"` is the start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Cursor {
+    pub position: i64,
+    pub seq: i64,
+}
+
+impl Cursor {
+    pub const START: Cursor = Cursor {
+        position: 0,
+        seq: 0,
+    };
+
+    /// Reads a cursor a client sent back; `None` when it is not one the server made.
+    pub fn parse(s: &str) -> Option<Cursor> {
+        let s = s.trim();
+        if s.is_empty() || s == "0" {
+            return Some(Cursor::START);
+        }
+        let (p, q) = s.split_once('.')?;
+        let position: i64 = p.parse().ok()?;
+        let seq: i64 = q.parse().ok()?;
+        (position >= 0 && seq >= 0 && seq <= position).then_some(Cursor { position, seq })
+    }
+}
+
+impl std::fmt::Display for Cursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.position, self.seq)
+    }
+}
+
+/// `GET /v1/sync/pull`: one page of changes after the client's cursor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PullResponse {
+    /// Teams the user is no longer in: drop every record whose `team_id` is one of these
+    /// (and the records hanging off their accounts) BEFORE applying `changes`.
+    pub purge: Vec<Uuid>,
+    /// The current state of each changed record, in cursor order; a record appears once
+    /// per page, with its latest state. Users (team-mates' profiles) come with `team_id` null.
+    pub changes: Vec<Change>,
+    /// Store this (in the same transaction as the page) and send it with the next pull.
+    pub cursor: String,
+    /// More changes wait after `cursor`: pull again at once.
+    pub has_more: bool,
+    /// The cursor is older than the retained log: drop the synced cache (keep the outbox)
+    /// and pull again from the start. `changes` is empty then.
+    pub reset_required: bool,
+}
+
+/// The state of one record after its last change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Change {
+    pub entity: EntityKind,
+    pub entity_id: Uuid,
+    /// The team owning the record (for a contact or note: its account's team).
+    pub team_id: Option<Uuid>,
+    /// A tombstone: the record was deleted; `fields` is empty.
+    pub deleted: bool,
+    /// Bumped by every applied change of this record; what `base_version` refers to.
+    pub version: i64,
+    /// Every field of the record by its wire name (see [`wire_fields`]).
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub fields: serde_json::Map<String, serde_json::Value>,
+    /// Server time of the record's creation and of its last change.
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Every error answer of the service (4xx and 5xx): `code` is stable, `message` is for people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ErrorBody {
+    pub code: String,
+    pub message: String,
+    /// The request field at fault, when one is.
+    pub field: Option<String>,
+}
+
+/// `POST /v1/auth/login`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+}
+
+/// A team as its members see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TeamRef {
+    pub id: Uuid,
+    pub name: String,
+}
+
+/// Who is signed in: answer of login and of `GET /v1/me`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Me {
+    pub user: crate::user::User,
+    pub teams: Vec<TeamRef>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LoginResponse {
+    /// The bearer token: send as `Authorization: Bearer <token>`. Keep it in the OS keyring.
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+    pub me: Me,
+}
+
+// ---------------------------------------------------------------------------------------
+// Fields of the synced entities, and how a mutation's fields merge into a record.
+// ---------------------------------------------------------------------------------------
+
+/// Wire names of the fields a mutation may set, per entity.
+pub const ACCOUNT_FIELDS: &[&str] = &[
+    "team_id",
+    "name",
+    "plan",
+    "time_zone",
+    "fiscal_year_start_month",
+    "owner_csm_id",
+    "account_rep_id",
+    "slack_channel",
+    "support_email_domains",
+    "stage",
+    "tags",
+];
+pub const CONTACT_FIELDS: &[&str] = &["account_id", "name", "email", "role", "time_zone"];
+pub const NOTE_FIELDS: &[&str] = &["account_id", "author_id", "body", "pinned", "link"];
+/// A user may set these of their own profile; `email` and `role` are an admin's to change
+/// (they appear in pulled user records but a mutation setting them is refused).
+pub const USER_FIELDS: &[&str] = &["name", "time_zone", "working_hours"];
+/// Fields that tie a record to its owner: set when it is created, never changed after.
+pub const LINK_FIELDS: &[&str] = &["team_id", "account_id", "author_id"];
+
+pub fn wire_fields(kind: EntityKind) -> &'static [&'static str] {
+    match kind {
+        EntityKind::Account => ACCOUNT_FIELDS,
+        EntityKind::Contact => CONTACT_FIELDS,
+        EntityKind::Note => NOTE_FIELDS,
+        EntityKind::User => USER_FIELDS,
+    }
+}
+
+/// Fields whose changes must carry the `base_version` they were based on and are refused on
+/// a conflict instead of resolved by last-writer-wins. None of today's entities has one; a
+/// request's severity and status will.
+pub fn versioned_fields(_kind: EntityKind) -> &'static [&'static str] {
+    &[]
+}
+
+/// The version rule. A mutation that names a `base_version` is applied only to a record at
+/// that version (0 = "the record must not exist yet"); one that sets a versioned field must
+/// name it.
+pub fn check_base_version(
+    versioned: &[&str],
+    set: &serde_json::Map<String, serde_json::Value>,
+    base_version: Option<i64>,
+    current_version: Option<i64>,
+) -> Result<(), Rejection> {
+    match base_version {
+        Some(base) => {
+            let current = current_version.unwrap_or(0);
+            if base == current {
+                Ok(())
+            } else {
+                Err(Rejection::new(
+                    RejectCode::VersionConflict,
+                    format!(
+                        "the record changed since you saw it (you edited version {base}, it is now at {current}): reload it and redo the change"
+                    ),
+                ))
+            }
+        }
+        None => match (
+            current_version,
+            versioned.iter().find(|f| set.contains_key(**f)),
+        ) {
+            (Some(_), Some(f)) => Err(Rejection::field(
+                RejectCode::MissingField,
+                "base_version",
+                format!("a change of {f} must say which version of the record it was based on"),
+            )),
+            _ => Ok(()),
+        },
+    }
+}
+
+type Fields = serde_json::Map<String, serde_json::Value>;
+
+fn type_check<T: serde::de::DeserializeOwned>(
+    field: &str,
+    v: &serde_json::Value,
+    expected: &str,
+) -> Result<(), Rejection> {
+    serde_json::from_value::<T>(v.clone())
+        .map(|_| ())
+        .map_err(|e| {
+            Rejection::field(
+                RejectCode::InvalidField,
+                field,
+                format!("{field}: expected {expected} ({e})"),
+            )
+        })
+}
+
+/// Checks each set field's JSON type, naming the field when it is wrong.
+fn check_types(kind: EntityKind, set: &Fields) -> Result<(), Rejection> {
+    use crate::account::{LifecycleStage, Plan};
+    use crate::note::NoteLink;
+    use crate::user::WorkingHours;
+    for (k, v) in set {
+        let k = k.as_str();
+        let checked = match (kind, k) {
+            (_, "team_id" | "account_id" | "author_id") => type_check::<Uuid>(k, v, "a UUID"),
+            (_, "name" | "email" | "body")
+            | (EntityKind::Account | EntityKind::User, "time_zone") => {
+                type_check::<String>(k, v, "a string")
+            }
+            (EntityKind::Contact, "role") => type_check::<String>(k, v, "a string"),
+            (EntityKind::Contact, "time_zone") | (_, "slack_channel") => {
+                type_check::<Option<String>>(k, v, "a string or null")
+            }
+            (_, "plan") => type_check::<Plan>(k, v, "one of professional_support, standard"),
+            (_, "stage") => {
+                type_check::<LifecycleStage>(k, v, "one of onboarding, active, at_risk, churned")
+            }
+            (_, "fiscal_year_start_month") => type_check::<u8>(k, v, "a month number 1-12"),
+            (_, "owner_csm_id" | "account_rep_id") => {
+                type_check::<Option<Uuid>>(k, v, "a UUID or null")
+            }
+            (_, "support_email_domains" | "tags") => {
+                type_check::<Vec<String>>(k, v, "a list of strings")
+            }
+            (_, "pinned") => type_check::<bool>(k, v, "true or false"),
+            (_, "link") => type_check::<Option<NoteLink>>(k, v, "null or {kind, id}"),
+            (_, "working_hours") => {
+                type_check::<WorkingHours>(k, v, "{days, start_minute, end_minute}")
+            }
+            _ => Ok(()),
+        };
+        checked?;
+    }
+    Ok(())
+}
+
+/// Defaults a create may leave out.
+fn defaults(kind: EntityKind) -> Vec<(&'static str, serde_json::Value)> {
+    use serde_json::{Value, json};
+    match kind {
+        EntityKind::Account => vec![
+            ("owner_csm_id", Value::Null),
+            ("account_rep_id", Value::Null),
+            ("slack_channel", Value::Null),
+            ("support_email_domains", json!([])),
+            ("tags", json!([])),
+        ],
+        EntityKind::Contact => vec![("role", json!("")), ("time_zone", Value::Null)],
+        EntityKind::Note => vec![("pinned", json!(false)), ("link", Value::Null)],
+        EntityKind::User => vec![],
+    }
+}
+
+fn normalized<I, F>(form: Fields, normalize: F) -> Result<Fields, Rejection>
+where
+    I: serde::de::DeserializeOwned + Serialize,
+    F: FnOnce(I) -> Result<I, crate::validation::ValidationErrors>,
+{
+    let input: I = serde_json::from_value(serde_json::Value::Object(form)).map_err(|e| {
+        Rejection::new(
+            RejectCode::InvalidField,
+            format!("the record's fields do not fit together: {e}"),
+        )
+    })?;
+    let out = normalize(input).map_err(|errs| {
+        let first = errs.first();
+        Rejection::field(RejectCode::InvalidField, &first.field, errs.to_string())
+    })?;
+    match serde_json::to_value(out) {
+        Ok(serde_json::Value::Object(m)) => Ok(m),
+        _ => Err(Rejection::new(
+            RejectCode::InvalidField,
+            "the record could not be encoded",
+        )),
+    }
+}
+
+/// Applies the fields a mutation sets to a record's current fields (`None`: a create) and
+/// returns the record's new fields, validated and normalised by the entity's own rules
+/// (`AccountInput::normalize` and the like). Only the fields the mutation sets change: the
+/// others keep the value the last writer of each gave them (per-field last-writer-wins).
+///
+/// The caller has already put the link fields (`team_id`, `account_id`, `author_id`) it
+/// resolved into `set` for a create.
+pub fn merge_fields(
+    kind: EntityKind,
+    current: Option<&Fields>,
+    set: &Fields,
+) -> Result<Fields, Rejection> {
+    let allowed = wire_fields(kind);
+    for k in set.keys() {
+        if kind == EntityKind::User && (k == "email" || k == "role") {
+            return Err(Rejection::field(
+                RejectCode::ForbiddenRole,
+                k,
+                format!("{k} is changed by an admin, not by a synced edit"),
+            ));
+        }
+        if !allowed.contains(&k.as_str()) {
+            return Err(Rejection::field(
+                RejectCode::UnknownField,
+                k,
+                format!(
+                    "{k}: a {} has no such field (it has: {})",
+                    kind.as_str(),
+                    allowed.join(", ")
+                ),
+            ));
+        }
+    }
+    check_types(kind, set)?;
+    let mut merged = match current {
+        Some(c) => c.clone(),
+        None => {
+            let mut m = Fields::new();
+            for (k, v) in defaults(kind) {
+                m.insert(k.to_owned(), v);
+            }
+            m
+        }
+    };
+    for (k, v) in set {
+        if LINK_FIELDS.contains(&k.as_str())
+            && let Some(old) = current.and_then(|c| c.get(k))
+            && old != v
+        {
+            return Err(Rejection::field(
+                RejectCode::ImmutableField,
+                k,
+                format!("{k} cannot change once the {} exists", kind.as_str()),
+            ));
+        }
+        merged.insert(k.clone(), v.clone());
+    }
+    let required: &[&str] = match kind {
+        EntityKind::Account => &[
+            "team_id",
+            "name",
+            "plan",
+            "time_zone",
+            "fiscal_year_start_month",
+            "stage",
+        ],
+        EntityKind::Contact => &["account_id", "name", "email"],
+        EntityKind::Note => &["account_id", "author_id", "body"],
+        EntityKind::User => &["name", "email", "role", "time_zone", "working_hours"],
+    };
+    if let Some(missing) = required.iter().find(|f| !merged.contains_key(**f)) {
+        return Err(Rejection::field(
+            RejectCode::MissingField,
+            missing,
+            format!("{missing}: required to create a {}", kind.as_str()),
+        ));
+    }
+    let mut links = Fields::new();
+    for f in LINK_FIELDS {
+        if let Some(v) = merged.remove(*f) {
+            links.insert((*f).to_owned(), v);
+        }
+    }
+    let mut out = match kind {
+        EntityKind::Account => normalized(merged, crate::account::AccountInput::normalize)?,
+        EntityKind::Contact => normalized(merged, crate::contact::ContactInput::normalize)?,
+        EntityKind::Note => normalized(merged, crate::note::NoteInput::normalize)?,
+        EntityKind::User => normalized(merged, crate::user::UserInput::normalize)?,
+    };
+    out.extend(links);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod protocol_tests {
+    use super::*;
+    use serde_json::json;
+
+    fn obj(v: serde_json::Value) -> Fields {
+        match v {
+            serde_json::Value::Object(m) => m,
+            _ => Fields::new(),
+        }
+    }
+
+    fn account() -> Fields {
+        obj(json!({
+            "team_id": Uuid::nil(), "name": " Acme ", "plan": "standard",
+            "time_zone": "Europe/Berlin", "fiscal_year_start_month": 1, "stage": "active"
+        }))
+    }
+
+    #[test]
+    fn a_create_is_normalised_and_defaulted() {
+        let out = merge_fields(EntityKind::Account, None, &account()).unwrap();
+        assert_eq!(out["name"], json!("Acme"), "validation trims");
+        assert_eq!(out["tags"], json!([]), "optional lists default to empty");
+        assert_eq!(out["team_id"], json!(Uuid::nil()), "link fields are kept");
+    }
+
+    #[test]
+    fn an_edit_changes_only_the_fields_it_sets() {
+        let current = merge_fields(EntityKind::Account, None, &account()).unwrap();
+        let mut other = current.clone();
+        other.insert("stage".into(), json!("at_risk"));
+        let out = merge_fields(
+            EntityKind::Account,
+            Some(&other),
+            &obj(json!({"name": "Acme GmbH"})),
+        )
+        .unwrap();
+        assert_eq!(out["name"], json!("Acme GmbH"));
+        assert_eq!(
+            out["stage"],
+            json!("at_risk"),
+            "a field another writer set is not clobbered"
+        );
+    }
+
+    #[test]
+    fn refusals_name_the_field() {
+        let cases = [
+            (json!({"nmae": "x"}), RejectCode::UnknownField, "nmae"),
+            (json!({"name": 5}), RejectCode::InvalidField, "name"),
+            (
+                json!({"time_zone": "Mars/Base"}),
+                RejectCode::InvalidField,
+                "time_zone",
+            ),
+            (
+                json!({"team_id": "not-a-uuid"}),
+                RejectCode::InvalidField,
+                "team_id",
+            ),
+            (
+                json!({"team_id": Uuid::max()}),
+                RejectCode::ImmutableField,
+                "team_id",
+            ),
+            (
+                json!({"fiscal_year_start_month": 13}),
+                RejectCode::InvalidField,
+                "fiscal_year_start_month",
+            ),
+        ];
+        let current = merge_fields(EntityKind::Account, None, &account()).unwrap();
+        for (set, code, field) in cases {
+            let r =
+                merge_fields(EntityKind::Account, Some(&current), &obj(set.clone())).unwrap_err();
+            assert_eq!(
+                (r.code, r.field.as_deref()),
+                (code, Some(field)),
+                "{set}: {}",
+                r.message
+            );
+        }
+        let r = merge_fields(
+            EntityKind::Contact,
+            None,
+            &obj(json!({"account_id": Uuid::nil(), "name": "Ana"})),
+        )
+        .unwrap_err();
+        assert_eq!(
+            (r.code, r.field.as_deref()),
+            (RejectCode::MissingField, Some("email"))
+        );
+    }
+
+    #[test]
+    fn users_cannot_change_their_own_role() {
+        let current = obj(
+            json!({"name": "Ana", "email": "ana@acme.com", "role": "csm",
+            "time_zone": "UTC", "working_hours": {"days": ["mon"], "start_minute": 540, "end_minute": 1020}}),
+        );
+        let r = merge_fields(
+            EntityKind::User,
+            Some(&current),
+            &obj(json!({"role": "admin"})),
+        )
+        .unwrap_err();
+        assert_eq!(r.code, RejectCode::ForbiddenRole);
+        let ok = merge_fields(
+            EntityKind::User,
+            Some(&current),
+            &obj(json!({"name": "Ana L."})),
+        )
+        .unwrap();
+        assert_eq!(ok["name"], json!("Ana L."));
+    }
+
+    #[test]
+    fn version_rule() {
+        let set = obj(json!({"severity": "p1"}));
+        assert!(check_base_version(&["severity"], &set, Some(3), Some(3)).is_ok());
+        let conflict = check_base_version(&["severity"], &set, Some(2), Some(3)).unwrap_err();
+        assert_eq!(
+            conflict.code,
+            RejectCode::VersionConflict,
+            "a stale base is refused"
+        );
+        let missing = check_base_version(&["severity"], &set, None, Some(3)).unwrap_err();
+        assert_eq!(
+            missing.field.as_deref(),
+            Some("base_version"),
+            "a versioned change must name its base"
+        );
+        assert!(
+            check_base_version(&["severity"], &set, None, None).is_ok(),
+            "a create needs no base"
+        );
+        assert!(
+            check_base_version(&[], &set, None, Some(3)).is_ok(),
+            "ordinary fields are last-writer-wins"
+        );
+        assert!(
+            check_base_version(&[], &set, Some(0), Some(1)).is_err(),
+            "base 0 means 'must not exist yet'"
+        );
+    }
+
+    #[test]
+    fn cursors_round_trip_and_refuse_garbage() {
+        assert_eq!(Cursor::parse(""), Some(Cursor::START));
+        let c = Cursor {
+            position: 12,
+            seq: 7,
+        };
+        assert_eq!(Cursor::parse(&c.to_string()), Some(c));
+        for bad in [
+            "x",
+            "1.",
+            ".1",
+            "-1.0",
+            "3.4",
+            "1.2.3",
+            "'; drop table users; --",
+        ] {
+            assert_eq!(Cursor::parse(bad), None, "{bad} is not a cursor");
+        }
+        assert!(
+            Cursor {
+                position: 5,
+                seq: 1
+            } > Cursor {
+                position: 4,
+                seq: 4
+            },
+            "position orders first"
+        );
+    }
+
+    #[test]
+    fn protocol_range() {
+        assert!(protocol_supported(PROTOCOL_VERSION));
+        assert!(!protocol_supported(0));
+        assert!(!protocol_supported(PROTOCOL_VERSION + 1));
+    }
 }

@@ -1,0 +1,182 @@
+//! Passwords (argon2id), bearer tokens (random, stored only as SHA-256, expiring, revocable)
+//! and the extractor that turns a request's token into the signed-in user.
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use axum::extract::FromRequestParts;
+use axum::http::header;
+use axum::http::request::Parts;
+use rapport_domain::Role;
+use rapport_domain::authz::{self, Action};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub const MIN_PASSWORD_LEN: usize = 10;
+pub const MAX_PASSWORD_LEN: usize = 1024;
+
+/// Checks a new password's length; the error names the field.
+pub fn check_password(field: &str, password: &str) -> Result<(), ApiError> {
+    let n = password.chars().count();
+    if n < MIN_PASSWORD_LEN {
+        return Err(ApiError::invalid_field(
+            field,
+            format!("{field}: must be at least {MIN_PASSWORD_LEN} characters"),
+        ));
+    }
+    if n > MAX_PASSWORD_LEN {
+        return Err(ApiError::invalid_field(
+            field,
+            format!("{field}: must be at most {MAX_PASSWORD_LEN} characters"),
+        ));
+    }
+    Ok(())
+}
+
+fn random_bytes<const N: usize>() -> Result<[u8; N], ApiError> {
+    let mut buf = [0u8; N];
+    getrandom::fill(&mut buf).map_err(|e| ApiError::internal(&e))?;
+    Ok(buf)
+}
+
+/// The argon2id hash (PHC string) of `password`. CPU-heavy: call from a blocking task.
+pub fn hash_password(password: &str) -> Result<String, ApiError> {
+    let salt =
+        SaltString::encode_b64(&random_bytes::<16>()?).map_err(|e| ApiError::internal(&e))?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| ApiError::internal(&e))
+}
+
+/// Whether `password` matches `phc`. CPU-heavy: call from a blocking task.
+pub fn verify_password(password: &str, phc: &str) -> bool {
+    PasswordHash::new(phc).is_ok_and(|h| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
+    })
+}
+
+pub async fn hash_password_blocking(password: String) -> Result<String, ApiError> {
+    tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|e| ApiError::internal(&e))?
+}
+
+/// A new bearer token: 32 random bytes, hex, with a recognisable prefix.
+pub fn new_token() -> Result<String, ApiError> {
+    let bytes = random_bytes::<32>()?;
+    let mut s = String::with_capacity(68);
+    s.push_str("rpt_");
+    for b in bytes {
+        s.push_str(&format!("{b:02x}"));
+    }
+    Ok(s)
+}
+
+/// What the database keeps of a token.
+pub fn token_hash(token: &str) -> Vec<u8> {
+    Sha256::digest(token.as_bytes()).to_vec()
+}
+
+/// The signed-in user of a request (from `Authorization: Bearer <token>`).
+#[derive(Debug, Clone)]
+pub struct AuthUser {
+    pub id: Uuid,
+    pub role: Role,
+    pub token_hash: Vec<u8>,
+}
+
+impl AuthUser {
+    /// Refuses the request unless the user's role allows `action`.
+    pub fn require(&self, action: Action) -> Result<(), ApiError> {
+        authz::check(self.role, action).map_err(|_| {
+            ApiError::forbidden(
+                "forbidden_role",
+                format!(
+                    "a {} may not {}",
+                    self.role.as_str(),
+                    action.as_str().replace('_', " ")
+                ),
+            )
+        })
+    }
+}
+
+impl FromRequestParts<AppState> for AuthUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| {
+                ApiError::unauthorized(
+                    "unauthenticated",
+                    "sign in first: send Authorization: Bearer <token>",
+                )
+            })?;
+        let hash = token_hash(token);
+        let row: Option<(Uuid, String)> = sqlx::query_as(
+            "SELECT u.id, u.role FROM auth_tokens t JOIN users u ON u.id = t.user_id
+             WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > $2 AND NOT u.disabled",
+        )
+        .bind(&hash)
+        .bind(state.now())
+        .fetch_optional(&state.pool)
+        .await?;
+        let (id, role) = row.ok_or_else(|| {
+            ApiError::unauthorized(
+                "invalid_token",
+                "the sign-in has expired or was revoked: sign in again",
+            )
+        })?;
+        let role = Role::parse(&role)
+            .ok_or_else(|| ApiError::internal(&format!("user {id} has unknown role {role}")))?;
+        Ok(AuthUser {
+            id,
+            role,
+            token_hash: hash,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_hash_with_argon2id_and_verify() {
+        let h = hash_password("correct horse battery").unwrap();
+        assert!(h.starts_with("$argon2id$"), "{h}");
+        assert!(verify_password("correct horse battery", &h));
+        assert!(
+            !verify_password("correct horse batterY", &h),
+            "a wrong password fails"
+        );
+        assert!(
+            !verify_password("x", "not a phc string"),
+            "a broken hash fails closed"
+        );
+    }
+
+    #[test]
+    fn tokens_are_random_and_only_their_hash_is_kept() {
+        let a = new_token().unwrap();
+        let b = new_token().unwrap();
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 68);
+        assert_eq!(token_hash(&a).len(), 32);
+        assert_ne!(token_hash(&a), token_hash(&b));
+    }
+}

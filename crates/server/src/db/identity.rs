@@ -1,0 +1,424 @@
+//! Users, teams, memberships, tokens and the login rate limit.
+
+use chrono::{DateTime, Utc};
+use rapport_domain::sync::TeamRef;
+use rapport_domain::{Role, User, WorkingHours};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::next_seqs;
+use crate::events::{self, Event};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserRow {
+    pub id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub time_zone: String,
+    pub working_hours: sqlx::types::Json<WorkingHours>,
+    pub password_hash: String,
+    pub disabled: bool,
+    pub version: i64,
+    pub seq: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl UserRow {
+    pub fn to_user(&self) -> User {
+        User {
+            id: self.id,
+            name: self.name.clone(),
+            email: self.email.clone(),
+            role: Role::parse(&self.role).unwrap_or(Role::Csm),
+            time_zone: self.time_zone.clone(),
+            working_hours: self.working_hours.0.clone(),
+        }
+    }
+}
+
+macro_rules! user_cols {
+    () => {
+        "id, email, name, role, time_zone, working_hours, password_hash, disabled, version, seq, created_at, updated_at"
+    };
+}
+
+/// Why a user could not be created or changed.
+#[derive(Debug, thiserror::Error)]
+pub enum IdentityError {
+    #[error("a user with email {0} exists already")]
+    EmailTaken(String),
+    #[error("a team named {0} exists already")]
+    TeamNameTaken(String),
+    #[error("no such user")]
+    NoSuchUser,
+    #[error("no such team")]
+    NoSuchTeam,
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+fn unique_violation(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .and_then(sqlx::error::DatabaseError::code)
+        .is_some_and(|c| c == "23505")
+}
+
+pub async fn create_user(
+    conn: &mut PgConnection,
+    user: &User,
+    password_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<(), IdentityError> {
+    let seq = next_seqs(conn, 1).await?;
+    let r = sqlx::query(
+        "INSERT INTO users (id, email, name, role, time_zone, working_hours, password_hash, seq, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+    )
+    .bind(user.id)
+    .bind(&user.email)
+    .bind(&user.name)
+    .bind(user.role.as_str())
+    .bind(&user.time_zone)
+    .bind(sqlx::types::Json(&user.working_hours))
+    .bind(password_hash)
+    .bind(seq)
+    .bind(now)
+    .execute(conn)
+    .await;
+    match r {
+        Ok(_) => Ok(()),
+        Err(e) if unique_violation(&e) => Err(IdentityError::EmailTaken(user.email.clone())),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn user_by_email(
+    conn: &mut PgConnection,
+    email: &str,
+) -> Result<Option<UserRow>, sqlx::Error> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        user_cols!(),
+        " FROM users WHERE lower(email) = lower($1)"
+    ))
+    .bind(email)
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn user_by_id(conn: &mut PgConnection, id: Uuid) -> Result<Option<UserRow>, sqlx::Error> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        user_cols!(),
+        " FROM users WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn list_users(conn: &mut PgConnection) -> Result<Vec<UserRow>, sqlx::Error> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        user_cols!(),
+        " FROM users ORDER BY lower(name), id"
+    ))
+    .fetch_all(conn)
+    .await
+}
+
+/// Writes an admin's change of a user (profile, role, disabled); a disabled user's tokens
+/// are revoked in the same transaction.
+pub async fn update_user(
+    conn: &mut PgConnection,
+    user: &User,
+    disabled: bool,
+    now: DateTime<Utc>,
+) -> Result<(), IdentityError> {
+    let seq = next_seqs(conn, 1).await?;
+    let r = sqlx::query(
+        "UPDATE users SET email = $2, name = $3, role = $4, time_zone = $5, working_hours = $6, disabled = $7,
+                version = version + 1, seq = $8, updated_at = $9 WHERE id = $1",
+    )
+    .bind(user.id)
+    .bind(&user.email)
+    .bind(&user.name)
+    .bind(user.role.as_str())
+    .bind(&user.time_zone)
+    .bind(sqlx::types::Json(&user.working_hours))
+    .bind(disabled)
+    .bind(seq)
+    .bind(now)
+    .execute(&mut *conn)
+    .await;
+    match r {
+        Ok(done) if done.rows_affected() == 0 => return Err(IdentityError::NoSuchUser),
+        Ok(_) => {}
+        Err(e) if unique_violation(&e) => {
+            return Err(IdentityError::EmailTaken(user.email.clone()));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    if disabled {
+        revoke_all_tokens(conn, user.id, now).await?;
+    }
+    notify_user_and_teams(conn, user.id).await?;
+    Ok(())
+}
+
+/// Sets a new password and revokes every token of the user.
+pub async fn set_password(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    password_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<(), IdentityError> {
+    let done = sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
+        .bind(user_id)
+        .bind(password_hash)
+        .execute(&mut *conn)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(IdentityError::NoSuchUser);
+    }
+    revoke_all_tokens(conn, user_id, now).await?;
+    Ok(())
+}
+
+pub async fn notify_user_and_teams(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+) -> Result<(), sqlx::Error> {
+    events::notify(conn, Event::User(user_id)).await?;
+    for t in team_ids_of(conn, user_id).await? {
+        events::notify(conn, Event::Team(t)).await?;
+    }
+    Ok(())
+}
+
+pub async fn team_ids_of(conn: &mut PgConnection, user_id: Uuid) -> Result<Vec<Uuid>, sqlx::Error> {
+    let rows: Vec<(Uuid,)> = sqlx::query_as("SELECT team_id FROM team_members WHERE user_id = $1")
+        .bind(user_id)
+        .fetch_all(conn)
+        .await?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
+pub async fn teams_of(conn: &mut PgConnection, user_id: Uuid) -> Result<Vec<TeamRef>, sqlx::Error> {
+    let rows: Vec<(Uuid, String)> = sqlx::query_as(
+        "SELECT t.id, t.name FROM teams t JOIN team_members m ON m.team_id = t.id
+         WHERE m.user_id = $1 ORDER BY lower(t.name)",
+    )
+    .bind(user_id)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name)| TeamRef { id, name })
+        .collect())
+}
+
+pub async fn create_team(
+    conn: &mut PgConnection,
+    id: Uuid,
+    name: &str,
+    now: DateTime<Utc>,
+) -> Result<TeamRef, IdentityError> {
+    let r = sqlx::query("INSERT INTO teams (id, name, created_at) VALUES ($1, $2, $3)")
+        .bind(id)
+        .bind(name)
+        .bind(now)
+        .execute(conn)
+        .await;
+    match r {
+        Ok(_) => Ok(TeamRef {
+            id,
+            name: name.to_owned(),
+        }),
+        Err(e) if unique_violation(&e) => Err(IdentityError::TeamNameTaken(name.to_owned())),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn team_by_name(
+    conn: &mut PgConnection,
+    name: &str,
+) -> Result<Option<TeamRef>, sqlx::Error> {
+    let row: Option<(Uuid, String)> =
+        sqlx::query_as("SELECT id, name FROM teams WHERE lower(name) = lower($1)")
+            .bind(name)
+            .fetch_optional(conn)
+            .await?;
+    Ok(row.map(|(id, name)| TeamRef { id, name }))
+}
+
+/// Every team with its members' ids.
+pub async fn list_teams(conn: &mut PgConnection) -> Result<Vec<(TeamRef, Vec<Uuid>)>, sqlx::Error> {
+    let rows: Vec<(Uuid, String, Vec<Uuid>)> = sqlx::query_as(
+        "SELECT t.id, t.name, coalesce(array_agg(m.user_id ORDER BY m.user_id) FILTER (WHERE m.user_id IS NOT NULL), '{}')
+         FROM teams t LEFT JOIN team_members m ON m.team_id = t.id GROUP BY t.id, t.name ORDER BY lower(t.name)",
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, members)| (TeamRef { id, name }, members))
+        .collect())
+}
+
+/// Adds a member; their pull then delivers the team's records. Adding a member twice is a no-op.
+pub async fn add_member(
+    conn: &mut PgConnection,
+    team_id: Uuid,
+    user_id: Uuid,
+) -> Result<bool, IdentityError> {
+    let team: Option<(Uuid,)> = sqlx::query_as("SELECT id FROM teams WHERE id = $1 FOR UPDATE")
+        .bind(team_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    if team.is_none() {
+        return Err(IdentityError::NoSuchTeam);
+    }
+    if user_by_id(conn, user_id).await?.is_none() {
+        return Err(IdentityError::NoSuchUser);
+    }
+    let exists: Option<(i64,)> =
+        sqlx::query_as("SELECT joined_seq FROM team_members WHERE team_id = $1 AND user_id = $2")
+            .bind(team_id)
+            .bind(user_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    if exists.is_some() {
+        return Ok(false);
+    }
+    let seq = next_seqs(conn, 1).await?;
+    sqlx::query("INSERT INTO team_members (team_id, user_id, joined_seq) VALUES ($1, $2, $3)")
+        .bind(team_id)
+        .bind(user_id)
+        .bind(seq)
+        .execute(&mut *conn)
+        .await?;
+    events::notify(conn, Event::User(user_id)).await?;
+    events::notify(conn, Event::Team(team_id)).await?;
+    Ok(true)
+}
+
+/// Removes a member; their next pull tells their client to purge the team's data.
+pub async fn remove_member(
+    conn: &mut PgConnection,
+    team_id: Uuid,
+    user_id: Uuid,
+) -> Result<bool, IdentityError> {
+    let gone = sqlx::query("DELETE FROM team_members WHERE team_id = $1 AND user_id = $2")
+        .bind(team_id)
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
+    if gone.rows_affected() == 0 {
+        return Ok(false);
+    }
+    let seq = next_seqs(conn, 1).await?;
+    sqlx::query("INSERT INTO team_removals (user_id, team_id, seq) VALUES ($1, $2, $3)")
+        .bind(user_id)
+        .bind(team_id)
+        .bind(seq)
+        .execute(&mut *conn)
+        .await?;
+    events::notify(conn, Event::User(user_id)).await?;
+    events::notify(conn, Event::Team(team_id)).await?;
+    Ok(true)
+}
+
+pub async fn insert_token(
+    conn: &mut PgConnection,
+    hash: &[u8],
+    user_id: Uuid,
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO auth_tokens (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+        .bind(hash)
+        .bind(user_id)
+        .bind(now)
+        .bind(expires_at)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn revoke_token(
+    conn: &mut PgConnection,
+    hash: &[u8],
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE auth_tokens SET revoked_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL",
+    )
+    .bind(hash)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn revoke_all_tokens(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE auth_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL")
+        .bind(user_id)
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Failed logins of (email, ip) since `since`.
+pub async fn login_failures_since(
+    conn: &mut PgConnection,
+    email: &str,
+    ip: &str,
+    since: DateTime<Utc>,
+) -> Result<(i64, Option<DateTime<Utc>>), sqlx::Error> {
+    sqlx::query_as("SELECT count(*), min(at) FROM login_failures WHERE email = lower($1) AND ip = $2 AND at > $3")
+        .bind(email)
+        .bind(ip)
+        .bind(since)
+        .fetch_one(conn)
+        .await
+}
+
+pub async fn record_login_failure(
+    conn: &mut PgConnection,
+    email: &str,
+    ip: &str,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO login_failures (email, ip, at) VALUES (lower($1), $2, $3)")
+        .bind(email)
+        .bind(ip)
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Forgets the failures of (email, ip) after a successful login, and every failure older than
+/// `before` (they no longer count).
+pub async fn clear_login_failures(
+    conn: &mut PgConnection,
+    email: &str,
+    ip: &str,
+    before: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM login_failures WHERE (email = lower($1) AND ip = $2) OR at <= $3")
+        .bind(email)
+        .bind(ip)
+        .bind(before)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
