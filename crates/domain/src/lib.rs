@@ -9,6 +9,7 @@ pub mod contact;
 pub mod links;
 pub mod note;
 pub mod request;
+pub mod schedule;
 pub mod sla;
 pub mod sync;
 pub mod triage;

@@ -1,0 +1,239 @@
+//! The slot finder: the next free slots inside both the customer's and the facilitator's
+//! working hours, each in their own IANA zone, clear of the facilitator's other sessions.
+//!
+//! Working hours are a set of instants: an instant is inside a party's hours when, read on
+//! that party's wall clock, it falls on a working day between the day's start and end.
+//! Everything is computed from UTC instants read on each wall clock (UTC → local is never
+//! ambiguous), so DST needs no special case: on a spring-forward day the missing hour simply
+//! holds no instants, and on a fall-back day the repeated hour holds twice as many. A slot
+//! is offered only when every instant of it is inside both parties' hours.
+//!
+//! Decisions where the issue is silent:
+//! - Candidate starts are aligned to the facilitator's wall clock (a 30-minute step gives
+//!   :00 and :30 on the facilitator's clock, whatever the customer's offset).
+//! - Busy intervals are widened by the buffer on both sides; a slot may touch the widened
+//!   interval but not overlap it.
+//! - A slot must start at or after `now + notice` and before `now + horizon`.
+
+use chrono::{DateTime, Datelike, Offset, TimeDelta, Timelike, Utc};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+use crate::user::WorkingHours;
+use crate::validation::{Checker, FieldError, ValidationErrors};
+
+/// A time range `[start, end)` in UTC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Slot {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+}
+
+impl Slot {
+    pub fn new(start: DateTime<Utc>, end: DateTime<Utc>) -> Self {
+        Slot { start, end }
+    }
+
+    /// Shares at least one instant with `other` (touching ends do not overlap).
+    pub fn overlaps(&self, other: &Slot) -> bool {
+        self.start < other.end && other.start < self.end
+    }
+
+    pub fn minutes(&self) -> i64 {
+        (self.end - self.start).num_minutes()
+    }
+}
+
+/// Someone whose hours a slot must respect.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Party {
+    pub time_zone: Tz,
+    pub hours: WorkingHours,
+}
+
+/// The knobs of a search (Settings and the "find a slot" form).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SlotOptions {
+    pub length_minutes: u32,
+    /// How many slots to return at most.
+    pub count: u32,
+    /// Kept free before and after each busy interval.
+    pub buffer_minutes: u32,
+    /// The earliest slot starts this long after `now`.
+    pub notice_minutes: u32,
+    /// Candidate starts are this far apart on the facilitator's clock; divides 60.
+    pub step_minutes: u32,
+    /// How far ahead of `now` to look.
+    pub horizon_days: u32,
+}
+
+impl Default for SlotOptions {
+    fn default() -> Self {
+        SlotOptions {
+            length_minutes: 60,
+            count: 5,
+            buffer_minutes: 15,
+            notice_minutes: 120,
+            step_minutes: 15,
+            horizon_days: 60,
+        }
+    }
+}
+
+impl SlotOptions {
+    pub fn check(&self) -> Result<(), ValidationErrors> {
+        let mut c = Checker::new();
+        if !(5..=8 * 60).contains(&self.length_minutes) {
+            c.push(FieldError::new(
+                "length_minutes",
+                "must be from 5 minutes to 8 hours",
+            ));
+        }
+        if !(1..=50).contains(&self.count) {
+            c.push(FieldError::new("count", "must be from 1 to 50"));
+        }
+        if self.buffer_minutes > 4 * 60 {
+            c.push(FieldError::new("buffer_minutes", "must be at most 4 hours"));
+        }
+        if self.notice_minutes > 30 * 24 * 60 {
+            c.push(FieldError::new("notice_minutes", "must be at most 30 days"));
+        }
+        if ![5, 10, 15, 20, 30, 60].contains(&self.step_minutes) {
+            c.push(FieldError::new(
+                "step_minutes",
+                "must be 5, 10, 15, 20, 30 or 60 minutes",
+            ));
+        }
+        if !(1..=366).contains(&self.horizon_days) {
+            c.push(FieldError::new(
+                "horizon_days",
+                "must be from 1 to 366 days",
+            ));
+        }
+        c.finish()
+    }
+}
+
+/// One search: whose hours, what is already booked, and how.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlotRequest {
+    pub customer: Party,
+    pub facilitator: Party,
+    /// The facilitator's other sessions and reviews.
+    pub busy: Vec<Slot>,
+    pub options: SlotOptions,
+    pub now: DateTime<Utc>,
+}
+
+/// The next `options.count` free slots, earliest first, or every refused field.
+pub fn next_free_slots(req: &SlotRequest) -> Result<Vec<Slot>, ValidationErrors> {
+    let mut c = Checker::new();
+    let customer_hours = c.check(req.customer.hours.check("customer_working_hours"));
+    let facilitator_hours = c.check(req.facilitator.hours.check("facilitator_working_hours"));
+    if let Err(e) = req.options.check() {
+        for f in e.0 {
+            c.push(f);
+        }
+    }
+    c.finish()?;
+    let customer = Party {
+        time_zone: req.customer.time_zone,
+        hours: customer_hours.unwrap_or_default(),
+    };
+    let facilitator = Party {
+        time_zone: req.facilitator.time_zone,
+        hours: facilitator_hours.unwrap_or_default(),
+    };
+    let o = req.options;
+
+    let length = TimeDelta::minutes(i64::from(o.length_minutes));
+    let buffer = TimeDelta::minutes(i64::from(o.buffer_minutes));
+    let mut blocked: Vec<Slot> = req
+        .busy
+        .iter()
+        .filter(|b| b.start < b.end)
+        .map(|b| Slot::new(b.start - buffer, b.end + buffer))
+        .collect();
+    blocked.sort();
+
+    let earliest = req.now + TimeDelta::minutes(i64::from(o.notice_minutes));
+    let last_start = req.now + TimeDelta::days(i64::from(o.horizon_days));
+    // Every zone in use today has an offset that is a whole number of quarter hours, so a
+    // UTC grid of gcd(step, 15) minutes meets every aligned start on the facilitator's clock.
+    let grid = if o.step_minutes.is_multiple_of(15) { 15 } else { 5 };
+    let mut t = ceil_to_grid(earliest, grid);
+    let mut found = Vec::new();
+    while t < last_start && found.len() < o.count as usize {
+        let slot = Slot::new(t, t + length);
+        if aligned(t, facilitator.time_zone, o.step_minutes)
+            && inside_hours(&slot, &facilitator)
+            && inside_hours(&slot, &customer)
+            && !blocked.iter().any(|b| b.overlaps(&slot))
+        {
+            found.push(slot);
+        }
+        t += TimeDelta::minutes(grid);
+    }
+    Ok(found)
+}
+
+/// The first instant at or after `t` on a whole multiple of `minutes` since the epoch.
+fn ceil_to_grid(t: DateTime<Utc>, minutes: i64) -> DateTime<Utc> {
+    let step = minutes * 60;
+    let secs = t.timestamp();
+    let on_grid = secs.rem_euclid(step) == 0 && t.timestamp_subsec_nanos() == 0;
+    let up = secs.div_euclid(step) * step + if on_grid { 0 } else { step };
+    DateTime::from_timestamp(up, 0).expect("within chrono's range")
+}
+
+/// The instant reads as a whole multiple of `step` minutes on the zone's clock.
+fn aligned(t: DateTime<Utc>, tz: Tz, step: u32) -> bool {
+    let local = t.with_timezone(&tz);
+    local.second() == 0 && (local.hour() * 60 + local.minute()).is_multiple_of(step)
+}
+
+/// Every instant of `slot` is inside the party's working hours.
+///
+/// Within a stretch of constant UTC offset the wall clock runs like UTC, so a stretch is
+/// inside the hours when its first instant is on a working day, at or after the day's start,
+/// and the stretch ends by the day's end. A slot (at most 8 hours) crosses at most one
+/// offset change; the change is found by bisection and each side is checked on its own.
+pub fn inside_hours(slot: &Slot, party: &Party) -> bool {
+    if slot.end <= slot.start {
+        return false;
+    }
+    let tz = party.time_zone;
+    let offset_at = |t: DateTime<Utc>| t.with_timezone(&tz).offset().fix().local_minus_utc();
+    let last = slot.end - TimeDelta::seconds(1);
+    if offset_at(slot.start) == offset_at(last) {
+        return stretch_inside(slot.start, slot.end, party);
+    }
+    // Bisect for the first second with the later offset.
+    let (mut lo, mut hi) = (slot.start, last);
+    let later = offset_at(last);
+    while hi - lo > TimeDelta::seconds(1) {
+        let mid = lo + (hi - lo) / 2;
+        if offset_at(mid) == later {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    stretch_inside(slot.start, hi, party) && stretch_inside(hi, slot.end, party)
+}
+
+/// `[from, to)` of constant offset lies within one working day's window.
+fn stretch_inside(from: DateTime<Utc>, to: DateTime<Utc>, party: &Party) -> bool {
+    let local = from.with_timezone(&party.time_zone);
+    let start_of_window = i64::from(party.hours.start_minute) * 60;
+    let end_of_window = i64::from(party.hours.end_minute) * 60;
+    let second_of_day = i64::from(local.num_seconds_from_midnight());
+    party.hours.works_on(local.weekday())
+        && second_of_day >= start_of_window
+        && second_of_day + (to - from).num_seconds() <= end_of_window
+}
+
+#[cfg(test)]
+mod tests;
