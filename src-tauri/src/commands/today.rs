@@ -1,0 +1,14 @@
+//! The Today page.
+
+use chrono::Utc;
+use rapport_client::Store;
+use rapport_client::views::TodayView;
+use tauri::State;
+
+use crate::error::IpcError;
+
+#[tauri::command]
+#[tracing::instrument(skip_all, err(level = "warn"))]
+pub async fn today_get(store: State<'_, Store>) -> Result<TodayView, IpcError> {
+    Ok(store.today_get(Utc::now()).await?)
+}

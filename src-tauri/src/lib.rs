@@ -1,0 +1,226 @@
+//! rapport-desktop: the Tauri shell around rapport-client. It resolves the data folder,
+//! sets up logging, opens the local cache before the window shows, and exposes the IPC
+//! commands of docs/IPC.md. No business rules live here.
+
+pub mod bindings;
+pub mod commands;
+pub mod datadir;
+pub mod error;
+mod instance;
+mod logging;
+
+include!("command_names.rs");
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use rapport_client::Store;
+use tauri::{App, AppHandle, Manager, WebviewWindowBuilder};
+
+use crate::commands::perf::Launched;
+use crate::datadir::LaunchOptions;
+
+/// The label of the one window (tauri.conf.json and capabilities/main-window.json).
+pub const MAIN_WINDOW: &str = "main";
+
+/// Runs the app; `started` is taken first thing in `main` (for `startup_mark`).
+pub fn run(started: Instant) {
+    let args = std::env::args().skip(1);
+    let options = LaunchOptions::parse(args, std::env::var("RAPPORT_PROFILE").ok())
+        .unwrap_or_else(|e| exit_before_logging(&e));
+    let data_dir = datadir::resolve(
+        std::env::var_os("RAPPORT_DATA_DIR"),
+        datadir::platform_data_dir(),
+        &options.profile,
+    )
+    .unwrap_or_else(|e| exit_before_logging(&e));
+    logging::init(&data_dir.join("logs")).unwrap_or_else(|e| exit_before_logging(&e));
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        data_dir = %data_dir.display(),
+        profile = %options.profile,
+        demo = options.demo,
+        "Rapport starting"
+    );
+    if !options.ignored.is_empty() {
+        tracing::info!(
+            count = options.ignored.len(),
+            "ignoring arguments Rapport does not know"
+        );
+    }
+
+    let single_instance = tauri_plugin_single_instance::Builder::new()
+        .dbus_id(instance::dbus_id(&data_dir))
+        .callback(|app, _args, _cwd| focus_main_window(app))
+        .build();
+    let demo = options.demo;
+    let result = tauri::Builder::default()
+        // First, so a second launch on the same data folder hands over before anything opens.
+        .plugin(single_instance)
+        .plugin(tauri_plugin_window_state::Builder::default().build())
+        .plugin(tauri_plugin_opener::init())
+        .manage(Launched(started))
+        .invoke_handler(tauri::generate_handler![
+            commands::profile::profile_get,
+            commands::profile::profile_create,
+            commands::profile::profile_update,
+            commands::profile::users_list,
+            commands::demo::demo_load,
+            commands::accounts::accounts_list,
+            commands::accounts::account_get,
+            commands::accounts::account_create,
+            commands::accounts::account_update,
+            commands::contacts::contact_create,
+            commands::contacts::contact_update,
+            commands::contacts::contact_delete,
+            commands::notes::notes_list,
+            commands::notes::note_create,
+            commands::notes::note_update,
+            commands::notes::note_set_pinned,
+            commands::notes::note_delete,
+            commands::notes::note_restore,
+            commands::search::search,
+            commands::today::today_get,
+            commands::status::status_get,
+            commands::perf::startup_mark,
+            commands::links::open_external,
+        ])
+        .setup(move |app| {
+            setup(app, &data_dir, demo, started).inspect_err(|e| {
+                tracing::error!(error = %e, "Rapport could not start");
+            })
+        })
+        .run(tauri::generate_context!());
+    if let Err(e) = result {
+        tracing::error!(error = %e, "Rapport stopped with an error");
+        std::process::exit(1);
+    }
+}
+
+/// Opens the cache (and loads the demo when asked), then shows the window, so no command
+/// can run before the store is managed.
+fn setup(
+    app: &mut App,
+    data_dir: &Path,
+    demo: bool,
+    started: Instant,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let store = tauri::async_runtime::block_on(Store::open(data_dir))?;
+    tracing::info!(
+        path = %store.path().map_or_else(PathBuf::new, Path::to_path_buf).display(),
+        ms = started.elapsed().as_millis(),
+        "store opened"
+    );
+    if demo {
+        commands::demo::load_if_empty(&store)?;
+    }
+    app.manage(store);
+
+    let config = app
+        .config()
+        .app
+        .windows
+        .iter()
+        .find(|w| w.label == MAIN_WINDOW)
+        .ok_or("tauri.conf.json has no main window")?
+        .clone();
+    WebviewWindowBuilder::from_config(app.handle(), &config)?.build()?;
+    tracing::info!(ms = started.elapsed().as_millis(), "window created");
+    Ok(())
+}
+
+/// A second launch on the same data folder lands here (in the first instance).
+fn focus_main_window(app: &AppHandle) {
+    tracing::info!("a second launch handed over: focusing the window");
+    if let Some(window) = app.get_webview_window(MAIN_WINDOW) {
+        let shown = window
+            .unminimize()
+            .and_then(|()| window.show())
+            .and_then(|()| window.set_focus());
+        if let Err(e) = shown {
+            tracing::warn!(error = %e, "could not focus the window");
+        }
+    }
+}
+
+/// Before logging is up, stderr is the only place to say why the app cannot start.
+fn exit_before_logging(message: &str) -> ! {
+    eprintln!("rapport-desktop: {message}");
+    std::process::exit(2);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::COMMANDS;
+
+    /// The command names of the table in docs/IPC.md, in order.
+    fn ipc_md_commands() -> Vec<String> {
+        let doc = include_str!("../../docs/IPC.md");
+        let table = &doc[doc
+            .find("## Commands")
+            .expect("docs/IPC.md lists the commands")..];
+        let table = &table[..table.find("## Types").unwrap_or(table.len())];
+        table
+            .lines()
+            .filter_map(|line| line.strip_prefix("| `"))
+            .filter_map(|rest| rest.split('`').next())
+            .map(ToOwned::to_owned)
+            .collect()
+    }
+
+    #[test]
+    fn commands_are_exactly_those_of_docs_ipc() {
+        assert_eq!(
+            COMMANDS,
+            ipc_md_commands(),
+            "src/command_names.rs must follow docs/IPC.md"
+        );
+    }
+
+    #[test]
+    fn the_main_window_capability_grants_each_command_and_nothing_else() {
+        let cap: serde_json::Value =
+            serde_json::from_str(include_str!("../capabilities/main-window.json")).unwrap();
+        assert_eq!(cap["windows"], serde_json::json!(["main"]));
+        let granted: Vec<&str> = cap["permissions"]
+            .as_array()
+            .expect("permissions is a list")
+            .iter()
+            .map(|p| p.as_str().expect("plain permission identifiers"))
+            .collect();
+        let expected: Vec<String> = COMMANDS
+            .iter()
+            .map(|c| format!("allow-{}", c.replace('_', "-")))
+            .collect();
+        assert_eq!(
+            granted, expected,
+            "one allow-<command> per IPC command, no plugin or core API"
+        );
+    }
+
+    #[test]
+    fn the_csp_is_strict() {
+        let conf: serde_json::Value =
+            serde_json::from_str(include_str!("../tauri.conf.json")).unwrap();
+        let csp = &conf["app"]["security"]["csp"];
+        assert_eq!(csp["script-src"], "'self'", "no inline or eval'd script");
+        assert_eq!(csp["object-src"], "'none'");
+        assert_eq!(csp["frame-src"], "'none'");
+        assert_eq!(csp["base-uri"], "'none'");
+        assert_eq!(csp["form-action"], "'none'");
+        let allowed = ["'self'", "'none'", "data:", "ipc:", "http://ipc.localhost"];
+        for (directive, sources) in csp.as_object().expect("csp is an object of directives") {
+            for source in sources
+                .as_str()
+                .expect("one string per directive")
+                .split_whitespace()
+            {
+                assert!(
+                    allowed.contains(&source),
+                    "{directive} allows {source}: no inline, eval or remote sources in the app"
+                );
+            }
+        }
+        assert_eq!(csp["img-src"], "'self' data:", "data: only for images");
+    }
+}
