@@ -1,0 +1,76 @@
+//! Processes by /proc: which app processes belong to a workspace, and signals by `kill(1)`
+//! (the workspace forbids `unsafe`, so no libc call).
+
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+/// Pids of live processes running `exe` whose environment has `RAPPORT_DATA_DIR=data_dir`:
+/// the app processes of one workspace, whoever started them.
+pub fn app_pids(exe: &Path, data_dir: &Path) -> Vec<u32> {
+    let Ok(exe) = exe.canonicalize() else {
+        return Vec::new();
+    };
+    let wanted = format!("RAPPORT_DATA_DIR={}", data_dir.display());
+    let Ok(entries) = fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let mut pids: Vec<u32> = entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            let base = Path::new("/proc").join(pid.to_string());
+            let same_exe = fs::read_link(base.join("exe")).is_ok_and(|p| p == exe);
+            same_exe && is_alive(*pid) && environ_has(&base.join("environ"), &wanted)
+        })
+        .collect();
+    pids.sort_unstable();
+    pids
+}
+
+fn environ_has(path: &Path, entry: &str) -> bool {
+    fs::read(path).is_ok_and(|bytes| bytes.split(|b| *b == 0).any(|e| e == entry.as_bytes()))
+}
+
+/// True while `pid` exists and is not a zombie.
+pub fn is_alive(pid: u32) -> bool {
+    let Ok(stat) = fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return false;
+    };
+    // The state follows the parenthesised command name, which may itself hold spaces.
+    let state = stat
+        .rsplit_once(") ")
+        .and_then(|(_, rest)| rest.chars().next());
+    !matches!(state, None | Some('Z' | 'X'))
+}
+
+/// Sends `signal` (e.g. `"TERM"`, `"KILL"`) to `pid`.
+pub fn signal(pid: u32, signal: &str) -> Result<()> {
+    let status = Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(pid.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .context("running kill(1)")?;
+    if !status.success() && is_alive(pid) {
+        bail!("kill -{signal} {pid} failed");
+    }
+    Ok(())
+}
+
+/// Waits until none of `pids` is alive; false when the deadline passed first.
+pub fn wait_gone(pids: &[u32], timeout: Duration) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if pids.iter().all(|p| !is_alive(*p)) {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+}

@@ -1,0 +1,12 @@
+//! WebDriver tests of the real Rapport window: the built app (RAPPORT_APP_BIN) driven
+//! through tauri-driver and WebKitWebDriver, as a user would click and type. Run them with
+//! `make webdriver` (it builds the UI and the app and provides the display with xvfb-run);
+//! one test at a time (`--test-threads=1`): each starts its own app and driver.
+
+mod common;
+mod first_start;
+mod keyboard;
+mod notes;
+mod screenshot;
+mod validation;
+mod xss;
