@@ -9,6 +9,7 @@ pub mod contact;
 pub mod ics;
 pub mod links;
 pub mod note;
+pub mod quarter;
 pub mod request;
 pub mod schedule;
 pub mod sla;

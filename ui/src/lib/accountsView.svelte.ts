@@ -1,6 +1,6 @@
 // What the accounts list shows, kept while the user visits an account so Esc returns to the
 // same search, filters, sort, selection and scroll position.
-import type { AccountSort, LifecycleStage, Plan } from "./types";
+import type { AccountSort, LifecycleStage, Plan } from "../bindings";
 
 export const listView = $state<{
   search: string;

@@ -18,7 +18,7 @@ import type {
   TodayView,
   User,
   UserInput,
-} from "./types";
+} from "../bindings";
 
 async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
   try {

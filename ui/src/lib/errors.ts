@@ -1,7 +1,7 @@
 // The shell answers every failed command with an IpcError `{ code, message, field }`
 // (docs/IPC.md). These helpers turn whatever `invoke` threw into one, and an IpcError into
 // what a form shows next to the field the error names.
-import type { IpcError } from "./types";
+import type { IpcError } from "../bindings";
 import { fieldLabel } from "./labels";
 
 const CODES: ReadonlySet<string> = new Set(["invalid_input", "not_found", "no_profile", "storage"]);

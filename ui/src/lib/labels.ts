@@ -1,5 +1,5 @@
 // Words the UI shows for the values and field names the commands use.
-import type { LifecycleStage, Plan, Role, Weekday } from "./types";
+import type { LifecycleStage, Plan, Role, Weekday } from "../bindings";
 
 export const PLANS: readonly Plan[] = ["professional_support", "standard"];
 export const STAGES: readonly LifecycleStage[] = ["onboarding", "active", "at_risk", "churned"];

@@ -1,6 +1,6 @@
 // Column-header sorting of the accounts list: a click on the sorted column flips the
 // direction, a click on another column sorts by it in its natural direction.
-import type { AccountSort } from "./types";
+import type { AccountSort } from "../bindings";
 
 export type SortState = { sort: AccountSort; descending: boolean };
 

@@ -1,6 +1,6 @@
 // The status bar's view of the local store, refreshed after every write.
 import { api, onWrite } from "./api";
-import type { StoreStatus } from "./types";
+import type { StoreStatus } from "../bindings";
 import { toIpcError } from "./errors";
 
 export const store = $state<{ status: StoreStatus | null; error: string | null }>({
