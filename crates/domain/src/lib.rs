@@ -11,6 +11,7 @@ pub mod links;
 pub mod note;
 pub mod quarter;
 pub mod request;
+pub mod review;
 pub mod schedule;
 pub mod sla;
 pub mod sync;

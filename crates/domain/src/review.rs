@@ -1,0 +1,508 @@
+//! Quarterly use-case reviews & health checks: the review's states, the one-per-quarter
+//! rule, where a review sits on the quarter board, the checklist and action items.
+//!
+//! Decisions where the issue is silent:
+//! - Transitions: `not_requested → requested → scheduled → completed`; `requested` and
+//!   `scheduled` may end `declined` (the customer does not want one this quarter); a
+//!   `scheduled` review may become `no_show` or go back to `requested` (session cancelled,
+//!   to be rebooked); a `no_show` may be rebooked (`scheduled`) or dropped (`declined`).
+//!   `completed` and `declined` are final.
+//! - On the board a `declined` review counts as done: the customer chose not to have one,
+//!   so there is nothing left to chase; a `no_show` counts as requested (to rebook).
+//! - "Overdue": not booked (not requested, requested or no-show) when the quarter ends in
+//!   14 days or less, counted to the quarter's end instant; or the quarter has ended without
+//!   a completed (or declined) review. Exactly 14 days before the end is overdue.
+
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::account::Plan;
+use crate::quarter::Quarter;
+use crate::validation::{self, Checker, FieldError, ValidationErrors};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewState {
+    NotRequested,
+    Requested,
+    Scheduled,
+    Completed,
+    Declined,
+    NoShow,
+}
+
+impl ReviewState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReviewState::NotRequested => "not_requested",
+            ReviewState::Requested => "requested",
+            ReviewState::Scheduled => "scheduled",
+            ReviewState::Completed => "completed",
+            ReviewState::Declined => "declined",
+            ReviewState::NoShow => "no_show",
+        }
+    }
+
+    /// Nothing left to do this quarter.
+    pub fn is_closed(self) -> bool {
+        matches!(self, ReviewState::Completed | ReviewState::Declined)
+    }
+}
+
+/// Whether a review may move from `from` to `to` (see the module docs).
+pub fn check_review_transition(from: ReviewState, to: ReviewState) -> Result<(), FieldError> {
+    use ReviewState::{Completed, Declined, NoShow, NotRequested, Requested, Scheduled};
+    let ok = matches!(
+        (from, to),
+        (NotRequested, Requested)
+            | (Requested, Scheduled | Declined)
+            | (Scheduled, Completed | NoShow | Declined | Requested)
+            | (NoShow, Scheduled | Declined)
+    );
+    if ok {
+        Ok(())
+    } else {
+        Err(FieldError::new(
+            "state",
+            format!(
+                "a review cannot go from {} to {}",
+                from.as_str(),
+                to.as_str()
+            ),
+        ))
+    }
+}
+
+/// Identifies a quarter of an account's (fiscal) calendar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct QuarterKey {
+    pub fiscal_year: i32,
+    pub q: u8,
+}
+
+impl From<&Quarter> for QuarterKey {
+    fn from(q: &Quarter) -> Self {
+        QuarterKey {
+            fiscal_year: q.fiscal_year,
+            q: q.q,
+        }
+    }
+}
+
+/// Whether a new review may be created for an account on `plan` in `quarter`, given the
+/// quarters it already has reviews in. One per Professional Support account per quarter.
+pub fn check_new_review(
+    plan: Plan,
+    quarter: &Quarter,
+    existing: &[QuarterKey],
+) -> Result<(), FieldError> {
+    if plan != Plan::ProfessionalSupport {
+        return Err(FieldError::new(
+            "account_id",
+            "quarterly reviews are part of Professional Support; this account is on the standard plan",
+        ));
+    }
+    if existing.contains(&QuarterKey::from(quarter)) {
+        return Err(FieldError::new(
+            "quarter",
+            format!("this account already has a review in {}", quarter.label()),
+        ));
+    }
+    Ok(())
+}
+
+/// A review's column on the quarter board.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum BoardColumn {
+    Due,
+    Requested,
+    Scheduled,
+    Done,
+    Overdue,
+}
+
+/// Overdue when not booked this close to the quarter's end.
+pub const OVERDUE_WINDOW: TimeDelta = TimeDelta::days(14);
+
+/// Where an account's review for `quarter` sits on the board at `now`. `state` is `None`
+/// when the account has no review record for the quarter (the same as `not_requested`).
+/// Standard-plan accounts are not on the board at all: `None`.
+pub fn board_column(
+    plan: Plan,
+    state: Option<ReviewState>,
+    quarter: &Quarter,
+    now: DateTime<Utc>,
+) -> Option<BoardColumn> {
+    if plan != Plan::ProfessionalSupport {
+        return None;
+    }
+    let state = state.unwrap_or(ReviewState::NotRequested);
+    if state.is_closed() {
+        return Some(BoardColumn::Done);
+    }
+    if now >= quarter.end_utc {
+        return Some(BoardColumn::Overdue);
+    }
+    let not_booked = matches!(
+        state,
+        ReviewState::NotRequested | ReviewState::Requested | ReviewState::NoShow
+    );
+    if not_booked && quarter.end_utc - now <= OVERDUE_WINDOW {
+        return Some(BoardColumn::Overdue);
+    }
+    Some(match state {
+        ReviewState::NotRequested => BoardColumn::Due,
+        ReviewState::Requested | ReviewState::NoShow => BoardColumn::Requested,
+        _ => BoardColumn::Scheduled,
+    })
+}
+
+/// How many reviews are in each column.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct BoardCounts {
+    pub due: u32,
+    pub requested: u32,
+    pub scheduled: u32,
+    pub done: u32,
+    pub overdue: u32,
+}
+
+impl BoardCounts {
+    pub fn tally(columns: impl IntoIterator<Item = BoardColumn>) -> Self {
+        let mut c = BoardCounts::default();
+        for col in columns {
+            match col {
+                BoardColumn::Due => c.due += 1,
+                BoardColumn::Requested => c.requested += 1,
+                BoardColumn::Scheduled => c.scheduled += 1,
+                BoardColumn::Done => c.done += 1,
+                BoardColumn::Overdue => c.overdue += 1,
+            }
+        }
+        c
+    }
+}
+
+/// A review can be completed once its session has started.
+pub fn check_completion(
+    state: ReviewState,
+    session_start: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<(), FieldError> {
+    check_review_transition(state, ReviewState::Completed)?;
+    match session_start {
+        Some(start) if start <= now => Ok(()),
+        Some(_) => Err(FieldError::new(
+            "state",
+            "the review session has not started yet",
+        )),
+        None => Err(FieldError::new("state", "the review has no session booked")),
+    }
+}
+
+/// The points a health check goes through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum CheckItem {
+    UsageReview,
+    Performance,
+    OpenIncidents,
+    SlaComplianceLastQuarter,
+    UseCaseAndRoadmapChanges,
+}
+
+impl CheckItem {
+    pub const ALL: [CheckItem; 5] = [
+        CheckItem::UsageReview,
+        CheckItem::Performance,
+        CheckItem::OpenIncidents,
+        CheckItem::SlaComplianceLastQuarter,
+        CheckItem::UseCaseAndRoadmapChanges,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            CheckItem::UsageReview => "Usage review",
+            CheckItem::Performance => "Performance",
+            CheckItem::OpenIncidents => "Open incidents",
+            CheckItem::SlaComplianceLastQuarter => "SLA compliance last quarter",
+            CheckItem::UseCaseAndRoadmapChanges => "Changes to the use case or roadmap",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ChecklistEntry {
+    pub item: CheckItem,
+    pub done: bool,
+    pub findings: String,
+}
+
+/// The health check's checklist, every item open, in the order a review goes through it.
+pub fn default_checklist() -> Vec<ChecklistEntry> {
+    CheckItem::ALL
+        .iter()
+        .map(|&item| ChecklistEntry {
+            item,
+            done: false,
+            findings: String::new(),
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum ActionStatus {
+    Open,
+    InProgress,
+    Done,
+    Dropped,
+}
+
+/// A follow-up with an owner and a due date (health checks, RCAs, onboarding sessions).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ActionItem {
+    pub id: Uuid,
+    pub title: String,
+    /// Who does it: a staff member or someone at the customer, by name.
+    pub owner: String,
+    pub due: NaiveDate,
+    pub status: ActionStatus,
+}
+
+impl ActionItem {
+    /// Trims and checks the item; errors name `"{field}.title"` and `"{field}.owner"`.
+    pub fn normalize(self, field: &str) -> Result<ActionItem, ValidationErrors> {
+        let mut c = Checker::new();
+        let title = c.check(validation::required_text(
+            &format!("{field}.title"),
+            &self.title,
+        ));
+        let owner = c.check(validation::required_text(
+            &format!("{field}.owner"),
+            &self.owner,
+        ));
+        c.finish()?;
+        Ok(ActionItem {
+            title: title.unwrap_or_default(),
+            owner: owner.unwrap_or_default(),
+            ..self
+        })
+    }
+
+    /// Still to do and past its due date (on the owner's calendar `today`).
+    pub fn is_late(&self, today: NaiveDate) -> bool {
+        matches!(self.status, ActionStatus::Open | ActionStatus::InProgress) && self.due < today
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::quarter::quarter_of;
+    use chrono::TimeZone;
+    use rstest::rstest;
+
+    fn q1_2027() -> Quarter {
+        // Calendar Q1 2027 in UTC: [2027-01-01, 2027-04-01).
+        quarter_of(
+            Utc.with_ymd_and_hms(2027, 2, 1, 0, 0, 0).unwrap(),
+            chrono_tz::UTC,
+            1,
+        )
+        .unwrap()
+    }
+
+    fn end() -> DateTime<Utc> {
+        q1_2027().end_utc
+    }
+
+    use ReviewState::{Completed, Declined, NoShow, NotRequested, Requested, Scheduled};
+
+    #[rstest]
+    #[case(NotRequested, Requested, true)]
+    #[case(Requested, Scheduled, true)]
+    #[case(Scheduled, Completed, true)]
+    #[case(Scheduled, NoShow, true)]
+    #[case(Requested, Declined, true)]
+    #[case(Scheduled, Requested, true)]
+    #[case(NoShow, Scheduled, true)]
+    #[case(NotRequested, Scheduled, false)]
+    #[case(NotRequested, Completed, false)]
+    #[case(Requested, Completed, false)]
+    #[case(Completed, Scheduled, false)]
+    #[case(Declined, Requested, false)]
+    #[case(NoShow, Completed, false)]
+    #[case(Scheduled, Scheduled, false)]
+    fn transitions(#[case] from: ReviewState, #[case] to: ReviewState, #[case] ok: bool) {
+        let r = check_review_transition(from, to);
+        assert_eq!(r.is_ok(), ok, "{from:?} -> {to:?}");
+        if let Err(e) = r {
+            assert_eq!(e.field, "state");
+        }
+    }
+
+    #[test]
+    fn one_review_per_professional_support_account_per_quarter() {
+        let q = q1_2027();
+        assert!(check_new_review(Plan::ProfessionalSupport, &q, &[]).is_ok());
+        let other = QuarterKey {
+            fiscal_year: 2026,
+            q: 4,
+        };
+        assert!(
+            check_new_review(Plan::ProfessionalSupport, &q, &[other]).is_ok(),
+            "last quarter's does not count"
+        );
+        let twice = check_new_review(
+            Plan::ProfessionalSupport,
+            &q,
+            &[other, QuarterKey::from(&q)],
+        )
+        .unwrap_err();
+        assert_eq!(twice.field, "quarter");
+        assert!(twice.reason.contains("2027 Q1"), "{twice}");
+        let standard = check_new_review(Plan::Standard, &q, &[]).unwrap_err();
+        assert_eq!(standard.field, "account_id");
+        assert!(standard.reason.contains("standard plan"));
+    }
+
+    #[rstest]
+    // Mid-quarter: by state.
+    #[case(None, 40 * 24 * 3600, BoardColumn::Due)]
+    #[case(Some(Requested), 40 * 24 * 3600, BoardColumn::Requested)]
+    #[case(Some(NoShow), 40 * 24 * 3600, BoardColumn::Requested)]
+    #[case(Some(Scheduled), 40 * 24 * 3600, BoardColumn::Scheduled)]
+    #[case(Some(Completed), 40 * 24 * 3600, BoardColumn::Done)]
+    #[case(Some(Declined), 40 * 24 * 3600, BoardColumn::Done)]
+    // The 14-day boundary: 14 days + 1 s left is not yet overdue, exactly 14 days is.
+    #[case(Some(Requested), 14 * 24 * 3600 + 1, BoardColumn::Requested)]
+    #[case(Some(Requested), 14 * 24 * 3600, BoardColumn::Overdue)]
+    #[case(None, 14 * 24 * 3600 + 1, BoardColumn::Due)]
+    #[case(None, 14 * 24 * 3600, BoardColumn::Overdue)]
+    #[case(Some(NoShow), 14 * 24 * 3600, BoardColumn::Overdue)]
+    #[case(Some(Scheduled), 1, BoardColumn::Scheduled)]
+    // The quarter's end: 1 s before it is still the quarter, at it the quarter has ended.
+    #[case(Some(Scheduled), 0, BoardColumn::Overdue)]
+    #[case(Some(Completed), 0, BoardColumn::Done)]
+    #[case(Some(Declined), -90 * 24 * 3600, BoardColumn::Done)]
+    #[case(None, -1, BoardColumn::Overdue)]
+    fn board_columns(
+        #[case] state: Option<ReviewState>,
+        #[case] secs_before_end: i64,
+        #[case] want: BoardColumn,
+    ) {
+        let now = end() - TimeDelta::seconds(secs_before_end);
+        assert_eq!(
+            board_column(Plan::ProfessionalSupport, state, &q1_2027(), now),
+            Some(want),
+            "{state:?} with {secs_before_end} s left"
+        );
+    }
+
+    #[test]
+    fn standard_accounts_are_not_on_the_board() {
+        assert_eq!(board_column(Plan::Standard, None, &q1_2027(), end()), None);
+    }
+
+    #[test]
+    fn counts_tally_the_columns() {
+        let c = BoardCounts::tally([
+            BoardColumn::Due,
+            BoardColumn::Overdue,
+            BoardColumn::Due,
+            BoardColumn::Done,
+        ]);
+        assert_eq!(
+            c,
+            BoardCounts {
+                due: 2,
+                requested: 0,
+                scheduled: 0,
+                done: 1,
+                overdue: 1
+            }
+        );
+    }
+
+    #[test]
+    fn completion_needs_a_started_session() {
+        let start = end() - TimeDelta::days(20);
+        assert!(
+            check_completion(Scheduled, Some(start), start).is_ok(),
+            "from its start on"
+        );
+        let early =
+            check_completion(Scheduled, Some(start), start - TimeDelta::seconds(1)).unwrap_err();
+        assert!(early.reason.contains("not started"));
+        assert!(check_completion(Scheduled, None, start).is_err());
+        assert!(
+            check_completion(Requested, Some(start), start).is_err(),
+            "an unbooked review cannot be completed"
+        );
+    }
+
+    #[test]
+    fn the_checklist_covers_the_health_check() {
+        let items: Vec<&str> = default_checklist().iter().map(|e| e.item.title()).collect();
+        assert_eq!(
+            items,
+            [
+                "Usage review",
+                "Performance",
+                "Open incidents",
+                "SLA compliance last quarter",
+                "Changes to the use case or roadmap"
+            ]
+        );
+        assert!(default_checklist().iter().all(|e| !e.done));
+    }
+
+    #[test]
+    fn action_items_need_a_title_and_an_owner() {
+        let due = NaiveDate::from_ymd_opt(2027, 2, 1).unwrap();
+        let item = ActionItem {
+            id: Uuid::nil(),
+            title: "  Add a read replica ".into(),
+            owner: "Bob".into(),
+            due,
+            status: ActionStatus::Open,
+        };
+        assert_eq!(
+            item.clone().normalize("action_items").unwrap().title,
+            "Add a read replica"
+        );
+        let bad = ActionItem {
+            title: " ".into(),
+            owner: String::new(),
+            ..item.clone()
+        };
+        let fields: Vec<String> = bad
+            .normalize("action_items")
+            .unwrap_err()
+            .0
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(fields, ["action_items.title", "action_items.owner"]);
+        assert!(item.is_late(due.succ_opt().unwrap()));
+        assert!(!item.is_late(due), "due today is not late");
+        assert!(
+            !ActionItem {
+                status: ActionStatus::Done,
+                ..item
+            }
+            .is_late(due.succ_opt().unwrap())
+        );
+    }
+}
