@@ -17,6 +17,7 @@ use std::net::SocketAddr;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
 pub use error::ApiError;
@@ -36,8 +37,23 @@ pub fn app(state: AppState) -> Router {
         .merge(openapi::router())
         .fallback(routes::not_found)
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(CatchPanicLayer::custom(
+            |p: Box<dyn std::any::Any + Send>| panic_response(&*p),
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// A handler that panicked: logged, answered 500 without its message.
+fn panic_response(panic: &(dyn std::any::Any + Send)) -> axum::response::Response {
+    let what = panic
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+        .unwrap_or_default();
+    axum::response::IntoResponse::into_response(ApiError::internal(&format!(
+        "handler panicked: {what}"
+    )))
 }
 
 /// Serves [`app`] on `listener` until `shutdown` completes, then lets running requests finish

@@ -1,1 +1,332 @@
-fn main() {}
+//! Load bench of the central service's pull endpoint.
+//!
+//! Creates a fresh database on the PostgreSQL named by `--database-url`/`DATABASE_URL`
+//! (dropped at the end), starts the server in this process on 127.0.0.1 port 0, seeds one
+//! team's accounts and notes through `/v1/sync/push`, then runs closed-loop clients over
+//! loopback for a bounded time at each concurrency and prints pulls/s and latency
+//! percentiles, with the machine it ran on.
+//!
+//! `cargo run --release -p rapport-server --bin rapport-server-bench -- --database-url postgres://postgres@127.0.0.1:5432/postgres`
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, ensure};
+use clap::Parser;
+use rapport_domain::Role;
+use rapport_server::routes::admin::{CreateUser, create_team_with, create_user_with};
+use rapport_server::{AppState, MIGRATOR, Settings, state::system_clock};
+use serde_json::{Value, json};
+use sqlx::Connection;
+use sqlx::postgres::{PgConnection, PgPoolOptions};
+use uuid::Uuid;
+
+#[derive(Debug, Parser)]
+#[command(about = "Pull throughput and latency of rapport-server at 50 and 200 concurrent clients")]
+struct Args {
+    /// A PostgreSQL URL on which the bench may create (and drop) a database.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "postgres://postgres@127.0.0.1:5432/postgres"
+    )]
+    database_url: String,
+    /// Accounts to seed (each with two notes).
+    #[arg(long, default_value_t = 3000)]
+    accounts: usize,
+    /// Concurrent clients, one run each.
+    #[arg(long, value_delimiter = ',', default_value = "50,200")]
+    clients: Vec<usize>,
+    /// Seconds each run lasts.
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// Page size of a catch-up pull.
+    #[arg(long, default_value_t = 100)]
+    limit: u32,
+}
+
+const PASSWORD: &str = "bench password 123";
+const USERS: usize = 20;
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
+    let mem_kb: u64 = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("MemTotal"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0);
+    #[allow(clippy::cast_precision_loss)]
+    let gib = mem_kb as f64 / 1024.0 / 1024.0;
+    format!("{cpu}, {cores} cores, {gib:.1} GiB memory")
+}
+
+/// One closed-loop run: `clients` tasks pull until the deadline; returns (pulls, errors, latencies µs).
+async fn run(
+    http: &reqwest::Client,
+    base: &str,
+    tokens: &[String],
+    cursors: &Arc<Vec<String>>,
+    clients: usize,
+    limit: u32,
+    seconds: u64,
+) -> (usize, usize, Vec<u64>, Duration) {
+    let start = Instant::now();
+    let deadline = start + Duration::from_secs(seconds);
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let http = http.clone();
+        let token = tokens[c % tokens.len()].clone();
+        let cursors = cursors.clone();
+        let base = base.to_owned();
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            let mut errors = 0usize;
+            // xorshift: a cheap, seeded choice of where each pull starts.
+            let mut x: u64 = 0x9E37_79B9_7F4A_7C15 ^ (c as u64 + 1);
+            while Instant::now() < deadline {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let cursor = &cursors[usize::try_from(x % cursors.len() as u64).unwrap_or(0)];
+                let t0 = Instant::now();
+                let ok = match http
+                    .get(format!("{base}/v1/sync/pull?cursor={cursor}&limit={limit}"))
+                    .bearer_auth(&token)
+                    .header("rapport-protocol", "1")
+                    .send()
+                    .await
+                {
+                    Ok(r) if r.status().is_success() => r.bytes().await.is_ok(),
+                    _ => false,
+                };
+                if ok {
+                    lat.push(u64::try_from(t0.elapsed().as_micros()).unwrap_or(u64::MAX));
+                } else {
+                    errors += 1;
+                }
+            }
+            (lat, errors)
+        }));
+    }
+    let mut all = Vec::new();
+    let mut errors = 0;
+    for t in tasks {
+        let (lat, e) = t.await.expect("a client task panicked");
+        all.extend(lat);
+        errors += e;
+    }
+    let elapsed = start.elapsed();
+    (all.len(), errors, all, elapsed)
+}
+
+fn pct(sorted: &[u64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        clippy::cast_precision_loss
+    )]
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    #[allow(clippy::cast_precision_loss)]
+    let ms = sorted[i] as f64 / 1000.0;
+    ms
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let (server_url, _) = args
+        .database_url
+        .rsplit_once('/')
+        .context("--database-url needs a /database part")?;
+    let db = format!("rapport_bench_{}", Uuid::now_v7().simple());
+    let mut admin = PgConnection::connect(&args.database_url)
+        .await
+        .context("connecting to PostgreSQL")?;
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {db}")))
+        .execute(&mut admin)
+        .await?;
+    let result = bench(&args, &format!("{server_url}/{db}")).await;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {db} WITH (FORCE)"
+    )))
+    .execute(&mut admin)
+    .await?;
+    result
+}
+
+async fn bench(args: &Args, url: &str) -> anyhow::Result<()> {
+    let pool = PgPoolOptions::new()
+        .max_connections(32)
+        .connect(url)
+        .await?;
+    MIGRATOR.run(&pool).await?;
+    let state = AppState::new(pool.clone(), system_clock(), Settings::default()).await?;
+    let stop = state.shutdown_handle();
+    let team = create_team_with(&state, "Bench")
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message))?;
+    let mut emails = Vec::new();
+    for i in 0..USERS {
+        let role = [Role::Csm, Role::AccountRep, Role::SupportLead, Role::Admin][i % 4];
+        let user = create_user_with(
+            &state,
+            CreateUser {
+                name: format!("Bench {i}"),
+                email: format!("bench{i}@bench.example.com"),
+                role,
+                time_zone: "UTC".into(),
+                working_hours: None,
+                password: PASSWORD.into(),
+            },
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message))?;
+        let mut tx = pool.begin().await?;
+        rapport_server::db::identity::add_member(&mut tx, team.id, user.id).await?;
+        tx.commit().await?;
+        emails.push(user.email);
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let server = tokio::spawn(rapport_server::serve(
+        listener,
+        state,
+        std::future::pending(),
+    ));
+
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(512)
+        .build()?;
+    let mut tokens = Vec::new();
+    for e in &emails {
+        let r: Value = http
+            .post(format!("{base}/v1/auth/login"))
+            .json(&json!({"email": e, "password": PASSWORD}))
+            .send()
+            .await?
+            .json()
+            .await?;
+        tokens.push(
+            r["token"]
+                .as_str()
+                .context("login gave no token")?
+                .to_owned(),
+        );
+    }
+
+    // Seed through the API: accounts, each with two notes, in batches of 300 mutations.
+    let seed_start = Instant::now();
+    let mut mutations = Vec::new();
+    for i in 0..args.accounts {
+        let account = Uuid::now_v7();
+        let m = |entity: &str, id: Uuid, fields: Value| json!({"id": Uuid::now_v7(), "entity": entity, "entity_id": id, "op": "upsert", "fields": fields, "client_time": "2026-11-26T09:00:00Z"});
+        mutations.push(m("account", account, json!({"name": format!("Customer {i}"), "plan": "professional_support",
+            "time_zone": "Europe/Berlin", "fiscal_year_start_month": 1, "stage": "active", "tags": ["bench"]})));
+        for n in 0..2 {
+            mutations.push(m("note", Uuid::now_v7(), json!({"account_id": account, "body": format!("Note {n} about customer {i}: onboarding went well, next review in Q3.")})));
+        }
+    }
+    let total = mutations.len();
+    for chunk in mutations.chunks(300) {
+        let r: Value = http
+            .post(format!("{base}/v1/sync/push"))
+            .bearer_auth(&tokens[0])
+            .header("rapport-protocol", "1")
+            .json(&json!({ "mutations": chunk }))
+            .send()
+            .await?
+            .json()
+            .await?;
+        let applied = r["results"]
+            .as_array()
+            .map_or(0, |a| a.iter().filter(|x| x["status"] == "applied").count());
+        ensure!(
+            applied == chunk.len(),
+            "seeding: not every mutation applied: {r}"
+        );
+    }
+    let seed_secs = seed_start.elapsed().as_secs_f64();
+
+    // Cursors spread over the log: every page boundary of a full pull.
+    let mut cursors = vec![String::new()];
+    let mut cursor = String::new();
+    loop {
+        let page: Value = http
+            .get(format!(
+                "{base}/v1/sync/pull?cursor={cursor}&limit={}",
+                args.limit
+            ))
+            .bearer_auth(&tokens[0])
+            .header("rapport-protocol", "1")
+            .send()
+            .await?
+            .json()
+            .await?;
+        cursor = page["cursor"].as_str().context("no cursor")?.to_owned();
+        cursors.push(cursor.clone());
+        if page["has_more"] != true {
+            break;
+        }
+    }
+    let head = cursors.last().cloned().unwrap_or_default();
+    let catch_up = Arc::new(cursors);
+    let idle = Arc::new(vec![head]);
+
+    println!("rapport-server pull bench");
+    println!("machine: {}", machine());
+    #[allow(clippy::cast_precision_loss)]
+    let rate = total as f64 / seed_secs;
+    println!(
+        "seeded {total} records ({} accounts + 2 notes each) through push in {seed_secs:.1} s ({rate:.0} mutations/s)",
+        args.accounts
+    );
+    println!(
+        "server and clients share this machine; loopback HTTP/1.1; {} s per run\n",
+        args.seconds
+    );
+    println!("| pull | clients | pulls/s | p50 ms | p99 ms | errors |");
+    println!("|---|---|---|---|---|---|");
+    for (name, cursors) in [
+        (format!("catch-up page (limit {})", args.limit), &catch_up),
+        ("up to date (empty page)".to_owned(), &idle),
+    ] {
+        for &clients in &args.clients {
+            let (n, errors, mut lat, elapsed) = run(
+                &http,
+                &base,
+                &tokens,
+                cursors,
+                clients,
+                args.limit,
+                args.seconds,
+            )
+            .await;
+            lat.sort_unstable();
+            #[allow(clippy::cast_precision_loss)]
+            let per_sec = n as f64 / elapsed.as_secs_f64();
+            println!(
+                "| {name} | {clients} | {per_sec:.0} | {:.1} | {:.1} | {errors} |",
+                pct(&lat, 0.5),
+                pct(&lat, 0.99)
+            );
+        }
+    }
+    stop.trigger();
+    server.abort();
+    pool.close().await;
+    Ok(())
+}

@@ -206,6 +206,7 @@ pub async fn events(
     let st = StreamState {
         state: state.clone(),
         user: user.id,
+        token_hash: user.token_hash.clone(),
         teams,
         rx,
         stop: state.shutdown_signal(),
@@ -218,6 +219,7 @@ pub async fn events(
 struct StreamState {
     state: AppState,
     user: Uuid,
+    token_hash: Vec<u8>,
     teams: Vec<Uuid>,
     rx: tokio::sync::broadcast::Receiver<Event>,
     stop: tokio::sync::watch::Receiver<bool>,
@@ -228,11 +230,34 @@ fn changes_event() -> SseEvent {
     SseEvent::default().event("changes").data("{}")
 }
 
+/// Whether the stream's sign-in still holds (a logout, expiry or disabled user ends it).
+async fn still_signed_in(st: &StreamState) -> bool {
+    let row: Result<Option<(i32,)>, sqlx::Error> = sqlx::query_as(
+        "SELECT 1 FROM auth_tokens t JOIN users u ON u.id = t.user_id
+         WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > $2 AND NOT u.disabled",
+    )
+    .bind(&st.token_hash)
+    .bind(st.state.now())
+    .fetch_optional(&st.state.pool)
+    .await;
+    // A database hiccup keeps the stream: the next wake-up checks again.
+    !matches!(row, Ok(None))
+}
+
 async fn next_event(mut st: StreamState) -> Option<(Result<SseEvent, Infallible>, StreamState)> {
     if !st.ready {
         st.ready = true;
         return Some((Ok(SseEvent::default().event("ready").data("{}")), st));
     }
+    let event = wait_for_change(&mut st).await?;
+    if still_signed_in(&st).await {
+        Some((Ok(event), st))
+    } else {
+        None
+    }
+}
+
+async fn wait_for_change(st: &mut StreamState) -> Option<SseEvent> {
     loop {
         if *st.stop.borrow() {
             return None;
@@ -240,16 +265,16 @@ async fn next_event(mut st: StreamState) -> Option<(Result<SseEvent, Infallible>
         tokio::select! {
             _ = st.stop.changed() => return None,
             got = st.rx.recv() => match got {
-                Ok(Event::Team(t)) if st.teams.contains(&t) => return Some((Ok(changes_event()), st)),
+                Ok(Event::Team(t)) if st.teams.contains(&t) => return Some(changes_event()),
                 Ok(Event::User(u)) if u == st.user => {
                     if let Ok(mut conn) = st.state.pool.acquire().await
                         && let Ok(teams) = identity::team_ids_of(&mut conn, st.user).await
                     {
                         st.teams = teams;
                     }
-                    return Some((Ok(changes_event()), st));
+                    return Some(changes_event());
                 }
-                Ok(Event::All) | Err(RecvError::Lagged(_)) => return Some((Ok(changes_event()), st)),
+                Ok(Event::All) | Err(RecvError::Lagged(_)) => return Some(changes_event()),
                 Ok(_) => {}
                 Err(RecvError::Closed) => return None,
             },

@@ -559,3 +559,31 @@ async fn profile_edits_reach_team_mates(pool: PgPool) {
     assert_eq!(users[0]["fields"]["name"], "Ana Lopez");
     assert_eq!(users[0]["fields"]["role"], "csm");
 }
+
+#[sqlx::test(migrator = "rapport_server::MIGRATOR")]
+async fn a_signed_out_stream_ends_at_its_next_wake_up(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let team = app.team("T").await;
+    let (_, writer) = app.user(Role::Csm, &[team]).await;
+    let (_, reader) = app.user(Role::Csm, &[team]).await;
+    let resp = app
+        .router
+        .clone()
+        .oneshot(request(Method::GET, "/v1/sync/events", Some(&reader), None))
+        .await
+        .unwrap();
+    let mut events = resp.into_body().into_data_stream();
+    assert_eq!(next_event(&mut events).await.as_deref(), Some("ready"));
+    let out = app
+        .call(Method::POST, "/v1/auth/logout", Some(&reader), None)
+        .await;
+    assert_eq!(out.status, StatusCode::NO_CONTENT);
+    seed_account(&app, &writer, team, "Acme").await;
+    let end = tokio::time::timeout(Duration::from_secs(10), events.next())
+        .await
+        .expect("the stream answers");
+    assert!(
+        end.is_none(),
+        "a revoked token's stream closes instead of telling of changes"
+    );
+}
