@@ -425,9 +425,9 @@ pub async fn pull(
     cursor: Cursor,
     limit: u32,
 ) -> Result<PullResponse, sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        .execute(&mut *tx)
+    // One snapshot for the clock and every query below.
+    let mut tx = pool
+        .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         .await?;
     let (last_seq, horizon): (i64, i64) =
         sqlx::query_as("SELECT last_seq, horizon_seq FROM sync_clock")
