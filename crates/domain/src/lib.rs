@@ -10,6 +10,7 @@ pub mod health;
 pub mod ics;
 pub mod links;
 pub mod note;
+pub mod onboarding;
 pub mod quarter;
 pub mod request;
 pub mod review;

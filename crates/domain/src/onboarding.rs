@@ -1,0 +1,498 @@
+//! Customer onboarding sessions: status, the package's default agenda, and the checks a
+//! session must pass before it is saved.
+//!
+//! Decisions where the issue is silent:
+//! - Transitions: `planned → scheduled → completed`; `planned` and `scheduled` may be
+//!   `cancelled`; `scheduled` may become `no_show` or go back to `planned` (unbooked);
+//!   a `no_show` may be rebooked (`scheduled`) or `cancelled`. `completed` and `cancelled`
+//!   are final.
+//! - "Not in the past" applies when the time is set or moved: an edit that keeps the stored
+//!   times (recording the outcome afterwards) is not refused for being in the past.
+//! - A session lasts at most 8 hours; it may be completed once it has started.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::account::Plan;
+use crate::links::{self, LinkPolicy};
+use crate::request::Severity;
+use crate::review::ActionItem;
+use crate::validation::{self, Checker, FieldError, ValidationErrors};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum OnboardingStatus {
+    Planned,
+    Scheduled,
+    Completed,
+    Cancelled,
+    NoShow,
+}
+
+impl OnboardingStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OnboardingStatus::Planned => "planned",
+            OnboardingStatus::Scheduled => "scheduled",
+            OnboardingStatus::Completed => "completed",
+            OnboardingStatus::Cancelled => "cancelled",
+            OnboardingStatus::NoShow => "no_show",
+        }
+    }
+}
+
+pub fn check_onboarding_transition(
+    from: OnboardingStatus,
+    to: OnboardingStatus,
+) -> Result<(), FieldError> {
+    use OnboardingStatus::{Cancelled, Completed, NoShow, Planned, Scheduled};
+    let ok = matches!(
+        (from, to),
+        (Planned, Scheduled | Cancelled)
+            | (Scheduled, Completed | Cancelled | NoShow | Planned)
+            | (NoShow, Scheduled | Cancelled)
+    );
+    if ok {
+        Ok(())
+    } else {
+        Err(FieldError::new(
+            "status",
+            format!(
+                "a session cannot go from {} to {}",
+                from.as_str(),
+                to.as_str()
+            ),
+        ))
+    }
+}
+
+/// A session can be completed once it has started.
+pub fn check_completion(
+    status: OnboardingStatus,
+    start: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(), FieldError> {
+    check_onboarding_transition(status, OnboardingStatus::Completed)?;
+    if start > now {
+        return Err(FieldError::new("status", "the session has not started yet"));
+    }
+    Ok(())
+}
+
+/// An account's onboarding is done once one of its sessions is completed.
+pub fn onboarding_done(statuses: &[OnboardingStatus]) -> bool {
+    statuses.contains(&OnboardingStatus::Completed)
+}
+
+/// A Professional Support account with no onboarding done or on its way (flagged on the
+/// board).
+pub fn needs_onboarding(plan: Plan, statuses: &[OnboardingStatus]) -> bool {
+    plan == Plan::ProfessionalSupport
+        && !statuses.iter().any(|s| {
+            matches!(
+                s,
+                OnboardingStatus::Planned
+                    | OnboardingStatus::Scheduled
+                    | OnboardingStatus::Completed
+            )
+        })
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct AgendaItem {
+    pub title: String,
+    pub done: bool,
+}
+
+/// The agenda the package promises: how to reach support (chat with a severity, email with
+/// "urgent" in the subject), the SLA table, the dedicated Slack channel, and a review of the
+/// customer's use case.
+pub fn default_agenda() -> Vec<AgendaItem> {
+    let sla: Vec<String> = Severity::ALL
+        .iter()
+        .map(|s| format!("{} ({})", s.label(), human_duration(s.target())))
+        .collect();
+    [
+        "How to reach support by chat: pick a severity; P1 and P2 raise the urgent alert"
+            .to_owned(),
+        "How to reach support by email: put the word \"urgent\" in the subject for an urgent issue"
+            .to_owned(),
+        format!("The response-time SLA, 24/7: {}", sla.join("; ")),
+        "Your dedicated Slack channel".to_owned(),
+        "Review of your use case".to_owned(),
+    ]
+    .into_iter()
+    .map(|title| AgendaItem { title, done: false })
+    .collect()
+}
+
+fn human_duration(d: TimeDelta) -> String {
+    let m = d.num_minutes();
+    if m % 60 == 0 {
+        let h = m / 60;
+        if h == 1 {
+            "1 hour".to_owned()
+        } else {
+            format!("{h} hours")
+        }
+    } else {
+        format!("{m} minutes")
+    }
+}
+
+/// Longest outcome accepted (characters).
+pub const MAX_OUTCOME_LEN: usize = 20_000;
+/// Longest session accepted.
+pub const MAX_SESSION: TimeDelta = TimeDelta::hours(8);
+
+/// What a CSM saves for a session (the whole form).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct OnboardingSessionInput {
+    pub account_id: Uuid,
+    pub facilitator_id: Uuid,
+    pub attendee_contact_ids: Vec<Uuid>,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    /// The customer's IANA zone, e.g. `Australia/Sydney`.
+    pub customer_time_zone: String,
+    pub meeting_link: Option<String>,
+    pub agenda: Vec<AgendaItem>,
+    pub outcome: String,
+    pub follow_ups: Vec<ActionItem>,
+}
+
+/// What the checks need besides the form.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionContext<'a> {
+    /// The contacts of the session's account: attendees must be among them.
+    pub account_contact_ids: &'a [Uuid],
+    pub link_policy: &'a LinkPolicy,
+    pub now: DateTime<Utc>,
+    /// The stored times when editing an existing session (`None` for a new one).
+    pub stored_times: Option<(DateTime<Utc>, DateTime<Utc>)>,
+}
+
+impl OnboardingSessionInput {
+    /// Checks every field and returns the input normalised (trimmed texts, canonical zone
+    /// name and link, attendees de-duplicated), or every refused field by name.
+    pub fn normalize(
+        self,
+        ctx: &SessionContext<'_>,
+    ) -> Result<OnboardingSessionInput, ValidationErrors> {
+        let mut c = Checker::new();
+        let times_moved = ctx.stored_times != Some((self.start, self.end));
+        if times_moved && self.start < ctx.now {
+            c.push(FieldError::new("start", "must not be in the past"));
+        }
+        if self.end <= self.start {
+            c.push(FieldError::new("end", "must be after the start"));
+        } else if self.end - self.start > MAX_SESSION {
+            c.push(FieldError::new("end", "a session lasts at most 8 hours"));
+        }
+        let tz = c.check(validation::time_zone(
+            "customer_time_zone",
+            &self.customer_time_zone,
+        ));
+        let link = match self.meeting_link.as_deref().map(str::trim) {
+            None | Some("") => Some(None),
+            Some(l) => c
+                .check(links::check_meeting_link(
+                    "meeting_link",
+                    l,
+                    ctx.link_policy,
+                ))
+                .map(Some),
+        };
+        let mut attendees = Vec::new();
+        for id in &self.attendee_contact_ids {
+            if !ctx.account_contact_ids.contains(id) {
+                c.push(FieldError::new(
+                    "attendee_contact_ids",
+                    format!("{id} is not a contact of this account"),
+                ));
+            } else if !attendees.contains(id) {
+                attendees.push(*id);
+            }
+        }
+        let mut agenda = Vec::new();
+        for item in &self.agenda {
+            if let Some(title) = c.check(validation::required_text("agenda", &item.title)) {
+                agenda.push(AgendaItem {
+                    title,
+                    done: item.done,
+                });
+            }
+        }
+        let outcome = self.outcome.trim().to_owned();
+        if outcome.chars().count() > MAX_OUTCOME_LEN {
+            c.push(FieldError::new(
+                "outcome",
+                format!("must be at most {MAX_OUTCOME_LEN} characters"),
+            ));
+        }
+        let mut follow_ups = Vec::new();
+        for f in self.follow_ups {
+            match f.normalize("follow_ups") {
+                Ok(f) => follow_ups.push(f),
+                Err(e) => e.0.into_iter().for_each(|e| c.push(e)),
+            }
+        }
+        c.finish()?;
+        Ok(OnboardingSessionInput {
+            attendee_contact_ids: attendees,
+            customer_time_zone: tz.map(|t| t.name().to_owned()).unwrap_or_default(),
+            meeting_link: link.flatten(),
+            agenda,
+            outcome,
+            follow_ups,
+            ..self
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::review::ActionStatus;
+    use OnboardingStatus::{Cancelled, Completed, NoShow, Planned, Scheduled};
+    use chrono::{NaiveDate, TimeZone};
+    use rstest::rstest;
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap()
+    }
+
+    const ANA: Uuid = Uuid::from_u128(1);
+    const BOB: Uuid = Uuid::from_u128(2);
+    const STRANGER: Uuid = Uuid::from_u128(99);
+
+    fn input() -> OnboardingSessionInput {
+        OnboardingSessionInput {
+            account_id: Uuid::from_u128(10),
+            facilitator_id: Uuid::from_u128(20),
+            attendee_contact_ids: vec![ANA, BOB, ANA],
+            start: now() + TimeDelta::days(3),
+            end: now() + TimeDelta::days(3) + TimeDelta::hours(1),
+            customer_time_zone: " Australia/Sydney ".into(),
+            meeting_link: Some(" https://meet.jit.si/rapport-abc ".into()),
+            agenda: default_agenda(),
+            outcome: String::new(),
+            follow_ups: vec![],
+        }
+    }
+
+    fn ctx(policy: &LinkPolicy) -> SessionContext<'_> {
+        SessionContext {
+            account_contact_ids: &[ANA, BOB],
+            link_policy: policy,
+            now: now(),
+            stored_times: None,
+        }
+    }
+
+    fn fields(r: Result<OnboardingSessionInput, ValidationErrors>) -> Vec<String> {
+        r.unwrap_err().0.into_iter().map(|e| e.field).collect()
+    }
+
+    #[test]
+    fn a_good_session_is_normalised() {
+        let policy = LinkPolicy::default();
+        let s = input().normalize(&ctx(&policy)).unwrap();
+        assert_eq!(
+            s.attendee_contact_ids,
+            vec![ANA, BOB],
+            "duplicates dropped, order kept"
+        );
+        assert_eq!(s.customer_time_zone, "Australia/Sydney");
+        assert_eq!(
+            s.meeting_link.as_deref(),
+            Some("https://meet.jit.si/rapport-abc")
+        );
+    }
+
+    #[test]
+    fn the_issue_s_bad_inputs_are_refused_naming_their_fields() {
+        let policy = LinkPolicy::default();
+        let bad = OnboardingSessionInput {
+            start: now() - TimeDelta::minutes(1),
+            end: now() - TimeDelta::minutes(2),
+            attendee_contact_ids: vec![ANA, STRANGER],
+            meeting_link: Some("http://meet.jit.si/room".into()),
+            ..input()
+        };
+        assert_eq!(
+            fields(bad.normalize(&ctx(&policy))),
+            ["start", "end", "meeting_link", "attendee_contact_ids"]
+        );
+    }
+
+    #[test]
+    fn each_refusal_says_why() {
+        let policy = LinkPolicy::default();
+        let e = OnboardingSessionInput {
+            end: input().start,
+            ..input()
+        }
+        .normalize(&ctx(&policy))
+        .unwrap_err();
+        assert_eq!(e.first().reason, "must be after the start");
+        let long = OnboardingSessionInput {
+            end: input().start + TimeDelta::hours(9),
+            ..input()
+        };
+        assert!(
+            long.normalize(&ctx(&policy))
+                .unwrap_err()
+                .first()
+                .reason
+                .contains("8 hours")
+        );
+        let stranger = OnboardingSessionInput {
+            attendee_contact_ids: vec![STRANGER],
+            ..input()
+        };
+        assert!(
+            stranger
+                .normalize(&ctx(&policy))
+                .unwrap_err()
+                .first()
+                .reason
+                .contains("not a contact of this account")
+        );
+        let zone = OnboardingSessionInput {
+            customer_time_zone: "Mars/Base".into(),
+            ..input()
+        };
+        assert_eq!(
+            fields(zone.normalize(&ctx(&policy))),
+            ["customer_time_zone"]
+        );
+        let blank_agenda = OnboardingSessionInput {
+            agenda: vec![AgendaItem {
+                title: " ".into(),
+                done: false,
+            }],
+            ..input()
+        };
+        assert_eq!(fields(blank_agenda.normalize(&ctx(&policy))), ["agenda"]);
+        let follow = ActionItem {
+            id: Uuid::nil(),
+            title: "x".into(),
+            owner: " ".into(),
+            due: NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+            status: ActionStatus::Open,
+        };
+        let bad_follow = OnboardingSessionInput {
+            follow_ups: vec![follow],
+            ..input()
+        };
+        assert_eq!(
+            fields(bad_follow.normalize(&ctx(&policy))),
+            ["follow_ups.owner"]
+        );
+    }
+
+    #[test]
+    fn a_past_session_can_be_edited_if_its_times_stay() {
+        let policy = LinkPolicy::default();
+        let past = OnboardingSessionInput {
+            start: now() - TimeDelta::days(1),
+            end: now() - TimeDelta::days(1) + TimeDelta::hours(1),
+            outcome: "  Went well; Slack channel set up. ".into(),
+            ..input()
+        };
+        let editing = SessionContext {
+            stored_times: Some((past.start, past.end)),
+            ..ctx(&policy)
+        };
+        assert_eq!(
+            past.clone().normalize(&editing).unwrap().outcome,
+            "Went well; Slack channel set up."
+        );
+        let moved = SessionContext {
+            stored_times: Some((past.start - TimeDelta::hours(1), past.end)),
+            ..ctx(&policy)
+        };
+        assert_eq!(
+            fields(past.normalize(&moved)),
+            ["start"],
+            "moving it into the past is refused"
+        );
+    }
+
+    #[test]
+    fn a_blank_link_means_none_yet() {
+        let policy = LinkPolicy::default();
+        let s = OnboardingSessionInput {
+            meeting_link: Some("  ".into()),
+            ..input()
+        }
+        .normalize(&ctx(&policy))
+        .unwrap();
+        assert_eq!(s.meeting_link, None);
+    }
+
+    #[rstest]
+    #[case(Planned, Scheduled, true)]
+    #[case(Scheduled, Completed, true)]
+    #[case(Scheduled, NoShow, true)]
+    #[case(Scheduled, Cancelled, true)]
+    #[case(Planned, Cancelled, true)]
+    #[case(NoShow, Scheduled, true)]
+    #[case(Scheduled, Planned, true)]
+    #[case(Planned, Completed, false)]
+    #[case(Completed, Scheduled, false)]
+    #[case(Cancelled, Planned, false)]
+    #[case(NoShow, Completed, false)]
+    fn transitions(#[case] from: OnboardingStatus, #[case] to: OnboardingStatus, #[case] ok: bool) {
+        assert_eq!(
+            check_onboarding_transition(from, to).is_ok(),
+            ok,
+            "{from:?} -> {to:?}"
+        );
+    }
+
+    #[test]
+    fn completion_and_the_account_flag() {
+        assert!(check_completion(Scheduled, now(), now()).is_ok());
+        assert_eq!(
+            check_completion(Scheduled, now() + TimeDelta::seconds(1), now())
+                .unwrap_err()
+                .field,
+            "status"
+        );
+        assert!(onboarding_done(&[Cancelled, Completed]));
+        assert!(!onboarding_done(&[Scheduled]));
+        assert!(needs_onboarding(Plan::ProfessionalSupport, &[]));
+        assert!(
+            needs_onboarding(Plan::ProfessionalSupport, &[Cancelled, NoShow]),
+            "nothing on its way"
+        );
+        assert!(!needs_onboarding(Plan::ProfessionalSupport, &[Planned]));
+        assert!(
+            !needs_onboarding(Plan::Standard, &[]),
+            "standard accounts get no onboarding"
+        );
+    }
+
+    #[test]
+    fn the_default_agenda_follows_the_package() {
+        let titles: Vec<String> = default_agenda().into_iter().map(|a| a.title).collect();
+        assert_eq!(titles.len(), 5);
+        assert!(titles[0].contains("chat") && titles[0].contains("severity"));
+        assert!(titles[1].contains("email") && titles[1].contains("\"urgent\""));
+        assert_eq!(
+            titles[2],
+            "The response-time SLA, 24/7: P1 - Production system down (30 minutes); \
+             P2 - Production system impaired (2 hours); P3 - Minor issue (12 hours); \
+             P4 - General guidance (24 hours)"
+        );
+        assert!(titles[3].contains("Slack"));
+        assert!(titles[4].contains("use case"));
+        assert!(default_agenda().iter().all(|a| !a.done));
+    }
+}
