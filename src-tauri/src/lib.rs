@@ -7,6 +7,8 @@ pub mod commands;
 pub mod datadir;
 pub mod error;
 mod instance;
+#[cfg(test)]
+mod ipc_tests;
 mod logging;
 
 include!("command_names.rs");
@@ -15,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use rapport_client::Store;
-use tauri::{App, AppHandle, Manager, RunEvent, WebviewWindowBuilder};
+use tauri::{App, AppHandle, Manager, RunEvent, Runtime, WebviewWindowBuilder};
 
 use crate::commands::perf::Launched;
 use crate::datadir::LaunchOptions;
@@ -54,37 +56,12 @@ pub fn run(started: Instant) {
         .callback(|app, _args, _cwd| focus_main_window(app))
         .build();
     let demo = options.demo;
-    let result = tauri::Builder::default()
+    let result = with_commands(tauri::Builder::default())
         // First, so a second launch on the same data folder hands over before anything opens.
         .plugin(single_instance)
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .plugin(tauri_plugin_opener::init())
         .manage(Launched(started))
-        .invoke_handler(tauri::generate_handler![
-            commands::profile::profile_get,
-            commands::profile::profile_create,
-            commands::profile::profile_update,
-            commands::profile::users_list,
-            commands::demo::demo_load,
-            commands::accounts::accounts_list,
-            commands::accounts::account_get,
-            commands::accounts::account_create,
-            commands::accounts::account_update,
-            commands::contacts::contact_create,
-            commands::contacts::contact_update,
-            commands::contacts::contact_delete,
-            commands::notes::notes_list,
-            commands::notes::note_create,
-            commands::notes::note_update,
-            commands::notes::note_set_pinned,
-            commands::notes::note_delete,
-            commands::notes::note_restore,
-            commands::search::search,
-            commands::today::today_get,
-            commands::status::status_get,
-            commands::perf::startup_mark,
-            commands::links::open_external,
-        ])
         .setup(move |app| {
             setup(app, &data_dir, demo, started).inspect_err(|e| {
                 tracing::error!(error = %e, "Rapport could not start");
@@ -108,6 +85,35 @@ fn on_event(app: &AppHandle, event: &RunEvent) {
         }
         tracing::info!("Rapport exited");
     }
+}
+
+/// Registers every command of docs/IPC.md (`COMMANDS` lists the same names in the same order).
+pub(crate) fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+    builder.invoke_handler(tauri::generate_handler![
+        commands::profile::profile_get,
+        commands::profile::profile_create,
+        commands::profile::profile_update,
+        commands::profile::users_list,
+        commands::demo::demo_load,
+        commands::accounts::accounts_list,
+        commands::accounts::account_get,
+        commands::accounts::account_create,
+        commands::accounts::account_update,
+        commands::contacts::contact_create,
+        commands::contacts::contact_update,
+        commands::contacts::contact_delete,
+        commands::notes::notes_list,
+        commands::notes::note_create,
+        commands::notes::note_update,
+        commands::notes::note_set_pinned,
+        commands::notes::note_delete,
+        commands::notes::note_restore,
+        commands::search::search,
+        commands::today::today_get,
+        commands::status::status_get,
+        commands::perf::startup_mark,
+        commands::links::open_external,
+    ])
 }
 
 /// Opens the cache (and loads the demo when asked), then shows the window, so no command

@@ -1,7 +1,7 @@
 //! `open_external`: links from notes and account pages open in the system browser (or mail
 //! client), never inside the app window. Only http, https and mailto are opened.
 
-use tauri::{AppHandle, Url};
+use tauri::{AppHandle, Runtime, Url};
 use tauri_plugin_opener::OpenerExt;
 
 use crate::error::IpcError;
@@ -10,7 +10,7 @@ const ALLOWED_SCHEMES: [&str; 3] = ["http", "https", "mailto"];
 
 #[tauri::command]
 #[tracing::instrument(skip_all, err(level = "warn"))]
-pub fn open_external(app: AppHandle, url: String) -> Result<(), IpcError> {
+pub fn open_external<R: Runtime>(app: AppHandle<R>, url: String) -> Result<(), IpcError> {
     let url = external_url(&url)?;
     tracing::info!(
         scheme = url.scheme(),
