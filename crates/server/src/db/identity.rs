@@ -137,6 +137,14 @@ pub async fn update_user(
     disabled: bool,
     now: DateTime<Utc>,
 ) -> Result<(), IdentityError> {
+    // Row first, clock last: the order every writer takes, so none waits on the other in a circle.
+    let found: Option<(Uuid,)> = sqlx::query_as("SELECT id FROM users WHERE id = $1 FOR UPDATE")
+        .bind(user.id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    if found.is_none() {
+        return Err(IdentityError::NoSuchUser);
+    }
     let seq = next_seqs(conn, 1).await?;
     let r = sqlx::query(
         "UPDATE users SET email = $2, name = $3, role = $4, time_zone = $5, working_hours = $6, disabled = $7,
