@@ -25,10 +25,8 @@ use crate::datadir::LaunchOptions;
 /// The label of the one window (tauri.conf.json and capabilities/main-window.json).
 pub const MAIN_WINDOW: &str = "main";
 
-/// Runs the app; `started` is taken first thing in `main` (for `startup_mark`). The context
-/// (config, ACL and the embedded ui/dist) is generated in `main.rs`, so this library, its
-/// tests and `rapport-bindings` build without the UI having been built.
-pub fn run(started: Instant, context: tauri::Context) {
+/// Runs the app; `started` is taken first thing in `main` (for `startup_mark`).
+pub fn run(started: Instant) {
     let args = std::env::args().skip(1);
     let options = LaunchOptions::parse(args, std::env::var("RAPPORT_PROFILE").ok())
         .unwrap_or_else(|e| exit_before_logging(&e));
@@ -69,7 +67,7 @@ pub fn run(started: Instant, context: tauri::Context) {
                 tracing::error!(error = %e, "Rapport could not start");
             })
         })
-        .build(context);
+        .build(tauri::generate_context!());
     match result {
         Ok(app) => app.run(|handle, event| on_event(handle, &event)),
         Err(e) => {
