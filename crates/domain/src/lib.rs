@@ -12,6 +12,7 @@ pub mod links;
 pub mod note;
 pub mod onboarding;
 pub mod quarter;
+pub mod rca;
 pub mod request;
 pub mod review;
 pub mod schedule;
