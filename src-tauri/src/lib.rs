@@ -25,8 +25,10 @@ use crate::datadir::LaunchOptions;
 /// The label of the one window (tauri.conf.json and capabilities/main-window.json).
 pub const MAIN_WINDOW: &str = "main";
 
-/// Runs the app; `started` is taken first thing in `main` (for `startup_mark`).
-pub fn run(started: Instant) {
+/// Runs the app; `started` is taken first thing in `main` (for `startup_mark`). The context
+/// (config, ACL and the embedded ui/dist) is generated in `main.rs`, so this library, its
+/// tests and `rapport-bindings` build without the UI having been built.
+pub fn run(started: Instant, context: tauri::Context) {
     let args = std::env::args().skip(1);
     let options = LaunchOptions::parse(args, std::env::var("RAPPORT_PROFILE").ok())
         .unwrap_or_else(|e| exit_before_logging(&e));
@@ -67,7 +69,7 @@ pub fn run(started: Instant) {
                 tracing::error!(error = %e, "Rapport could not start");
             })
         })
-        .build(tauri::generate_context!());
+        .build(context);
     match result {
         Ok(app) => app.run(|handle, event| on_event(handle, &event)),
         Err(e) => {

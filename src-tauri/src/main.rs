@@ -4,5 +4,6 @@
 fn main() {
     // Taken first so `startup_mark` measures from the very start of the process.
     let started = std::time::Instant::now();
-    rapport_desktop::run(started);
+    // Embeds tauri.conf.json, the capabilities and ui/dist (which must be built first).
+    rapport_desktop::run(started, tauri::generate_context!());
 }
