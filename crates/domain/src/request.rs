@@ -214,8 +214,6 @@ pub enum HistoryError {
     NotOpened,
     #[error("a request history has exactly one `opened` event, this one has {0}")]
     OpenedTwice(usize),
-    #[error("event {0} happened before the request was opened")]
-    BeforeOpened(Uuid),
 }
 
 /// A request's events in the order they happened: one `Opened` first, the rest after it.
@@ -227,23 +225,29 @@ pub struct RequestHistory {
 impl RequestHistory {
     /// Orders the events by when they happened (`at`, then `Opened` first, then `id`), so
     /// every machine gets the same history whatever order the events arrived in.
+    ///
+    /// Nothing happens to a request before it is opened: an event stamped earlier (a
+    /// machine's clock behind the one that opened it) is read as happening at the opening,
+    /// rather than making the whole request unreadable.
     pub fn new(mut events: Vec<RequestEvent>) -> Result<Self, HistoryError> {
-        let opened = events
+        let opened: Vec<DateTime<Utc>> = events
             .iter()
-            .filter(|e| matches!(e.kind, RequestEventKind::Opened { .. }));
-        match opened.count() {
-            0 => return Err(HistoryError::NotOpened),
-            1 => {}
-            n => return Err(HistoryError::OpenedTwice(n)),
+            .filter(|e| matches!(e.kind, RequestEventKind::Opened { .. }))
+            .map(|e| e.at)
+            .collect();
+        let opened_at = match opened.as_slice() {
+            [] => return Err(HistoryError::NotOpened),
+            [at] => *at,
+            more => return Err(HistoryError::OpenedTwice(more.len())),
+        };
+        for e in &mut events {
+            e.at = e.at.max(opened_at);
         }
         events.sort_by(|a, b| {
             let rank =
                 |e: &RequestEvent| u8::from(!matches!(e.kind, RequestEventKind::Opened { .. }));
             (a.at, rank(a), a.id).cmp(&(b.at, rank(b), b.id))
         });
-        if !matches!(events[0].kind, RequestEventKind::Opened { .. }) {
-            return Err(HistoryError::BeforeOpened(events[0].id));
-        }
         Ok(RequestHistory { events })
     }
 
@@ -548,11 +552,15 @@ mod tests {
     }
 
     #[test]
-    fn histories_without_one_opening_or_with_events_before_it_are_refused() {
+    fn histories_without_exactly_one_opening_are_refused() {
         assert_eq!(RequestHistory::new(vec![]), Err(HistoryError::NotOpened));
         let two = vec![opened(Severity::P3, t(1, 0)), opened(Severity::P3, t(2, 0))];
         assert_eq!(RequestHistory::new(two), Err(HistoryError::OpenedTwice(2)));
-        let early = vec![
+    }
+
+    #[test]
+    fn an_event_stamped_before_the_opening_counts_as_at_the_opening() {
+        let skewed = vec![
             opened(Severity::P3, t(14, 0)),
             ev(
                 7,
@@ -561,9 +569,15 @@ mod tests {
                 RequestEventKind::Update { text: "x".into() },
             ),
         ];
+        let h = RequestHistory::new(skewed).unwrap();
+        assert!(
+            matches!(h.events()[0].kind, RequestEventKind::Opened { .. }),
+            "opening first"
+        );
         assert_eq!(
-            RequestHistory::new(early),
-            Err(HistoryError::BeforeOpened(Uuid::from_u128(7)))
+            h.events()[1].at,
+            t(14, 0),
+            "a skewed clock cannot put it before the opening"
         );
     }
 

@@ -343,6 +343,19 @@ mod tests {
     }
 
     #[test]
+    fn a_response_stamped_before_the_opening_by_a_skewed_clock_counts_at_the_opening() {
+        let c = pro(
+            vec![
+                opened(Severity::P1, t(14, 0)),
+                respond(2, t(13, 58), STAFF, Visibility::Public),
+            ],
+            t(15, 0),
+        );
+        assert_eq!(c.stopped_at, Some(t(14, 0)));
+        assert_eq!((c.state, c.elapsed_secs), (Some(SlaState::Met), 0));
+    }
+
+    #[test]
     fn severity_changes_after_the_response_do_not_move_a_stopped_clock() {
         let c = pro(
             vec![
