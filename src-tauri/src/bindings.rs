@@ -90,8 +90,8 @@ pub enum CheckError {
     #[error("{path} is missing: run `make bindings` to generate it, then commit it")]
     Missing { path: String },
     #[error(
-        "{path} is stale: the Rust types crossing IPC changed. Run `make bindings` and commit \
-         the result"
+        "{path} is stale: it differs from what the Rust types that cross IPC generate. Run \
+         `make bindings` and commit the result"
     )]
     Stale { path: String },
     #[error("cannot read {path}: {source}")]
