@@ -162,7 +162,11 @@ pub fn next_free_slots(req: &SlotRequest) -> Result<Vec<Slot>, ValidationErrors>
     let last_start = req.now + TimeDelta::days(i64::from(o.horizon_days));
     // Every zone in use today has an offset that is a whole number of quarter hours, so a
     // UTC grid of gcd(step, 15) minutes meets every aligned start on the facilitator's clock.
-    let grid = if o.step_minutes.is_multiple_of(15) { 15 } else { 5 };
+    let grid = if o.step_minutes.is_multiple_of(15) {
+        15
+    } else {
+        5
+    };
     let mut t = ceil_to_grid(earliest, grid);
     let mut found = Vec::new();
     while t < last_start && found.len() < o.count as usize {
@@ -233,6 +237,18 @@ fn stretch_inside(from: DateTime<Utc>, to: DateTime<Utc>, party: &Party) -> bool
     party.hours.works_on(local.weekday())
         && second_of_day >= start_of_window
         && second_of_day + (to - from).num_seconds() <= end_of_window
+}
+
+/// Whether the reminder of a session starting at `start` should show at `now`: from
+/// `minutes_before` the start until the start, once (`shown` is kept by the caller across
+/// restarts). Decided: no reminder once the session has started (the app was closed).
+pub fn reminder_due(
+    start: DateTime<Utc>,
+    minutes_before: u32,
+    now: DateTime<Utc>,
+    shown: bool,
+) -> bool {
+    !shown && now < start && start - now <= TimeDelta::minutes(i64::from(minutes_before))
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::account::Plan;
-use crate::request::{RequestHistory, Severity};
+use crate::request::{RequestHistory, RequestSummary, Severity};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -137,6 +137,112 @@ pub fn board_order(a: &SlaClock, b: &SlaClock) -> std::cmp::Ordering {
 /// How long before due the `at_risk` state begins for `severity` (25 % of its target).
 pub fn at_risk_window(severity: Severity) -> TimeDelta {
     severity.target() / 4
+}
+
+/// A desktop notification about a request. Each is shown once per request (the caller
+/// keeps which were shown, so a restart does not repeat them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum SlaAlert {
+    /// A new P1/P2, or an urgent email.
+    Urgent,
+    AtRisk,
+    Breached,
+}
+
+/// The alerts to show now that were not shown before. A clock found already breached
+/// (the app was closed through the at-risk window) alerts `breached` only: at risk is moot.
+pub fn alerts_due(summary: &RequestSummary, clock: &SlaClock, shown: &[SlaAlert]) -> Vec<SlaAlert> {
+    let mut due = Vec::new();
+    if summary.urgent_alert && !shown.contains(&SlaAlert::Urgent) {
+        due.push(SlaAlert::Urgent);
+    }
+    let by_state = match clock.state {
+        Some(SlaState::AtRisk) => Some(SlaAlert::AtRisk),
+        Some(SlaState::Breached) => Some(SlaAlert::Breached),
+        _ => None,
+    };
+    if let Some(alert) = by_state
+        && !shown.contains(&alert)
+    {
+        due.push(alert);
+    }
+    due
+}
+
+/// One line of the SLA compliance report: a month and a severity (`None`: all of them).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ComplianceRow {
+    /// `2026-03`, on the report's clock, by the month the request was opened in.
+    pub month: String,
+    pub severity: Option<Severity>,
+    pub met: u32,
+    pub missed: u32,
+    pub breached: u32,
+    /// Still running (on track or at risk): not counted in the percentage.
+    pub running: u32,
+    /// `met / (met + missed + breached) × 100`; `None` when nothing has a result yet.
+    pub compliance_pct: Option<f64>,
+    /// Median time to the first public response of the answered requests; with an even
+    /// count, the mean of the two middle values (whole seconds, rounded down).
+    pub median_first_response_secs: Option<i64>,
+}
+
+/// SLA compliance by month and severity, plus an all-severities row per month, in month
+/// then severity order. Clocks without an SLA (standard plan) are left out.
+pub fn compliance_report(clocks: &[SlaClock], tz: chrono_tz::Tz) -> Vec<ComplianceRow> {
+    use std::collections::BTreeMap;
+    let mut groups: BTreeMap<(String, u8), Vec<&SlaClock>> = BTreeMap::new();
+    for c in clocks.iter().filter(|c| c.state.is_some()) {
+        let month = c.opened_at.with_timezone(&tz).format("%Y-%m").to_string();
+        let sev_rank = match c.severity {
+            Severity::P1 => 1,
+            Severity::P2 => 2,
+            Severity::P3 => 3,
+            Severity::P4 => 4,
+        };
+        groups.entry((month.clone(), 0)).or_default().push(c);
+        groups.entry((month, sev_rank)).or_default().push(c);
+    }
+    groups
+        .into_iter()
+        .map(|((month, rank), cs)| {
+            let count = |s: SlaState| {
+                u32::try_from(cs.iter().filter(|c| c.state == Some(s)).count()).unwrap_or(u32::MAX)
+            };
+            let (met, missed, breached) = (
+                count(SlaState::Met),
+                count(SlaState::Missed),
+                count(SlaState::Breached),
+            );
+            let running = count(SlaState::OnTrack) + count(SlaState::AtRisk);
+            let decided = met + missed + breached;
+            let compliance_pct = (decided > 0).then(|| f64::from(met) * 100.0 / f64::from(decided));
+            let mut responses: Vec<i64> = cs
+                .iter()
+                .filter(|c| c.stopped_at.is_some())
+                .map(|c| c.elapsed_secs)
+                .collect();
+            responses.sort_unstable();
+            let median_first_response_secs = match responses.len() {
+                0 => None,
+                n if n % 2 == 1 => Some(responses[n / 2]),
+                n => Some((responses[n / 2 - 1] + responses[n / 2]).div_euclid(2)),
+            };
+            ComplianceRow {
+                month,
+                severity: (rank > 0).then(|| Severity::ALL[usize::from(rank) - 1]),
+                met,
+                missed,
+                breached,
+                running,
+                compliance_pct,
+                median_first_response_secs,
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -422,6 +528,100 @@ mod tests {
         let mut v = [a.clone(), c.clone(), std_clock.clone(), b.clone()];
         v.sort_by(board_order);
         assert_eq!(v, [b, a, std_clock, c]);
+    }
+
+    #[test]
+    fn alerts_are_shown_once_each() {
+        let h = RequestHistory::new(vec![opened(Severity::P1, t(14, 0))]).unwrap();
+        let s = h.summary();
+        let at = |now| clock(&h, Plan::ProfessionalSupport, now);
+        assert_eq!(
+            alerts_due(&s, &at(t(14, 1)), &[]),
+            [SlaAlert::Urgent],
+            "a new P1"
+        );
+        assert!(
+            alerts_due(&s, &at(t(14, 1)), &[SlaAlert::Urgent]).is_empty(),
+            "not twice"
+        );
+        assert_eq!(
+            alerts_due(&s, &at(t(14, 25)), &[SlaAlert::Urgent]),
+            [SlaAlert::AtRisk]
+        );
+        assert_eq!(
+            alerts_due(&s, &at(t(14, 31)), &[SlaAlert::Urgent]),
+            [SlaAlert::Breached],
+            "closed through the at-risk window: breached only"
+        );
+        let p3 = RequestHistory::new(vec![opened(Severity::P3, t(14, 0))]).unwrap();
+        let c = clock(&p3, Plan::ProfessionalSupport, t(14, 1));
+        assert!(
+            alerts_due(&p3.summary(), &c, &[]).is_empty(),
+            "a P3 raises no urgent alert"
+        );
+    }
+
+    #[test]
+    fn compliance_by_month_and_severity() {
+        let answered = |sev, open_h, resp_min| {
+            let at = t(open_h, 0);
+            pro(
+                vec![
+                    opened(sev, at),
+                    respond(
+                        2,
+                        at + TimeDelta::minutes(resp_min),
+                        STAFF,
+                        Visibility::Public,
+                    ),
+                ],
+                t(23, 0),
+            )
+        };
+        let clocks = vec![
+            answered(Severity::P1, 1, 10),                       // met, 10 min
+            answered(Severity::P1, 2, 40),                       // missed, 40 min
+            pro(vec![opened(Severity::P1, t(3, 0))], t(23, 0)),  // breached
+            answered(Severity::P3, 4, 60),                       // met, 60 min
+            pro(vec![opened(Severity::P4, t(22, 0))], t(23, 0)), // running
+            clock(
+                &RequestHistory::new(vec![opened(Severity::P1, t(5, 0))]).unwrap(),
+                Plan::Standard,
+                t(23, 0),
+            ),
+        ];
+        let rows = compliance_report(&clocks, chrono_tz::UTC);
+        let all = &rows[0];
+        assert_eq!((all.month.as_str(), all.severity), ("2026-03", None));
+        assert_eq!(
+            (all.met, all.missed, all.breached, all.running),
+            (2, 1, 1, 1),
+            "the standard-plan clock is left out"
+        );
+        assert_eq!(all.compliance_pct, Some(50.0));
+        assert_eq!(
+            all.median_first_response_secs,
+            Some(40 * 60),
+            "10, 40, 60 minutes"
+        );
+        let p1 = &rows[1];
+        assert_eq!(p1.severity, Some(Severity::P1));
+        assert_eq!((p1.met, p1.missed, p1.breached), (1, 1, 1));
+        assert!((p1.compliance_pct.unwrap() - 100.0 / 3.0).abs() < 1e-9);
+        assert_eq!(
+            p1.median_first_response_secs,
+            Some(25 * 60),
+            "mean of 10 and 40 minutes"
+        );
+        let p4 = rows
+            .iter()
+            .find(|r| r.severity == Some(Severity::P4))
+            .unwrap();
+        assert_eq!(
+            (p4.running, p4.compliance_pct, p4.median_first_response_secs),
+            (1, None, None)
+        );
+        assert_eq!(rows.len(), 4, "all, P1, P3, P4 for one month");
     }
 
     fn sev() -> impl Strategy<Value = Severity> {

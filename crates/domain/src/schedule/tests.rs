@@ -456,6 +456,28 @@ fn bad_options_and_hours_name_their_fields() {
     );
 }
 
+#[test]
+fn reminders_show_once_in_the_lead_time_before_the_start() {
+    let start = utc(2026, 3, 2, 10, 0);
+    assert!(
+        !reminder_due(start, 15, utc(2026, 3, 2, 9, 44), false),
+        "too early"
+    );
+    assert!(
+        reminder_due(start, 15, utc(2026, 3, 2, 9, 45), false),
+        "exactly 15 minutes before"
+    );
+    assert!(reminder_due(start, 15, utc(2026, 3, 2, 9, 59), false));
+    assert!(
+        !reminder_due(start, 15, utc(2026, 3, 2, 9, 50), true),
+        "shown already"
+    );
+    assert!(
+        !reminder_due(start, 15, start, false),
+        "the session has started"
+    );
+}
+
 // ---- properties, checked by reading each minute back on the wall clocks ------------------
 
 const ZONES: [Tz; 13] = [
