@@ -65,9 +65,12 @@ pub fn run(started: Instant, context: tauri::Context) {
         .plugin(tauri_plugin_opener::init())
         .manage(Launched(started))
         .setup(move |app| {
-            setup(app, &data_dir, demo, started).inspect_err(|e| {
+            // Tauri panics on a setup error; log it plainly and quit with status 1 instead.
+            if let Err(e) = setup(app, &data_dir, demo, started) {
                 tracing::error!(error = %e, "Rapport could not start");
-            })
+                app.handle().exit(1);
+            }
+            Ok(())
         })
         .build(context);
     match result {
