@@ -15,7 +15,8 @@ use uuid::Uuid;
 
 use crate::error::{Result, StoreError};
 use crate::store::{
-    Store, fmt_time, insert_account, insert_contact, insert_note, stamp, upsert_user,
+    INSERT_BATCH, Store, fmt_time, insert_accounts, insert_contacts, insert_notes, stamp,
+    upsert_user,
 };
 use crate::views::DemoSummary;
 
@@ -149,14 +150,21 @@ impl Store {
             .bind(workspace.profile_id.to_string())
             .execute(&mut *tx)
             .await?;
-        for a in &workspace.accounts {
-            insert_account(&mut tx, &a.account).await?;
-            for c in &a.contacts {
-                insert_contact(&mut tx, c, None).await?;
-            }
-            for n in &a.notes {
-                insert_note(&mut tx, n, None).await?;
-            }
+        let accounts: Vec<&Account> = workspace.accounts.iter().map(|a| &a.account).collect();
+        for chunk in accounts.chunks(INSERT_BATCH) {
+            insert_accounts(&mut tx, chunk).await?;
+        }
+        let contacts: Vec<&Contact> = workspace
+            .accounts
+            .iter()
+            .flat_map(|a| &a.contacts)
+            .collect();
+        for chunk in contacts.chunks(INSERT_BATCH) {
+            insert_contacts(&mut tx, chunk).await?;
+        }
+        let notes: Vec<&Note> = workspace.accounts.iter().flat_map(|a| &a.notes).collect();
+        for chunk in notes.chunks(INSERT_BATCH) {
+            insert_notes(&mut tx, chunk).await?;
         }
         sqlx::query("INSERT INTO meta (key, value) VALUES ('demo_loaded_at', ?1)")
             .bind(fmt_time(stamp(now)))

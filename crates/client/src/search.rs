@@ -21,8 +21,9 @@ pub const MAX_SEARCH_LIMIT: u32 = 100;
 const SNIPPET_WORDS: u32 = 12;
 
 /// An FTS5 query matching rows that contain every word of `text`: the last word (all of
-/// them with `all_prefix`) as a prefix, so results follow as-you-type. `None` when `text`
-/// has no word at all.
+/// them with `all_prefix`) as a prefix, so results follow as-you-type. A one-letter word
+/// is never a prefix (it would match nearly every row and tell the user nothing). `None`
+/// when `text` has no word at all.
 pub fn fts_query(text: &str, all_prefix: bool) -> Option<String> {
     let words: Vec<&str> = text
         .split(|c: char| !c.is_alphanumeric())
@@ -35,88 +36,102 @@ pub fn fts_query(text: &str, all_prefix: bool) -> Option<String> {
         .map(|(i, w)| {
             // A word holds only letters and digits, so it never contains a quote; quoting
             // makes FTS5 read `AND`, `NOT`, `NEAR` as words, not operators.
-            let star = if all_prefix || i == last { "*" } else { "" };
+            let prefix = (all_prefix || i == last) && w.chars().nth(1).is_some();
+            let star = if prefix { "*" } else { "" };
             format!("\"{w}\"{star}")
         })
         .collect();
     Some(parts.join(" "))
 }
 
+/// The whole search in one statement (one round trip to the SQLite worker): accounts by
+/// name, accounts by any column, contacts by name, contacts by any column, notes. Each part
+/// is limited on its own; `part` says which one a row came from.
+const SEARCH_SQL: &str = "\
+    SELECT * FROM (SELECT 0 AS part, a.id, a.id AS account_id, a.name AS account_name, \
+        a.name AS title, snippet(accounts_fts, -1, char(2), char(3), '…', ?4) AS snippet \
+        FROM accounts_fts JOIN accounts a ON a.seq = accounts_fts.rowid \
+        WHERE accounts_fts MATCH ?1 ORDER BY accounts_fts.rowid LIMIT ?3) \
+    UNION ALL \
+    SELECT * FROM (SELECT 1 AS part, a.id, a.id AS account_id, a.name AS account_name, \
+        a.name AS title, snippet(accounts_fts, -1, char(2), char(3), '…', ?4) AS snippet \
+        FROM accounts_fts JOIN accounts a ON a.seq = accounts_fts.rowid \
+        WHERE accounts_fts MATCH ?2 ORDER BY accounts_fts.rowid LIMIT ?3) \
+    UNION ALL \
+    SELECT * FROM (SELECT 2 AS part, c.id, c.account_id, a.name AS account_name, \
+        c.name AS title, snippet(contacts_fts, -1, char(2), char(3), '…', ?4) AS snippet \
+        FROM contacts_fts JOIN contacts c ON c.seq = contacts_fts.rowid \
+        JOIN accounts a ON a.id = c.account_id \
+        WHERE contacts_fts MATCH ?1 ORDER BY contacts_fts.rowid LIMIT ?3) \
+    UNION ALL \
+    SELECT * FROM (SELECT 3 AS part, c.id, c.account_id, a.name AS account_name, \
+        c.name AS title, snippet(contacts_fts, -1, char(2), char(3), '…', ?4) AS snippet \
+        FROM contacts_fts JOIN contacts c ON c.seq = contacts_fts.rowid \
+        JOIN accounts a ON a.id = c.account_id \
+        WHERE contacts_fts MATCH ?2 ORDER BY contacts_fts.rowid LIMIT ?3) \
+    UNION ALL \
+    SELECT * FROM (SELECT 4 AS part, n.id, n.account_id, a.name AS account_name, \
+        substr(n.body, 1, 300) AS title, \
+        snippet(notes_fts, 0, char(2), char(3), '…', ?4) AS snippet \
+        FROM notes_fts JOIN notes n ON n.seq = notes_fts.rowid \
+        JOIN accounts a ON a.id = n.account_id \
+        WHERE notes_fts MATCH ?2 ORDER BY notes_fts.rowid DESC LIMIT ?3)";
+
 impl Store {
     /// Searches accounts, contacts and notes for `query` (at most `limit` hits of each kind,
-    /// capped at [`MAX_SEARCH_LIMIT`]). Accounts and contacts come best match first; notes
-    /// newest first (which keeps a common word fast on hundreds of thousands of notes).
+    /// capped at [`MAX_SEARCH_LIMIT`]).
+    ///
+    /// Order: accounts and contacts whose *name* matches come first, then those matching by
+    /// another column (tags and domains; email and role), each group in the order the rows
+    /// were added; notes newest first. None of these orders needs every match scored, so a
+    /// common word costs about the same as a rare one on hundreds of thousands of notes (a
+    /// bm25 `ORDER BY rank` had to score and sort every match: 8 ms for 3,500 contacts).
     pub async fn search(&self, query: &str, limit: u32) -> Result<SearchResults> {
         let Some(fts) = fts_query(query, false) else {
             return Ok(SearchResults::default());
         };
-        let limit = i64::from(limit.min(MAX_SEARCH_LIMIT));
+        let limit = limit.min(MAX_SEARCH_LIMIT);
         if limit == 0 {
             return Ok(SearchResults::default());
         }
-        let mut conn = self.reader.acquire().await?;
-        let accounts = sqlx::query(
-            "SELECT a.id, a.id AS account_id, a.name AS account_name, a.name AS title, \
-             snippet(accounts_fts, -1, char(2), char(3), '…', ?3) AS snippet \
-             FROM accounts_fts JOIN accounts a ON a.seq = accounts_fts.rowid \
-             WHERE accounts_fts MATCH ?1 ORDER BY rank LIMIT ?2",
-        )
-        .bind(&fts)
-        .bind(limit)
-        .bind(SNIPPET_WORDS)
-        .fetch_all(&mut *conn)
-        .await?;
-        let contacts = sqlx::query(
-            "SELECT c.id, c.account_id, a.name AS account_name, c.name AS title, \
-             snippet(contacts_fts, -1, char(2), char(3), '…', ?3) AS snippet \
-             FROM contacts_fts JOIN contacts c ON c.seq = contacts_fts.rowid \
-             JOIN accounts a ON a.id = c.account_id \
-             WHERE contacts_fts MATCH ?1 ORDER BY rank LIMIT ?2",
-        )
-        .bind(&fts)
-        .bind(limit)
-        .bind(SNIPPET_WORDS)
-        .fetch_all(&mut *conn)
-        .await?;
-        let notes = sqlx::query(
-            "SELECT n.id, n.account_id, a.name AS account_name, \
-             substr(n.body, 1, 300) AS title, \
-             snippet(notes_fts, 0, char(2), char(3), '…', ?3) AS snippet \
-             FROM notes_fts JOIN notes n ON n.seq = notes_fts.rowid \
-             JOIN accounts a ON a.id = n.account_id \
-             WHERE notes_fts MATCH ?1 ORDER BY notes_fts.rowid DESC LIMIT ?2",
-        )
-        .bind(&fts)
-        .bind(limit)
-        .bind(SNIPPET_WORDS)
-        .fetch_all(&mut *conn)
-        .await?;
-        Ok(SearchResults {
-            accounts: hits(&accounts, SearchHitKind::Account)?,
-            contacts: hits(&contacts, SearchHitKind::Contact)?,
-            notes: hits(&notes, SearchHitKind::Note)?,
-        })
+        let rows = sqlx::query(SEARCH_SQL)
+            .bind(format!("{{name}} : ({fts})"))
+            .bind(&fts)
+            .bind(limit)
+            .bind(SNIPPET_WORDS)
+            .fetch_all(&self.reader)
+            .await?;
+        let mut results = SearchResults::default();
+        for row in &rows {
+            let part: i64 = row.try_get("part")?;
+            let (into, kind) = match part {
+                0 | 1 => (&mut results.accounts, SearchHitKind::Account),
+                2 | 3 => (&mut results.contacts, SearchHitKind::Contact),
+                _ => (&mut results.notes, SearchHitKind::Note),
+            };
+            let hit = hit(row, kind)?;
+            if into.len() < limit as usize && !into.iter().any(|h| h.id == hit.id) {
+                into.push(hit);
+            }
+        }
+        Ok(results)
     }
 }
 
-fn hits(rows: &[SqliteRow], kind: SearchHitKind) -> Result<Vec<SearchHit>> {
-    rows.iter()
-        .map(|row| {
-            let title: String = row.try_get("title")?;
-            Ok(SearchHit {
-                kind,
-                id: uuid_col(row, "id")?,
-                account_id: uuid_col(row, "account_id")?,
-                account_name: row.try_get("account_name")?,
-                title: if kind == SearchHitKind::Note {
-                    title_of(&title)
-                } else {
-                    title
-                },
-                snippet: row.try_get("snippet")?,
-            })
-        })
-        .collect()
+fn hit(row: &SqliteRow, kind: SearchHitKind) -> Result<SearchHit> {
+    let title: String = row.try_get("title")?;
+    Ok(SearchHit {
+        kind,
+        id: uuid_col(row, "id")?,
+        account_id: uuid_col(row, "account_id")?,
+        account_name: row.try_get("account_name")?,
+        title: if kind == SearchHitKind::Note {
+            title_of(&title)
+        } else {
+            title
+        },
+        snippet: row.try_get("snippet")?,
+    })
 }
 
 #[cfg(test)]
@@ -126,8 +141,10 @@ mod tests {
 
     #[rstest]
     #[case("north", Some("\"north\"*"))]
+    #[case("a", Some("\"a\""))]
+    #[case("plan a", Some("\"plan\" \"a\""))]
     #[case("northwind logi", Some("\"northwind\" \"logi\"*"))]
-    #[case("\"quoted\" AND (x* -y)", Some("\"quoted\" \"AND\" \"x\" \"y\"*"))]
+    #[case("\"quoted\" AND (x* -yes)", Some("\"quoted\" \"AND\" \"x\" \"yes\"*"))]
     #[case("  -*()\" ", None)]
     #[case("", None)]
     #[case("Zürich café", Some("\"Zürich\" \"café\"*"))]

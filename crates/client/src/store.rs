@@ -18,7 +18,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
     SqliteSynchronous,
 };
-use sqlx::{Row, SqliteConnection};
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 use uuid::Uuid;
 
 use crate::error::{Result, StoreError};
@@ -218,7 +218,7 @@ pub(crate) async fn record(
             if old.is_some() {
                 update_account(&mut *conn, new).await?;
             } else {
-                insert_account(&mut *conn, new).await?;
+                insert_accounts(&mut *conn, &[new]).await?;
             }
             (
                 EntityKind::Account,
@@ -231,7 +231,7 @@ pub(crate) async fn record(
             if old.is_some() {
                 update_contact(&mut *conn, new).await?;
             } else {
-                insert_contact(&mut *conn, new, None).await?;
+                insert_contacts(&mut *conn, &[new]).await?;
             }
             (
                 EntityKind::Contact,
@@ -257,7 +257,7 @@ pub(crate) async fn record(
             if old.is_some() {
                 update_note(&mut *conn, new).await?;
             } else {
-                insert_note(&mut *conn, new, None).await?;
+                insert_notes(&mut *conn, &[new]).await?;
             }
             (
                 EntityKind::Note,
@@ -345,6 +345,10 @@ pub(crate) fn stamp(now: DateTime<Utc>) -> DateTime<Utc> {
 // ---------------------------------------------------------------------------------------
 // Row writers (used by `record` and by the demo loader).
 
+/// Rows per INSERT statement when loading many (9-14 columns: far below SQLite's
+/// 32,766 bound parameters).
+pub(crate) const INSERT_BATCH: usize = 200;
+
 pub(crate) async fn upsert_user(conn: &mut SqliteConnection, u: &User) -> Result<()> {
     sqlx::query(
         "INSERT INTO users (id, name, email, role, time_zone, working_hours) \
@@ -364,29 +368,33 @@ pub(crate) async fn upsert_user(conn: &mut SqliteConnection, u: &User) -> Result
     Ok(())
 }
 
-pub(crate) async fn insert_account(conn: &mut SqliteConnection, a: &Account) -> Result<()> {
-    sqlx::query(
+/// Inserts accounts in one statement (the demo loader passes up to [`INSERT_BATCH`]).
+pub(crate) async fn insert_accounts(conn: &mut SqliteConnection, rows: &[&Account]) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut q = QueryBuilder::<Sqlite>::new(
         "INSERT INTO accounts (id, name, name_key, plan, time_zone, fiscal_year_start_month, \
          owner_csm_id, account_rep_id, slack_channel, support_email_domains, stage, tags, \
-         created_at, updated_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-    )
-    .bind(a.id.to_string())
-    .bind(&a.name)
-    .bind(a.name.to_lowercase())
-    .bind(a.plan.as_str())
-    .bind(&a.time_zone)
-    .bind(i64::from(a.fiscal_year_start_month))
-    .bind(a.owner_csm_id.map(|u| u.to_string()))
-    .bind(a.account_rep_id.map(|u| u.to_string()))
-    .bind(a.slack_channel.as_deref())
-    .bind(to_json(&a.support_email_domains))
-    .bind(a.stage.as_str())
-    .bind(to_json(&a.tags))
-    .bind(fmt_time(a.created_at))
-    .bind(fmt_time(a.updated_at))
-    .execute(conn)
-    .await?;
+         created_at, updated_at) ",
+    );
+    q.push_values(rows, |mut b, a| {
+        b.push_bind(a.id.to_string())
+            .push_bind(a.name.clone())
+            .push_bind(a.name.to_lowercase())
+            .push_bind(a.plan.as_str())
+            .push_bind(a.time_zone.clone())
+            .push_bind(i64::from(a.fiscal_year_start_month))
+            .push_bind(a.owner_csm_id.map(|u| u.to_string()))
+            .push_bind(a.account_rep_id.map(|u| u.to_string()))
+            .push_bind(a.slack_channel.clone())
+            .push_bind(to_json(&a.support_email_domains))
+            .push_bind(a.stage.as_str())
+            .push_bind(to_json(&a.tags))
+            .push_bind(fmt_time(a.created_at))
+            .push_bind(fmt_time(a.updated_at));
+    });
+    q.build().execute(conn).await?;
     Ok(())
 }
 
@@ -415,26 +423,26 @@ async fn update_account(conn: &mut SqliteConnection, a: &Account) -> Result<()> 
     Ok(())
 }
 
-pub(crate) async fn insert_contact(
-    conn: &mut SqliteConnection,
-    c: &Contact,
-    deleted_at: Option<DateTime<Utc>>,
-) -> Result<()> {
-    sqlx::query(
+/// Inserts live contacts in one statement.
+pub(crate) async fn insert_contacts(conn: &mut SqliteConnection, rows: &[&Contact]) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut q = QueryBuilder::<Sqlite>::new(
         "INSERT INTO contacts (id, account_id, name, email, role, time_zone, created_at, \
-         updated_at, deleted_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    )
-    .bind(c.id.to_string())
-    .bind(c.account_id.to_string())
-    .bind(&c.name)
-    .bind(&c.email)
-    .bind(&c.role)
-    .bind(c.time_zone.as_deref())
-    .bind(fmt_time(c.created_at))
-    .bind(fmt_time(c.updated_at))
-    .bind(deleted_at.map(fmt_time))
-    .execute(conn)
-    .await?;
+         updated_at) ",
+    );
+    q.push_values(rows, |mut b, c| {
+        b.push_bind(c.id.to_string())
+            .push_bind(c.account_id.to_string())
+            .push_bind(c.name.clone())
+            .push_bind(c.email.clone())
+            .push_bind(c.role.clone())
+            .push_bind(c.time_zone.clone())
+            .push_bind(fmt_time(c.created_at))
+            .push_bind(fmt_time(c.updated_at));
+    });
+    q.build().execute(conn).await?;
     Ok(())
 }
 
@@ -454,26 +462,26 @@ async fn update_contact(conn: &mut SqliteConnection, c: &Contact) -> Result<()> 
     Ok(())
 }
 
-pub(crate) async fn insert_note(
-    conn: &mut SqliteConnection,
-    n: &Note,
-    deleted_at: Option<DateTime<Utc>>,
-) -> Result<()> {
-    sqlx::query(
+/// Inserts live notes in one statement.
+pub(crate) async fn insert_notes(conn: &mut SqliteConnection, rows: &[&Note]) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut q = QueryBuilder::<Sqlite>::new(
         "INSERT INTO notes (id, account_id, author_id, body, pinned, link, created_at, \
-         updated_at, deleted_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    )
-    .bind(n.id.to_string())
-    .bind(n.account_id.to_string())
-    .bind(n.author_id.to_string())
-    .bind(&n.body)
-    .bind(n.pinned)
-    .bind(n.link.as_ref().map(to_json))
-    .bind(fmt_time(n.created_at))
-    .bind(fmt_time(n.updated_at))
-    .bind(deleted_at.map(fmt_time))
-    .execute(conn)
-    .await?;
+         updated_at) ",
+    );
+    q.push_values(rows, |mut b, n| {
+        b.push_bind(n.id.to_string())
+            .push_bind(n.account_id.to_string())
+            .push_bind(n.author_id.to_string())
+            .push_bind(n.body.clone())
+            .push_bind(n.pinned)
+            .push_bind(n.link.as_ref().map(to_json))
+            .push_bind(fmt_time(n.created_at))
+            .push_bind(fmt_time(n.updated_at));
+    });
+    q.build().execute(conn).await?;
     Ok(())
 }
 
@@ -668,6 +676,35 @@ fn bad_value(col: &str, value: &str) -> StoreError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn every_migration_runs_on_open() {
+        let store = Store::open_in_memory().await.unwrap();
+        let applied: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success")
+                .fetch_one(&store.reader)
+                .await
+                .unwrap();
+        assert_eq!(
+            applied,
+            i64::try_from(MIGRATOR.iter().count()).unwrap(),
+            "all migrations applied"
+        );
+        assert!(
+            applied >= 2,
+            "the embedded set includes the tuning migration"
+        );
+        let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(
+            "EXPLAIN QUERY PLAN SELECT id FROM accounts a ORDER BY a.name_key, a.id",
+        )
+        .fetch_all(&store.reader)
+        .await
+        .unwrap();
+        assert!(
+            plan.iter().all(|(.., d)| !d.contains("TEMP B-TREE")),
+            "the list's default order comes from an index: {plan:?}"
+        );
+    }
 
     #[test]
     fn stored_times_sort_as_text() {

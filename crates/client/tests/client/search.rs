@@ -252,3 +252,29 @@ async fn limits_are_respected() {
         "a blank query finds nothing"
     );
 }
+
+#[tokio::test]
+async fn name_matches_come_before_tag_and_domain_matches() {
+    let (store, _me) = store_with_me().await;
+    let mut tagged = account_input("Acme Corp");
+    tagged.tags = vec!["northeast".into()];
+    let tagged = store.account_create(tagged, at(1)).await.unwrap();
+    let named = store
+        .account_create(account_input("Northeast Freight"), at(2))
+        .await
+        .unwrap();
+    let both = {
+        let mut i = account_input("Northeast Rail");
+        i.tags = vec!["northeast".into()];
+        store.account_create(i, at(3)).await.unwrap()
+    };
+    let r = store.search("northe", 10).await.unwrap();
+    let ids: Vec<_> = r.accounts.iter().map(|h| h.id).collect();
+    assert_eq!(
+        ids,
+        vec![named.id, both.id, tagged.id],
+        "name matches first, each account once"
+    );
+    let r = store.search("northe", 2).await.unwrap();
+    assert_eq!(r.accounts.len(), 2, "the limit holds across both groups");
+}
