@@ -476,6 +476,25 @@ mod tests {
     }
 
     #[test]
+    fn upgrading_a_breached_request_restarts_it_on_the_stricter_target_as_decided() {
+        // The t_s rule as PRODUCT.md decides it: a P3 opened at 01:00 is breached at 14:00
+        // (due 13:00); raised to P1 at 14:00 it is due 14:30 and on track again. Reports
+        // that must never forget a breach should keep the breached alert that was shown.
+        let events = vec![opened(Severity::P3, t(1, 0))];
+        assert_eq!(
+            pro(events.clone(), t(14, 0)).state,
+            Some(SlaState::Breached)
+        );
+        let mut raised = events;
+        raised.push(change(2, t(14, 0), Severity::P3, Severity::P1));
+        let c = pro(raised, t(14, 1));
+        assert_eq!(
+            (c.due_at, c.state),
+            (Some(t(14, 30)), Some(SlaState::OnTrack))
+        );
+    }
+
+    #[test]
     fn downgrade_after_a_late_upgrade_falls_back_to_the_earlier_deadline() {
         // P2 from 00:00 (due 02:00), P1 at 11:31, back to P2 at 11:32: due is 02:00 again,
         // so the request is breached, as it already was as a P2 before the upgrade.
