@@ -4,3 +4,5 @@
 mod incident;
 mod onboarding;
 mod review;
+#[cfg(feature = "ts")]
+mod ts_decls;
