@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::user::Role;
-use crate::validation::FieldError;
+use crate::validation::{self, Checker, FieldError, ValidationErrors};
 
 /// How bad it is. `P1` is the most severe; the derived order puts it first (`P1 < P4`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -367,6 +367,87 @@ pub struct RequestSummary {
     pub call_link: Option<String>,
 }
 
+/// Longest request details accepted (characters), the size of a long email body.
+pub const MAX_DETAILS_LEN: usize = 100_000;
+
+/// A new request as intake creates it: by chat (the customer chose the severity) or from
+/// an email (severity from [`crate::triage::initial_triage`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct NewRequestInput {
+    pub account_id: Uuid,
+    /// `None` for an unknown sender.
+    pub contact_id: Option<Uuid>,
+    pub channel: Channel,
+    pub severity: Severity,
+    pub needs_triage: bool,
+    pub title: String,
+    /// The chat message or the email body: the first entry of the timeline.
+    pub details: String,
+}
+
+impl NewRequestInput {
+    /// Checks the form: a title, details of a sane size, a contact of this account.
+    pub fn normalize(
+        self,
+        account_contact_ids: &[Uuid],
+    ) -> Result<NewRequestInput, ValidationErrors> {
+        let mut c = Checker::new();
+        let title = c.check(validation::required_text("title", &self.title));
+        let details = self.details.trim().to_owned();
+        if details.chars().count() > MAX_DETAILS_LEN {
+            c.push(FieldError::new(
+                "details",
+                format!("must be at most {MAX_DETAILS_LEN} characters"),
+            ));
+        }
+        if let Some(id) = self.contact_id
+            && !account_contact_ids.contains(&id)
+        {
+            c.push(FieldError::new(
+                "contact_id",
+                "is not a contact of this account",
+            ));
+        }
+        c.finish()?;
+        Ok(NewRequestInput {
+            title: title.unwrap_or_default(),
+            details,
+            ..self
+        })
+    }
+
+    /// The events that open the request: `opened`, then the details as the first update
+    /// (when there are any), both by the customer at `at`. `ids` are client-generated.
+    pub fn opening_events(&self, ids: [Uuid; 2], at: DateTime<Utc>) -> Vec<RequestEvent> {
+        let actor = Actor::Customer {
+            contact_id: self.contact_id,
+        };
+        let mut events = vec![RequestEvent {
+            id: ids[0],
+            at,
+            actor,
+            kind: RequestEventKind::Opened {
+                severity: self.severity,
+                channel: self.channel,
+                needs_triage: self.needs_triage,
+                title: self.title.clone(),
+            },
+        }];
+        if !self.details.is_empty() {
+            events.push(RequestEvent {
+                id: ids[1],
+                at,
+                actor,
+                kind: RequestEventKind::Update {
+                    text: self.details.clone(),
+                },
+            });
+        }
+        events
+    }
+}
+
 /// Whether `role` may move a request from `from` to `to`.
 ///
 /// Decided: any staff role may move a request forward, skipping steps (a P4 question can
@@ -655,6 +736,50 @@ mod tests {
         );
         assert_eq!(s.status, RequestStatus::Resolved);
         assert_eq!(s.resolved_at, Some(t(15, 0)));
+    }
+
+    #[test]
+    fn a_new_request_is_checked_and_opens_its_history() {
+        let contact = Uuid::from_u128(5);
+        let input = NewRequestInput {
+            account_id: Uuid::from_u128(1),
+            contact_id: Some(contact),
+            channel: Channel::Chat,
+            severity: Severity::P2,
+            needs_triage: false,
+            title: "  Replication lag ".into(),
+            details: " Lag grows since 09:00. ".into(),
+        };
+        let ok = input.clone().normalize(&[contact]).unwrap();
+        assert_eq!(
+            (ok.title.as_str(), ok.details.as_str()),
+            ("Replication lag", "Lag grows since 09:00.")
+        );
+        let h = RequestHistory::new(
+            ok.opening_events([Uuid::from_u128(10), Uuid::from_u128(11)], t(9, 5)),
+        )
+        .unwrap();
+        let s = h.summary();
+        assert_eq!(
+            (s.severity, s.urgent_alert, s.title.as_str()),
+            (Severity::P2, true, "Replication lag")
+        );
+        assert!(
+            matches!(&h.events()[1].kind, RequestEventKind::Update { text } if text == "Lag grows since 09:00.")
+        );
+        let bad = NewRequestInput {
+            title: " ".into(),
+            contact_id: Some(Uuid::from_u128(6)),
+            ..input
+        };
+        let fields: Vec<String> = bad
+            .normalize(&[contact])
+            .unwrap_err()
+            .0
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(fields, ["title", "contact_id"]);
     }
 
     #[rstest]

@@ -219,6 +219,64 @@ pub fn escalation_events(request: &RequestSummary) -> Vec<RequestEventKind> {
     events
 }
 
+/// Which account an email comes from, by its sender's domain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum SenderMatch {
+    Account {
+        account_id: Uuid,
+    },
+    /// Several accounts claim the domain equally: the user chooses.
+    Ambiguous {
+        account_ids: Vec<Uuid>,
+    },
+    /// No account claims it (or the address has no domain): the user chooses.
+    Unknown,
+}
+
+/// Finds the account of `sender` (an address such as `ana@eu.acme.com`) among accounts and
+/// their support email domains. A domain matches itself and its subdomains
+/// (`eu.acme.com` is `acme.com`'s); the longest matching domain wins, so a subsidiary with
+/// its own account is not filed under the parent.
+pub fn account_for_sender(sender: &str, accounts: &[(Uuid, Vec<String>)]) -> SenderMatch {
+    let Some((_, domain)) = sender.trim().trim_matches(['<', '>']).rsplit_once('@') else {
+        return SenderMatch::Unknown;
+    };
+    let domain = domain.trim_end_matches('.').to_ascii_lowercase();
+    if domain.is_empty() {
+        return SenderMatch::Unknown;
+    }
+    let mut best: Option<(usize, Vec<Uuid>)> = None;
+    for (id, domains) in accounts {
+        for d in domains {
+            let d = d.trim().trim_end_matches('.').to_ascii_lowercase();
+            let matches = !d.is_empty()
+                && (domain == d
+                    || domain
+                        .strip_suffix(&d)
+                        .is_some_and(|sub| sub.ends_with('.')));
+            if !matches {
+                continue;
+            }
+            match &mut best {
+                Some((len, ids)) if *len == d.len() => {
+                    if !ids.contains(id) {
+                        ids.push(*id);
+                    }
+                }
+                Some((len, _)) if *len > d.len() => {}
+                _ => best = Some((d.len(), vec![*id])),
+            }
+        }
+    }
+    match best {
+        None => SenderMatch::Unknown,
+        Some((_, ids)) if ids.len() == 1 => SenderMatch::Account { account_id: ids[0] },
+        Some((_, account_ids)) => SenderMatch::Ambiguous { account_ids },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -389,6 +447,47 @@ mod tests {
             ..IncomingEmail::default()
         };
         assert_eq!(find_thread(&email, Uuid::from_u128(7), &cands), None);
+    }
+
+    #[test]
+    fn the_sender_s_domain_finds_the_account() {
+        let (acme, acme_eu, other) = (Uuid::from_u128(1), Uuid::from_u128(2), Uuid::from_u128(3));
+        let accounts = vec![
+            (acme, vec!["acme.com".to_owned()]),
+            (acme_eu, vec!["eu.acme.com".to_owned()]),
+            (other, vec!["shared.example".to_owned()]),
+            (Uuid::from_u128(4), vec!["Shared.Example".to_owned()]),
+        ];
+        let find = |s: &str| account_for_sender(s, &accounts);
+        assert_eq!(
+            find("Ana@ACME.com"),
+            SenderMatch::Account { account_id: acme }
+        );
+        assert_eq!(
+            find("ops@mail.acme.com"),
+            SenderMatch::Account { account_id: acme },
+            "a subdomain"
+        );
+        assert_eq!(
+            find("<bo@eu.acme.com>"),
+            SenderMatch::Account {
+                account_id: acme_eu
+            },
+            "the longest domain wins"
+        );
+        assert_eq!(
+            find("x@notacme.com"),
+            SenderMatch::Unknown,
+            "a look-alike is not a subdomain"
+        );
+        assert_eq!(
+            find("x@shared.example"),
+            SenderMatch::Ambiguous {
+                account_ids: vec![other, Uuid::from_u128(4)]
+            }
+        );
+        assert_eq!(find("no-at-sign"), SenderMatch::Unknown);
+        assert_eq!(find("x@"), SenderMatch::Unknown);
     }
 
     fn summary(severity: Severity, needs_triage: bool) -> RequestSummary {
