@@ -20,9 +20,42 @@ use crate::request::{RequestEventKind, RequestSummary, Severity};
 /// - `urgent_ops` does not: `_` joins words in UAX #29 (an identifier, such as a list name);
 /// - `non-urgent` does: a hyphen separates words. Decided: a false alarm costs one triage,
 ///   a missed urgent email costs the SLA, so the rule errs towards alerting;
-/// - `urgent's` does not: an apostrophe inside letters joins them into one word.
+/// - `URGENT:DB down`, `urgent.now`, `urgent's` do: UAX #29 keeps letters joined by `:`,
+///   `.` or an apostrophe in one word (for "c:a" or "can't"), which would hide the word in
+///   a terse subject, so those joiners split words here too.
 pub fn subject_is_urgent(subject: &str) -> bool {
-    subject.split_word_bounds().any(is_urgent_word)
+    subject
+        .split_word_bounds()
+        .flat_map(|w| w.split(is_joiner))
+        .any(is_urgent_word)
+}
+
+/// The UAX #29 mid-word punctuation (MidLetter, MidNumLet, MidNum) that still separates
+/// words in a subject line.
+fn is_joiner(c: char) -> bool {
+    matches!(
+        c,
+        ':' | '.'
+            | '\''
+            | '\u{2019}'
+            | '\u{2018}'
+            | '\u{00B7}'
+            | '\u{0387}'
+            | '\u{05F3}'
+            | '\u{05F4}'
+            | '\u{FE13}'
+            | '\u{FE52}'
+            | '\u{FE55}'
+            | '\u{FF07}'
+            | '\u{FF0E}'
+            | '\u{FF1A}'
+            | ','
+            | ';'
+            | '\u{2024}'
+            | '\u{FE50}'
+            | '\u{FF0C}'
+            | '\u{FF1B}'
+    )
 }
 
 fn is_urgent_word(word: &str) -> bool {
@@ -115,7 +148,7 @@ fn strip_prefix(s: &str) -> Option<&str> {
             rest = &inner[end + 1..];
         }
     }
-    rest.trim_start_matches(' ').strip_prefix(':')
+    rest.trim_start().strip_prefix(':')
 }
 
 /// The message ids in a `Message-ID`, `In-Reply-To` or `References` header value, without
@@ -298,6 +331,10 @@ mod tests {
     #[case("«urgent» panne")]
     #[case("urgent\u{00A0}prod down")]
     #[case("緊急 urgent 本番停止")]
+    #[case("URGENT:DB down")]
+    #[case("urgent.now")]
+    #[case("urgent's meaning")]
+    #[case("re:urgent")]
     fn urgent_subjects(#[case] subject: &str) {
         assert!(
             subject_is_urgent(subject),
@@ -312,7 +349,6 @@ mod tests {
     #[case("nonurgent")]
     #[case("urgent_ops list digest")]
     #[case("urgentes: consulta")]
-    #[case("urgent's meaning")]
     #[case("Dringend: Ausfall")]
     #[case("urg ent")]
     #[case("urgent\u{0301} with a combining accent")]
@@ -349,6 +385,7 @@ mod tests {
     #[case("[URGENT] [Acme] Re: Database down", "database down")]
     #[case("Re[2]: Re(3): database down", "database down")]
     #[case("Re : database down", "database down")]
+    #[case("Re\t: database down", "database down")]
     #[case("Aw:WG:database down", "database down")]
     #[case("Regarding: database down", "regarding: database down")]
     #[case("Recap of the outage", "recap of the outage")]
@@ -488,6 +525,25 @@ mod tests {
         );
         assert_eq!(find("no-at-sign"), SenderMatch::Unknown);
         assert_eq!(find("x@"), SenderMatch::Unknown);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn normalising_twice_changes_nothing(s in "([Rr][Ee]|[Ff][Ww][Dd]?|AW|\\[[a-z ]{0,6}\\]|[ \t:\\[\\]]|[a-zé]{1,5}){0,8}") {
+            let once = normalize_subject(&s);
+            proptest::prop_assert_eq!(normalize_subject(&once), once.clone(), "thread keys are stable");
+        }
+
+        #[test]
+        fn an_urgent_word_is_found_between_any_separators(
+            before in "[a-z]{0,6}", sep1 in "[ \\[(:!.,/-]", sep2 in "[ \\])!:.,/-]", after in "[a-z]{0,6}",
+            case in proptest::sample::select(vec!["urgent", "URGENT", "Urgent", "uRgEnT"]),
+        ) {
+            let subject = format!("{before}{sep1}{case}{sep2}{after}");
+            proptest::prop_assert!(subject_is_urgent(&subject), "{}", subject);
+            let glued = format!("{before}{case}{after}");
+            proptest::prop_assert_eq!(subject_is_urgent(&glued), before.is_empty() && after.is_empty(), "{}", glued);
+        }
     }
 
     fn summary(severity: Severity, needs_triage: bool) -> RequestSummary {
