@@ -1,17 +1,15 @@
 //! Profile, users and accounts: the reads and the writes (through [`record`]).
 
 use chrono::{DateTime, Utc};
-use rapport_domain::{Account, AccountInput, User, UserInput};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{AssertSqlSafe, Row, SqliteConnection};
+use rapport_domain::{Account, AccountInput, LifecycleStage, Plan, User, UserInput};
+use sqlx::{AssertSqlSafe, SqliteConnection};
 use uuid::Uuid;
 
 use crate::error::{Result, StoreError};
 use crate::search::fts_query;
 use crate::store::{
     ACCOUNT_COLUMNS, CONTACT_COLUMNS, Store, USER_COLUMNS, Write, account_from_row,
-    contact_from_row, json_col, opt_uuid_col, plan_col, record, stage_col, stamp, time_col,
-    user_from_row, uuid_col,
+    contact_from_row, record, stamp, user_from_row,
 };
 use crate::views::{AccountDetail, AccountQuery, AccountRow, AccountSort};
 
@@ -164,22 +162,22 @@ impl Store {
             .map(str::trim)
             .filter(|s| !s.is_empty());
         let fts = search.and_then(|s| fts_query(s, true));
-        let mut sql = format!("{ROW_SELECT} WHERE 1 = 1");
+        let mut filter = String::from("1 = 1");
         if query.plan.is_some() {
-            sql.push_str(" AND a.plan = ?1");
+            filter.push_str(" AND a.plan = ?1");
         }
         if query.stage.is_some() {
-            sql.push_str(" AND a.stage = ?2");
+            filter.push_str(" AND a.stage = ?2");
         }
         if query.owner_id.is_some() {
-            sql.push_str(" AND a.owner_csm_id = ?3");
+            filter.push_str(" AND a.owner_csm_id = ?3");
         }
         match (search, &fts) {
-            (Some(_), Some(_)) => sql.push_str(
+            (Some(_), Some(_)) => filter.push_str(
                 " AND (instr(a.name_key, ?4) > 0 OR a.seq IN \
                  (SELECT rowid FROM accounts_fts WHERE accounts_fts MATCH ?5))",
             ),
-            (Some(_), None) => sql.push_str(" AND instr(a.name_key, ?4) > 0"),
+            (Some(_), None) => filter.push_str(" AND instr(a.name_key, ?4) > 0"),
             (None, _) => {}
         }
         let dir = if query.descending { "DESC" } else { "ASC" };
@@ -194,40 +192,88 @@ impl Store {
             AccountSort::TimeZone => format!("a.time_zone {dir}"),
             AccountSort::UpdatedAt => format!("a.updated_at {dir}"),
         };
-        sql.push_str(&format!(" ORDER BY {order}, a.name_key, a.id"));
-        let rows = sqlx::query(AssertSqlSafe(sql))
+        let order = match query.sort {
+            AccountSort::Name => order,
+            _ => format!("{order}, a.name_key, a.id"),
+        };
+        let json: String = sqlx::query_scalar(AssertSqlSafe(rows_sql(&filter, &order)))
             .bind(query.plan.map(rapport_domain::Plan::as_str))
             .bind(query.stage.map(rapport_domain::LifecycleStage::as_str))
             .bind(query.owner_id.map(|u| u.to_string()))
             .bind(search.map(str::to_lowercase))
             .bind(fts)
-            .fetch_all(&self.reader)
+            .fetch_one(&self.reader)
             .await?;
-        rows.iter().map(account_row).collect()
+        decode_rows(&json)
     }
 }
 
-/// The columns of an [`AccountRow`] (`accounts a` joined to the owner `u`).
-pub(crate) const ROW_SELECT: &str = "SELECT a.id, a.name, a.plan, a.stage, a.time_zone, \
-    a.owner_csm_id, u.name AS owner_name, a.tags, a.contact_count, a.note_count, a.updated_at \
-    FROM accounts a LEFT JOIN users u ON u.id = a.owner_csm_id";
+/// The query of a list of [`AccountRow`]s: the rows matching `filter` (over `accounts a`
+/// joined to the owner `u`), as ONE JSON array in `order`. Ten thousand rows come back as
+/// one value instead of ten thousand row hand-offs from the SQLite worker thread, which
+/// halves the time of the full list (measured with rapport-bench).
+pub(crate) fn rows_sql(filter: &str, order: &str) -> String {
+    format!(
+        "SELECT json_group_array(json_array(a.id, a.name, a.plan, a.stage, a.time_zone, \
+         a.owner_csm_id, u.name, json(a.tags), a.contact_count, a.note_count, a.updated_at) \
+         ORDER BY {order}) FROM accounts a LEFT JOIN users u ON u.id = a.owner_csm_id \
+         WHERE {filter}"
+    )
+}
 
-pub(crate) fn account_row(row: &SqliteRow) -> Result<AccountRow> {
-    let contacts: i64 = row.try_get("contact_count")?;
-    let notes: i64 = row.try_get("note_count")?;
-    Ok(AccountRow {
-        id: uuid_col(row, "id")?,
-        name: row.try_get("name")?,
-        plan: plan_col(row)?,
-        stage: stage_col(row)?,
-        time_zone: row.try_get("time_zone")?,
-        owner_csm_id: opt_uuid_col(row, "owner_csm_id")?,
-        owner_name: row.try_get("owner_name")?,
-        tags: json_col(row, "tags")?,
-        contact_count: u32::try_from(contacts).unwrap_or(0),
-        note_count: u32::try_from(notes).unwrap_or(0),
-        updated_at: time_col(row, "updated_at")?,
-    })
+type RowTuple = (
+    Uuid,
+    String,
+    Plan,
+    LifecycleStage,
+    String,
+    Option<Uuid>,
+    Option<String>,
+    Vec<String>,
+    u32,
+    u32,
+    DateTime<Utc>,
+);
+
+pub(crate) fn decode_rows(json: &str) -> Result<Vec<AccountRow>> {
+    let tuples: Vec<RowTuple> = serde_json::from_str(json).map_err(|e| {
+        StoreError::Database(sqlx::Error::ColumnDecode {
+            index: "account rows".into(),
+            source: Box::new(e),
+        })
+    })?;
+    Ok(tuples
+        .into_iter()
+        .map(
+            |(
+                id,
+                name,
+                plan,
+                stage,
+                time_zone,
+                owner_csm_id,
+                owner_name,
+                tags,
+                contact_count,
+                note_count,
+                updated_at,
+            )| {
+                AccountRow {
+                    id,
+                    name,
+                    plan,
+                    stage,
+                    time_zone,
+                    owner_csm_id,
+                    owner_name,
+                    tags,
+                    contact_count,
+                    note_count,
+                    updated_at,
+                }
+            },
+        )
+        .collect())
 }
 
 pub(crate) async fn account_by_id(conn: &mut SqliteConnection, id: Uuid) -> Result<Account> {

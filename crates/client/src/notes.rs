@@ -7,7 +7,7 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{AssertSqlSafe, Row, SqliteConnection};
 use uuid::Uuid;
 
-use crate::accounts::{account_by_id, account_row};
+use crate::accounts::account_by_id;
 use crate::error::{Result, StoreError};
 use crate::markdown;
 use crate::search::fts_query;
@@ -241,14 +241,14 @@ impl Store {
         let me = crate::accounts::user_by_id(&mut conn, me_id)
             .await?
             .ok_or(StoreError::NoProfile)?;
-        let rows = sqlx::query(AssertSqlSafe(format!(
-            "{} WHERE a.owner_csm_id = ?1 OR a.account_rep_id = ?1 ORDER BY a.name_key, a.id",
-            crate::accounts::ROW_SELECT
+        let json: String = sqlx::query_scalar(AssertSqlSafe(crate::accounts::rows_sql(
+            "a.owner_csm_id = ?1 OR a.account_rep_id = ?1",
+            "a.name_key, a.id",
         )))
         .bind(me_id.to_string())
-        .fetch_all(&mut *conn)
+        .fetch_one(&mut *conn)
         .await?;
-        let my_accounts = rows.iter().map(account_row).collect::<Result<_>>()?;
+        let my_accounts = crate::accounts::decode_rows(&json)?;
         let since = now - chrono::Duration::days(RECENT_NOTES_DAYS);
         let rows = sqlx::query(
             "SELECT n.id, n.account_id, a.name AS account_name, substr(n.body, 1, 400) AS body, \
