@@ -129,6 +129,39 @@ pub fn default_agenda() -> Vec<AgendaItem> {
     .collect()
 }
 
+/// Checks the agenda template edited in Settings: at least one item, each a non-empty line
+/// (trimmed; duplicates dropped). Errors name `agenda_template`.
+pub fn normalize_agenda_template(titles: &[String]) -> Result<Vec<String>, FieldError> {
+    let mut out: Vec<String> = Vec::new();
+    for t in titles {
+        if t.trim().is_empty() {
+            continue;
+        }
+        let t = validation::required_text("agenda_template", t)?;
+        if !out.contains(&t) {
+            out.push(t);
+        }
+    }
+    if out.is_empty() {
+        return Err(FieldError::new(
+            "agenda_template",
+            "needs at least one item",
+        ));
+    }
+    Ok(out)
+}
+
+/// A new session's agenda from the template, every item open.
+pub fn agenda_from_template(titles: &[String]) -> Vec<AgendaItem> {
+    titles
+        .iter()
+        .map(|t| AgendaItem {
+            title: t.clone(),
+            done: false,
+        })
+        .collect()
+}
+
 fn human_duration(d: TimeDelta) -> String {
     let m = d.num_minutes();
     if m % 60 == 0 {
@@ -476,6 +509,33 @@ mod tests {
         assert!(
             !needs_onboarding(Plan::Standard, &[]),
             "standard accounts get no onboarding"
+        );
+    }
+
+    #[test]
+    fn the_agenda_template_is_checked() {
+        let t = normalize_agenda_template(&[
+            " Intro ".into(),
+            String::new(),
+            "Intro".into(),
+            "SLA".into(),
+        ])
+        .unwrap();
+        assert_eq!(t, ["Intro", "SLA"]);
+        assert_eq!(
+            agenda_from_template(&t)[1],
+            AgendaItem {
+                title: "SLA".into(),
+                done: false
+            }
+        );
+        assert_eq!(
+            normalize_agenda_template(&[" ".into()]).unwrap_err().field,
+            "agenda_template"
+        );
+        assert!(
+            normalize_agenda_template(&["x".repeat(300)]).is_err(),
+            "an item is one short line"
         );
     }
 

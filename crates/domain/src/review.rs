@@ -189,6 +189,42 @@ impl BoardCounts {
     }
 }
 
+/// Checks a review booking: in the future, end after start (at most 8 hours), inside the
+/// review's quarter (a session after the quarter's end is next quarter's review), and a
+/// meeting link on the allow-list when there is one. Returns the normalised link.
+pub fn check_review_booking(
+    quarter: &Quarter,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    meeting_link: Option<&str>,
+    policy: &crate::links::LinkPolicy,
+    now: DateTime<Utc>,
+) -> Result<Option<String>, ValidationErrors> {
+    let mut c = Checker::new();
+    if start < now {
+        c.push(FieldError::new("start", "must not be in the past"));
+    }
+    if !quarter.contains(start) {
+        c.push(FieldError::new(
+            "start",
+            format!("must fall within {}", quarter.label()),
+        ));
+    }
+    if end <= start {
+        c.push(FieldError::new("end", "must be after the start"));
+    } else if end - start > TimeDelta::hours(8) {
+        c.push(FieldError::new("end", "a review lasts at most 8 hours"));
+    }
+    let link = match meeting_link.map(str::trim) {
+        None | Some("") => Some(None),
+        Some(l) => c
+            .check(crate::links::check_meeting_link("meeting_link", l, policy))
+            .map(Some),
+    };
+    c.finish()?;
+    Ok(link.flatten())
+}
+
 /// A review can be completed once its session has started.
 pub fn check_completion(
     state: ReviewState,
@@ -432,6 +468,50 @@ mod tests {
                 done: 1,
                 overdue: 1
             }
+        );
+    }
+
+    #[test]
+    fn a_booking_must_be_ahead_and_inside_its_quarter() {
+        let q = q1_2027();
+        let policy = crate::links::LinkPolicy::default();
+        let now = q.start_utc;
+        let start = q.start_utc + TimeDelta::days(10);
+        let ok = check_review_booking(
+            &q,
+            start,
+            start + TimeDelta::hours(1),
+            Some("https://zoom.us/j/1"),
+            &policy,
+            now,
+        );
+        assert_eq!(ok.unwrap().as_deref(), Some("https://zoom.us/j/1"));
+        let fields = |r: Result<Option<String>, ValidationErrors>| -> Vec<String> {
+            r.unwrap_err().0.into_iter().map(|e| e.field).collect()
+        };
+        let next_quarter = q.end_utc;
+        assert_eq!(
+            fields(check_review_booking(
+                &q,
+                next_quarter,
+                next_quarter + TimeDelta::hours(1),
+                None,
+                &policy,
+                now
+            )),
+            ["start"],
+            "the quarter's end instant belongs to the next quarter"
+        );
+        assert_eq!(
+            fields(check_review_booking(
+                &q,
+                start,
+                start,
+                Some("http://zoom.us/j/1"),
+                &policy,
+                start + TimeDelta::seconds(1)
+            )),
+            ["start", "end", "meeting_link"]
         );
     }
 
