@@ -92,12 +92,17 @@ impl AccountInput {
         if !(1..=12).contains(&self.fiscal_year_start_month) {
             c.push(FieldError::new(
                 "fiscal_year_start_month",
-                format!("must be a month from 1 to 12, not {}", self.fiscal_year_start_month),
+                format!(
+                    "must be a month from 1 to 12, not {}",
+                    self.fiscal_year_start_month
+                ),
             ));
         }
         let slack = match self.slack_channel.as_deref().map(str::trim) {
             None | Some("") => Some(None),
-            Some(link) => c.check(validation::slack_link("slack_channel", link)).map(Some),
+            Some(link) => c
+                .check(validation::slack_link("slack_channel", link))
+                .map(Some),
         };
         let mut domains = Vec::new();
         for d in &self.support_email_domains {
@@ -117,7 +122,10 @@ impl AccountInput {
                 continue;
             }
             if t.chars().count() > 40 || t.chars().any(char::is_control) {
-                c.push(FieldError::new("tags", format!("\"{t}\" is not a tag (at most 40 characters)")));
+                c.push(FieldError::new(
+                    "tags",
+                    format!("\"{t}\" is not a tag (at most 40 characters)"),
+                ));
             } else if !tags.contains(&t) {
                 tags.push(t);
             }
@@ -154,7 +162,11 @@ pub struct Account {
 
 impl Account {
     /// A new account from a validated form.
-    pub fn create(id: Uuid, input: AccountInput, now: DateTime<Utc>) -> Result<Self, ValidationErrors> {
+    pub fn create(
+        id: Uuid,
+        input: AccountInput,
+        now: DateTime<Utc>,
+    ) -> Result<Self, ValidationErrors> {
         let i = input.normalize()?;
         Ok(Account {
             id,
@@ -174,7 +186,11 @@ impl Account {
     }
 
     /// This account with the form applied; `id` and `created_at` are kept.
-    pub fn edited(&self, input: AccountInput, now: DateTime<Utc>) -> Result<Self, ValidationErrors> {
+    pub fn edited(
+        &self,
+        input: AccountInput,
+        now: DateTime<Utc>,
+    ) -> Result<Self, ValidationErrors> {
         let mut next = Account::create(self.id, input, now)?;
         next.created_at = self.created_at;
         Ok(next)
@@ -220,7 +236,11 @@ mod tests {
     fn normalises_a_good_form() {
         let a = Account::create(Uuid::nil(), input(), DateTime::UNIX_EPOCH).unwrap();
         assert_eq!(a.name, "Acme Corp");
-        assert_eq!(a.support_email_domains, vec!["acme.com"], "domains are lower-cased and de-duplicated");
+        assert_eq!(
+            a.support_email_domains,
+            vec!["acme.com"],
+            "domains are lower-cased and de-duplicated"
+        );
         assert_eq!(a.tags, vec!["fintech"]);
     }
 
@@ -238,14 +258,28 @@ mod tests {
         let fields: Vec<&str> = errs.0.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(
             fields,
-            vec!["name", "time_zone", "fiscal_year_start_month", "slack_channel", "support_email_domains"]
+            vec![
+                "name",
+                "time_zone",
+                "fiscal_year_start_month",
+                "slack_channel",
+                "support_email_domains"
+            ]
         );
-        assert!(errs.to_string().starts_with("name: must not be empty"), "{errs}");
+        assert!(
+            errs.to_string().starts_with("name: must not be empty"),
+            "{errs}"
+        );
     }
 
     #[test]
     fn blank_slack_link_is_none() {
-        let a = AccountInput { slack_channel: Some("  ".into()), ..input() }.normalize().unwrap();
+        let a = AccountInput {
+            slack_channel: Some("  ".into()),
+            ..input()
+        }
+        .normalize()
+        .unwrap();
         assert_eq!(a.slack_channel, None);
     }
 }

@@ -25,7 +25,9 @@ impl ContactInput {
         let role = c.check(validation::optional_text("role", Some(&self.role)));
         let tz = match self.time_zone.as_deref().map(str::trim) {
             None | Some("") => Some(None),
-            Some(tz) => c.check(validation::time_zone("time_zone", tz)).map(|t| Some(t.name().to_owned())),
+            Some(tz) => c
+                .check(validation::time_zone("time_zone", tz))
+                .map(|t| Some(t.name().to_owned())),
         };
         c.finish()?;
         Ok(ContactInput {
@@ -70,7 +72,11 @@ impl Contact {
         })
     }
 
-    pub fn edited(&self, input: ContactInput, now: DateTime<Utc>) -> Result<Self, ValidationErrors> {
+    pub fn edited(
+        &self,
+        input: ContactInput,
+        now: DateTime<Utc>,
+    ) -> Result<Self, ValidationErrors> {
         let mut next = Contact::create(self.id, self.account_id, input, now)?;
         next.created_at = self.created_at;
         Ok(next)

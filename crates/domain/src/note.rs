@@ -39,7 +39,10 @@ impl NoteInput {
     pub fn normalize(self) -> Result<NoteInput, ValidationErrors> {
         let body = self.body.trim_end().to_owned();
         if body.trim().is_empty() {
-            return Err(ValidationErrors(vec![FieldError::new("body", "must not be empty")]));
+            return Err(ValidationErrors(vec![FieldError::new(
+                "body",
+                "must not be empty",
+            )]));
         }
         if body.chars().count() > MAX_NOTE_LEN {
             return Err(ValidationErrors(vec![FieldError::new(
@@ -92,7 +95,13 @@ mod tests {
 
     #[test]
     fn blank_body_is_refused() {
-        let e = NoteInput { body: " \n ".into(), pinned: false, link: None }.normalize().unwrap_err();
+        let e = NoteInput {
+            body: " \n ".into(),
+            pinned: false,
+            link: None,
+        }
+        .normalize()
+        .unwrap_err();
         assert_eq!(e.first().field, "body");
     }
 }

@@ -75,7 +75,13 @@ impl Default for WorkingHours {
     /// Mon–Fri 09:00–17:00, as the product brief decides.
     fn default() -> Self {
         WorkingHours {
-            days: vec![Weekday::Mon, Weekday::Tue, Weekday::Wed, Weekday::Thu, Weekday::Fri],
+            days: vec![
+                Weekday::Mon,
+                Weekday::Tue,
+                Weekday::Wed,
+                Weekday::Thu,
+                Weekday::Fri,
+            ],
             start_minute: 9 * 60,
             end_minute: 17 * 60,
         }
@@ -88,7 +94,10 @@ impl WorkingHours {
             return Err(FieldError::new(field, "at least one working day is needed"));
         }
         if self.end_minute > 24 * 60 || self.start_minute >= self.end_minute {
-            return Err(FieldError::new(field, "the day must start before it ends, within 00:00–24:00"));
+            return Err(FieldError::new(
+                field,
+                "the day must start before it ends, within 00:00–24:00",
+            ));
         }
         let mut days = self.days.clone();
         days.sort();
@@ -161,9 +170,22 @@ mod tests {
 
     #[test]
     fn working_hours_must_be_a_window() {
-        let bad = WorkingHours { days: vec![Weekday::Mon], start_minute: 600, end_minute: 540 };
-        assert_eq!(bad.check("working_hours").unwrap_err().field, "working_hours");
-        let none = WorkingHours { days: vec![], ..WorkingHours::default() };
-        assert!(none.check("working_hours").is_err(), "no working day is refused");
+        let bad = WorkingHours {
+            days: vec![Weekday::Mon],
+            start_minute: 600,
+            end_minute: 540,
+        };
+        assert_eq!(
+            bad.check("working_hours").unwrap_err().field,
+            "working_hours"
+        );
+        let none = WorkingHours {
+            days: vec![],
+            ..WorkingHours::default()
+        };
+        assert!(
+            none.check("working_hours").is_err(),
+            "no working day is refused"
+        );
     }
 }

@@ -15,7 +15,10 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
-        Self { field: field.into(), reason: reason.into() }
+        Self {
+            field: field.into(),
+            reason: reason.into(),
+        }
     }
 }
 
@@ -68,7 +71,11 @@ impl Checker {
     }
 
     pub fn finish(self) -> Result<(), ValidationErrors> {
-        if self.0.is_empty() { Ok(()) } else { Err(ValidationErrors(self.0)) }
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(ValidationErrors(self.0))
+        }
     }
 }
 
@@ -81,10 +88,16 @@ pub fn required_text(field: &str, value: &str) -> Result<String, FieldError> {
         return Err(FieldError::new(field, "must not be empty"));
     }
     if v.chars().count() > MAX_NAME_LEN {
-        return Err(FieldError::new(field, format!("must be at most {MAX_NAME_LEN} characters")));
+        return Err(FieldError::new(
+            field,
+            format!("must be at most {MAX_NAME_LEN} characters"),
+        ));
     }
     if v.chars().any(char::is_control) {
-        return Err(FieldError::new(field, "must not contain control characters"));
+        return Err(FieldError::new(
+            field,
+            "must not contain control characters",
+        ));
     }
     Ok(v.to_owned())
 }
@@ -100,7 +113,12 @@ pub fn optional_text(field: &str, value: Option<&str>) -> Result<Option<String>,
 /// A DNS host name such as `acme.com`: labels of letters, digits and hyphens, at least two.
 pub fn domain_name(field: &str, value: &str) -> Result<String, FieldError> {
     let v = value.trim().trim_start_matches('@').to_ascii_lowercase();
-    let bad = || FieldError::new(field, format!("\"{value}\" is not a domain name such as acme.com"));
+    let bad = || {
+        FieldError::new(
+            field,
+            format!("\"{value}\" is not a domain name such as acme.com"),
+        )
+    };
     if v.is_empty() || v.len() > 253 {
         return Err(bad());
     }
@@ -118,7 +136,10 @@ pub fn domain_name(field: &str, value: &str) -> Result<String, FieldError> {
             return Err(bad());
         }
     }
-    if labels.last().is_some_and(|tld| tld.chars().all(|c| c.is_ascii_digit())) {
+    if labels
+        .last()
+        .is_some_and(|tld| tld.chars().all(|c| c.is_ascii_digit()))
+    {
         return Err(bad());
     }
     Ok(v)
@@ -141,11 +162,16 @@ pub fn email(field: &str, value: &str) -> Result<String, FieldError> {
         || local.starts_with('.')
         || local.ends_with('.')
         || local.contains("..")
-        || !local.chars().all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c))
+        || !local
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c))
     {
-        return Err(bad("the part before the @ has characters an address cannot have"));
+        return Err(bad(
+            "the part before the @ has characters an address cannot have",
+        ));
     }
-    let domain = domain_name(field, domain).map_err(|_| bad("the part after the @ is not a domain"))?;
+    let domain =
+        domain_name(field, domain).map_err(|_| bad("the part after the @ is not a domain"))?;
     Ok(format!("{local}@{domain}"))
 }
 
@@ -178,7 +204,11 @@ pub fn slack_link(field: &str, value: &str) -> Result<String, FieldError> {
         return Err(bad());
     }
     if let Some(rest) = v.strip_prefix("slack://") {
-        return if rest.is_empty() { Err(bad()) } else { Ok(v.to_owned()) };
+        return if rest.is_empty() {
+            Err(bad())
+        } else {
+            Ok(v.to_owned())
+        };
     }
     let Some(rest) = v.strip_prefix("https://") else {
         return Err(bad());
@@ -192,7 +222,9 @@ pub fn slack_link(field: &str, value: &str) -> Result<String, FieldError> {
     };
     let ok_workspace = !workspace.is_empty()
         && !workspace.starts_with('-')
-        && workspace.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+        && workspace
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-');
     if !ok_workspace || !path.starts_with('/') {
         return Err(bad());
     }
@@ -222,7 +254,11 @@ mod tests {
     fn emails_refused(#[case] input: &str, #[case] reason: &str) {
         let e = email("email", input).unwrap_err();
         assert_eq!(e.field, "email", "the error names the field");
-        assert!(e.reason.contains(reason), "{} should say {reason}", e.reason);
+        assert!(
+            e.reason.contains(reason),
+            "{} should say {reason}",
+            e.reason
+        );
     }
 
     #[rstest]
@@ -230,7 +266,10 @@ mod tests {
     #[case("https://acme-eu.slack.com/")]
     #[case("slack://channel?team=T1&id=C1")]
     fn slack_links_accepted(#[case] input: &str) {
-        assert!(slack_link("slack_channel", input).is_ok(), "{input} is a Slack link");
+        assert!(
+            slack_link("slack_channel", input).is_ok(),
+            "{input} is a Slack link"
+        );
     }
 
     #[rstest]
@@ -251,16 +290,30 @@ mod tests {
 
     #[test]
     fn time_zones() {
-        assert_eq!(time_zone("time_zone", "Australia/Sydney").unwrap(), chrono_tz::Australia::Sydney);
+        assert_eq!(
+            time_zone("time_zone", "Australia/Sydney").unwrap(),
+            chrono_tz::Australia::Sydney
+        );
         let e = time_zone("time_zone", "Mars/Olympus").unwrap_err();
         assert!(e.reason.contains("unknown time zone"), "{}", e.reason);
-        assert!(time_zone("time_zone", " ").unwrap_err().reason.contains("empty"));
+        assert!(
+            time_zone("time_zone", " ")
+                .unwrap_err()
+                .reason
+                .contains("empty")
+        );
     }
 
     #[test]
     fn required_text_trims_and_refuses_blank() {
         assert_eq!(required_text("name", "  Acme  ").unwrap(), "Acme");
-        assert_eq!(required_text("name", "   ").unwrap_err().reason, "must not be empty");
-        assert!(required_text("name", &"x".repeat(201)).is_err(), "over-long names are refused");
+        assert_eq!(
+            required_text("name", "   ").unwrap_err().reason,
+            "must not be empty"
+        );
+        assert!(
+            required_text("name", &"x".repeat(201)).is_err(),
+            "over-long names are refused"
+        );
     }
 }
