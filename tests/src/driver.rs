@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, anyhow, bail};
 use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::elements::Element;
+use fantoccini::key::Key;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{Value, json};
@@ -296,9 +297,22 @@ impl App {
                 .await
                 .context("closing the WebDriver session")?;
         }
+        let closed = Instant::now();
         self.driver.stop();
-        if !proc::wait_gone(&pids, Duration::from_secs(15)) {
-            bail!("the app (pids {pids:?}) was still running 15 s after its session closed");
+        if !proc::wait_gone(&pids, Duration::from_secs(5)) {
+            // WebKitWebDriver did not end the browser with the session: end it as the
+            // window manager would, and insist it then exits.
+            eprintln!("the app was still running 5 s after its session closed: sending SIGTERM");
+            for pid in &pids {
+                proc::signal(*pid, "TERM")?;
+            }
+            if !proc::wait_gone(&pids, Duration::from_secs(15)) {
+                bail!("the app (pids {pids:?}) did not exit within 15 s of SIGTERM");
+            }
+        }
+        let took = closed.elapsed();
+        if took > Duration::from_secs(2) {
+            eprintln!("the app took {took:?} to exit after its session closed");
         }
         Ok(())
     }
@@ -417,12 +431,20 @@ impl App {
         .await
     }
 
-    /// Replaces the text of the field matching `css` with `text` by typing it.
+    /// Replaces the text of the field matching `css` with `text` as a user would: select
+    /// all, delete, type (WebDriver's Element Clear fires no `input` event in WebKit).
     pub async fn fill(&self, css: &str, text: &str) -> Result<()> {
         let el = self.find(css).await?;
-        el.clear().await?;
+        let select_all_delete = format!("{}a{}{}", Key::Control, Key::Null, Key::Backspace);
+        el.send_keys(&select_all_delete).await?;
         if !text.is_empty() {
-            el.send_keys(text).await?;
+            // WebKitWebDriver drops a typed "\n": a new line is the Enter key.
+            el.send_keys(&text.replace('\n', &Key::Enter.to_string()))
+                .await?;
+        }
+        let value = el.prop("value").await?.unwrap_or_default();
+        if value != text {
+            bail!("{css} holds {value:?} after typing {text:?}");
         }
         Ok(())
     }

@@ -102,6 +102,7 @@ async fn bad_account_and_contact_input_is_refused_naming_the_field() -> Result<(
         "a refused form writes nothing"
     );
     app.fill(&by_testid("accounts-search"), "").await?;
+    wait_account_count(&app, |n| n == total).await?;
 
     // A contact with a bad email.
     let name = rendered_names(&app)
