@@ -454,19 +454,22 @@ pub async fn pull(
 
     // A record's position in this user's stream is the later of its last change and the
     // user's joining its team. Part 1: records changed after the cursor (index on team, seq);
-    // part 2: the older records of teams joined at or after the cursor.
+    // part 2: the older records of teams joined at or after the cursor. Each part is cut to
+    // the page size in its own order first, so a page reads a page of rows, not the log.
     let rows: Vec<ChangeRow> = sqlx::query_as(
         "SELECT * FROM (
-           SELECT r.entity, r.id, r.team_id, r.deleted, r.version, r.fields, r.created_at, r.updated_at,
-                  r.seq, r.seq AS pos
-           FROM team_members m JOIN records r ON r.team_id = m.team_id
-           WHERE m.user_id = $1 AND r.seq > $2 AND r.seq > m.joined_seq AND NOT (r.deleted AND $2 = 0)
+           (SELECT r.entity, r.id, r.team_id, r.deleted, r.version, r.fields, r.created_at, r.updated_at,
+                   r.seq, r.seq AS pos
+            FROM team_members m JOIN records r ON r.team_id = m.team_id
+            WHERE m.user_id = $1 AND r.seq > $2 AND r.seq > m.joined_seq AND NOT (r.deleted AND $2 = 0)
+            ORDER BY r.seq LIMIT $4)
            UNION ALL
-           SELECT r.entity, r.id, r.team_id, r.deleted, r.version, r.fields, r.created_at, r.updated_at,
-                  r.seq, m.joined_seq AS pos
-           FROM team_members m JOIN records r ON r.team_id = m.team_id
-           WHERE m.user_id = $1 AND m.joined_seq >= $2 AND r.seq < m.joined_seq AND NOT r.deleted
-             AND (m.joined_seq > $2 OR r.seq > $3)
+           (SELECT r.entity, r.id, r.team_id, r.deleted, r.version, r.fields, r.created_at, r.updated_at,
+                   r.seq, m.joined_seq AS pos
+            FROM team_members m JOIN records r ON r.team_id = m.team_id
+            WHERE m.user_id = $1 AND m.joined_seq >= $2 AND r.seq < m.joined_seq AND NOT r.deleted
+              AND (m.joined_seq > $2 OR r.seq > $3)
+            ORDER BY m.joined_seq, r.seq LIMIT $4)
          ) page ORDER BY pos, seq LIMIT $4",
     )
     .bind(user_id)
