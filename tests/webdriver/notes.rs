@@ -58,6 +58,20 @@ async fn a_note_written_pinned_and_found_again_survives_a_restart() -> Result<()
         "the pinned note comes first: {notes:?}"
     );
 
+    // Delete another note, then undo from the toast.
+    let scrap = unique_word("scrap");
+    let scrap_id = add_note(&app, &format!("To be deleted: {scrap}"), &scrap).await?;
+    app.click(&format!(
+        "[data-note-id=\"{scrap_id}\"] [data-testid=note-delete]"
+    ))
+    .await?;
+    app.wait_gone(&format!("[data-note-id=\"{scrap_id}\"]"))
+        .await?;
+    app.click(&by_testid("toast-action")).await?;
+    app.find(&format!("[data-note-id=\"{scrap_id}\"]"))
+        .await
+        .context("Undo restores the note")?;
+
     // Find it again by a word of its body: the global search, then the notes search.
     app.fill(&by_testid("global-search"), &word).await?;
     let hit = format!("[data-testid=search-hit][data-kind=note][data-id=\"{note_id}\"]");

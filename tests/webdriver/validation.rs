@@ -139,5 +139,35 @@ async fn bad_account_and_contact_input_is_refused_naming_the_field() -> Result<(
         pending_changes(&app).await? == pending,
         "a refused contact writes nothing"
     );
+
+    // The account's Edit mode refuses a bad link the same way, then saves a good one.
+    let edit = "account-edit-form";
+    app.click(&by_testid("account-edit")).await?;
+    app.fill(
+        &by_testid(&format!("{edit}-slack")),
+        "http://acme.slack.com/archives/C1",
+    )
+    .await?;
+    let msg = submit_expecting(&app, edit, "slack_channel").await?;
+    ensure!(
+        msg.starts_with("Slack channel"),
+        "the edit form names the field: {msg:?}"
+    );
+    ensure!(
+        pending_changes(&app).await? == pending,
+        "a refused edit writes nothing"
+    );
+    let good = "https://acme.slack.com/archives/C0RAPPORT";
+    app.fill(&by_testid(&format!("{edit}-slack")), good).await?;
+    app.click(&by_testid(&format!("{edit}-submit"))).await?;
+    app.wait_gone(&by_testid(edit)).await?;
+    let shown = app.text(&by_testid("account-slack")).await?;
+    ensure!(shown == good, "the saved link is shown: {shown:?}");
+    app.poll(
+        "the status bar to count the edit",
+        rapport_tests::driver::WAIT,
+        async |_| Ok((pending_changes(&app).await? == pending + 1).then_some(())),
+    )
+    .await?;
     app.quit().await
 }
