@@ -391,6 +391,10 @@ pub const NOTE_FIELDS: &[&str] = &["account_id", "author_id", "body", "pinned", 
 pub const USER_FIELDS: &[&str] = &["name", "time_zone", "working_hours"];
 /// Fields that tie a record to its owner: set when it is created, never changed after.
 pub const LINK_FIELDS: &[&str] = &["team_id", "account_id", "author_id"];
+/// Fields the server stamps itself (in server order) and so ignores in a mutation: a client
+/// may send its whole record, timestamps included. A pull carries the server's values in
+/// [`Change::created_at`] and [`Change::updated_at`].
+pub const SERVER_FIELDS: &[&str] = &["created_at", "updated_at"];
 
 pub fn wire_fields(kind: EntityKind) -> &'static [&'static str] {
     match kind {
@@ -557,14 +561,26 @@ pub fn merge_fields(
     set: &Fields,
 ) -> Result<Fields, Rejection> {
     let allowed = wire_fields(kind);
-    for k in set.keys() {
+    let mut owned = Fields::new();
+    for (k, v) in set {
+        if SERVER_FIELDS.contains(&k.as_str()) {
+            continue;
+        }
         if kind == EntityKind::User && (k == "email" || k == "role") {
+            // A client sending its whole profile repeats these; only a change is refused.
+            if current.and_then(|c| c.get(k)) == Some(v) {
+                continue;
+            }
             return Err(Rejection::field(
                 RejectCode::ForbiddenRole,
                 k,
                 format!("{k} is changed by an admin, not by a synced edit"),
             ));
         }
+        owned.insert(k.clone(), v.clone());
+    }
+    let set = &owned;
+    for k in set.keys() {
         if !allowed.contains(&k.as_str()) {
             return Err(Rejection::field(
                 RejectCode::UnknownField,
@@ -733,6 +749,36 @@ mod protocol_tests {
     }
 
     #[test]
+    fn a_whole_record_as_the_client_serialises_it_is_accepted() {
+        let account = crate::account::Account::create(
+            Uuid::nil(),
+            crate::account::AccountInput {
+                name: "Acme".into(),
+                plan: crate::account::Plan::Standard,
+                time_zone: "UTC".into(),
+                fiscal_year_start_month: 4,
+                owner_csm_id: None,
+                account_rep_id: None,
+                slack_channel: None,
+                support_email_domains: vec![],
+                stage: crate::account::LifecycleStage::Active,
+                tags: vec![],
+            },
+            DateTime::UNIX_EPOCH,
+        )
+        .unwrap();
+        let mut set = obj(serde_json::to_value(&account).unwrap());
+        set.remove("id");
+        set.insert("team_id".into(), json!(Uuid::nil()));
+        let out = merge_fields(EntityKind::Account, None, &set).unwrap();
+        assert!(
+            !out.contains_key("created_at"),
+            "server-stamped fields are not stored from the client"
+        );
+        assert_eq!(out["fiscal_year_start_month"], json!(4));
+    }
+
+    #[test]
     fn users_cannot_change_their_own_role() {
         let current = obj(
             json!({"name": "Ana", "email": "ana@acme.com", "role": "csm",
@@ -748,7 +794,7 @@ mod protocol_tests {
         let ok = merge_fields(
             EntityKind::User,
             Some(&current),
-            &obj(json!({"name": "Ana L."})),
+            &obj(json!({"name": "Ana L.", "role": "csm", "email": "ana@acme.com"})),
         )
         .unwrap();
         assert_eq!(ok["name"], json!("Ana L."));

@@ -587,3 +587,98 @@ async fn a_signed_out_stream_ends_at_its_next_wake_up(pool: PgPool) {
         "a revoked token's stream closes instead of telling of changes"
     );
 }
+
+/// What rapport-client's outbox sends: the whole domain record minus `id` on a create, the
+/// changed fields on an edit, timestamps included.
+fn as_client_sends<T: serde::Serialize>(record: &T) -> Value {
+    let mut v = serde_json::to_value(record).unwrap();
+    v.as_object_mut().unwrap().remove("id");
+    v
+}
+
+#[sqlx::test(migrator = "rapport_server::MIGRATOR")]
+async fn the_desktop_outbox_shapes_apply(pool: PgPool) {
+    use rapport_domain::{Account, AccountInput, LifecycleStage, Note, NoteInput, Plan};
+    let app = TestApp::new(pool).await;
+    let team = app.team("T").await;
+    let (me, token) = app.user(Role::Csm, &[team]).await;
+    let now = app.clock.now();
+    let input = AccountInput {
+        name: "Acme".into(),
+        plan: Plan::ProfessionalSupport,
+        time_zone: "Europe/Berlin".into(),
+        fiscal_year_start_month: 7,
+        owner_csm_id: Some(me.id),
+        account_rep_id: None,
+        slack_channel: Some("https://acme.slack.com/archives/C01".into()),
+        support_email_domains: vec!["acme.com".into()],
+        stage: LifecycleStage::Onboarding,
+        tags: vec!["fintech".into()],
+    };
+    let account = Account::create(Uuid::now_v7(), input, now).unwrap();
+    let r = app
+        .push_one(
+            &token,
+            mutation("account", account.id, "upsert", as_client_sends(&account)),
+        )
+        .await;
+    assert_applied(
+        &r,
+        "a whole account, timestamps and no team_id (the user has one team)",
+    );
+    let note = Note::create(
+        Uuid::now_v7(),
+        account.id,
+        me.id,
+        NoteInput {
+            body: "Kick-off booked".into(),
+            pinned: true,
+            link: None,
+        },
+        now,
+    )
+    .unwrap();
+    let r = app
+        .push_one(
+            &token,
+            mutation("note", note.id, "upsert", as_client_sends(&note)),
+        )
+        .await;
+    assert_applied(&r, "a whole note with its author");
+    let r = app
+        .push_one(
+            &token,
+            mutation(
+                "account",
+                account.id,
+                "upsert",
+                json!({"stage": "active", "updated_at": now}),
+            ),
+        )
+        .await;
+    assert_applied(&r, "an edit with the client's updated_at");
+    let mut profile = me.clone();
+    profile.name = "Ana Renamed".into();
+    let r = app
+        .push_one(
+            &token,
+            mutation("user", me.id, "upsert", as_client_sends(&profile)),
+        )
+        .await;
+    assert_applied(&r, "a whole profile repeating its email and role");
+
+    let rec = app
+        .call(
+            Method::GET,
+            &format!("/v1/sync/records/account/{}", account.id),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(rec.body["fields"]["stage"], "active");
+    assert_eq!(rec.body["fields"]["team_id"], json!(team));
+    assert!(
+        rec.body["fields"].get("updated_at").is_none(),
+        "timestamps are the server's, outside fields"
+    );
+}
