@@ -62,6 +62,9 @@ impl Store {
             .min_connections(1)
             .idle_timeout(None)
             .max_lifetime(None)
+            // A local file: a connection does not go stale, and the ping before each
+            // use was a second round trip to the SQLite thread for every query.
+            .test_before_acquire(false)
             .connect_with(
                 base.clone()
                     .create_if_missing(true)
@@ -74,6 +77,9 @@ impl Store {
             .min_connections(1)
             .idle_timeout(None)
             .max_lifetime(None)
+            // A local file: a connection does not go stale, and the ping before each
+            // use was a second round trip to the SQLite thread for every query.
+            .test_before_acquire(false)
             .connect_with(base.read_only(true))
             .await?;
         Ok(Store {
@@ -92,6 +98,9 @@ impl Store {
             .min_connections(1)
             .idle_timeout(None)
             .max_lifetime(None)
+            // A local file: a connection does not go stale, and the ping before each
+            // use was a second round trip to the SQLite thread for every query.
+            .test_before_acquire(false)
             .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;

@@ -101,7 +101,10 @@ async fn run(dir: &std::path::Path, runs: usize) -> Result<(), BoxError> {
         .await?
         .ok_or("the workspace has no profile")?;
     println!("runs per figure: {runs}\n");
-    println!("{:<58} {:>10} {:>10} {:>8}", "query", "p50", "p99", "rows");
+    println!(
+        "{:<58} {:>10} {:>10} {:>8} {:>10}",
+        "query", "p50", "p99", "rows", "cpu/run"
+    );
 
     bench("accounts_list (name sort, no filter)", runs, || async {
         store
@@ -224,18 +227,40 @@ where
         rows = f().await?;
     }
     let mut times = Vec::with_capacity(runs);
+    let cpu_before = process_cpu();
     for _ in 0..runs {
         let started = Instant::now();
         rows = f().await?;
         times.push(started.elapsed());
     }
+    let cpu = process_cpu().saturating_sub(cpu_before) / u32::try_from(runs.max(1)).unwrap_or(1);
     times.sort_unstable();
     println!(
-        "{name:<58} {:>10} {:>10} {rows:>8}",
+        "{name:<58} {:>10} {:>10} {rows:>8} {:>10}",
         fmt(percentile(&times, 50)),
-        fmt(percentile(&times, 99))
+        fmt(percentile(&times, 99)),
+        fmt(cpu)
     );
     Ok(times)
+}
+
+/// CPU time this process has used (user + system, all threads), from /proc/self/stat in
+/// clock ticks (100 per second). Divided over hundreds of runs it shows the work a query
+/// costs, which the wall-clock percentiles hide when other processes load the machine.
+fn process_cpu() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which is in parentheses and may hold spaces).
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    // utime and stime are fields 14 and 15 of the line: 11 and 12 counted from the state
+    // field (3), the first one after the name.
+    Duration::from_millis((ticks(11) + ticks(12)) * 10)
 }
 
 fn percentile(sorted: &[Duration], p: usize) -> Duration {

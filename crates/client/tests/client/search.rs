@@ -278,3 +278,33 @@ async fn name_matches_come_before_tag_and_domain_matches() {
     let r = store.search("northe", 2).await.unwrap();
     assert_eq!(r.accounts.len(), 2, "the limit holds across both groups");
 }
+
+#[tokio::test]
+async fn whole_words_come_before_prefix_matches() {
+    let (store, _me, account) = store_with_account("Acme Corp").await;
+    let exact = store
+        .note_create(account.id, note_input("renew the contract"), at(1))
+        .await
+        .unwrap();
+    let prefix = store
+        .note_create(account.id, note_input("renewal planned"), at(2))
+        .await
+        .unwrap();
+    let ids =
+        |r: rapport_client::views::SearchResults| r.notes.iter().map(|h| h.id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(store.search("renew", 10).await.unwrap()),
+        vec![exact.id, prefix.id],
+        "the word as typed first, then the prefix match (though newer)"
+    );
+    assert_eq!(
+        ids(store.search("renew", 1).await.unwrap()),
+        vec![exact.id],
+        "the limit holds"
+    );
+    assert_eq!(
+        ids(store.search("renewa", 10).await.unwrap()),
+        vec![prefix.id],
+        "prefix only"
+    );
+}
