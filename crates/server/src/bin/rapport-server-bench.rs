@@ -130,6 +130,28 @@ async fn run(
     (all.len(), errors, all, elapsed)
 }
 
+/// The id of the first account in the log.
+async fn catch_up_first_account(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+) -> anyhow::Result<String> {
+    let page: Value = http
+        .get(format!("{base}/v1/sync/pull?limit=1"))
+        .bearer_auth(token)
+        .header("rapport-protocol", "1")
+        .send()
+        .await?
+        .json()
+        .await?;
+    let changes = page["changes"].as_array().context("no changes")?;
+    let acct = changes
+        .iter()
+        .find(|c| c["entity"] == "account")
+        .context("no account in the first page")?;
+    Ok(acct["entity_id"].as_str().context("no id")?.to_owned())
+}
+
 fn pct(sorted: &[u64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -325,6 +347,58 @@ async fn bench(args: &Args, url: &str) -> anyhow::Result<()> {
             );
         }
     }
+
+    // Edit-to-wake-up delay: B holds an event stream, A pushes an edit, B's stream says
+    // `changes`. 50 edits, one at a time.
+    let shared = Uuid::parse_str(
+        catch_up_first_account(&http, &base, &tokens[0])
+            .await?
+            .as_str(),
+    )?;
+    let mut stream = http
+        .get(format!("{base}/v1/sync/events"))
+        .bearer_auth(&tokens[1])
+        .header("rapport-protocol", "1")
+        .send()
+        .await?;
+    let first = tokio::time::timeout(Duration::from_secs(10), stream.chunk())
+        .await??
+        .unwrap_or_default();
+    ensure!(
+        String::from_utf8_lossy(&first).contains("event: ready"),
+        "the stream did not start"
+    );
+    let mut delays = Vec::new();
+    for i in 0..50 {
+        let edit = json!({"mutations": [{"id": Uuid::now_v7(), "entity": "account", "entity_id": shared, "op": "upsert",
+            "fields": {"name": format!("Edited {i}")}, "client_time": "2026-11-26T09:00:00Z"}]});
+        let t0 = Instant::now();
+        let r = http
+            .post(format!("{base}/v1/sync/push"))
+            .bearer_auth(&tokens[0])
+            .header("rapport-protocol", "1")
+            .json(&edit)
+            .send()
+            .await?;
+        ensure!(r.status().is_success(), "edit push failed");
+        loop {
+            let chunk = tokio::time::timeout(Duration::from_secs(10), stream.chunk())
+                .await??
+                .unwrap_or_default();
+            if String::from_utf8_lossy(&chunk).contains("event: changes") {
+                break;
+            }
+        }
+        delays.push(u64::try_from(t0.elapsed().as_micros()).unwrap_or(u64::MAX));
+    }
+    delays.sort_unstable();
+    println!(
+        "\nfrom A sending an edit (push) to `changes` on B's event stream, 50 edits: p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms",
+        pct(&delays, 0.5),
+        pct(&delays, 0.95),
+        pct(&delays, 1.0)
+    );
+
     stop.trigger();
     server.abort();
     pool.close().await;
