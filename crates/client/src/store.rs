@@ -3,6 +3,11 @@
 //! One SQLite file per data folder (`<data_dir>/cache.sqlite3`), in WAL mode. Writes go
 //! through one connection (a pool of one), so they are serialised; reads use a separate
 //! pool of read-only connections, which WAL lets run while a write is in progress.
+//!
+//! Durability: `synchronous = NORMAL` in WAL mode. A committed write is in the WAL (in the
+//! OS page cache) before `commit` returns, so it survives the app being killed (SIGKILL)
+//! at any moment; only an OS crash or power cut can lose the last transactions, never
+//! corrupt the file.
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;

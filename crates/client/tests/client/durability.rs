@@ -87,3 +87,47 @@ async fn a_write_is_durable_without_a_clean_close() {
     );
     drop(store);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_writes_are_serialised_and_all_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).await.unwrap();
+    store.profile_create(me_input(), at(0)).await.unwrap();
+    let a = store
+        .account_create(account_input("Acme Corp"), at(1))
+        .await
+        .unwrap();
+    let tasks: Vec<_> = (0..20)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let n = store
+                    .note_create(a.id, note_input(&format!("parallel note {i}")), at(2 + i))
+                    .await?;
+                // Reads run alongside the writes on their own connections.
+                store.search("parallel", 5).await?;
+                Ok::<_, rapport_client::StoreError>(n.id)
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await
+            .unwrap()
+            .expect("no write fails with a busy database");
+    }
+    assert_eq!(
+        store.notes_list(a.id, None).await.unwrap().len(),
+        20,
+        "every note is kept"
+    );
+    assert_eq!(
+        store.pending_changes().await.unwrap(),
+        22,
+        "one outbox entry per write, none lost"
+    );
+    assert_eq!(
+        store.accounts_list(&Default::default()).await.unwrap()[0].note_count,
+        20,
+        "counted"
+    );
+}
