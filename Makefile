@@ -10,11 +10,18 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APP_BIN := $(CARGO_TARGET_DIR)/debug/rapport-desktop
 APT_PACKAGES := libwebkit2gtk-4.1-dev xvfb xauth webkit2gtk-driver gnome-keyring keyutils \
 	dbus-daemon build-essential pkg-config curl
+# The server tests give each test its own database on this PostgreSQL (`#[sqlx::test]`).
+# The password only matters where ensure-postgres.sh had to install a cluster (trust ignores it).
+DATABASE_URL ?= postgres://postgres:postgres@127.0.0.1:5432/postgres
+export DATABASE_URL
+# `make server` keeps its data in this database of the same PostgreSQL.
+SERVER_DATABASE_URL ?= postgres://postgres:postgres@127.0.0.1:5432/rapport
+SERVER_LISTEN ?= 127.0.0.1:8080
 # Where `make run` keeps its demo workspace (see README: "Where data lives").
 RUN_DATA_DIR ?= $(HOME)/.local/share/rapport/demo
 
 .PHONY: all run test deps deps-apt deps-node deps-driver ui app fmt clippy bindings \
-	check-bindings rust-test ui-check webdriver postgres bench
+	check-bindings rust-test ui-check webdriver postgres bench server
 
 all: app
 
@@ -90,3 +97,10 @@ webdriver: app deps-driver
 
 bench:
 	cargo run --release -p rapport-client --bin rapport-bench
+
+## --- the central service ----------------------------------------------------------------
+# Runs rapport-server on $(SERVER_LISTEN) against the `rapport` database (created if missing).
+server: postgres
+	@psql "$(DATABASE_URL)" -tAc "SELECT 1 FROM pg_database WHERE datname = 'rapport'" | grep -q 1 || \
+	  psql "$(DATABASE_URL)" -qc "CREATE DATABASE rapport"
+	DATABASE_URL="$(SERVER_DATABASE_URL)" cargo run -p rapport-server -- serve --listen $(SERVER_LISTEN)
