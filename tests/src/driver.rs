@@ -118,6 +118,34 @@ impl Workspace {
     }
 }
 
+impl Drop for Workspace {
+    fn drop(&mut self) {
+        // WebKit's helper processes may outlive the app for a moment and still write to the
+        // XDG folders; removing the folder under them fails half-way.
+        let left = proc::workspace_pids(&self.data_dir);
+        if !proc::wait_gone(&left, Duration::from_secs(10)) {
+            eprintln!(
+                "processes {left:?} still use {} after 10 s",
+                self.root().display()
+            );
+        }
+        if std::env::var("RAPPORT_KEEP_TEST_DATA").as_deref() == Ok("1") {
+            return;
+        }
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while let Err(e) = fs::remove_dir_all(self.root()) {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                break;
+            }
+            if Instant::now() >= deadline {
+                eprintln!("could not remove {}: {e}", self.root().display());
+                break;
+            }
+            std::thread::sleep(POLL);
+        }
+    }
+}
+
 fn free_port() -> Result<u16> {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
     Ok(listener.local_addr()?.port())

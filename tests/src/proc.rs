@@ -30,6 +30,25 @@ pub fn app_pids(exe: &Path, data_dir: &Path) -> Vec<u32> {
     pids
 }
 
+/// Pids of live processes, whatever their program, whose environment has
+/// `RAPPORT_DATA_DIR=data_dir`: the app and the WebKit helpers it started.
+pub fn workspace_pids(data_dir: &Path) -> Vec<u32> {
+    let wanted = format!("RAPPORT_DATA_DIR={}", data_dir.display());
+    let Ok(entries) = fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            is_alive(*pid)
+                && environ_has(
+                    &Path::new("/proc").join(pid.to_string()).join("environ"),
+                    &wanted,
+                )
+        })
+        .collect()
+}
+
 fn environ_has(path: &Path, entry: &str) -> bool {
     fs::read(path).is_ok_and(|bytes| bytes.split(|b| *b == 0).any(|e| e == entry.as_bytes()))
 }
