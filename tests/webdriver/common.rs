@@ -83,11 +83,12 @@ pub fn fragment_of(name: &str) -> String {
     chars[1..end].iter().collect::<String>().to_lowercase()
 }
 
-/// Searches the accounts list for a part of `name`, opens that account and waits for its page.
-pub async fn open_account(app: &App, name: &str) -> Result<String> {
+/// Searches the accounts list for `query` (all or part of `name`), opens the account named
+/// `name` and waits for its page; returns its id.
+pub async fn open_account_by(app: &App, name: &str, query: &str) -> Result<String> {
     app.click(&by_testid("nav-accounts")).await?;
-    let part = fragment_of(name);
-    app.fill(&by_testid("accounts-search"), &part).await?;
+    let part = query;
+    app.fill(&by_testid("accounts-search"), part).await?;
     let id = app
         .wait_js(
             &format!("a row named {name:?} after searching {part:?}"),
@@ -109,6 +110,11 @@ pub async fn open_account(app: &App, name: &str) -> Result<String> {
         "the account page shows {shown:?}, not {name:?}"
     );
     Ok(id)
+}
+
+/// Opens the account named `name` by searching its whole name.
+pub async fn open_account(app: &App, name: &str) -> Result<String> {
+    open_account_by(app, name, name).await
 }
 
 /// Writes a note on the open account page and waits until it is listed; returns its id.

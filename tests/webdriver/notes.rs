@@ -6,7 +6,8 @@ use rapport_tests::{App, Workspace, by_testid};
 
 use crate::common::{
     DEMO_ACCOUNTS, add_note, fragment_of, launch_demo, listed_notes, note_id_containing,
-    open_account, pending_changes, rendered_names, unique_word, wait_account_count,
+    open_account, open_account_by, pending_changes, rendered_names, unique_word,
+    wait_account_count,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -26,7 +27,7 @@ async fn a_note_written_pinned_and_found_again_survives_a_restart() -> Result<()
     app.fill(&by_testid("accounts-search"), &part).await?;
     let narrowed = wait_account_count(&app, |n| n < total).await?;
     ensure!(narrowed >= 1, "searching {part:?} keeps {name:?}");
-    let account_id = open_account(&app, &name).await?;
+    let account_id = open_account_by(&app, &name, &part).await?;
 
     // Add a Markdown note and pin it.
     let word = unique_word("quokka");
