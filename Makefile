@@ -21,7 +21,7 @@ SERVER_LISTEN ?= 127.0.0.1:8080
 RUN_DATA_DIR ?= $(HOME)/.local/share/rapport/demo
 
 .PHONY: all run test deps deps-apt deps-node deps-driver ui app fmt clippy bindings \
-	check-bindings rust-test ui-check webdriver postgres bench server
+	check-bindings rust-test ui-check webdriver postgres bench bench-launch bench-server server
 
 all: app
 
@@ -95,8 +95,20 @@ webdriver: app deps-driver
 	RAPPORT_APP_BIN="$(APP_BIN)" xvfb-run -a -s "-screen 0 1280x800x24" \
 	  cargo test -p rapport-tests --test webdriver -- --test-threads=1
 
+# Benches print their figures and the machine they ran on (docs/BENCHMARKS.md).
+BENCH_DATA_DIR ?= $(CARGO_TARGET_DIR)/bench/large
+
 bench:
 	cargo run --release -p rapport-client --bin rapport-bench
+
+bench-launch: deps ui
+	cargo build --release -p rapport-desktop --features tauri/custom-protocol
+	RAPPORT_APP_BIN="$(CARGO_TARGET_DIR)/release/rapport-desktop" \
+	  xvfb-run -a -s "-screen 0 1280x800x24" \
+	  cargo run -p rapport-tests --bin launch-bench -- --data-dir "$(BENCH_DATA_DIR)" --runs 20
+
+bench-server: postgres
+	cargo run --release -p rapport-server --bin rapport-server-bench -- --database-url "$(DATABASE_URL)"
 
 ## --- the central service ----------------------------------------------------------------
 # Runs rapport-server on $(SERVER_LISTEN) against the `rapport` database (created if missing).
