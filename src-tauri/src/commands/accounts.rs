@@ -2,22 +2,26 @@
 
 use chrono::Utc;
 use rapport_client::Store;
-use rapport_client::views::{AccountDetail, AccountQuery, AccountRow};
+use rapport_client::views::{AccountDetail, AccountQuery};
 use rapport_domain::{Account, AccountInput};
 use tauri::State;
+use tauri::ipc::{InvokeResponseBody, Response};
 
 use super::parse_id;
 use crate::error::IpcError;
 
+/// Answers `AccountRow[]` (docs/IPC.md). The JSON text SQLite made is handed to the
+/// webview as is: decoding ten thousand rows into Rust values only to serialise them
+/// again was most of this command's time on a large workspace.
 #[tauri::command]
 #[tracing::instrument(skip_all, err(level = "warn"))]
 pub async fn accounts_list(
     store: State<'_, Store>,
     query: AccountQuery,
-) -> Result<Vec<AccountRow>, IpcError> {
-    let rows = store.accounts_list(&query).await?;
-    tracing::debug!(rows = rows.len(), "accounts listed");
-    Ok(rows)
+) -> Result<Response, IpcError> {
+    let json = store.accounts_list_json(&query).await?;
+    tracing::debug!(bytes = json.len(), "accounts listed");
+    Ok(Response::new(InvokeResponseBody::Json(json)))
 }
 
 #[tauri::command]

@@ -289,3 +289,67 @@ async fn profile_round_trip() {
         "only the change"
     );
 }
+
+#[tokio::test]
+async fn the_list_json_is_the_rows_in_their_wire_form() {
+    let store = demo_store().await;
+    // One account without an owner or tags, beside the demo's owned and tagged ones.
+    let bare = store
+        .account_create(
+            rapport_domain::AccountInput {
+                tags: vec![],
+                ..account_input("Bare Account")
+            },
+            t0(),
+        )
+        .await
+        .unwrap();
+    let text = store
+        .accounts_list_json(&AccountQuery::default())
+        .await
+        .unwrap();
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap();
+    assert_eq!(rows.len(), 49, "every account, the bare one included");
+    for row in &rows {
+        let obj = row.as_object().expect("each row is an object");
+        let id = obj["id"].as_str().unwrap().parse().unwrap();
+        // The account page reads each account by another path: the row must agree with it.
+        let detail = store.account_get(id).await.unwrap();
+        let a = &detail.account;
+        let expected = serde_json::to_value(rapport_client::views::AccountRow {
+            id: a.id,
+            name: a.name.clone(),
+            plan: a.plan,
+            stage: a.stage,
+            time_zone: a.time_zone.clone(),
+            owner_csm_id: a.owner_csm_id,
+            owner_name: detail.owner_name.clone(),
+            tags: a.tags.clone(),
+            contact_count: u32::try_from(detail.contacts.len()).unwrap(),
+            note_count: u32::try_from(store.notes_list(id, None).await.unwrap().len()).unwrap(),
+            updated_at: a.updated_at,
+        })
+        .unwrap();
+        let expected = expected.as_object().unwrap();
+        let mut keys: Vec<_> = obj.keys().collect();
+        let mut want: Vec<_> = expected.keys().collect();
+        keys.sort();
+        want.sort();
+        assert_eq!(keys, want, "the row has exactly AccountRow's fields");
+        for (k, v) in expected {
+            if k == "updated_at" {
+                let got: chrono::DateTime<chrono::Utc> = obj[k].as_str().unwrap().parse().unwrap();
+                assert_eq!(got, a.updated_at, "updated_at of {}", a.name);
+            } else {
+                assert_eq!(&obj[k], v, "{k} of {}", a.name);
+            }
+        }
+    }
+    let bare_row = rows
+        .iter()
+        .find(|r| r["id"] == bare.id.to_string())
+        .unwrap();
+    assert!(bare_row["owner_csm_id"].is_null() && bare_row["owner_name"].is_null());
+    assert_eq!(bare_row["tags"], serde_json::json!([]));
+    assert_eq!(bare_row["note_count"], 0);
+}
