@@ -30,7 +30,8 @@ pub struct DemoSpec {
 }
 
 impl DemoSpec {
-    /// The demo workspace `make run` opens: 48 accounts in 22 time zones, 2–5 contacts and
+    /// The demo workspace `make run` opens: 48 accounts in 23 time zones (an
+    /// account named after a place is in that place's zone), 2–5 contacts and
     /// 6 notes each, 7 staff; the profile is a CSM who owns some of the accounts.
     pub fn demo() -> Self {
         DemoSpec {
@@ -243,7 +244,9 @@ fn generate_account(
         - Duration::days(30 + i64::try_from(r.below(700)).unwrap_or(0))
         - Duration::minutes(i64::try_from(r.below(1440)).unwrap_or(0));
     let id = r.uuid(created_at);
-    let time_zone = TIME_ZONES[usize::try_from(index).unwrap_or(0) % TIME_ZONES.len()].to_owned();
+    let time_zone = place_zone(&name)
+        .unwrap_or(TIME_ZONES[usize::try_from(index).unwrap_or(0) % TIME_ZONES.len()])
+        .to_owned();
     let plan = if r.chance(65) {
         Plan::ProfessionalSupport
     } else {
@@ -419,6 +422,26 @@ fn note_body(r: &mut SplitMix64, account: &str, contact: &str, slug: &str) -> St
     }
 }
 
+/// The IANA zone of the place an account's name names ("Auckland Harbour Ferries" is in
+/// Pacific/Auckland), so the demo never puts a Chicago firm in Adelaide. The earliest
+/// place of [`PLACE_ZONES`] in the name (whole words) decides; a name naming no place gets
+/// `None`.
+fn place_zone(name: &str) -> Option<&'static str> {
+    let words: Vec<&str> = name
+        .split_whitespace()
+        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()))
+        .collect();
+    (0..words.len()).find_map(|i| {
+        PLACE_ZONES
+            .iter()
+            .find(|(place, _)| {
+                let place: Vec<&str> = place.split(' ').collect();
+                words[i..].starts_with(&place)
+            })
+            .map(|(_, zone)| *zone)
+    })
+}
+
 fn slug(name: &str) -> String {
     let mut out = String::new();
     for word in name.split_whitespace() {
@@ -516,6 +539,41 @@ const TIME_ZONES: &[&str] = &[
     "America/St_Johns",
     "Asia/Seoul",
     "Europe/Stockholm",
+];
+
+/// Words of account names (named accounts and the large workspace's region suffixes) that
+/// name a place, and that place's zone.
+const PLACE_ZONES: &[(&str, &str)] = &[
+    ("Kakapo", "Pacific/Auckland"),
+    ("Auckland", "Pacific/Auckland"),
+    ("Himalaya", "Asia/Kathmandu"),
+    ("Kathmandu", "Asia/Kathmandu"),
+    ("Bondi", "Australia/Sydney"),
+    ("Outback", "Australia/Adelaide"),
+    ("Rheinland", "Europe/Berlin"),
+    ("Ipanema", "America/Sao_Paulo"),
+    ("Sakura", "Asia/Tokyo"),
+    ("Mumbai", "Asia/Kolkata"),
+    ("Brooklyn", "America/New_York"),
+    ("Cape", "Africa/Johannesburg"),
+    ("Africa", "Africa/Johannesburg"),
+    ("Stockholm", "Europe/Stockholm"),
+    ("Nordic", "Europe/Stockholm"),
+    ("Nordics", "Europe/Stockholm"),
+    ("Seoul", "Asia/Seoul"),
+    ("Toronto", "America/Toronto"),
+    ("Gulf", "Asia/Dubai"),
+    ("Madrid", "Europe/Madrid"),
+    ("Iberia", "Europe/Madrid"),
+    ("Benelux", "Europe/Amsterdam"),
+    ("Chicago", "America/Chicago"),
+    ("Lone Star", "America/Chicago"),
+    ("Helvetia", "Europe/Zurich"),
+    ("Alpine", "Europe/Zurich"),
+    ("Pacific", "America/Los_Angeles"),
+    ("Lucerne", "Europe/Zurich"),
+    ("Sonoran", "America/Phoenix"),
+    ("Andes", "America/Lima"),
 ];
 
 const TLDS: &[&str] = &["com", "io", "de", "co", "net", "com.au", "co.uk", "fr"];

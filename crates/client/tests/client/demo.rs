@@ -167,3 +167,41 @@ async fn a_cache_with_a_profile_refuses_the_demo() {
         "nothing loaded"
     );
 }
+
+#[test]
+fn accounts_named_after_a_place_are_in_its_zone() {
+    let w = DemoSpec::demo().generate(t0());
+    let zone = |name: &str| {
+        w.accounts
+            .iter()
+            .find(|a| a.account.name == name)
+            .unwrap_or_else(|| panic!("the demo has {name}"))
+            .account
+            .time_zone
+            .clone()
+    };
+    for (name, expected) in [
+        ("Auckland Harbour Ferries", "Pacific/Auckland"),
+        ("Chicago Grain Exchange", "America/Chicago"),
+        ("Bondi Surf Supply", "Australia/Sydney"),
+        ("Andes Coffee Roasters", "America/Lima"),
+        ("Cape Vineyards", "Africa/Johannesburg"),
+        ("Brooklyn Bagel Works", "America/New_York"),
+        ("Kathmandu Trekking Co", "Asia/Kathmandu"),
+        ("Mumbai Metro Freight", "Asia/Kolkata"),
+        ("Rheinland Maschinenbau", "Europe/Berlin"),
+        ("Lone Star Solar", "America/Chicago"),
+        ("Toronto Maple Energy", "America/Toronto"),
+        ("Pacific Biotech", "America/Los_Angeles"),
+    ] {
+        assert_eq!(zone(name), expected, "{name} is in its place's zone");
+    }
+    let mut zones: Vec<&str> = w
+        .accounts
+        .iter()
+        .map(|a| a.account.time_zone.as_str())
+        .collect();
+    zones.sort_unstable();
+    zones.dedup();
+    assert!(zones.len() >= 20, "still many zones: {zones:?}");
+}
