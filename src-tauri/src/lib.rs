@@ -53,6 +53,8 @@ pub fn run(started: Instant, context: tauri::Context) {
         );
     }
 
+    end_with_the_webdriver();
+
     let single_instance = tauri_plugin_single_instance::Builder::new()
         .dbus_id(instance::dbus_id(&data_dir))
         .callback(|app, _args, _cwd| focus_main_window(app))
@@ -176,6 +178,34 @@ fn exit_on_signals(app: AppHandle) {
         tracing::info!("asked to stop by a signal");
         app.exit(0);
     });
+}
+
+/// Under WebDriver (tauri-driver sets `TAURI_WEBVIEW_AUTOMATION=true`) the app is a child
+/// of WebKitWebDriver, which drives it over the inspector socket and kills it when the
+/// session is deleted. When WebKitWebDriver itself is stopped first (tauri-driver stopping
+/// right after the session's deletion was answered), nothing ended the app: it ran on,
+/// undriven, until someone killed it. Now the kernel sends it SIGTERM when its driver goes
+/// away, and it quits as it does on any SIGTERM (window state saved, cache closed).
+/// Outside automation nothing changes: a launcher that exits must not take the app along.
+fn end_with_the_webdriver() {
+    if std::env::var_os("TAURI_WEBVIEW_AUTOMATION").is_none_or(|v| v != "true") {
+        return;
+    }
+    #[cfg(target_os = "linux")]
+    {
+        let parent = std::os::unix::process::parent_id();
+        let set =
+            rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::TERM));
+        if let Err(e) = set {
+            return tracing::warn!(error = %e, "cannot tie the app to its WebDriver");
+        }
+        // The driver may have gone between our start and the prctl: then no signal comes.
+        if std::os::unix::process::parent_id() != parent {
+            tracing::info!("the WebDriver that started the app is gone: quitting");
+            std::process::exit(0);
+        }
+        tracing::info!(parent, "under WebDriver: the app ends when its driver does");
+    }
 }
 
 /// A second launch on the same data folder lands here (in the first instance).

@@ -65,6 +65,19 @@ pub fn is_alive(pid: u32) -> bool {
     !matches!(state, None | Some('Z' | 'X'))
 }
 
+/// The parent of `pid`, while `pid` lives.
+pub fn parent_pid(pid: u32) -> Option<u32> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // After the parenthesised command name: the state, then the parent's pid.
+    let (_, rest) = stat.rsplit_once(") ")?;
+    rest.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// The program `pid` runs (its /proc/PID/exe), while `pid` lives.
+pub fn exe(pid: u32) -> Option<std::path::PathBuf> {
+    fs::read_link(format!("/proc/{pid}/exe")).ok()
+}
+
 /// Sends `signal` (e.g. `"TERM"`, `"KILL"`) to `pid`.
 pub fn signal(pid: u32, signal: &str) -> Result<()> {
     let status = Command::new("kill")

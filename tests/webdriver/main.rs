@@ -6,6 +6,7 @@
 mod common;
 mod first_start;
 mod keyboard;
+mod lifecycle;
 mod list;
 mod notes;
 mod screenshot;
