@@ -4,6 +4,7 @@
 use std::fmt;
 
 use rapport_client::StoreError;
+use rapport_domain::FieldError;
 use serde::Serialize;
 use ts_rs::TS;
 
@@ -55,17 +56,23 @@ const STORAGE_ADVICE: &str = "check that the disk is not full and that the data 
      writable, then try again; the details are in Rapport's log file (the logs folder inside \
      the data folder)";
 
+/// A refused field: `invalid_input`, the message `"<field>: <reason>"`, the field named.
+impl From<&FieldError> for IpcError {
+    fn from(e: &FieldError) -> Self {
+        IpcError::invalid_input(&e.field, &e.reason)
+    }
+}
+
+impl From<FieldError> for IpcError {
+    fn from(e: FieldError) -> Self {
+        IpcError::from(&e)
+    }
+}
+
 impl From<StoreError> for IpcError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Validation(errors) => {
-                let first = errors.first();
-                IpcError {
-                    code: IpcErrorCode::InvalidInput,
-                    message: first.to_string(),
-                    field: Some(first.field.clone()),
-                }
-            }
+            StoreError::Validation(errors) => IpcError::from(errors.first()),
             StoreError::NotFound { .. } => IpcError {
                 code: IpcErrorCode::NotFound,
                 message: e.to_string(),

@@ -16,11 +16,12 @@ use std::sync::LazyLock;
 
 use ammonia::{Builder, UrlRelative};
 use pulldown_cmark::{Options, Parser, html};
+use rapport_domain::links::EXTERNAL_LINK_SCHEMES;
 
 static SANITIZER: LazyLock<Builder<'static>> = LazyLock::new(|| {
     let mut b = Builder::default();
     b.rm_tags(["img"])
-        .url_schemes(HashSet::from(["http", "https", "mailto"]))
+        .url_schemes(HashSet::from(EXTERNAL_LINK_SCHEMES))
         .url_relative(UrlRelative::Deny)
         .link_rel(Some("noopener noreferrer"))
         .strip_comments(true);

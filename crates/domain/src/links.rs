@@ -13,6 +13,29 @@ use crate::validation::{self, FieldError};
 /// Longest link accepted (characters); real meeting links are well under it.
 pub const MAX_LINK_LEN: usize = 2048;
 
+/// The schemes of the links Rapport hands to the system (the browser or the mail client):
+/// links in notes and on account pages. Note Markdown keeps no other link either.
+pub const EXTERNAL_LINK_SCHEMES: [&str; 3] = ["http", "https", "mailto"];
+
+/// A link the app may open outside its window: parsed, with one of
+/// [`EXTERNAL_LINK_SCHEMES`], and a host unless it is a `mailto:`.
+pub fn check_external_link(field: &str, raw: &str) -> Result<Url, FieldError> {
+    let url = Url::parse(raw.trim()).map_err(|_| FieldError::new(field, "not a link"))?;
+    if !EXTERNAL_LINK_SCHEMES.contains(&url.scheme()) {
+        return Err(FieldError::new(
+            field,
+            format!(
+                "{}: links are not opened; only http, https and mailto are",
+                url.scheme()
+            ),
+        ));
+    }
+    if url.scheme() != "mailto" && url.host_str().is_none_or(str::is_empty) {
+        return Err(FieldError::new(field, "the link has no host"));
+    }
+    Ok(url)
+}
+
 /// The hosts a meeting link may point at. An entry is a host name (`meet.google.com`,
 /// exactly that host) or `*.` and a host name (`*.zoom.us`: any host under `zoom.us`, not
 /// `zoom.us` itself).
@@ -385,5 +408,41 @@ mod tests {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod external_link_tests {
+    use super::*;
+    use rstest::rstest;
+
+    #[rstest]
+    #[case("https://acme.slack.com/archives/C01")]
+    #[case("http://example.com/a?b=c#d")]
+    #[case("  https://meet.jit.si/rapport-room  ")]
+    #[case("mailto:ana@acme.com?subject=Hello")]
+    #[case("HTTPS://EXAMPLE.COM/")]
+    fn web_and_mail_links_are_opened(#[case] raw: &str) {
+        let url =
+            check_external_link("url", raw).unwrap_or_else(|e| panic!("{raw} should open: {e}"));
+        assert!(EXTERNAL_LINK_SCHEMES.contains(&url.scheme()));
+    }
+
+    #[rstest]
+    #[case("javascript:alert(1)")]
+    #[case("JavaScript:alert(1)")]
+    #[case("data:text/html,<script>alert(1)</script>")]
+    #[case("file:///etc/passwd")]
+    #[case("slack://channel?team=T1")]
+    #[case("vbscript:msgbox")]
+    #[case("ftp://example.com/x")]
+    #[case("tauri://localhost/")]
+    #[case("not a url")]
+    #[case("/relative/path")]
+    #[case("https://")]
+    #[case("")]
+    fn everything_else_is_refused_naming_the_field(#[case] raw: &str) {
+        let e = check_external_link("url", raw).expect_err(raw);
+        assert_eq!(e.field, "url", "the refusal names the field: {raw}");
     }
 }
