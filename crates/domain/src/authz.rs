@@ -34,6 +34,10 @@ pub enum Action {
     BookReview,
     /// Confirm or change a request's severity after triage.
     ChangeSeverity,
+    /// Open requests, add to their timeline (responses, updates, calls), move their status.
+    WriteRequest,
+    /// Draft and edit root-cause analyses.
+    WriteRca,
     /// Publish a root-cause analysis.
     PublishRca,
     /// Edit one's own profile (name, time zone, working hours).
@@ -41,7 +45,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 11] = [
+    pub const ALL: [Action; 13] = [
         Action::ManageUsers,
         Action::ManageTeams,
         Action::ReadTeamData,
@@ -51,6 +55,8 @@ impl Action {
         Action::BookSession,
         Action::BookReview,
         Action::ChangeSeverity,
+        Action::WriteRequest,
+        Action::WriteRca,
         Action::PublishRca,
         Action::EditOwnProfile,
     ];
@@ -66,6 +72,8 @@ impl Action {
             Action::BookSession => "book_session",
             Action::BookReview => "book_review",
             Action::ChangeSeverity => "change_severity",
+            Action::WriteRequest => "write_request",
+            Action::WriteRca => "write_rca",
             Action::PublishRca => "publish_rca",
             Action::EditOwnProfile => "edit_own_profile",
         }
@@ -78,6 +86,7 @@ impl Action {
 /// |---|---|---|---|
 /// | manage users / teams | no | no | no |
 /// | read team data, write notes, write contacts, edit own profile | yes | yes | yes |
+/// | write requests (open, respond, update), draft RCAs | yes | yes | yes |
 /// | write accounts | yes | yes | no (they read them) |
 /// | book sessions / reviews | yes | yes | no |
 /// | change severity after triage, publish RCA | no | no | yes |
@@ -93,6 +102,8 @@ pub fn allows(role: Role, action: Action) -> bool {
                 | A::WriteNote
                 | A::BookSession
                 | A::BookReview
+                | A::WriteRequest
+                | A::WriteRca
                 | A::EditOwnProfile
         ),
         Role::SupportLead => matches!(
@@ -101,6 +112,8 @@ pub fn allows(role: Role, action: Action) -> bool {
                 | A::WriteContact
                 | A::WriteNote
                 | A::ChangeSeverity
+                | A::WriteRequest
+                | A::WriteRca
                 | A::PublishRca
                 | A::EditOwnProfile
         ),
@@ -114,6 +127,10 @@ pub fn action_for(entity: EntityKind, _op: MutationOp) -> Action {
         EntityKind::Contact => Action::WriteContact,
         EntityKind::Note => Action::WriteNote,
         EntityKind::User => Action::EditOwnProfile,
+        EntityKind::OnboardingSession => Action::BookSession,
+        EntityKind::Review => Action::BookReview,
+        EntityKind::Request | EntityKind::RequestEvent => Action::WriteRequest,
+        EntityKind::Rca => Action::WriteRca,
     }
 }
 
@@ -145,7 +162,7 @@ mod tests {
     fn every_cell_of_the_role_action_table() {
         use Action as A;
         // (action, csm, account_rep, support_lead, admin)
-        let table: [(Action, bool, bool, bool, bool); 11] = [
+        let table: [(Action, bool, bool, bool, bool); 13] = [
             (A::ManageUsers, false, false, false, true),
             (A::ManageTeams, false, false, false, true),
             (A::ReadTeamData, true, true, true, true),
@@ -155,6 +172,8 @@ mod tests {
             (A::BookSession, true, true, false, true),
             (A::BookReview, true, true, false, true),
             (A::ChangeSeverity, false, false, true, true),
+            (A::WriteRequest, true, true, true, true),
+            (A::WriteRca, true, true, true, true),
             (A::PublishRca, false, false, true, true),
             (A::EditOwnProfile, true, true, true, true),
         ];

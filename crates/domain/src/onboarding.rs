@@ -287,6 +287,32 @@ impl OnboardingSessionInput {
     }
 }
 
+// ---------------------------------------------------------------------------------------
+// Sync: how an onboarding session travels (see `crate::sync::EntitySpec`).
+
+/// An onboarding session syncs as one record hanging off its account.
+pub static SYNC: crate::sync::EntitySpec = crate::sync::EntitySpec {
+    fields: &[
+        "account_id",
+        "facilitator_id",
+        "attendee_ids",
+        "starts_at",
+        "ends_at",
+        "time_zone",
+        "meeting_link",
+        "agenda",
+        "status",
+        "outcome",
+        "follow_ups",
+        "sequence",
+    ],
+    required: &["account_id", "facilitator_id", "status"],
+    versioned: &[],
+    defaults: crate::sync::no_defaults,
+    normalize: crate::sync::keep_fields,
+    extra_action: crate::sync::no_extra_action,
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -372,5 +372,29 @@ pub fn to_markdown(rca: &Rca) -> String {
     out
 }
 
+// ---------------------------------------------------------------------------------------
+// Sync: how a root-cause analysis travels (see `crate::sync::EntitySpec`).
+
+/// An RCA syncs as one record hanging off its account.
+pub static SYNC: crate::sync::EntitySpec = crate::sync::EntitySpec {
+    fields: &[
+        "account_id",
+        "request_id",
+        "state",
+        "summary",
+        "impact",
+        "timeline",
+        "root_cause",
+        "contributing_factors",
+        "resolution",
+        "action_items",
+    ],
+    required: &["account_id", "request_id", "state"],
+    versioned: &[],
+    defaults: crate::sync::no_defaults,
+    normalize: crate::sync::keep_fields,
+    extra_action: crate::sync::no_extra_action,
+};
+
 #[cfg(test)]
 mod tests;

@@ -539,6 +539,49 @@ pub fn check_triage_confirmation(summary: &RequestSummary, role: Role) -> Result
     Ok(())
 }
 
+// ---------------------------------------------------------------------------------------
+// Sync: how requests and their timelines travel (see `crate::sync::EntitySpec`).
+
+/// A request syncs as one record hanging off its account; severity and status are
+/// versioned (a change based on a stale version is refused, not merged).
+pub static REQUEST_SYNC: crate::sync::EntitySpec = crate::sync::EntitySpec {
+    fields: &[
+        "account_id",
+        "contact_id",
+        "title",
+        "channel",
+        "opened_at",
+        "opened_by",
+        "severity",
+        "needs_triage",
+        "status",
+        "thread_keys",
+        "meeting_link",
+    ],
+    required: &[
+        "account_id",
+        "title",
+        "channel",
+        "opened_at",
+        "severity",
+        "status",
+    ],
+    versioned: &["severity", "status"],
+    defaults: crate::sync::no_defaults,
+    normalize: crate::sync::keep_fields,
+    extra_action: crate::sync::no_extra_action,
+};
+
+/// One timeline entry of a request: written once, never edited.
+pub static EVENT_SYNC: crate::sync::EntitySpec = crate::sync::EntitySpec {
+    fields: &["account_id", "request_id", "at", "by", "kind"],
+    required: &["account_id", "request_id", "at", "kind"],
+    versioned: &[],
+    defaults: crate::sync::no_defaults,
+    normalize: crate::sync::keep_fields,
+    extra_action: crate::sync::no_extra_action,
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;

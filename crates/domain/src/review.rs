@@ -342,6 +342,33 @@ impl ActionItem {
     }
 }
 
+// ---------------------------------------------------------------------------------------
+// Sync: how a quarterly review travels (see `crate::sync::EntitySpec`).
+
+/// A quarterly review syncs as one record hanging off its account.
+pub static SYNC: crate::sync::EntitySpec = crate::sync::EntitySpec {
+    fields: &[
+        "account_id",
+        "quarter",
+        "status",
+        "rep_id",
+        "attendee_ids",
+        "starts_at",
+        "ends_at",
+        "time_zone",
+        "meeting_link",
+        "checklist",
+        "findings",
+        "action_items",
+        "sequence",
+    ],
+    required: &["account_id", "quarter", "status"],
+    versioned: &[],
+    defaults: crate::sync::no_defaults,
+    normalize: crate::sync::keep_fields,
+    extra_action: crate::sync::no_extra_action,
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -201,6 +201,12 @@ async fn apply_record(
     if let Err(d) = authz::check(role, authz::action_for(m.entity, m.op)) {
         return Ok(Err(denial(d)));
     }
+    let live = current.as_ref().filter(|c| !c.deleted).map(|c| &c.fields.0);
+    if let Some(action) = sync::extra_action(m.entity, live, &m.fields)
+        && let Err(d) = authz::check(role, action)
+    {
+        return Ok(Err(denial(d)));
+    }
     // 3. Version rule.
     if let Err(r) = sync::check_base_version(
         sync::versioned_fields(m.entity),
