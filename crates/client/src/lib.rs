@@ -10,8 +10,10 @@
 mod accounts;
 pub mod demo;
 mod error;
+pub mod health;
 pub mod markdown;
 mod notes;
+pub mod reviews;
 pub mod search;
 mod store;
 pub mod views;

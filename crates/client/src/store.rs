@@ -199,6 +199,10 @@ pub(crate) enum Write<'a> {
     },
     NoteDelete(&'a Note),
     NoteRestore(&'a Note),
+    Review {
+        old: Option<&'a rapport_domain::review::Review>,
+        new: &'a rapport_domain::review::Review,
+    },
 }
 
 /// THE write path. Inside the caller's transaction: writes the row, then appends one
@@ -291,6 +295,15 @@ pub(crate) async fn record(
                 n.id,
                 MutationOp::Upsert,
                 fields_set(None, n),
+            )
+        }
+        Write::Review { old, new } => {
+            crate::reviews::upsert_row(&mut *conn, new, now).await?;
+            (
+                EntityKind::Review,
+                new.id,
+                MutationOp::Upsert,
+                fields_set(old, new),
             )
         }
     };

@@ -1,0 +1,257 @@
+//! The account health score: gathering its inputs from the cache, the weights setting, and
+//! the score's history (snapshots, local to this desktop).
+//!
+//! Inputs and where they come from:
+//! - open requests by severity, SLA misses in the last 90 days: [`request_inputs`]. The
+//!   requests table is built on another branch; until it is merged here this answers "no
+//!   data" for both, so those parts drop out and their weight is shared among the rest.
+//!   The integrator fills it at merge (count open requests per severity; met/missed SLA
+//!   clocks that ended in the 90 days before `now`).
+//! - onboarding done: [`onboarding_input`], the same pattern (onboarding sessions are built
+//!   on another branch): "no data" until merged.
+//! - review recency and the CSM's sentiment: the reviews of this module's sibling
+//!   ([`crate::reviews`]); the sentiment is recorded with the health check.
+//! - the customer-since date: the account's creation.
+//!
+//! A snapshot is stored whenever the score moves (every write that changes an input calls
+//! [`refresh`] in its own transaction) and at least daily while the app runs (the desktop
+//! calls [`Store::health_refresh_all`] at start and on a timer).
+
+use chrono::{DateTime, TimeDelta, Utc};
+use rapport_domain::health::{
+    HealthBand, HealthInputs, HealthScore, HealthWeights, OpenRequestCounts, PartScore, SlaRecord,
+    health_score, should_snapshot,
+};
+use serde::{Deserialize, Serialize};
+use sqlx::SqliteConnection;
+use uuid::Uuid;
+
+use crate::accounts::account_by_id;
+use crate::error::{Result, StoreError};
+use crate::store::{Store, fmt_time, parse_time, stamp, to_json};
+
+/// One point of the trend.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct HealthPoint {
+    pub taken_at: DateTime<Utc>,
+    pub score: Option<u8>,
+    pub parts: Vec<PartScore>,
+}
+
+/// The account page's health panel.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct HealthView {
+    /// The score now, from the current inputs and weights.
+    pub current: HealthScore,
+    /// The stored snapshots, oldest first (the last 365 days).
+    pub history: Vec<HealthPoint>,
+    /// The score now minus the score 30 days ago (the last snapshot at or before then);
+    /// `None` without both.
+    pub change_30_days: Option<i32>,
+}
+
+/// The open requests by severity and the SLA record of the last 90 days, for the score.
+/// `(None, None)` ("no data") while the requests table is not part of this cache: the
+/// integrator fills this at merge with the requests engineer's tables.
+pub(crate) async fn request_inputs(
+    _conn: &mut SqliteConnection,
+    _account_id: Uuid,
+    _now: DateTime<Utc>,
+) -> Result<(Option<OpenRequestCounts>, Option<SlaRecord>)> {
+    Ok((None, None))
+}
+
+/// Whether the account's onboarding session is done; `None` ("no data") while onboarding
+/// sessions are not part of this cache (filled at merge).
+pub(crate) async fn onboarding_input(
+    _conn: &mut SqliteConnection,
+    _account_id: Uuid,
+) -> Result<Option<bool>> {
+    Ok(None)
+}
+
+/// Everything the score of `account_id` is computed from, at `now`.
+pub(crate) async fn inputs(
+    conn: &mut SqliteConnection,
+    account_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<HealthInputs> {
+    let account = account_by_id(&mut *conn, account_id).await?;
+    let (open_requests, sla_last_90_days) = request_inputs(&mut *conn, account_id, now).await?;
+    let onboarding_done = onboarding_input(&mut *conn, account_id).await?;
+    let (last_completed_review, sentiment) =
+        crate::reviews::review_inputs(&mut *conn, account_id).await?;
+    Ok(HealthInputs {
+        open_requests,
+        sla_last_90_days,
+        last_completed_review,
+        customer_since: account.created_at,
+        onboarding_done,
+        sentiment,
+    })
+}
+
+pub(crate) async fn weights(conn: &mut SqliteConnection) -> Result<HealthWeights> {
+    let v: Option<String> =
+        sqlx::query_scalar("SELECT value FROM review_settings WHERE key = 'health_weights'")
+            .fetch_optional(conn)
+            .await?;
+    Ok(v.and_then(|v| serde_json::from_str(&v).ok())
+        .unwrap_or_default())
+}
+
+async fn score_of(
+    conn: &mut SqliteConnection,
+    account_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<HealthScore> {
+    let i = inputs(&mut *conn, account_id, now).await?;
+    let w = weights(&mut *conn).await?;
+    Ok(health_score(&i, &w, now)?)
+}
+
+/// Computes the account's score and stores a snapshot when it moved or the last one is a
+/// day old (or there is none). Returns whether a snapshot was stored.
+pub(crate) async fn refresh(
+    conn: &mut SqliteConnection,
+    account_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let now = stamp(now);
+    let score = score_of(&mut *conn, account_id, now).await?;
+    let last: Option<(String, Option<i64>)> = sqlx::query_as(
+        "SELECT taken_at, score FROM health_snapshots WHERE account_id = ?1 \
+         ORDER BY taken_at DESC, seq DESC LIMIT 1",
+    )
+    .bind(account_id.to_string())
+    .fetch_optional(&mut *conn)
+    .await?;
+    let last = match last {
+        Some((at, s)) => Some((parse_time(&at)?, s.and_then(|s| u8::try_from(s).ok()))),
+        None => None,
+    };
+    if !should_snapshot(last, score.score, now) {
+        return Ok(false);
+    }
+    sqlx::query(
+        "INSERT INTO health_snapshots (account_id, taken_at, score, band, parts, driver) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )
+    .bind(account_id.to_string())
+    .bind(fmt_time(now))
+    .bind(score.score.map(i64::from))
+    .bind(score.band.map(band_str))
+    .bind(to_json(&score.parts))
+    .bind(score.driver.as_deref())
+    .execute(&mut *conn)
+    .await?;
+    Ok(true)
+}
+
+fn band_str(b: HealthBand) -> &'static str {
+    match b {
+        HealthBand::Healthy => "healthy",
+        HealthBand::Neutral => "neutral",
+        HealthBand::AtRisk => "at_risk",
+    }
+}
+
+impl Store {
+    /// The health panel of an account.
+    pub async fn health_get(&self, account_id: Uuid, now: DateTime<Utc>) -> Result<HealthView> {
+        let mut conn = self.reader.acquire().await?;
+        let current = score_of(&mut conn, account_id, now).await?;
+        let since = now - TimeDelta::days(365);
+        let rows: Vec<(String, Option<i64>, String)> = sqlx::query_as(
+            "SELECT taken_at, score, parts FROM health_snapshots \
+             WHERE account_id = ?1 AND taken_at >= ?2 ORDER BY taken_at, seq",
+        )
+        .bind(account_id.to_string())
+        .bind(fmt_time(since))
+        .fetch_all(&mut *conn)
+        .await?;
+        let history = rows
+            .into_iter()
+            .map(|(at, score, parts)| {
+                Ok(HealthPoint {
+                    taken_at: parse_time(&at)?,
+                    score: score.and_then(|s| u8::try_from(s).ok()),
+                    parts: serde_json::from_str(&parts).map_err(|e| {
+                        StoreError::invalid("parts", format!("a stored snapshot is malformed: {e}"))
+                    })?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let then: Option<Option<i64>> = sqlx::query_scalar(
+            "SELECT score FROM health_snapshots WHERE account_id = ?1 AND taken_at <= ?2 \
+             ORDER BY taken_at DESC, seq DESC LIMIT 1",
+        )
+        .bind(account_id.to_string())
+        .bind(fmt_time(now - TimeDelta::days(30)))
+        .fetch_optional(&mut *conn)
+        .await?;
+        let change_30_days = match (current.score, then.flatten()) {
+            (Some(now), Some(then)) => i32::try_from(i64::from(now) - then).ok(),
+            _ => None,
+        };
+        Ok(HealthView {
+            current,
+            history,
+            change_30_days,
+        })
+    }
+
+    /// The score's weights (Settings).
+    pub async fn health_weights_get(&self) -> Result<HealthWeights> {
+        let mut conn = self.reader.acquire().await?;
+        weights(&mut conn).await
+    }
+
+    /// Saves the weights (refused, naming `weights`, unless they add up to 100) and
+    /// re-scores every account, storing a snapshot where the score moved.
+    pub async fn health_weights_set(
+        &self,
+        w: HealthWeights,
+        now: DateTime<Utc>,
+    ) -> Result<HealthWeights> {
+        w.check()?;
+        let mut tx = self.writer.begin().await?;
+        sqlx::query(
+            "INSERT INTO review_settings (key, value) VALUES ('health_weights', ?1) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(to_json(&w))
+        .execute(&mut *tx)
+        .await?;
+        refresh_all(&mut tx, now).await?;
+        tx.commit().await?;
+        tracing::info!(?w, "health weights saved");
+        Ok(w)
+    }
+
+    /// Scores every Professional Support account and stores the snapshots due (at start
+    /// and on the desktop's timer: at least one a day). Returns how many were stored.
+    pub async fn health_refresh_all(&self, now: DateTime<Utc>) -> Result<u32> {
+        let mut tx = self.writer.begin().await?;
+        let n = refresh_all(&mut tx, now).await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+}
+
+async fn refresh_all(conn: &mut SqliteConnection, now: DateTime<Utc>) -> Result<u32> {
+    let ids: Vec<String> =
+        sqlx::query_scalar("SELECT id FROM accounts WHERE plan = 'professional_support'")
+            .fetch_all(&mut *conn)
+            .await?;
+    let mut stored = 0;
+    for id in ids {
+        let id = Uuid::parse_str(&id).map_err(|_| StoreError::invalid("id", "not a UUID"))?;
+        if refresh(&mut *conn, id, now).await? {
+            stored += 1;
+        }
+    }
+    Ok(stored)
+}
