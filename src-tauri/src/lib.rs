@@ -10,6 +10,7 @@ mod instance;
 #[cfg(test)]
 mod ipc_tests;
 mod logging;
+mod review_reminders;
 
 include!("command_names.rs");
 
@@ -65,6 +66,7 @@ pub fn run(started: Instant, context: tauri::Context) {
         .plugin(single_instance)
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_notification::init())
         .manage(Launched(started))
         .setup(move |app| {
             // Tauri panics on a setup error; log it plainly and quit with status 1 instead.
@@ -120,6 +122,19 @@ pub(crate) fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         commands::status::status_get,
         commands::perf::startup_mark,
         commands::links::open_external,
+        commands::reviews::quarter_board,
+        commands::reviews::reviews_overdue_mine,
+        commands::reviews::review_create,
+        commands::reviews::review_get,
+        commands::reviews::review_slots,
+        commands::reviews::review_book,
+        commands::reviews::review_ics,
+        commands::reviews::review_save,
+        commands::reviews::review_complete,
+        commands::reviews::review_set_outcome,
+        commands::reviews::health_get,
+        commands::reviews::health_weights_get,
+        commands::reviews::health_weights_set,
     ])
 }
 
@@ -140,6 +155,7 @@ fn setup(
     if demo {
         commands::demo::load_if_empty(&store)?;
     }
+    review_reminders::start(app.handle().clone(), store.clone());
     app.manage(store);
 
     let config = app

@@ -12,6 +12,7 @@ pub mod links;
 pub mod notes;
 pub mod perf;
 pub mod profile;
+pub mod reviews;
 pub mod search;
 pub mod status;
 pub mod today;

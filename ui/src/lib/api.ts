@@ -19,6 +19,17 @@ import type {
   User,
   UserInput,
 } from "../bindings";
+import type {
+  BoardFilter,
+  BoardRow,
+  HealthCheckInput,
+  HealthView,
+  HealthWeights,
+  QuarterBoard,
+  ReviewOutcome,
+  ReviewView,
+  Slot,
+} from "../bindings";
 
 async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
   try {
@@ -77,4 +88,25 @@ export const api = {
   statusGet: (): Promise<StoreStatus> => call("status_get"),
   startupMark: (label: string): Promise<number> => call("startup_mark", { label }),
   openExternal: (url: string): Promise<null> => call("open_external", { url }),
+
+  quarterBoard: (offset: number, filter: BoardFilter): Promise<QuarterBoard> =>
+    call("quarter_board", { offset, filter }),
+  reviewsOverdueMine: (): Promise<BoardRow[]> => call("reviews_overdue_mine"),
+  reviewCreate: (accountId: string, offset: number): Promise<ReviewView> =>
+    write("review_create", { accountId, offset }),
+  reviewGet: (id: string): Promise<ReviewView> => call("review_get", { id }),
+  reviewSlots: (id: string): Promise<Slot[]> => call("review_slots", { id }),
+  reviewBook: (id: string, start: string, end: string, meetingLink: string | null): Promise<ReviewView> =>
+    write("review_book", { id, start, end, meetingLink }),
+  reviewIcs: (id: string): Promise<string> => call("review_ics", { id }),
+  reviewSave: (id: string, input: HealthCheckInput): Promise<ReviewView> =>
+    write("review_save", { id, input }),
+  reviewComplete: (id: string, held: Slot | null): Promise<ReviewView> =>
+    write("review_complete", { id, held }),
+  reviewSetOutcome: (id: string, outcome: ReviewOutcome): Promise<ReviewView> =>
+    write("review_set_outcome", { id, outcome }),
+  healthGet: (accountId: string): Promise<HealthView> => call("health_get", { accountId }),
+  healthWeightsGet: (): Promise<HealthWeights> => call("health_weights_get"),
+  healthWeightsSet: (weights: HealthWeights): Promise<HealthWeights> =>
+    write("health_weights_set", { weights }),
 };
