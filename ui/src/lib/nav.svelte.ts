@@ -5,6 +5,7 @@ export type Route =
   | { name: "accounts" }
   | { name: "account"; id: string; noteId: string | null }
   | { name: "search"; query: string }
+  | { name: "settings" }
   | { name: "quarter" }
   | { name: "review"; id: string };
 
