@@ -51,3 +51,11 @@ CREATE TABLE review_settings (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
 ) STRICT;
+
+-- Each account's latest score and its change over 30 days, kept with every snapshot, so the
+-- accounts list sorts by them with one primary-key lookup per row.
+CREATE TABLE health_latest (
+    account_id     TEXT PRIMARY KEY REFERENCES accounts (id),
+    score          INTEGER,
+    change_30_days INTEGER
+) STRICT;

@@ -77,7 +77,7 @@ export type FieldError = { field: string, reason: string, };
 /**
  * The column the accounts list is sorted by.
  */
-export type AccountSort = "name" | "plan" | "stage" | "owner" | "time_zone" | "updated_at";
+export type AccountSort = "name" | "plan" | "stage" | "owner" | "time_zone" | "updated_at" | "health_score" | "health_change";
 
 /**
  * What the accounts list shows: filters, a search and the sort.
@@ -96,7 +96,15 @@ owner_id: string | null, sort: AccountSort, descending: boolean, };
 /**
  * One row of the accounts list.
  */
-export type AccountRow = { id: string, name: string, plan: Plan, stage: LifecycleStage, time_zone: string, owner_csm_id: string | null, owner_name: string | null, tags: Array<string>, contact_count: number, note_count: number, updated_at: string, };
+export type AccountRow = { id: string, name: string, plan: Plan, stage: LifecycleStage, time_zone: string, owner_csm_id: string | null, owner_name: string | null, tags: Array<string>, contact_count: number, note_count: number, updated_at: string, 
+/**
+ * The latest health score ([`crate::health`]), if there is one.
+ */
+health_score: number | null, 
+/**
+ * The score's change over the 30 days before its latest snapshot.
+ */
+health_change_30_days: number | null, };
 
 /**
  * The account page: the account, the names of its owners, its live contacts by name.
@@ -166,6 +174,195 @@ pending_changes: number, last_write_at: string | null, };
  * What `demo_load` put in the cache.
  */
 export type DemoSummary = { accounts: number, contacts: number, notes: number, users: number, };
+
+// --- reviews and health (issue 6) ---
+
+export type ReviewState = "not_requested" | "requested" | "scheduled" | "completed" | "declined" | "no_show";
+
+/**
+ * The points a health check goes through.
+ */
+export type CheckItem = "usage_review" | "performance" | "open_incidents" | "sla_compliance_last_quarter" | "use_case_and_roadmap_changes";
+
+export type ChecklistEntry = { item: CheckItem, done: boolean, findings: string, };
+
+export type ActionStatus = "open" | "in_progress" | "done" | "dropped";
+
+/**
+ * A follow-up with an owner and a due date (health checks, RCAs, onboarding sessions).
+ */
+export type ActionItem = { id: string, title: string, 
+/**
+ * Who does it: a staff member or someone at the customer, by name.
+ */
+owner: string, due: string, status: ActionStatus, };
+
+/**
+ * A quarterly review as it is stored and synced: every field by its wire name
+ * (`id` aside). The desktop keeps these in its cache; the server keeps them as JSON.
+ */
+export type Review = { id: string, account_id: string, 
+/**
+ * The quarter, on the account's (fiscal) calendar when the review was made.
+ */
+fiscal_year: number, quarter: number, fy_start_month: number, state: ReviewState, 
+/**
+ * The account rep who runs it (the facilitator of the session).
+ */
+rep_id: string | null, starts_at: string | null, ends_at: string | null, 
+/**
+ * The customer's IANA zone the session was booked in.
+ */
+time_zone: string, meeting_link: string | null, checklist: Array<ChecklistEntry>, findings: string, action_items: Array<ActionItem>, 
+/**
+ * The CSM's sentiment about the account, 1 (bad) to 5 (great), as of this review.
+ */
+sentiment: number | null, 
+/**
+ * The iCalendar SEQUENCE of the session: raised with every change the attendees see.
+ */
+sequence: number, completed_at: string | null, };
+
+/**
+ * A review's column on the quarter board.
+ */
+export type BoardColumn = "due" | "requested" | "scheduled" | "done" | "overdue";
+
+/**
+ * How many reviews are in each column.
+ */
+export type BoardCounts = { due: number, requested: number, scheduled: number, done: number, overdue: number, };
+
+/**
+ * A time range `[start, end)` in UTC.
+ */
+export type Slot = { start: string, end: string, };
+
+/**
+ * The weight of each part, in percent; they add up to 100. Edited in Settings.
+ */
+export type HealthWeights = { open_requests: number, sla_misses: number, review_recency: number, onboarding: number, sentiment: number, };
+
+export type HealthPart = "open_requests" | "sla_misses" | "review_recency" | "onboarding" | "sentiment";
+
+export type HealthBand = "healthy" | "neutral" | "at_risk";
+
+/**
+ * One part as the account page shows it.
+ */
+export type PartScore = { part: HealthPart, 
+/**
+ * The part's own score, 0–100; `None` without data.
+ */
+score: number | null, 
+/**
+ * The configured weight (percent).
+ */
+weight: number, 
+/**
+ * The weight after the parts without data dropped out (percent; 0 without data).
+ */
+effective_weight: number, 
+/**
+ * What the part adds to the total: `score × effective_weight / 100`.
+ */
+points: number, 
+/**
+ * In words: "2 open P1 requests", "no review for 200 days", "no data".
+ */
+summary: string, };
+
+export type HealthScore = { 
+/**
+ * `None` when no part has data (or every part with data weighs 0).
+ */
+score: number | null, band: HealthBand | null, parts: Array<PartScore>, 
+/**
+ * The part that costs the most points, in words.
+ */
+driver: string | null, };
+
+/**
+ * One Professional Support account on the quarter board.
+ */
+export type BoardRow = { account_id: string, account_name: string, 
+/**
+ * The customer's IANA zone.
+ */
+time_zone: string, rep_id: string | null, rep_name: string | null, 
+/**
+ * The account's quarter shown (its own calendar: `2027 Q1`, `FY2027 Q2`).
+ */
+quarter_label: string, quarter_end: string, 
+/**
+ * The review of that quarter, when there is one.
+ */
+review_id: string | null, 
+/**
+ * `None`: not requested (no review yet).
+ */
+state: ReviewState | null, column: BoardColumn, starts_at: string | null, };
+
+/**
+ * Who the board shows.
+ */
+export type BoardFilter = { 
+/**
+ * Accounts whose account rep is this user.
+ */
+rep_id: string | null, };
+
+/**
+ * The quarter board: `offset` quarters from each account's current quarter.
+ */
+export type QuarterBoard = { offset: number, 
+/**
+ * The calendar quarter in my time zone at that offset (accounts on fiscal calendars
+ * show their own label in each row).
+ */
+label: string, counts: BoardCounts, 
+/**
+ * By account name.
+ */
+rows: Array<BoardRow>, };
+
+/**
+ * A review with what its page shows around it.
+ */
+export type ReviewView = { review: Review, account_name: string, account_time_zone: string, quarter_label: string, quarter_start: string, quarter_end: string, rep_name: string | null, column: BoardColumn, };
+
+/**
+ * The health check as the review page edits it.
+ */
+export type HealthCheckInput = { checklist: Array<ChecklistEntry>, findings: string, action_items: Array<ActionItem>, sentiment: number | null, };
+
+/**
+ * What the review's state becomes by a user's choice (completion has its own command).
+ */
+export type ReviewOutcome = "declined" | "no_show" | "cancelled";
+
+/**
+ * One point of the trend.
+ */
+export type HealthPoint = { taken_at: string, score: number | null, parts: Array<PartScore>, };
+
+/**
+ * The account page's health panel.
+ */
+export type HealthView = { 
+/**
+ * The score now, from the current inputs and weights.
+ */
+current: HealthScore, 
+/**
+ * The stored snapshots, oldest first (the last 365 days).
+ */
+history: Array<HealthPoint>, 
+/**
+ * The score now minus the score 30 days ago (the last snapshot at or before then);
+ * `None` without both.
+ */
+change_30_days: number | null, };
 
 // --- rapport-desktop: the error every command answers with ---
 

@@ -147,6 +147,28 @@ pub(crate) async fn refresh(
     .bind(score.driver.as_deref())
     .execute(&mut *conn)
     .await?;
+    let then: Option<Option<i64>> = sqlx::query_scalar(
+        "SELECT score FROM health_snapshots WHERE account_id = ?1 AND taken_at <= ?2 \
+         ORDER BY taken_at DESC, seq DESC LIMIT 1",
+    )
+    .bind(account_id.to_string())
+    .bind(fmt_time(now - TimeDelta::days(30)))
+    .fetch_optional(&mut *conn)
+    .await?;
+    let change = match (score.score, then.flatten()) {
+        (Some(s), Some(t)) => Some(i64::from(s) - t),
+        _ => None,
+    };
+    sqlx::query(
+        "INSERT INTO health_latest (account_id, score, change_30_days) VALUES (?1, ?2, ?3) \
+         ON CONFLICT (account_id) DO UPDATE SET score = excluded.score, \
+         change_30_days = excluded.change_30_days",
+    )
+    .bind(account_id.to_string())
+    .bind(score.score.map(i64::from))
+    .bind(change)
+    .execute(&mut *conn)
+    .await?;
     Ok(true)
 }
 

@@ -41,6 +41,8 @@ use crate::store::{
 pub struct BoardRow {
     pub account_id: Uuid,
     pub account_name: String,
+    /// The customer's IANA zone.
+    pub time_zone: String,
     pub rep_id: Option<Uuid>,
     pub rep_name: Option<String>,
     /// The account's quarter shown (its own calendar: `2027 Q1`, `FY2027 Q2`).
@@ -907,6 +909,7 @@ async fn board_rows(
         out.push(BoardRow {
             account_id: account.id,
             account_name: account.name,
+            time_zone: account.time_zone,
             rep_id: account.account_rep_id,
             rep_name,
             quarter_label: quarter.label(),
