@@ -277,3 +277,139 @@ async fn refresh_all(conn: &mut SqliteConnection, now: DateTime<Utc>) -> Result<
     }
     Ok(stored)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reviews::HealthCheckInput;
+    use crate::views::{AccountQuery, AccountSort};
+    use rapport_domain::review::default_checklist;
+    use rapport_domain::schedule::Slot;
+    use rapport_domain::{AccountInput, LifecycleStage, Plan, Role, UserInput, WorkingHours};
+
+    fn t0() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-11-26T09:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    async fn reviewed(store: &Store, name: &str, sentiment: Option<u8>) -> Uuid {
+        let a = store
+            .account_create(
+                AccountInput {
+                    name: name.into(),
+                    plan: Plan::ProfessionalSupport,
+                    time_zone: "Europe/Paris".into(),
+                    fiscal_year_start_month: 1,
+                    owner_csm_id: None,
+                    account_rep_id: None,
+                    slack_channel: None,
+                    support_email_domains: vec![],
+                    stage: LifecycleStage::Active,
+                    tags: vec![],
+                },
+                t0(),
+            )
+            .await
+            .unwrap();
+        if let Some(s) = sentiment {
+            let r = store.review_create(a.id, 0, t0()).await.unwrap();
+            store
+                .review_save(
+                    r.review.id,
+                    HealthCheckInput {
+                        checklist: default_checklist(),
+                        findings: String::new(),
+                        action_items: vec![],
+                        sentiment: Some(s),
+                    },
+                    t0(),
+                )
+                .await
+                .unwrap();
+            let start = t0() - TimeDelta::days(2);
+            store
+                .review_complete(
+                    r.review.id,
+                    Some(Slot::new(start, start + TimeDelta::hours(1))),
+                    t0(),
+                )
+                .await
+                .unwrap();
+        }
+        a.id
+    }
+
+    #[tokio::test]
+    async fn the_accounts_list_sorts_by_score_and_by_its_30_day_change() {
+        let store = Store::open_in_memory().await.unwrap();
+        store
+            .profile_create(
+                UserInput {
+                    name: "Rita Rep".into(),
+                    email: "rita@rapport-vendor.com".into(),
+                    role: Role::AccountRep,
+                    time_zone: "Europe/Berlin".into(),
+                    working_hours: WorkingHours::default(),
+                },
+                t0(),
+            )
+            .await
+            .unwrap();
+        let a = reviewed(&store, "Alpha", Some(5)).await;
+        let b = reviewed(&store, "Beta", Some(3)).await;
+        let c = reviewed(&store, "Gamma", None).await;
+        // 200 days on, only Alpha is re-scored: its review has aged (recency 60).
+        let later = t0() + TimeDelta::days(200);
+        let mut conn = store.writer.acquire().await.unwrap();
+        assert!(refresh(&mut conn, a, later).await.unwrap());
+        drop(conn);
+        let order = |sort, descending| {
+            let store = store.clone();
+            async move {
+                store
+                    .accounts_list(&AccountQuery {
+                        sort,
+                        descending,
+                        ..AccountQuery::default()
+                    })
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|r| (r.id, r.health_score, r.health_change_30_days))
+                    .collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(
+            order(AccountSort::HealthScore, false).await,
+            [
+                (a, Some(77), Some(-23)),
+                (b, Some(79), None),
+                (c, None, None)
+            ],
+            "lowest first, no score last: (60×20 + 100×15)/35 = 77; (100×20 + 50×15)/35 = 79"
+        );
+        assert_eq!(
+            order(AccountSort::HealthScore, true)
+                .await
+                .iter()
+                .map(|r| r.0)
+                .collect::<Vec<_>>(),
+            [b, a, c],
+            "no score stays last"
+        );
+        assert_eq!(
+            order(AccountSort::HealthChange, false).await[0].0,
+            a,
+            "the biggest fall first"
+        );
+        let view = store.health_get(a, later).await.unwrap();
+        assert_eq!(view.change_30_days, Some(-23));
+        let scores: Vec<Option<u8>> = view.history.iter().map(|p| p.score).collect();
+        assert_eq!(
+            scores,
+            [Some(100), Some(77)],
+            "a point when the sentiment came (completing kept 100: no point), one as it aged"
+        );
+    }
+}

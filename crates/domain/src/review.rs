@@ -616,13 +616,13 @@ fn sync_normalize(
     fields: crate::sync::Fields,
 ) -> Result<crate::sync::Fields, crate::sync::Rejection> {
     use crate::sync::{RejectCode, Rejection};
-    let mut with_id = fields.clone();
-    // The record's id and its link to the account are not among the fields here.
-    with_id.insert("id".into(), serde_json::json!(Uuid::nil()));
-    with_id.insert("account_id".into(), serde_json::json!(Uuid::nil()));
     for (k, v) in &fields {
         check_wire_type(k, v)?;
     }
+    let mut with_id = fields;
+    // The record's id and its link to the account are not among the fields here.
+    with_id.insert("id".into(), serde_json::json!(Uuid::nil()));
+    with_id.insert("account_id".into(), serde_json::json!(Uuid::nil()));
     let review: Review =
         serde_json::from_value(serde_json::Value::Object(with_id)).map_err(|e| {
             Rejection::new(
