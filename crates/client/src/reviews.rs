@@ -1301,4 +1301,112 @@ mod tests {
             Err(StoreError::NotFound { .. })
         ));
     }
+    #[tokio::test]
+    async fn a_reminder_is_due_once_in_the_minutes_before_the_start() {
+        let (store, _me, acme) = setup().await;
+        let r = store.review_create(acme.id, 1, t0()).await.unwrap();
+        let slot = store.review_slots(r.review.id, t0()).await.unwrap()[0];
+        store
+            .review_book(r.review.id, slot.start, slot.end, None, t0())
+            .await
+            .unwrap();
+        let at = |m: i64| slot.start - TimeDelta::minutes(m);
+        assert!(
+            store
+                .review_reminders_due(15, at(16))
+                .await
+                .unwrap()
+                .is_empty(),
+            "not yet"
+        );
+        let due = store.review_reminders_due(15, at(15)).await.unwrap();
+        assert_eq!(due.len(), 1, "15 minutes before");
+        assert_eq!(due[0].account_name, "Acme");
+        store
+            .review_mark_reminded(r.review.id, at(15))
+            .await
+            .unwrap();
+        assert!(
+            store
+                .review_reminders_due(15, at(10))
+                .await
+                .unwrap()
+                .is_empty(),
+            "shown once, also after a restart (it is recorded)"
+        );
+        // Rebooked: the new time gets its own reminder.
+        let later = store.review_slots(r.review.id, t0()).await.unwrap();
+        let other = later
+            .iter()
+            .find(|s| s.start != slot.start)
+            .copied()
+            .unwrap();
+        store
+            .review_book(r.review.id, other.start, other.end, None, t0())
+            .await
+            .unwrap();
+        let due = store
+            .review_reminders_due(15, other.start - TimeDelta::minutes(5))
+            .await
+            .unwrap();
+        assert_eq!(due.len(), 1, "a moved session is reminded again");
+        assert!(
+            store
+                .review_reminders_due(15, other.start)
+                .await
+                .unwrap()
+                .is_empty(),
+            "no reminder once it started"
+        );
+    }
+
+    /// 2026-12-31 23:30 UTC: already 2027-01-01 13:30 in Kiritimati, still 2026-12-31
+    /// 12:30 in Pago Pago. Each account's board reads its own calendar.
+    #[tokio::test]
+    async fn the_board_reads_each_account_s_own_quarter_at_the_year_s_edge() {
+        let (store, _me, _acme) = setup().await;
+        let edge = DateTime::parse_from_rfc3339("2026-12-31T23:30:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        for (name, zone) in [
+            ("East", "Pacific/Kiritimati"),
+            ("West", "Pacific/Pago_Pago"),
+        ] {
+            store
+                .account_create(
+                    AccountInput {
+                        time_zone: zone.into(),
+                        ..account(name, Plan::ProfessionalSupport)
+                    },
+                    t0(),
+                )
+                .await
+                .unwrap();
+        }
+        let board = store
+            .quarter_board(0, &BoardFilter::default(), edge)
+            .await
+            .unwrap();
+        let row = |n: &str| board.rows.iter().find(|r| r.account_name == n).unwrap();
+        assert_eq!(
+            (row("East").quarter_label.as_str(), row("East").column),
+            ("2027 Q1", BoardColumn::Due),
+            "Kiritimati's new quarter has just begun"
+        );
+        assert_eq!(
+            (row("West").quarter_label.as_str(), row("West").column),
+            ("2026 Q4", BoardColumn::Overdue),
+            "Pago Pago's quarter ends in 11½ hours without a review"
+        );
+        let prev = store
+            .quarter_board(-1, &BoardFilter::default(), edge)
+            .await
+            .unwrap();
+        let east_prev = prev.rows.iter().find(|r| r.account_name == "East").unwrap();
+        assert_eq!(
+            (east_prev.quarter_label.as_str(), east_prev.column),
+            ("2026 Q4", BoardColumn::Overdue),
+            "ended without a completed review"
+        );
+    }
 }
