@@ -39,4 +39,6 @@ pub const COMMANDS: &[&str] = &[
     "health_get",
     "health_weights_get",
     "health_weights_set",
+    "review_reminder_get",
+    "review_reminder_set",
 ];

@@ -135,6 +135,8 @@ pub(crate) fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         commands::reviews::health_get,
         commands::reviews::health_weights_get,
         commands::reviews::health_weights_set,
+        commands::reviews::review_reminder_get,
+        commands::reviews::review_reminder_set,
     ])
 }
 

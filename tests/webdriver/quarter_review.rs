@@ -186,27 +186,40 @@ async fn a_rep_books_next_quarter_and_completes_a_health_check() -> Result<()> {
         parts.contains("dropped out"),
         "parts without data drop out: {parts}"
     );
-    let points = app
+    let scores = app
         .wait_js(
             "a point on the trend",
             "const c = document.querySelector('[data-testid=health-chart]');
-             return c && Number(c.dataset.points) >= 1 && c.querySelector('canvas') ? Number(c.dataset.points) : null",
+             return c && Number(c.dataset.points) >= 1 && c.querySelector('canvas') ? c.dataset.scores : null",
         )
         .await?;
-    ensure!(points.as_u64().unwrap_or(0) >= 1, "trend points: {points}");
-    // Hovering the chart shows the parts of the nearest point.
+    let scores = scores.as_str().context("the trend's scores")?.to_owned();
+    ensure!(
+        scores.ends_with(&format!(",{score}")) || scores == score.to_string(),
+        "the latest trend point is the score now ({score}): {scores}"
+    );
+    // Hovering the chart shows the parts of a point.
     app.js(
         "const o = document.querySelector('[data-testid=health-chart] .u-over');
          const r = o.getBoundingClientRect();
-         o.dispatchEvent(new MouseEvent('mousemove', { bubbles: true,
-           clientX: r.left + r.width - 2, clientY: r.top + r.height / 2 }));",
+         const at = { clientX: r.left + r.width / 2, clientY: r.top + r.height / 2 };
+         o.dispatchEvent(new MouseEvent('mouseenter', at));
+         o.dispatchEvent(new MouseEvent('mousemove', { bubbles: true, ...at }));",
         vec![],
     )
     .await?;
     let hover = app.text(&by_testid("health-hover")).await?;
+    let hovered_score = hover
+        .split(": ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_default()
+        .to_owned();
     ensure!(
-        hover.contains("Review recency") && hover.contains(&score.to_string()),
-        "the hovered point shows its parts: {hover}"
+        hover.contains("Review recency")
+            && hover.contains("CSM sentiment")
+            && scores.split(',').any(|s| s == hovered_score),
+        "the hovered point shows its score and parts: {hover}"
     );
 
     // Weights that do not add up are refused, naming the field.
@@ -218,6 +231,13 @@ async fn a_rep_books_next_quarter_and_completes_a_health_check() -> Result<()> {
     ensure!(
         err.starts_with("Weights") && err.contains("add up to 100"),
         "the error names the weights: {err}"
+    );
+    app.fill(&by_testid("review-reminder-minutes"), "0").await?;
+    app.click(&by_testid("review-reminder-save")).await?;
+    let err = app.text(&by_testid("review-reminder-error")).await?;
+    ensure!(
+        err.starts_with("Reminder minutes") && err.contains("1440"),
+        "the error names the reminder's minutes: {err}"
     );
 
     app.quit().await

@@ -611,6 +611,25 @@ impl Store {
         Ok(())
     }
 
+    /// Sets the reminder lead time (Settings): 1 minute to 24 hours, else refused naming
+    /// `reminder_minutes`.
+    pub async fn review_reminder_minutes_set(&self, minutes: u32) -> Result<u32> {
+        if !(1..=24 * 60).contains(&minutes) {
+            return Err(StoreError::invalid(
+                "reminder_minutes",
+                format!("must be from 1 minute to 24 hours (1440), not {minutes}"),
+            ));
+        }
+        sqlx::query(
+            "INSERT INTO review_settings (key, value) VALUES ('reminder_minutes', ?1) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(minutes.to_string())
+        .execute(&self.writer)
+        .await?;
+        Ok(minutes)
+    }
+
     /// The reminder lead time in minutes (Settings; [`DEFAULT_REMINDER_MINUTES`] unset).
     pub async fn review_reminder_minutes(&self) -> Result<u32> {
         let v: Option<String> =
@@ -1304,6 +1323,15 @@ mod tests {
     #[tokio::test]
     async fn a_reminder_is_due_once_in_the_minutes_before_the_start() {
         let (store, _me, acme) = setup().await;
+        assert_eq!(
+            store.review_reminder_minutes().await.unwrap(),
+            15,
+            "the default"
+        );
+        let e = store.review_reminder_minutes_set(0).await.unwrap_err();
+        assert_eq!(e.field(), Some("reminder_minutes"));
+        assert_eq!(store.review_reminder_minutes_set(30).await.unwrap(), 30);
+        assert_eq!(store.review_reminder_minutes().await.unwrap(), 30, "kept");
         let r = store.review_create(acme.id, 1, t0()).await.unwrap();
         let slot = store.review_slots(r.review.id, t0()).await.unwrap()[0];
         store

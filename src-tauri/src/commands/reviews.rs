@@ -148,3 +148,15 @@ pub async fn health_weights_set(
 ) -> Result<HealthWeights, IpcError> {
     Ok(store.health_weights_set(weights, Utc::now()).await?)
 }
+
+#[tauri::command]
+#[tracing::instrument(skip_all, err(level = "warn"))]
+pub async fn review_reminder_get(store: State<'_, Store>) -> Result<u32, IpcError> {
+    Ok(store.review_reminder_minutes().await?)
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all, err(level = "warn"), fields(minutes))]
+pub async fn review_reminder_set(store: State<'_, Store>, minutes: u32) -> Result<u32, IpcError> {
+    Ok(store.review_reminder_minutes_set(minutes).await?)
+}

@@ -109,4 +109,6 @@ export const api = {
   healthWeightsGet: (): Promise<HealthWeights> => call("health_weights_get"),
   healthWeightsSet: (weights: HealthWeights): Promise<HealthWeights> =>
     write("health_weights_set", { weights }),
+  reviewReminderGet: (): Promise<number> => call("review_reminder_get"),
+  reviewReminderSet: (minutes: number): Promise<number> => write("review_reminder_set", { minutes }),
 };
