@@ -708,17 +708,28 @@ pub(crate) async fn upsert_from_wire(
     obj.insert("id".into(), Value::String(id.to_string()));
     let review: Review = serde_json::from_value(Value::Object(obj))
         .map_err(|e| StoreError::invalid("review", format!("a pulled review is malformed: {e}")))?;
-    upsert_row(conn, &review, Utc::now()).await
+    let now = Utc::now();
+    upsert_row(&mut *conn, &review, now).await?;
+    // A teammate's health check moves the score here too.
+    crate::health::refresh(conn, review.account_id, now).await?;
+    Ok(())
 }
 
 /// Deletes a review a pull says was deleted (kept as a soft-deleted row).
 #[cfg_attr(not(test), allow(dead_code))] // called by the sync engine (merged from its branch)
 pub(crate) async fn delete_from_wire(conn: &mut SqliteConnection, id: Uuid) -> Result<()> {
-    sqlx::query("UPDATE reviews SET deleted_at = ?2 WHERE id = ?1 AND deleted_at IS NULL")
-        .bind(id.to_string())
-        .bind(fmt_time(stamp(Utc::now())))
-        .execute(conn)
-        .await?;
+    let now = Utc::now();
+    let account: Option<String> = sqlx::query_scalar(
+        "UPDATE reviews SET deleted_at = ?2 WHERE id = ?1 AND deleted_at IS NULL \
+         RETURNING account_id",
+    )
+    .bind(id.to_string())
+    .bind(fmt_time(stamp(now)))
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(account) = account.as_deref().and_then(|a| Uuid::parse_str(a).ok()) {
+        crate::health::refresh(conn, account, now).await?;
+    }
     Ok(())
 }
 
