@@ -622,6 +622,7 @@ pub(crate) async fn busy_sessions(
 }
 
 /// Applies a pulled session (the row only, no outbox).
+#[allow(dead_code)] // called by the sync engine (merged separately) and the tests
 pub(crate) async fn upsert_from_wire(
     conn: &mut SqliteConnection,
     id: Uuid,
@@ -650,6 +651,7 @@ pub(crate) async fn upsert_from_wire(
 }
 
 /// Removes a session deleted on the server (the row only, no outbox).
+#[allow(dead_code)] // called by the sync engine (merged separately) and the tests
 pub(crate) async fn delete_from_wire(conn: &mut SqliteConnection, id: Uuid) -> Result<()> {
     sqlx::query("DELETE FROM onboarding_sessions WHERE id = ?1")
         .bind(id.to_string())
