@@ -42,12 +42,16 @@ async fn tick<R: Runtime>(app: &AppHandle<R>, store: &Store) {
             .body(body)
             .show();
         match shown {
-            Ok(()) => tracing::info!(session_id = %r.session_id, starts_at = %r.starts_at, "reminder shown"),
-            Err(e) => tracing::warn!(
-                session_id = %r.session_id,
-                error = %e,
-                "reminder recorded but the desktop notification failed"
-            ),
+            Ok(()) => {
+                tracing::info!(session_id = %r.session_id, starts_at = %r.starts_at, "reminder shown");
+            }
+            Err(e) => {
+                tracing::warn!(
+                    session_id = %r.session_id,
+                    error = %e,
+                    "reminder recorded but the desktop notification failed"
+                );
+            }
         }
     }
 }

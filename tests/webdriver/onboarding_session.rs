@@ -45,7 +45,7 @@ async fn a_csm_in_berlin_books_runs_and_completes_a_sydney_onboarding() -> Resul
     .await?;
     app.find("[data-testid=account-onboarding-status][data-status=needed]")
         .await
-    .context("the account page says no onboarding yet")?;
+        .context("the account page says no onboarding yet")?;
 
     // Office hours in Berlin and Sydney never meet: with Sydney's default hours no slot.
     app.click(&by_testid("slot-find")).await?;
@@ -53,8 +53,11 @@ async fn a_csm_in_berlin_books_runs_and_completes_a_sydney_onboarding() -> Resul
     // Widen the customer's day to 08:00-20:00 Sydney time, add the link, ask again.
     app.fill(&by_testid("slot-customer-from"), "08:00").await?;
     app.fill(&by_testid("slot-customer-to"), "20:00").await?;
-    app.fill(&by_testid("slot-link"), "https://meet.jit.si/rapport-onboarding")
-        .await?;
+    app.fill(
+        &by_testid("slot-link"),
+        "https://meet.jit.si/rapport-onboarding",
+    )
+    .await?;
     app.click(&by_testid("slot-find")).await?;
     let slot = app
         .wait_js(
@@ -95,7 +98,10 @@ async fn a_csm_in_berlin_books_runs_and_completes_a_sydney_onboarding() -> Resul
         .await?;
     let session_id = session_id.as_str().context("a session id")?.to_owned();
     let status = app.text(&by_testid("session-status")).await?;
-    ensure!(status == "Scheduled", "a booked session is scheduled ({status})");
+    ensure!(
+        status == "Scheduled",
+        "a booked session is scheduled ({status})"
+    );
     let mine = app.text(&by_testid("session-time-mine")).await?;
     let theirs = app.text(&by_testid("session-time-customer")).await?;
     let hhmm = |t: DateTime<chrono_tz::Tz>| format!("{:02}:{:02}", t.hour(), t.minute());
@@ -124,7 +130,11 @@ async fn a_csm_in_berlin_books_runs_and_completes_a_sydney_onboarding() -> Resul
     );
     let first = read_event(&path)?;
     ensure!(first.method == "REQUEST", "an invitation: {}", first.method);
-    ensure!(first.uid == format!("{session_id}@rapport"), "UID {}", first.uid);
+    ensure!(
+        first.uid == format!("{session_id}@rapport"),
+        "UID {}",
+        first.uid
+    );
     ensure!(
         first.start == start && first.end == end,
         "DTSTART/DTEND {}..{} are the booked slot {start}..{end}",
@@ -172,17 +182,30 @@ async fn a_csm_in_berlin_books_runs_and_completes_a_sydney_onboarding() -> Resul
     );
 
     // A link that is not https is refused, naming the field; nothing is saved.
-    app.fill(&by_testid("session-link"), "http://meet.jit.si/rapport-onboarding")
-        .await?;
+    app.fill(
+        &by_testid("session-link"),
+        "http://meet.jit.si/rapport-onboarding",
+    )
+    .await?;
     app.click(&by_testid("session-save")).await?;
     let err = app.text(&by_testid("field-error-meeting_link")).await?;
-    ensure!(err.starts_with("Meeting link"), "the error names the field: {err}");
-    app.fill(&by_testid("session-link"), "https://meet.jit.si/rapport-onboarding")
-        .await?;
+    ensure!(
+        err.starts_with("Meeting link"),
+        "the error names the field: {err}"
+    );
+    app.fill(
+        &by_testid("session-link"),
+        "https://meet.jit.si/rapport-onboarding",
+    )
+    .await?;
 
     // Tick the agenda, record the outcome and a follow-up, save.
     let items = app.all(&by_testid("agenda-item")).await?;
-    ensure!(items.len() == 5, "the package's agenda: {} items", items.len());
+    ensure!(
+        items.len() == 5,
+        "the package's agenda: {} items",
+        items.len()
+    );
     for i in 0..items.len() {
         app.click(&format!("[data-testid=agenda-item][data-index=\"{i}\"]"))
             .await?;
@@ -193,16 +216,23 @@ async fn a_csm_in_berlin_books_runs_and_completes_a_sydney_onboarding() -> Resul
     )
     .await?;
     app.click(&by_testid("follow-up-add")).await?;
-    app.fill(&by_testid("follow-up-title"), "Invite the on-call team to Slack")
+    app.fill(
+        &by_testid("follow-up-title"),
+        "Invite the on-call team to Slack",
+    )
+    .await?;
+    app.fill(&by_testid("follow-up-owner"), "Maya Fischer")
         .await?;
-    app.fill(&by_testid("follow-up-owner"), "Maya Fischer").await?;
     app.click(&by_testid("session-save")).await?;
     app.find(&by_testid("toast")).await?;
 
     // Not started yet: completing is refused, naming the status.
     app.click(&by_testid("session-complete")).await?;
     let early = app.text(&by_testid("session-error-general")).await?;
-    ensure!(early.contains("not started"), "refused before the start: {early}");
+    ensure!(
+        early.contains("not started"),
+        "refused before the start: {early}"
+    );
     app.quit().await?;
 
     // Ten minutes before the session: the reminder is recorded (and logged) by itself.
@@ -250,7 +280,10 @@ async fn a_csm_in_berlin_books_runs_and_completes_a_sydney_onboarding() -> Resul
             vec![account_id.clone().into()],
         )
         .await?;
-    ensure!(still.as_bool() == Some(false), "the account is no longer flagged");
+    ensure!(
+        still.as_bool() == Some(false),
+        "the account is no longer flagged"
+    );
     app.quit().await
 }
 
@@ -302,10 +335,7 @@ fn read_event(path: &Path) -> Result<Parsed> {
         start: utc(prop("DTSTART")?)?,
         end: utc(prop("DTEND")?)?,
         location: prop("LOCATION")?,
-        has_alarm: event
-            .components
-            .iter()
-            .any(|c| c.name.as_str() == "VALARM"),
+        has_alarm: event.components.iter().any(|c| c.name.as_str() == "VALARM"),
     })
 }
 

@@ -630,13 +630,17 @@ pub(crate) async fn upsert_from_wire(
 ) -> Result<()> {
     let mut all = fields.clone();
     all.insert("id".into(), Value::String(id.to_string()));
-    if let Some(old) = session_by_id(&mut *conn, id).await.ok() {
-        // A pull may carry only some fields: the others keep their stored value.
-        if let Value::Object(stored) = serde_json::to_value(&old).unwrap_or(Value::Null) {
-            for (k, v) in stored {
-                all.entry(k).or_insert(v);
+    match session_by_id(&mut *conn, id).await {
+        Ok(old) => {
+            // A pull may carry only some fields: the others keep their stored value.
+            if let Value::Object(stored) = serde_json::to_value(&old).unwrap_or(Value::Null) {
+                for (k, v) in stored {
+                    all.entry(k).or_insert(v);
+                }
             }
         }
+        Err(StoreError::NotFound { .. }) => {}
+        Err(e) => return Err(e),
     }
     let now = Value::String(fmt_time(Utc::now()));
     all.entry("created_at").or_insert_with(|| now.clone());

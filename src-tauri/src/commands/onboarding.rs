@@ -138,7 +138,10 @@ pub async fn onboarding_session_set_status(
     let s = store
         .onboarding_session_set_status(parse_id(&id)?, status, now())
         .await?;
-    tracing::info!(status = s.status.as_str(), "onboarding session status changed");
+    tracing::info!(
+        status = s.status.as_str(),
+        "onboarding session status changed"
+    );
     Ok(s)
 }
 
@@ -166,7 +169,10 @@ pub async fn onboarding_week_export<R: Runtime>(
 
 #[tauri::command]
 #[tracing::instrument(skip_all, err(level = "warn"), fields(%id))]
-pub async fn onboarding_invite_text(store: State<'_, Store>, id: String) -> Result<String, IpcError> {
+pub async fn onboarding_invite_text(
+    store: State<'_, Store>,
+    id: String,
+) -> Result<String, IpcError> {
     Ok(store.onboarding_invite_text(parse_id(&id)?).await?)
 }
 
