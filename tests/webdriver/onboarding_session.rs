@@ -249,7 +249,33 @@ async fn a_csm_in_berlin_books_runs_and_completes_a_sydney_onboarding() -> Resul
     // Five minutes into the session: the agenda is as saved; complete it.
     let after = (start - Utc::now()).num_minutes() + 5;
     let app = App::launch(&mut ws, &[&format!("--test-clock-offset-minutes={after}")]).await?;
+    // Today lists it; my week shows it on my clock with the customer's beside it, and the
+    // whole week exports as one calendar holding it.
+    app.click(&by_testid("nav-today")).await?;
+    app.find(&format!(
+        "[data-testid=today-session][data-session-id=\"{session_id}\"]"
+    ))
+    .await
+    .context("Today shows today's session")?;
     app.click(&by_testid("nav-onboarding")).await?;
+    let in_week = format!("[data-testid=week-session][data-session-id=\"{session_id}\"]");
+    let week_mine = app.text(&format!("{in_week} [data-testid=week-time-mine]")).await?;
+    let week_theirs = app
+        .text(&format!("{in_week} [data-testid=week-time-customer]"))
+        .await?;
+    ensure!(
+        week_mine.starts_with(&hhmm(b0)) && week_theirs.starts_with(&hhmm(s0)),
+        "the week shows {week_mine:?} (mine) and {week_theirs:?} (theirs)"
+    );
+    app.click(&by_testid("week-export")).await?;
+    let week_file = app.text(&by_testid("week-export-path")).await?;
+    let week_path = PathBuf::from(week_file.trim_start_matches("Saved to ").trim());
+    ensure!(week_path.starts_with(&downloads), "{}", week_path.display());
+    let week = read_event(&week_path)?;
+    ensure!(
+        week.method == "PUBLISH" && week.uid == first.uid && week.start == start,
+        "the week's calendar holds the session at its time"
+    );
     app.click(&format!(
         "[data-testid=board-session][data-session-id=\"{session_id}\"]"
     ))

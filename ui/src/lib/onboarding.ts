@@ -60,16 +60,19 @@ export function timeIn(iso: string, tz: string): string {
   }
 }
 
-/** "2026-11-27" on the clock of `tz`. */
+/** "2026-11-27" on the clock of `tz` (from the parts: engines differ in how a locale
+ * writes a date). */
 export function dateIn(iso: string, tz: string): string {
   const t = new Date(iso);
   try {
-    return new Intl.DateTimeFormat("en-CA", {
+    const parts = new Intl.DateTimeFormat("en-US", {
       timeZone: tz,
       year: "numeric",
       month: "2-digit",
       day: "2-digit",
-    }).format(t);
+    }).formatToParts(t);
+    const part = (type: string): string => parts.find((p) => p.type === type)?.value ?? "";
+    return `${part("year")}-${part("month")}-${part("day")}`;
   } catch {
     return t.toISOString().slice(0, 10);
   }
