@@ -143,6 +143,60 @@ async fn a_csm_in_berlin_books_runs_and_completes_a_sydney_onboarding() -> Resul
     );
     ensure!(first.location == "https://meet.jit.si/rapport-onboarding");
     ensure!(first.has_alarm, "a VALARM reminder");
+    ensure!(first.sequence == 0, "a first invitation");
+
+    // Move it to the next free slot: re-exported, same UID, SEQUENCE 1, the new times.
+    app.click(&by_testid("session-move")).await?;
+    app.fill(&by_testid("slot-customer-from"), "08:00").await?;
+    app.fill(&by_testid("slot-customer-to"), "20:00").await?;
+    app.click(&by_testid("slot-find")).await?;
+    let other = app
+        .wait_js(
+            "another slot",
+            "const s = document.querySelector('[data-testid=slot]');
+             return s ? [s.dataset.start, s.dataset.end] : null",
+        )
+        .await?;
+    let other_start = other[0].as_str().context("a start")?.to_owned();
+    app.click(&format!(
+        "[data-testid=slot][data-start=\"{other_start}\"] [data-testid=slot-book]"
+    ))
+    .await?;
+    app.wait_gone(&by_testid("session-move-panel")).await?;
+    let start = parse_utc(&other_start)?;
+    let end = parse_utc(other[1].as_str().context("an end")?)?;
+    ensure!(start != first.start, "moved to another time");
+    let (b0, s0) = (start.with_timezone(&Berlin), start.with_timezone(&Sydney));
+    app.click(&by_testid("session-export")).await?;
+    // The file is named after the session's new day; the page shows where it went.
+    let moved_path = PathBuf::from(format!(
+        "{}/onboarding-{}-{}.ics",
+        downloads.display(),
+        path.file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_prefix("onboarding-"))
+            .and_then(|n| n.get(..n.len().saturating_sub("-YYYY-MM-DD.ics".len())))
+            .context("the first file's account part")?,
+        start.format("%Y-%m-%d")
+    ));
+    let moved = app
+        .poll(
+            "the re-exported file",
+            rapport_tests::driver::WAIT,
+            async |_| Ok(read_event(&moved_path).ok().filter(|e| e.sequence == 1)),
+        )
+        .await?;
+    let shown = app.text(&by_testid("session-export-path")).await?;
+    ensure!(
+        shown.contains(&moved_path.display().to_string()),
+        "the page shows the new file: {shown}"
+    );
+    ensure!(
+        moved.uid == first.uid && moved.start == start && moved.end == end,
+        "the update keeps the UID and carries the new times ({}..{})",
+        moved.start,
+        moved.end
+    );
 
     // Copy invite: both local times, and it reads back from the clipboard.
     app.click(&by_testid("session-copy-invite")).await?;
@@ -259,7 +313,9 @@ async fn a_csm_in_berlin_books_runs_and_completes_a_sydney_onboarding() -> Resul
     .context("Today shows today's session")?;
     app.click(&by_testid("nav-onboarding")).await?;
     let in_week = format!("[data-testid=week-session][data-session-id=\"{session_id}\"]");
-    let week_mine = app.text(&format!("{in_week} [data-testid=week-time-mine]")).await?;
+    let week_mine = app
+        .text(&format!("{in_week} [data-testid=week-time-mine]"))
+        .await?;
     let week_theirs = app
         .text(&format!("{in_week} [data-testid=week-time-customer]"))
         .await?;
@@ -322,6 +378,7 @@ fn parse_utc(s: &str) -> Result<DateTime<Utc>> {
 struct Parsed {
     method: String,
     uid: String,
+    sequence: u32,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
     location: String,
@@ -358,6 +415,7 @@ fn read_event(path: &Path) -> Result<Parsed> {
     Ok(Parsed {
         method,
         uid: prop("UID")?,
+        sequence: prop("SEQUENCE")?.parse()?,
         start: utc(prop("DTSTART")?)?,
         end: utc(prop("DTEND")?)?,
         location: prop("LOCATION")?,
