@@ -433,3 +433,77 @@ fn log_mentions(data_dir: &Path, a: &str, b: &str) -> bool {
             .is_ok_and(|t| t.lines().any(|l| l.contains(a) && l.contains(b)))
     })
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_agenda_template_is_checked_in_settings_and_new_sessions_follow_it() -> Result<()> {
+    let mut ws = Workspace::new()?;
+    let app = launch_demo(&mut ws).await?;
+    app.click(&by_testid("nav-settings")).await?;
+    let template = by_testid("onboarding-settings-template");
+    app.find(&template).await?;
+    app.wait_js(
+        "the saved settings",
+        "const t = document.querySelector('[data-testid=onboarding-settings-template]');
+         return t.value.includes('Slack') ? true : null",
+    )
+    .await
+    .context("the package's agenda is the default template")?;
+
+    // An empty template and a zero lead time are refused, naming the field.
+    app.fill(&template, " ").await?;
+    app.click(&by_testid("onboarding-settings-save")).await?;
+    let err = app.text(&by_testid("field-error-agenda_template")).await?;
+    ensure!(err.starts_with("Agenda template"), "named: {err}");
+    app.fill(&template, "Welcome\nSLA walkthrough").await?;
+    app.fill(&by_testid("onboarding-settings-reminder"), "0")
+        .await?;
+    app.click(&by_testid("onboarding-settings-save")).await?;
+    let err = app.text(&by_testid("field-error-reminder_minutes")).await?;
+    ensure!(err.starts_with("Reminder minutes"), "named: {err}");
+    app.fill(&by_testid("onboarding-settings-reminder"), "30")
+        .await?;
+    app.click(&by_testid("onboarding-settings-save")).await?;
+    app.wait_gone(&by_testid("field-error-reminder_minutes"))
+        .await?;
+
+    // A session booked now starts with the new agenda, and its invitation reminds 30 min
+    // ahead.
+    app.click(&by_testid("nav-onboarding")).await?;
+    app.wait_js(
+        "a flagged Sydney account",
+        "const a = Array.from(document.querySelectorAll('[data-testid=board-flagged-account]'))
+           .find(b => b.textContent.includes('Australia/Sydney'));
+         if (!a) return null; a.click(); return true",
+    )
+    .await?;
+    app.fill(&by_testid("slot-customer-from"), "08:00").await?;
+    app.fill(&by_testid("slot-customer-to"), "20:00").await?;
+    app.click(&by_testid("slot-find")).await?;
+    app.click("[data-testid=slot] [data-testid=slot-book]")
+        .await?;
+    app.find(&by_testid("session-status")).await?;
+    let titles = app
+        .js(
+            "return Array.from(document.querySelectorAll('[data-testid=session-agenda] li span'))
+               .map(s => s.textContent.trim())",
+            vec![],
+        )
+        .await?;
+    ensure!(
+        titles == serde_json::json!(["Welcome", "SLA walkthrough"]),
+        "the new template: {titles}"
+    );
+    app.click(&by_testid("session-export")).await?;
+    let shown = app.text(&by_testid("session-export-path")).await?;
+    let path = shown
+        .strip_prefix("Saved to ")
+        .and_then(|s| s.strip_suffix("Copy path"))
+        .map(str::trim)
+        .context("the path is shown")?;
+    let text = std::fs::read_to_string(path)?;
+    ensure!(
+        text.contains("TRIGGER:-PT30M"),
+        "the alarm follows the setting"
+    );
+    app.quit().await
+}
