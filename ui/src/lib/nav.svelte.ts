@@ -5,7 +5,9 @@ export type Route =
   | { name: "accounts" }
   | { name: "account"; id: string; noteId: string | null }
   | { name: "search"; query: string }
-  | { name: "settings" };
+  | { name: "settings" }
+  | { name: "onboarding" }
+  | { name: "session"; id: string };
 
 export const nav = $state<{ stack: Route[] }>({ stack: [{ name: "accounts" }] });
 
