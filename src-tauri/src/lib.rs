@@ -10,6 +10,7 @@ mod instance;
 #[cfg(test)]
 mod ipc_tests;
 mod logging;
+mod reminders;
 mod review_reminders;
 
 include!("command_names.rs");
@@ -122,6 +123,20 @@ pub(crate) fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         commands::status::status_get,
         commands::perf::startup_mark,
         commands::links::open_external,
+        commands::onboarding::onboarding_board,
+        commands::onboarding::onboarding_session_get,
+        commands::onboarding::onboarding_for_account,
+        commands::onboarding::onboarding_week,
+        commands::onboarding::onboarding_today,
+        commands::onboarding::onboarding_slots,
+        commands::onboarding::onboarding_session_create,
+        commands::onboarding::onboarding_session_update,
+        commands::onboarding::onboarding_session_set_status,
+        commands::onboarding::onboarding_session_export,
+        commands::onboarding::onboarding_week_export,
+        commands::onboarding::onboarding_invite_text,
+        commands::onboarding::onboarding_settings_get,
+        commands::onboarding::onboarding_settings_set,
         commands::reviews::quarter_board,
         commands::reviews::reviews_overdue_mine,
         commands::reviews::review_create,
@@ -157,6 +172,7 @@ fn setup(
     if demo {
         commands::demo::load_if_empty(&store)?;
     }
+    reminders::spawn(app.handle().clone(), store.clone());
     review_reminders::start(app.handle().clone(), store.clone());
     app.manage(store);
 

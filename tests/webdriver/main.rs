@@ -9,6 +9,7 @@ mod keyboard;
 mod lifecycle;
 mod list;
 mod notes;
+mod onboarding_session;
 mod quarter_review;
 mod screenshot;
 mod settings;

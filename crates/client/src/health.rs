@@ -7,8 +7,7 @@
 //!   data" for both, so those parts drop out and their weight is shared among the rest.
 //!   The integrator fills it at merge (count open requests per severity; met/missed SLA
 //!   clocks that ended in the 90 days before `now`).
-//! - onboarding done: [`onboarding_input`], the same pattern (onboarding sessions are built
-//!   on another branch): "no data" until merged.
+//! - onboarding done: [`onboarding_input`], from the account's onboarding sessions.
 //! - review recency and the CSM's sentiment: the reviews of this module's sibling
 //!   ([`crate::reviews`]); the sentiment is recorded with the health check.
 //! - the customer-since date: the account's creation.
@@ -63,13 +62,21 @@ pub(crate) async fn request_inputs(
     Ok((None, None))
 }
 
-/// Whether the account's onboarding session is done; `None` ("no data") while onboarding
-/// sessions are not part of this cache (filled at merge).
+/// Whether the account's onboarding is done: `Some(true)` once one of its onboarding
+/// sessions is completed, `Some(false)` while it has sessions but none completed, `None`
+/// ("no data": the part drops out) when it has none.
 pub(crate) async fn onboarding_input(
-    _conn: &mut SqliteConnection,
-    _account_id: Uuid,
+    conn: &mut SqliteConnection,
+    account_id: Uuid,
 ) -> Result<Option<bool>> {
-    Ok(None)
+    let (sessions, completed): (i64, i64) = sqlx::query_as(
+        "SELECT count(*), coalesce(sum(status = 'completed'), 0) FROM onboarding_sessions \
+         WHERE account_id = ?1 AND status <> 'cancelled'",
+    )
+    .bind(account_id.to_string())
+    .fetch_one(conn)
+    .await?;
+    Ok((sessions > 0).then_some(completed > 0))
 }
 
 /// Everything the score of `account_id` is computed from, at `now`.

@@ -13,6 +13,7 @@ mod error;
 pub mod health;
 pub mod markdown;
 mod notes;
+pub mod onboarding;
 pub mod reviews;
 pub mod search;
 mod store;

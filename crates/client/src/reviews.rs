@@ -259,7 +259,7 @@ impl Store {
         let horizon_days = u32::try_from((quarter.end_utc - from).num_days() + 1)
             .unwrap_or(1)
             .clamp(1, 366);
-        let mut busy: Vec<Slot> = busy_reviews(&mut conn, me_id, from, quarter.end_utc)
+        let mut busy: Vec<Slot> = busy_all(&mut conn, me_id, from, quarter.end_utc)
             .await?
             .into_iter()
             .map(|(s, e)| Slot::new(s, e))
@@ -320,7 +320,7 @@ impl Store {
         if old.state != ReviewState::Scheduled {
             check_review_transition(old.state, ReviewState::Scheduled).map_err(fe)?;
         }
-        let clash = busy_reviews(&mut tx, me, start, end)
+        let clash = busy_all(&mut tx, me, start, end)
             .await?
             .into_iter()
             .any(|(s, e)| {
@@ -665,6 +665,20 @@ pub(crate) async fn busy_reviews(
     rows.iter()
         .map(|(s, e)| Ok((parse_time(s)?, parse_time(e)?)))
         .collect()
+}
+
+/// Everything that keeps the facilitator busy: their booked reviews and their onboarding
+/// sessions.
+async fn busy_all(
+    conn: &mut SqliteConnection,
+    user_id: Uuid,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<(DateTime<Utc>, DateTime<Utc>)>> {
+    let mut busy = busy_reviews(&mut *conn, user_id, from, to).await?;
+    busy.extend(crate::onboarding::busy_sessions(conn, user_id, from, to).await?);
+    busy.sort();
+    Ok(busy)
 }
 
 /// When the account's last review was completed, and the sentiment of its latest review
@@ -1446,6 +1460,43 @@ mod tests {
             (east_prev.quarter_label.as_str(), east_prev.column),
             ("2026 Q4", BoardColumn::Overdue),
             "ended without a completed review"
+        );
+    }
+    #[tokio::test]
+    async fn onboarding_sessions_are_busy_time_and_feed_the_score() {
+        let (store, _me, acme) = setup().await;
+        let r = store.review_create(acme.id, 1, t0()).await.unwrap();
+        let first = store.review_slots(r.review.id, t0()).await.unwrap()[0];
+        store
+            .onboarding_session_create(
+                acme.id,
+                crate::onboarding::NewSession {
+                    start: first.start,
+                    end: first.end,
+                    attendee_ids: vec![],
+                    meeting_link: None,
+                },
+                t0(),
+            )
+            .await
+            .unwrap();
+        let slots = store.review_slots(r.review.id, t0()).await.unwrap();
+        assert!(
+            slots.iter().all(|s| !s.overlaps(&first)),
+            "my onboarding session is busy time: {slots:?}"
+        );
+        let clash = store
+            .review_book(r.review.id, first.start, first.end, None, t0())
+            .await
+            .unwrap_err();
+        assert_eq!(clash.field(), Some("start"));
+        let mut conn = store.reader.acquire().await.unwrap();
+        assert_eq!(
+            crate::health::onboarding_input(&mut conn, acme.id)
+                .await
+                .unwrap(),
+            Some(false),
+            "a session booked, not yet held: onboarding not done"
         );
     }
 }

@@ -6,6 +6,8 @@ export type Route =
   | { name: "account"; id: string; noteId: string | null }
   | { name: "search"; query: string }
   | { name: "settings" }
+  | { name: "onboarding" }
+  | { name: "session"; id: string }
   | { name: "quarter" }
   | { name: "review"; id: string };
 
