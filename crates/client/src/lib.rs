@@ -12,6 +12,8 @@ pub mod demo;
 mod error;
 pub mod markdown;
 mod notes;
+pub mod rca;
+pub mod requests;
 pub mod search;
 mod store;
 pub mod views;
