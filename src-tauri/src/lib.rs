@@ -2,6 +2,7 @@
 //! sets up logging, opens the local cache before the window shows, and exposes the IPC
 //! commands of docs/IPC.md. No business rules live here.
 
+mod alerts;
 pub mod bindings;
 pub mod commands;
 pub mod datadir;
@@ -65,6 +66,7 @@ pub fn run(started: Instant, context: tauri::Context) {
         .plugin(single_instance)
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_notification::init())
         .manage(Launched(started))
         .setup(move |app| {
             // Tauri panics on a setup error; log it plainly and quit with status 1 instead.
@@ -120,6 +122,23 @@ pub(crate) fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         commands::status::status_get,
         commands::perf::startup_mark,
         commands::links::open_external,
+        commands::requests::requests_board,
+        commands::requests::request_get,
+        commands::requests::account_requests,
+        commands::requests::request_create,
+        commands::requests::email_import,
+        commands::requests::request_respond,
+        commands::requests::request_add_update,
+        commands::requests::request_set_status,
+        commands::requests::request_set_severity,
+        commands::requests::request_launch_call,
+        commands::requests::request_open_slack,
+        commands::requests::call_settings_get,
+        commands::requests::call_settings_set,
+        commands::rca::rca_open,
+        commands::rca::rca_save,
+        commands::rca::rca_set_state,
+        commands::rca::rca_export,
     ])
 }
 
@@ -141,6 +160,7 @@ fn setup(
         commands::demo::load_if_empty(&store)?;
     }
     app.manage(store);
+    alerts::start(app.handle().clone());
 
     let config = app
         .config()

@@ -407,6 +407,8 @@ pub struct LaunchedCall {
     pub link: String,
     /// False when the incident's existing link was reused.
     pub new_link: bool,
+    /// The system browser was asked to open it (set by the shell).
+    pub opened: bool,
 }
 
 /// A desktop notification to show now (the shell shows it, then records it).
@@ -1136,7 +1138,11 @@ impl Store {
         let new = synced(r.clone(), &history);
         w.request(Some(&r), &new).await?;
         tx.commit().await?;
-        Ok(LaunchedCall { link, new_link })
+        Ok(LaunchedCall {
+            link,
+            new_link,
+            opened: false,
+        })
     }
 
     /// The local call settings (defaults: no personal link, the default allow-list).

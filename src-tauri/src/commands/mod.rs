@@ -12,6 +12,8 @@ pub mod links;
 pub mod notes;
 pub mod perf;
 pub mod profile;
+pub mod rca;
+pub mod requests;
 pub mod search;
 pub mod status;
 pub mod today;
