@@ -5,7 +5,11 @@ export type Route =
   | { name: "accounts" }
   | { name: "account"; id: string; noteId: string | null }
   | { name: "search"; query: string }
-  | { name: "settings" };
+  | { name: "settings" }
+  | { name: "requests" }
+  | { name: "request"; id: string }
+  | { name: "new-request"; accountId: string | null }
+  | { name: "rca"; requestId: string };
 
 export const nav = $state<{ stack: Route[] }>({ stack: [{ name: "accounts" }] });
 
