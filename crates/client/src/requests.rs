@@ -1388,6 +1388,21 @@ mod tests {
                 .await
                 .unwrap();
             for m in a.outbox().await.unwrap() {
+                if let Some(spec) = rapport_domain::sync::spec(m.entity) {
+                    for k in m.fields.keys() {
+                        assert!(
+                            spec.fields.contains(&k.as_str()),
+                            "{:?} has no field {k}",
+                            m.entity
+                        );
+                    }
+                    (spec.normalize)(m.fields.clone()).unwrap_or_else(|e| {
+                        panic!(
+                            "the service would refuse {:?} {:?}: {e:?}",
+                            m.entity, m.fields
+                        )
+                    });
+                }
                 match m.entity {
                     EntityKind::Request => {
                         upsert_request_from_wire(&mut conn, m.entity_id, &m.fields)
