@@ -1407,7 +1407,7 @@ mod tests {
                     EntityKind::Request => {
                         upsert_request_from_wire(&mut conn, m.entity_id, &m.fields)
                             .await
-                            .unwrap()
+                            .unwrap();
                     }
                     EntityKind::RequestEvent => {
                         upsert_event_from_wire(&mut conn, m.entity_id, &m.fields)

@@ -407,7 +407,7 @@ pub static SYNC: crate::sync::EntitySpec = crate::sync::EntitySpec {
     versioned: &[],
     defaults: crate::sync::no_defaults,
     normalize: normalize_fields,
-    extra_action: extra_action,
+    extra_action,
 };
 
 /// Longest text of one RCA section on the wire (characters).

@@ -659,18 +659,17 @@ pub fn normalize_request_fields(
     wire_field::<DateTime<Utc>>(&fields, "opened_at", "an RFC 3339 instant")?;
     wire_field::<Option<Uuid>>(&fields, "contact_id", "a contact id or null")?;
     wire_field::<Option<Uuid>>(&fields, "opened_by", "a user id or null")?;
-    if let Some(keys) = wire_field::<Vec<String>>(&fields, "thread_keys", "a list of Message-IDs")?
+    let keys = wire_field::<Vec<String>>(&fields, "thread_keys", "a list of Message-IDs")?;
+    let bad_key = |k: &String| {
+        k.is_empty() || k.len() > MAX_MESSAGE_ID_LEN || k.contains(char::is_whitespace)
+    };
+    if let Some(keys) = keys
+        && (keys.len() > MAX_THREAD_KEYS || keys.iter().any(bad_key))
     {
-        if keys.len() > MAX_THREAD_KEYS
-            || keys.iter().any(|k| {
-                k.is_empty() || k.len() > MAX_MESSAGE_ID_LEN || k.contains(char::is_whitespace)
-            })
-        {
-            return Err(refuse(&FieldError::new(
-                "thread_keys",
-                "must be Message-IDs without spaces, at most 500 of them",
-            )));
-        }
+        return Err(refuse(&FieldError::new(
+            "thread_keys",
+            "must be Message-IDs without spaces, at most 500 of them",
+        )));
     }
     if let Some(Some(link)) =
         wire_field::<Option<String>>(&fields, "meeting_link", "a link or null")?
