@@ -7,6 +7,7 @@
 use std::path::Path;
 
 use rapport_client::rca::{RcaInput, RcaView};
+use rapport_client::reports::{AccountCompliance, SlaReport};
 use rapport_client::requests::{
     CallSettings, EmailImportOutcome, LaunchedCall, RequestBoard, RequestDetail, RequestRow,
     TimelineItem,
@@ -21,7 +22,7 @@ use rapport_domain::request::{
     Visibility,
 };
 use rapport_domain::review::{ActionItem, ActionStatus};
-use rapport_domain::sla::{SlaClock, SlaState};
+use rapport_domain::sla::{ComplianceRow, SlaClock, SlaState};
 use rapport_domain::triage::ThreadMatch;
 use rapport_domain::{
     Account, AccountInput, Contact, ContactInput, FieldError, LifecycleStage, Note, NoteInput,
@@ -99,6 +100,9 @@ pub fn render() -> String {
         decl::<LaunchedCall>(&cfg),
         decl::<RcaInput>(&cfg),
         decl::<RcaView>(&cfg),
+        decl::<ComplianceRow>(&cfg),
+        decl::<AccountCompliance>(&cfg),
+        decl::<SlaReport>(&cfg),
         section("rapport-desktop: the error every command answers with"),
         decl::<IpcErrorCode>(&cfg),
         decl::<IpcError>(&cfg),

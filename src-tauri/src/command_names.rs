@@ -43,4 +43,6 @@ pub const COMMANDS: &[&str] = &[
     "rca_save",
     "rca_set_state",
     "rca_export",
+    "sla_report",
+    "sla_report_export",
 ];

@@ -139,6 +139,8 @@ pub(crate) fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         commands::rca::rca_save,
         commands::rca::rca_set_state,
         commands::rca::rca_export,
+        commands::reports::sla_report,
+        commands::reports::sla_report_export,
     ])
 }
 

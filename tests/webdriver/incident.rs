@@ -341,6 +341,23 @@ async fn a_support_lead_takes_an_urgent_email_to_a_published_rca() -> Result<()>
     );
     ensure!(account_id.len() == 36, "{account_id}");
 
+    // The SLA report counts it as met, charts it, and exports CSV into Downloads.
+    app.click(&by_testid("nav-requests")).await?;
+    app.click(&by_testid("sla-report-open")).await?;
+    let total = app.text(&by_testid("sla-report-total")).await?;
+    ensure!(total == "100.0 %", "one P1, answered in time: {total}");
+    app.find("[data-testid=sla-report-chart] canvas")
+        .await
+        .context("the uPlot chart is drawn")?;
+    app.click(&by_testid("sla-report-export")).await?;
+    let saved = app.text(&by_testid("sla-report-exported")).await?;
+    let csv_path = saved.trim_start_matches("Saved to ").trim().to_owned();
+    let csv = std::fs::read_to_string(&csv_path).with_context(|| csv_path.clone())?;
+    ensure!(
+        csv.contains(&format!("\"{account_name}\",\"all\",all,1,0,0,0,100.0,")),
+        "the CSV has the account's record:\n{csv}"
+    );
+
     // The urgent alert was shown once and recorded (the loop runs every 5 s).
     app.quit().await?;
     let store = rapport_client::Store::open(ws.data_dir()).await?;

@@ -381,6 +381,51 @@ export type RcaView = { id: string, account_id: string, account_name: string, rc
  */
 can_publish: boolean, };
 
+/**
+ * One line of the SLA compliance report: a month and a severity (`None`: all of them).
+ */
+export type ComplianceRow = { 
+/**
+ * `2026-03`, on the report's clock, by the month the request was opened in.
+ */
+month: string, severity: Severity | null, met: number, missed: number, breached: number, 
+/**
+ * Still running (on track or at risk): not counted in the percentage.
+ */
+running: number, 
+/**
+ * `met / (met + missed + breached) × 100`; `None` when nothing has a result yet.
+ */
+compliance_pct: number | null, 
+/**
+ * Median time to the first public response of the answered requests; with an even
+ * count, the mean of the two middle values (whole seconds, rounded down).
+ */
+median_first_response_secs: number | null, };
+
+/**
+ * One account's whole record.
+ */
+export type AccountCompliance = { account_id: string, account_name: string, total: ComplianceRow, };
+
+export type SlaReport = { 
+/**
+ * The zone months are counted in (the profile's).
+ */
+time_zone: string, 
+/**
+ * `None`: every account.
+ */
+account_id: string | null, account_name: string | null, 
+/**
+ * By month, then all severities (`severity: null`) and each severity.
+ */
+rows: Array<ComplianceRow>, total: ComplianceRow, 
+/**
+ * Every account with requests under an SLA, worst compliance first.
+ */
+by_account: Array<AccountCompliance>, };
+
 // --- rapport-desktop: the error every command answers with ---
 
 /**

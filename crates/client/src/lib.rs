@@ -13,6 +13,7 @@ mod error;
 pub mod markdown;
 mod notes;
 pub mod rca;
+pub mod reports;
 pub mod requests;
 pub mod search;
 mod store;

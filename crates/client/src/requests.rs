@@ -513,6 +513,28 @@ async fn load(
     Ok(out)
 }
 
+/// Every request's clock at `now`, with its account (id, name), for the reports.
+pub(crate) async fn all_clocks(
+    conn: &mut SqliteConnection,
+    account_id: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<Vec<(Uuid, String, SlaClock)>> {
+    let loaded = match account_id {
+        Some(a) => load(conn, "r.account_id = ?1", Some(a.to_string())).await?,
+        None => load(conn, "1 = 1", None).await?,
+    };
+    Ok(loaded
+        .iter()
+        .map(|l| {
+            (
+                l.record.account_id,
+                l.account_name.clone(),
+                sla::clock(&l.history, l.plan, now),
+            )
+        })
+        .collect())
+}
+
 async fn load_one(conn: &mut SqliteConnection, id: Uuid) -> Result<Loaded> {
     load(conn, "r.id = ?1", Some(id.to_string()))
         .await?

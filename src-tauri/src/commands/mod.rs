@@ -13,6 +13,7 @@ pub mod notes;
 pub mod perf;
 pub mod profile;
 pub mod rca;
+pub mod reports;
 pub mod requests;
 pub mod search;
 pub mod status;

@@ -50,6 +50,19 @@ pub async fn rca_export<R: Runtime>(
     id: String,
 ) -> Result<String, IpcError> {
     let export = store.rca_export(parse_id(&id)?).await?;
+    let path = export_file(&app, &store, &export.file_name, export.markdown.as_bytes())?;
+    tracing::info!(path = %path.display(), "RCA exported");
+    Ok(path.display().to_string())
+}
+
+/// Writes an export into the Downloads folder (or `exports` in the data folder when the
+/// system has none), never over an existing file.
+pub(crate) fn export_file<R: Runtime>(
+    app: &AppHandle<R>,
+    store: &Store,
+    name: &str,
+    bytes: &[u8],
+) -> Result<PathBuf, IpcError> {
     let folder = app
         .path()
         .download_dir()
@@ -62,8 +75,8 @@ pub async fn rca_export<R: Runtime>(
                 .map(|d| d.join("exports"))
         })
         .ok_or_else(|| IpcError::invalid_input("folder", "no folder to export into"))?;
-    let path = write_new(&folder, &export.file_name, export.markdown.as_bytes()).map_err(|e| {
-        tracing::error!(error = %e, folder = %folder.display(), "RCA export failed");
+    write_new(&folder, name, bytes).map_err(|e| {
+        tracing::error!(error = %e, folder = %folder.display(), "export failed");
         IpcError::invalid_input(
             "folder",
             format!(
@@ -71,9 +84,7 @@ pub async fn rca_export<R: Runtime>(
                 folder.display()
             ),
         )
-    })?;
-    tracing::info!(path = %path.display(), "RCA exported");
-    Ok(path.display().to_string())
+    })
 }
 
 fn write_new(folder: &std::path::Path, name: &str, bytes: &[u8]) -> std::io::Result<PathBuf> {

@@ -118,3 +118,10 @@ export const requestsApi = {
   rcaSetState: (id: string, state: RcaState): Promise<RcaView> => write("rca_set_state", { id, state }),
   rcaExport: (id: string): Promise<string> => call("rca_export", { id }),
 };
+
+import type { SlaReport } from "../bindings";
+
+export const reportsApi = {
+  slaReport: (accountId: string | null): Promise<SlaReport> => call("sla_report", { accountId }),
+  slaReportExport: (accountId: string | null): Promise<string> => call("sla_report_export", { accountId }),
+};

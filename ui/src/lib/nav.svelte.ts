@@ -9,7 +9,8 @@ export type Route =
   | { name: "requests" }
   | { name: "request"; id: string }
   | { name: "new-request"; accountId: string | null }
-  | { name: "rca"; requestId: string };
+  | { name: "rca"; requestId: string }
+  | { name: "sla-report" };
 
 export const nav = $state<{ stack: Route[] }>({ stack: [{ name: "accounts" }] });
 

@@ -437,3 +437,59 @@ async fn severity_changes_belong_to_leads_and_admins() {
     assert_eq!(e.field(), Some("severity"), "a CSM may not: {e}");
     assert!(!store.request_get(id, at(1)).await.unwrap().can_set_severity);
 }
+
+#[tokio::test]
+async fn the_compliance_report_counts_met_missed_and_breached_and_exports_csv() {
+    let (store, account) = lead_store().await;
+    let mut open = |sev: Severity, title: &str, at_min: i64| {
+        let input = NewRequestInput {
+            account_id: account.id,
+            contact_id: None,
+            channel: Channel::Chat,
+            severity: sev,
+            needs_triage: false,
+            title: title.into(),
+            details: String::new(),
+        };
+        let store = store.clone();
+        async move { store.request_create(input, at(at_min)).await.unwrap() }
+    };
+    let met = open(Severity::P1, "met", 0).await;
+    let missed = open(Severity::P1, "missed", 0).await;
+    let _breached = open(Severity::P2, "breached", 0).await;
+    store
+        .request_respond(met, Visibility::Public, "hi", at(10))
+        .await
+        .unwrap();
+    store
+        .request_respond(missed, Visibility::Public, "hi", at(50))
+        .await
+        .unwrap();
+    let r = store.sla_report(None, at(300)).await.unwrap();
+    assert_eq!(
+        r.time_zone, "Europe/Berlin",
+        "months on the profile's clock"
+    );
+    assert_eq!((r.total.met, r.total.missed, r.total.breached), (1, 1, 1));
+    assert_eq!(
+        r.total.median_first_response_secs,
+        Some(30 * 60),
+        "10 and 50 minutes"
+    );
+    assert_eq!(r.rows[0].month, "2026-11");
+    assert_eq!(r.by_account.len(), 1);
+    let one = store.sla_report(Some(account.id), at(300)).await.unwrap();
+    assert_eq!(one.total, r.total, "one account holds them all");
+    let csv = store.sla_report_csv(None, at(300)).await.unwrap();
+    assert!(
+        csv.csv
+            .starts_with("scope,month,severity,met,missed,breached")
+    );
+    assert!(
+        csv.csv
+            .contains("\"All accounts\",\"all\",all,1,1,1,0,33.3,30.0\r\n"),
+        "{}",
+        csv.csv
+    );
+    assert!(csv.file_name.starts_with("sla-report-all-accounts-"));
+}
