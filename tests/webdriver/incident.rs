@@ -339,6 +339,11 @@ async fn a_support_lead_takes_an_urgent_email_to_a_published_rca() -> Result<()>
             .is_some_and(|h| h.contains("Root-cause analysis")),
         "the note renders the RCA: {note}"
     );
+    app.find(&format!(
+        "[data-testid=account-request][data-request-id=\"{request_id}\"]"
+    ))
+    .await
+    .context("the account page lists the request")?;
     ensure!(account_id.len() == 36, "{account_id}");
 
     // The SLA report counts it as met, charts it, and exports CSV into Downloads.
@@ -358,7 +363,12 @@ async fn a_support_lead_takes_an_urgent_email_to_a_published_rca() -> Result<()>
         "the CSV has the account's record:\n{csv}"
     );
 
-    // The urgent alert was shown once and recorded (the loop runs every 5 s).
+    // The urgent alert was shown once and recorded (the loop runs every 5 s), and a
+    // restart does not show it again.
+    app.quit().await?;
+    let app = App::launch(&mut ws, &[]).await?;
+    app.testid("app-frame").await?;
+    tokio::time::sleep(Duration::from_secs(7)).await;
     app.quit().await?;
     let store = rapport_client::Store::open(ws.data_dir()).await?;
     let sent = store.alerts_sent(request_id.parse()?).await?;
@@ -366,6 +376,18 @@ async fn a_support_lead_takes_an_urgent_email_to_a_published_rca() -> Result<()>
     ensure!(
         sent == vec!["urgent".to_owned()],
         "the new-P1 alert is recorded once: {sent:?}"
+    );
+    let mut logged = 0;
+    for entry in std::fs::read_dir(ws.data_dir().join("logs"))? {
+        let text = std::fs::read_to_string(entry?.path())?;
+        logged += text
+            .lines()
+            .filter(|l| l.contains("desktop alert") && l.contains(&request_id))
+            .count();
+    }
+    ensure!(
+        logged == 1,
+        "one alert logged across two runs, not {logged}"
     );
     Ok(())
 }
