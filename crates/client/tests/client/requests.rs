@@ -441,7 +441,7 @@ async fn severity_changes_belong_to_leads_and_admins() {
 #[tokio::test]
 async fn the_compliance_report_counts_met_missed_and_breached_and_exports_csv() {
     let (store, account) = lead_store().await;
-    let mut open = |sev: Severity, title: &str, at_min: i64| {
+    let open = |sev: Severity, title: &str, at_min: i64| {
         let input = NewRequestInput {
             account_id: account.id,
             contact_id: None,
