@@ -80,26 +80,13 @@ async fn professional_support_account(app: &App) -> Result<(String, String, Stri
     anyhow::bail!("no Professional Support account with a support email domain in the demo")
 }
 
-/// The `data-remaining` seconds of the request page's clock.
-async fn remaining(app: &App) -> Result<i64> {
-    let v = app
-        .js(
-            "return document.querySelector('[data-testid=request-clock]')?.dataset.remaining ?? ''",
-            vec![],
-        )
-        .await?;
-    v.as_str()
-        .context("a string")?
-        .parse()
-        .context("remaining seconds")
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_support_lead_takes_an_urgent_email_to_a_published_rca() -> Result<()> {
-    let mut ws = Workspace::new()?;
+/// Puts an `xdg-open` stand-in first on the app's PATH (it appends each URL it is asked to
+/// open to a file) and names a Downloads folder in the workspace's `user-dirs.dirs`.
+/// Returns (the file of opened URLs, the Downloads folder).
+fn observe_browser_and_downloads(
+    ws: &mut Workspace,
+) -> Result<(std::path::PathBuf, std::path::PathBuf)> {
     let root = ws.root().to_path_buf();
-
-    // The system browser stand-in and the Downloads folder.
     let bin = root.join("bin");
     std::fs::create_dir_all(&bin)?;
     let opened = root.join("opened-urls.txt");
@@ -126,6 +113,30 @@ async fn a_support_lead_takes_an_urgent_email_to_a_published_rca() -> Result<()>
         root.join("xdg-config").join("user-dirs.dirs"),
         format!("XDG_DOWNLOAD_DIR=\"{}\"\n", downloads.display()),
     )?;
+
+    Ok((opened, downloads))
+}
+
+/// The `data-remaining` seconds of the request page's clock.
+async fn remaining(app: &App) -> Result<i64> {
+    let v = app
+        .js(
+            "return document.querySelector('[data-testid=request-clock]')?.dataset.remaining ?? ''",
+            vec![],
+        )
+        .await?;
+    v.as_str()
+        .context("a string")?
+        .parse()
+        .context("remaining seconds")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_support_lead_takes_an_urgent_email_to_a_published_rca() -> Result<()> {
+    let mut ws = Workspace::new()?;
+    let root = ws.root().to_path_buf();
+
+    let (opened, downloads) = observe_browser_and_downloads(&mut ws)?;
 
     let app = start_as_support_lead(&mut ws).await?;
     let (account_id, account_name, domain) = professional_support_account(&app).await?;
@@ -417,4 +428,145 @@ async fn wait_file_lines(file: &std::path::Path, n: usize) -> Result<Vec<String>
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     anyhow::bail!("{} never had {n} lines", file.display())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chat_intake_my_meeting_link_severity_and_an_unknown_sender_dropped_in() -> Result<()> {
+    let mut ws = Workspace::new()?;
+    let (opened, _downloads) = observe_browser_and_downloads(&mut ws)?;
+    let app = start_as_support_lead(&mut ws).await?;
+    let (_, account_name, _) = professional_support_account(&app).await?;
+
+    // My meeting link: a look-alike host is refused naming the field; a Zoom link is kept.
+    app.click(&by_testid("nav-settings")).await?;
+    app.fill(
+        &by_testid("call-settings-link"),
+        "https://zoom.us.evil.example/j/1",
+    )
+    .await?;
+    click_centered(&app, "call-settings-save").await?;
+    let refused = app.text(&by_testid("field-error-meeting_link")).await?;
+    ensure!(
+        refused.contains("zoom.us.evil.example is not an allowed meeting host"),
+        "{refused}"
+    );
+    let mine = "https://zoom.us/j/5551234567";
+    app.fill(&by_testid("call-settings-link"), mine).await?;
+    click_centered(&app, "call-settings-save").await?;
+    app.wait_gone(&by_testid("field-error-meeting_link"))
+        .await?;
+
+    // A P2 taken in by chat.
+    app.click(&by_testid("nav-requests")).await?;
+    app.click(&by_testid("request-new")).await?;
+    app.fill(&by_testid("new-request-account-search"), &account_name)
+        .await?;
+    app.wait_js(
+        "the account to be chosen",
+        &format!(
+            "const s = document.querySelector('[data-testid=new-request-account]');
+             return s && s.selectedOptions[0]?.textContent === {account_name:?} || null"
+        ),
+    )
+    .await?;
+    app.find(&by_testid("new-request-severity"))
+        .await?
+        .select_by_value("p2")
+        .await?;
+    let title = unique_word("replication-lag-");
+    app.fill(&by_testid("new-request-title"), &title).await?;
+    app.fill(&by_testid("new-request-details"), "Lag grows since 09:00")
+        .await?;
+    click_centered(&app, "new-request-save").await?;
+    app.testid("request-page").await?;
+    ensure!(app.text(&by_testid("request-title")).await? == title);
+    ensure!(app.text(&by_testid("request-severity")).await? == "P2");
+    let left = remaining(&app).await?;
+    ensure!((7000..=7200).contains(&left), "a P2 has 2 hours: {left}");
+
+    // The call uses my meeting link.
+    app.click(&by_testid("request-launch-call")).await?;
+    let urls = wait_file_lines(&opened, 1).await?;
+    ensure!(urls == vec![mine.to_owned()], "{urls:?}");
+
+    // Raised to P1: due 30 minutes after the change (t_s).
+    app.find(&by_testid("request-severity-select"))
+        .await?
+        .select_by_value("p1")
+        .await?;
+    app.click(&by_testid("request-severity-set")).await?;
+    app.wait_js(
+        "the P1 clock",
+        "return document.querySelector('[data-testid=request-severity]')?.textContent === 'P1' || null",
+    )
+    .await?;
+    let left = remaining(&app).await?;
+    ensure!(
+        (1700..=1800).contains(&left),
+        "P1 from the upgrade: {left} s left"
+    );
+    let changed = app
+        .js(
+            "return Array.from(document.querySelectorAll('[data-testid=timeline-event]'))
+               .some(e => e.textContent.includes('Severity changed from P2 to P1') && e.textContent.includes('Tomás Silva'))",
+            vec![],
+        )
+        .await?;
+    ensure!(
+        changed == Value::Bool(true),
+        "the change is on the timeline with who"
+    );
+
+    // An urgent email from an unknown sender, dropped on the board: choose the account.
+    app.click(&by_testid("nav-requests")).await?;
+    let subject = format!("URGENT: {}", unique_word("login-broken-"));
+    let eml = format!(
+        "From: =?UTF-8?Q?Bj=C3=B6rn?= <bjorn@unknown-customer.example>\r\nSubject: {subject}\r\n\
+         Message-ID: <u1@unknown-customer.example>\r\n\r\nNobody can log in.\r\n"
+    );
+    app.js(
+        "const dt = new DataTransfer();
+         dt.items.add(new File([arguments[0]], 'login.eml', { type: 'message/rfc822' }));
+         const zone = document.querySelector('[data-testid=eml-drop]');
+         zone.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));",
+        vec![eml.into()],
+    )
+    .await?;
+    let ask = app.text(&by_testid("eml-choose-account")).await?;
+    ensure!(ask.contains("bjorn@unknown-customer.example"), "{ask}");
+    app.fill(&by_testid("eml-account-search"), &account_name)
+        .await?;
+    app.wait_js(
+        "the account to be offered",
+        &format!(
+            "const s = document.querySelector('[data-testid=eml-account]');
+             return s && s.selectedOptions[0]?.textContent === {account_name:?} || null"
+        ),
+    )
+    .await?;
+    app.click(&by_testid("eml-account-import")).await?;
+    app.testid("request-page").await?;
+    ensure!(app.text(&by_testid("request-title")).await? == subject);
+    ensure!(app.text(&by_testid("request-severity")).await? == "P1");
+    app.find(&by_testid("request-needs-triage")).await?;
+    let account = app.text(&by_testid("request-account")).await?;
+    ensure!(
+        account == account_name,
+        "filed under the chosen account: {account}"
+    );
+
+    // The board holds both, the nearest breach first.
+    app.click(&by_testid("nav-requests")).await?;
+    let titles = app
+        .wait_js(
+            "two rows",
+            "const r = Array.from(document.querySelectorAll('[data-testid=request-row] .title')).map(t => t.textContent);
+             return r.length >= 2 ? r : null",
+        )
+        .await?;
+    ensure!(
+        titles[0] == Value::String(title.clone()),
+        "the upgraded P1 is due first: {titles}"
+    );
+    app.quit().await
 }
