@@ -21,7 +21,6 @@ use rapport_domain::request::{
     Actor, Channel, NewRequestInput, RequestEventKind, RequestStatus, RequestSummary, Severity,
     Visibility,
 };
-use rapport_domain::review::{ActionItem, ActionStatus};
 use rapport_domain::sla::{ComplianceRow, SlaClock, SlaState};
 use rapport_domain::triage::ThreadMatch;
 use rapport_domain::{
@@ -88,8 +87,6 @@ pub fn render() -> String {
         decl::<RcaState>(&cfg),
         decl::<Impact>(&cfg),
         decl::<TimelineEntry>(&cfg),
-        decl::<ActionStatus>(&cfg),
-        decl::<ActionItem>(&cfg),
         decl::<Rca>(&cfg),
         decl::<RequestRow>(&cfg),
         decl::<RequestBoard>(&cfg),
@@ -106,6 +103,24 @@ pub fn render() -> String {
         section("rapport-desktop: the error every command answers with"),
         decl::<IpcErrorCode>(&cfg),
         decl::<IpcError>(&cfg),
+        section("onboarding sessions"),
+        decl::<rapport_domain::onboarding::OnboardingStatus>(&cfg),
+        decl::<rapport_domain::onboarding::AgendaItem>(&cfg),
+        decl::<rapport_domain::review::ActionStatus>(&cfg),
+        decl::<rapport_domain::review::ActionItem>(&cfg),
+        decl::<rapport_domain::onboarding::OnboardingSession>(&cfg),
+        decl::<rapport_domain::onboarding::OnboardingSessionInput>(&cfg),
+        decl::<rapport_domain::schedule::Slot>(&cfg),
+        decl::<rapport_client::onboarding::SessionRow>(&cfg),
+        decl::<rapport_client::onboarding::AccountToOnboard>(&cfg),
+        decl::<rapport_client::onboarding::OnboardingBoard>(&cfg),
+        decl::<rapport_client::onboarding::SessionDetail>(&cfg),
+        decl::<rapport_client::onboarding::AccountOnboarding>(&cfg),
+        decl::<rapport_client::onboarding::WeekView>(&cfg),
+        decl::<rapport_client::onboarding::SlotQuery>(&cfg),
+        decl::<rapport_client::onboarding::NewSession>(&cfg),
+        decl::<rapport_client::onboarding::OnboardingSettings>(&cfg),
+        decl::<crate::commands::onboarding::ExportedFile>(&cfg),
     ];
     let mut out = String::from(HEADER);
     for d in decls {

@@ -11,6 +11,7 @@ mod instance;
 #[cfg(test)]
 mod ipc_tests;
 mod logging;
+mod reminders;
 
 include!("command_names.rs");
 
@@ -122,6 +123,20 @@ pub(crate) fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         commands::status::status_get,
         commands::perf::startup_mark,
         commands::links::open_external,
+        commands::onboarding::onboarding_board,
+        commands::onboarding::onboarding_session_get,
+        commands::onboarding::onboarding_for_account,
+        commands::onboarding::onboarding_week,
+        commands::onboarding::onboarding_today,
+        commands::onboarding::onboarding_slots,
+        commands::onboarding::onboarding_session_create,
+        commands::onboarding::onboarding_session_update,
+        commands::onboarding::onboarding_session_set_status,
+        commands::onboarding::onboarding_session_export,
+        commands::onboarding::onboarding_week_export,
+        commands::onboarding::onboarding_invite_text,
+        commands::onboarding::onboarding_settings_get,
+        commands::onboarding::onboarding_settings_set,
         commands::requests::requests_board,
         commands::requests::request_get,
         commands::requests::account_requests,
@@ -161,6 +176,7 @@ fn setup(
     if demo {
         commands::demo::load_if_empty(&store)?;
     }
+    reminders::spawn(app.handle().clone(), store.clone());
     app.manage(store);
     alerts::start(app.handle().clone());
 

@@ -10,6 +10,7 @@ mod keyboard;
 mod lifecycle;
 mod list;
 mod notes;
+mod onboarding_session;
 mod screenshot;
 mod settings;
 mod validation;

@@ -283,17 +283,6 @@ export type TimelineEntry = { at: string,
  */
 who: string, what: string, };
 
-export type ActionStatus = "open" | "in_progress" | "done" | "dropped";
-
-/**
- * A follow-up with an owner and a due date (health checks, RCAs, onboarding sessions).
- */
-export type ActionItem = { id: string, title: string, 
-/**
- * Who does it: a staff member or someone at the customer, by name.
- */
-owner: string, due: string, status: ActionStatus, };
-
 export type Rca = { request_id: string, title: string, state: RcaState, summary: string, impact: Impact, 
 /**
  * The request's SLA result (for Professional Support accounts).
@@ -445,3 +434,144 @@ message: string,
  * The first refused field of an `invalid_input`; otherwise null.
  */
 field: string | null, };
+
+// --- onboarding sessions ---
+
+export type OnboardingStatus = "planned" | "scheduled" | "completed" | "cancelled" | "no_show";
+
+export type AgendaItem = { title: string, done: boolean, };
+
+export type ActionStatus = "open" | "in_progress" | "done" | "dropped";
+
+/**
+ * A follow-up with an owner and a due date (health checks, RCAs, onboarding sessions).
+ */
+export type ActionItem = { id: string, title: string, 
+/**
+ * Who does it: a staff member or someone at the customer, by name.
+ */
+owner: string, due: string, status: ActionStatus, };
+
+/**
+ * A stored onboarding session, as the cache keeps it and as it travels (its serde names
+ * are the wire names of [`SYNC`]).
+ */
+export type OnboardingSession = { id: string, account_id: string, facilitator_id: string, 
+/**
+ * Contacts of the account.
+ */
+attendee_ids: Array<string>, starts_at: string, ends_at: string, 
+/**
+ * The customer's IANA zone.
+ */
+time_zone: string, meeting_link: string | null, agenda: Array<AgendaItem>, status: OnboardingStatus, outcome: string, follow_ups: Array<ActionItem>, 
+/**
+ * The iCalendar SEQUENCE: grows by one with each change the attendees should see
+ * (times, link, attendees, status).
+ */
+sequence: number, created_at: string, updated_at: string, };
+
+/**
+ * What a CSM saves for a session (the whole form).
+ */
+export type OnboardingSessionInput = { account_id: string, facilitator_id: string, attendee_contact_ids: Array<string>, start: string, end: string, 
+/**
+ * The customer's IANA zone, e.g. `Australia/Sydney`.
+ */
+customer_time_zone: string, meeting_link: string | null, agenda: Array<AgendaItem>, outcome: string, follow_ups: Array<ActionItem>, };
+
+/**
+ * A time range `[start, end)` in UTC.
+ */
+export type Slot = { start: string, end: string, };
+
+/**
+ * One session with what a list shows beside it.
+ */
+export type SessionRow = { session: OnboardingSession, account_name: string, account_plan: Plan, facilitator_name: string | null, 
+/**
+ * The facilitator's zone (`null` when the user is unknown here).
+ */
+facilitator_time_zone: string | null, };
+
+/**
+ * A Professional Support account with no onboarding done or on its way.
+ */
+export type AccountToOnboard = { id: string, name: string, time_zone: string, };
+
+/**
+ * The board: every session (grouped by status in the UI) and the accounts to flag.
+ */
+export type OnboardingBoard = { sessions: Array<SessionRow>, needs_onboarding: Array<AccountToOnboard>, };
+
+/**
+ * The session page.
+ */
+export type SessionDetail = { row: SessionRow, 
+/**
+ * The account's live contacts: the attendees are chosen among them.
+ */
+contacts: Array<Contact>, 
+/**
+ * The local profile's zone (the other clock shown beside the customer's).
+ */
+my_time_zone: string, };
+
+/**
+ * The onboarding block of an account page.
+ */
+export type AccountOnboarding = { account_id: string, plan: Plan, time_zone: string, 
+/**
+ * One of its sessions is completed.
+ */
+done: boolean, 
+/**
+ * Professional Support with nothing done or on its way.
+ */
+needs_onboarding: boolean, 
+/**
+ * Latest first.
+ */
+sessions: Array<OnboardingSession>, };
+
+/**
+ * My sessions in one week (Monday to Monday on my clock).
+ */
+export type WeekView = { 
+/**
+ * The Monday, on my clock.
+ */
+week_start: string, my_time_zone: string, sessions: Array<SessionRow>, };
+
+/**
+ * The "find a slot" form.
+ */
+export type SlotQuery = { length_minutes: number, count: number, 
+/**
+ * The customer's working hours for this search, minutes after local midnight
+ * (default 09:00–17:00 in the account's zone).
+ */
+customer_start_minute: number, customer_end_minute: number, };
+
+/**
+ * Booking a slot: a new session on an account.
+ */
+export type NewSession = { start: string, end: string, attendee_ids: Array<string>, meeting_link: string | null, };
+
+/**
+ * The local onboarding settings.
+ */
+export type OnboardingSettings = { agenda_template: Array<string>, reminder_minutes: number, };
+
+/**
+ * Where an exported calendar file was written.
+ */
+export type ExportedFile = { 
+/**
+ * The absolute path, shown to the user (with "Copy path").
+ */
+path: string, 
+/**
+ * The file's name alone.
+ */
+file_name: string, };

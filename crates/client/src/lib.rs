@@ -12,6 +12,7 @@ pub mod demo;
 mod error;
 pub mod markdown;
 mod notes;
+pub mod onboarding;
 pub mod rca;
 pub mod reports;
 pub mod requests;

@@ -199,6 +199,10 @@ pub(crate) enum Write<'a> {
     },
     NoteDelete(&'a Note),
     NoteRestore(&'a Note),
+    OnboardingSession {
+        old: Option<&'a rapport_domain::onboarding::OnboardingSession>,
+        new: &'a rapport_domain::onboarding::OnboardingSession,
+    },
     Request {
         old: Option<&'a crate::requests::RequestRecord>,
         new: &'a crate::requests::RequestRecord,
@@ -300,6 +304,15 @@ pub(crate) async fn record(
                 n.id,
                 MutationOp::Upsert,
                 fields_set(None, n),
+            )
+        }
+        Write::OnboardingSession { old, new } => {
+            crate::onboarding::upsert_session(&mut *conn, new).await?;
+            (
+                EntityKind::OnboardingSession,
+                new.id,
+                MutationOp::Upsert,
+                fields_set(old, new),
             )
         }
         Write::Request { old, new } => {

@@ -10,6 +10,7 @@ pub mod contacts;
 pub mod demo;
 pub mod links;
 pub mod notes;
+pub mod onboarding;
 pub mod perf;
 pub mod profile;
 pub mod rca;

@@ -18,6 +18,19 @@ import type {
   TodayView,
   User,
   UserInput,
+  AccountOnboarding,
+  ExportedFile,
+  NewSession,
+  OnboardingBoard,
+  OnboardingSession,
+  OnboardingSessionInput,
+  OnboardingSettings,
+  OnboardingStatus,
+  SessionDetail,
+  SessionRow,
+  Slot,
+  SlotQuery,
+  WeekView,
 } from "../bindings";
 
 async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
@@ -77,6 +90,28 @@ export const api = {
   statusGet: (): Promise<StoreStatus> => call("status_get"),
   startupMark: (label: string): Promise<number> => call("startup_mark", { label }),
   openExternal: (url: string): Promise<null> => call("open_external", { url }),
+
+  onboardingBoard: (): Promise<OnboardingBoard> => call("onboarding_board"),
+  onboardingSessionGet: (id: string): Promise<SessionDetail> => call("onboarding_session_get", { id }),
+  onboardingForAccount: (accountId: string): Promise<AccountOnboarding> =>
+    call("onboarding_for_account", { accountId }),
+  onboardingWeek: (day: string | null): Promise<WeekView> => call("onboarding_week", { day }),
+  onboardingToday: (): Promise<SessionRow[]> => call("onboarding_today"),
+  onboardingSlots: (accountId: string, query: SlotQuery): Promise<Slot[]> =>
+    call("onboarding_slots", { accountId, query }),
+  onboardingSessionCreate: (accountId: string, input: NewSession): Promise<OnboardingSession> =>
+    write("onboarding_session_create", { accountId, input }),
+  onboardingSessionUpdate: (id: string, input: OnboardingSessionInput): Promise<OnboardingSession> =>
+    write("onboarding_session_update", { id, input }),
+  onboardingSessionSetStatus: (id: string, status: OnboardingStatus): Promise<OnboardingSession> =>
+    write("onboarding_session_set_status", { id, status }),
+  onboardingSessionExport: (id: string): Promise<ExportedFile> => call("onboarding_session_export", { id }),
+  onboardingWeekExport: (day: string | null): Promise<ExportedFile> =>
+    call("onboarding_week_export", { day }),
+  onboardingInviteText: (id: string): Promise<string> => call("onboarding_invite_text", { id }),
+  onboardingSettingsGet: (): Promise<OnboardingSettings> => call("onboarding_settings_get"),
+  onboardingSettingsSet: (settings: OnboardingSettings): Promise<OnboardingSettings> =>
+    call("onboarding_settings_set", { settings }),
 };
 
 // --- Urgent requests, incidents and RCAs (docs/IPC.md, "requests" and "rca") ---

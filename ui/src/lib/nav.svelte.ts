@@ -6,6 +6,8 @@ export type Route =
   | { name: "account"; id: string; noteId: string | null }
   | { name: "search"; query: string }
   | { name: "settings" }
+  | { name: "onboarding" }
+  | { name: "session"; id: string }
   | { name: "requests" }
   | { name: "request"; id: string }
   | { name: "new-request"; accountId: string | null }
