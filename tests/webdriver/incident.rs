@@ -209,6 +209,14 @@ async fn a_support_lead_takes_an_urgent_email_to_a_published_rca() -> Result<()>
         "the countdown goes down without a reload ({first} → {later})"
     );
 
+    // On Today's urgent section.
+    app.click(&by_testid("nav-today")).await?;
+    app.find(&format!(
+        "[data-testid=today-urgent-request][data-request-id=\"{request_id}\"][data-state=on_track]"
+    ))
+    .await
+    .context("Today shows the urgent request")?;
+
     // On the board too, coloured by its state.
     app.click(&by_testid("nav-requests")).await?;
     let row = format!("[data-testid=request-row][data-request-id=\"{request_id}\"]");

@@ -149,18 +149,26 @@ fn request_from_row(row: &SqliteRow) -> Result<RequestRecord> {
         account_id: uuid_col(row, "account_id")?,
         contact_id: opt_uuid_col(row, "contact_id")?,
         title: row.try_get("title")?,
-        channel: if channel == "email" {
-            Channel::Email
-        } else {
-            Channel::Chat
+        channel: match channel.as_str() {
+            "email" => Channel::Email,
+            "chat" => Channel::Chat,
+            _ => return Err(bad_col("channel", &channel)),
         },
         opened_at: time_col(row, "opened_at")?,
         opened_by: opt_uuid_col(row, "opened_by")?,
-        severity: Severity::parse(&severity).unwrap_or(Severity::P1),
+        severity: Severity::parse(&severity).ok_or_else(|| bad_col("severity", &severity))?,
         needs_triage: row.try_get("needs_triage")?,
-        status: RequestStatus::parse(&status).unwrap_or(RequestStatus::Open),
+        status: RequestStatus::parse(&status).ok_or_else(|| bad_col("status", &status))?,
         thread_keys: json_col(row, "thread_keys")?,
         meeting_link: row.try_get("meeting_link")?,
+    })
+}
+
+/// A stored value this version does not know (the schema's CHECKs make it unlikely).
+fn bad_col(col: &str, value: &str) -> StoreError {
+    StoreError::Database(sqlx::Error::ColumnDecode {
+        index: col.to_owned(),
+        source: format!("unexpected value {value:?}").into(),
     })
 }
 
