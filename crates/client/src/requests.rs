@@ -1421,7 +1421,8 @@ mod tests {
                 if let Some(spec) = rapport_domain::sync::spec(m.entity) {
                     for k in m.fields.keys() {
                         assert!(
-                            spec.fields.contains(&k.as_str()),
+                            spec.fields.contains(&k.as_str())
+                                || rapport_domain::sync::SERVER_FIELDS.contains(&k.as_str()),
                             "{:?} has no field {k}",
                             m.entity
                         );

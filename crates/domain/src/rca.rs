@@ -375,7 +375,8 @@ pub fn to_markdown(rca: &Rca) -> String {
 // ---------------------------------------------------------------------------------------
 // Sync: how a root-cause analysis travels (see `crate::sync::EntitySpec`).
 
-/// An RCA syncs as one record hanging off its account.
+/// An RCA syncs as one record hanging off its account (`updated_at` is stamped by the
+/// service, like every record's: see `crate::sync::SERVER_FIELDS`).
 pub static SYNC: crate::sync::EntitySpec = crate::sync::EntitySpec {
     fields: &[
         "account_id",
@@ -389,7 +390,6 @@ pub static SYNC: crate::sync::EntitySpec = crate::sync::EntitySpec {
         "contributing_factors",
         "resolution",
         "action_items",
-        "updated_at",
     ],
     required: &[
         "account_id",
@@ -402,7 +402,6 @@ pub static SYNC: crate::sync::EntitySpec = crate::sync::EntitySpec {
         "contributing_factors",
         "resolution",
         "action_items",
-        "updated_at",
     ],
     versioned: &[],
     defaults: crate::sync::no_defaults,
@@ -424,7 +423,6 @@ pub fn normalize_fields(
     wire_field::<RcaState>(&fields, "state", "one of draft, in_review, published")?;
     wire_field::<Uuid>(&fields, "request_id", "a request id")?;
     wire_field::<Option<SlaState>>(&fields, "sla_result", "an SLA state or null")?;
-    wire_field::<DateTime<Utc>>(&fields, "updated_at", "an RFC 3339 instant")?;
     for name in [
         "summary",
         "root_cause",

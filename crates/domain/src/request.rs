@@ -542,9 +542,12 @@ pub fn check_triage_confirmation(summary: &RequestSummary, role: Role) -> Result
 // ---------------------------------------------------------------------------------------
 // Sync: how requests and their timelines travel (see `crate::sync::EntitySpec`).
 
-/// A request syncs as one record hanging off its account; severity and status are
-/// versioned (a change based on a stale version is refused, not merged). The timeline
-/// travels as [`EVENT_SYNC`] records; these fields are what lists filter on.
+/// A request syncs as one record hanging off its account. Its truth is its timeline
+/// ([`EVENT_SYNC`] records, append-only, so they never conflict); these fields are what
+/// lists filter on, recomputed from the events by each write. Decided: no field is
+/// versioned. A severity or status set offline by two people is not a conflict to refuse
+/// (both changes are on the timeline, which every machine orders the same way); refusing
+/// the second would drop an acknowledged action from the record the lists read.
 pub static REQUEST_SYNC: crate::sync::EntitySpec = crate::sync::EntitySpec {
     fields: &[
         "account_id",
@@ -569,7 +572,7 @@ pub static REQUEST_SYNC: crate::sync::EntitySpec = crate::sync::EntitySpec {
         "status",
         "thread_keys",
     ],
-    versioned: &["severity", "status"],
+    versioned: &[],
     defaults: request_defaults,
     normalize: normalize_request_fields,
     extra_action: request_extra_action,
