@@ -6,10 +6,23 @@
 
 use std::path::Path;
 
+use rapport_client::rca::{RcaInput, RcaView};
+use rapport_client::reports::{AccountCompliance, SlaReport};
+use rapport_client::requests::{
+    CallSettings, EmailImportOutcome, LaunchedCall, RequestBoard, RequestDetail, RequestRow,
+    TimelineItem,
+};
 use rapport_client::views::{
     AccountDetail, AccountQuery, AccountRow, AccountSort, DemoSummary, NoteSummary, NoteView,
     SearchHit, SearchHitKind, SearchResults, StoreStatus, TodayView,
 };
+use rapport_domain::rca::{Impact, Rca, RcaState, TimelineEntry};
+use rapport_domain::request::{
+    Actor, Channel, NewRequestInput, RequestEventKind, RequestStatus, RequestSummary, Severity,
+    Visibility,
+};
+use rapport_domain::sla::{ComplianceRow, SlaClock, SlaState};
+use rapport_domain::triage::ThreadMatch;
 use rapport_domain::{
     Account, AccountInput, Contact, ContactInput, FieldError, LifecycleStage, Note, NoteInput,
     NoteLink, NoteLinkKind, Plan, Role, User, UserInput, Weekday, WorkingHours,
@@ -79,6 +92,34 @@ pub fn render() -> String {
         decl::<rapport_client::reviews::ReviewOutcome>(&cfg),
         decl::<rapport_client::health::HealthPoint>(&cfg),
         decl::<rapport_client::health::HealthView>(&cfg),
+        section("urgent requests, incidents and root-cause analyses"),
+        decl::<Severity>(&cfg),
+        decl::<RequestStatus>(&cfg),
+        decl::<Channel>(&cfg),
+        decl::<Actor>(&cfg),
+        decl::<Visibility>(&cfg),
+        decl::<RequestEventKind>(&cfg),
+        decl::<RequestSummary>(&cfg),
+        decl::<NewRequestInput>(&cfg),
+        decl::<SlaState>(&cfg),
+        decl::<SlaClock>(&cfg),
+        decl::<ThreadMatch>(&cfg),
+        decl::<RcaState>(&cfg),
+        decl::<Impact>(&cfg),
+        decl::<TimelineEntry>(&cfg),
+        decl::<Rca>(&cfg),
+        decl::<RequestRow>(&cfg),
+        decl::<RequestBoard>(&cfg),
+        decl::<TimelineItem>(&cfg),
+        decl::<RequestDetail>(&cfg),
+        decl::<EmailImportOutcome>(&cfg),
+        decl::<CallSettings>(&cfg),
+        decl::<LaunchedCall>(&cfg),
+        decl::<RcaInput>(&cfg),
+        decl::<RcaView>(&cfg),
+        decl::<ComplianceRow>(&cfg),
+        decl::<AccountCompliance>(&cfg),
+        decl::<SlaReport>(&cfg),
         section("rapport-desktop: the error every command answers with"),
         decl::<IpcErrorCode>(&cfg),
         decl::<IpcError>(&cfg),

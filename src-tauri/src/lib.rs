@@ -2,6 +2,7 @@
 //! sets up logging, opens the local cache before the window shows, and exposes the IPC
 //! commands of docs/IPC.md. No business rules live here.
 
+mod alerts;
 pub mod bindings;
 pub mod commands;
 pub mod datadir;
@@ -152,6 +153,25 @@ pub(crate) fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         commands::reviews::health_weights_set,
         commands::reviews::review_reminder_get,
         commands::reviews::review_reminder_set,
+        commands::requests::requests_board,
+        commands::requests::request_get,
+        commands::requests::account_requests,
+        commands::requests::request_create,
+        commands::requests::email_import,
+        commands::requests::request_respond,
+        commands::requests::request_add_update,
+        commands::requests::request_set_status,
+        commands::requests::request_set_severity,
+        commands::requests::request_launch_call,
+        commands::requests::request_open_slack,
+        commands::requests::call_settings_get,
+        commands::requests::call_settings_set,
+        commands::rca::rca_open,
+        commands::rca::rca_save,
+        commands::rca::rca_set_state,
+        commands::rca::rca_export,
+        commands::reports::sla_report,
+        commands::reports::sla_report_export,
     ])
 }
 
@@ -175,6 +195,7 @@ fn setup(
     reminders::spawn(app.handle().clone(), store.clone());
     review_reminders::start(app.handle().clone(), store.clone());
     app.manage(store);
+    alerts::start(app.handle().clone());
 
     let config = app
         .config()

@@ -348,6 +348,254 @@ history: Array<HealthPoint>,
  */
 change_30_days: number | null, };
 
+// --- urgent requests, incidents and root-cause analyses ---
+
+/**
+ * How bad it is. `P1` is the most severe; the derived order puts it first (`P1 < P4`).
+ */
+export type Severity = "p1" | "p2" | "p3" | "p4";
+
+/**
+ * Where a request stands. The normal path is `open → acknowledged → mitigated → resolved →
+ * closed`; see [`check_status_transition`].
+ */
+export type RequestStatus = "open" | "acknowledged" | "mitigated" | "resolved" | "closed";
+
+/**
+ * How the request came in.
+ */
+export type Channel = "chat" | "email";
+
+/**
+ * Who did something on the timeline.
+ */
+export type Actor = { "kind": "staff", user_id: string, } | { "kind": "customer", contact_id: string | null, } | { "kind": "system" };
+
+/**
+ * Whether a response is seen by the customer.
+ */
+export type Visibility = "public" | "internal";
+
+export type RequestEventKind = { "type": "opened", severity: Severity, channel: Channel, needs_triage: boolean, title: string, } | { "type": "severity_changed", from: Severity, to: Severity, } | { "type": "triage_requested" } | { "type": "triage_confirmed", severity: Severity, } | { "type": "response", visibility: Visibility, text: string, } | { "type": "status_changed", from: RequestStatus, to: RequestStatus, } | { "type": "call_launched", link: string, } | { "type": "update", text: string, };
+
+/**
+ * What the events of a request add up to.
+ */
+export type RequestSummary = { opened_at: string, channel: Channel, title: string, severity: Severity, 
+/**
+ * The most severe it has ever been.
+ */
+worst_severity: Severity, status: RequestStatus, needs_triage: boolean, 
+/**
+ * P1/P2 at some point (or an urgent email): the team was alerted.
+ */
+urgent_alert: boolean, first_public_response_at: string | null, 
+/**
+ * When it was last resolved; `None` while open or after a reopen.
+ */
+resolved_at: string | null, 
+/**
+ * The incident's one call link: re-launching reuses it.
+ */
+call_link: string | null, };
+
+/**
+ * A new request as intake creates it: by chat (the customer chose the severity) or from
+ * an email (severity from [`crate::triage::initial_triage`]).
+ */
+export type NewRequestInput = { account_id: string, 
+/**
+ * `None` for an unknown sender.
+ */
+contact_id: string | null, channel: Channel, severity: Severity, needs_triage: boolean, title: string, 
+/**
+ * The chat message or the email body: the first entry of the timeline.
+ */
+details: string, };
+
+export type SlaState = "on_track" | "at_risk" | "breached" | "met" | "missed";
+
+/**
+ * Where a request stands against its SLA at `now`. Durations are whole seconds, for
+ * countdowns the UI ticks itself between recomputations.
+ */
+export type SlaClock = { 
+/**
+ * The severity the clock runs for (the one at the stop, once stopped).
+ */
+severity: Severity, opened_at: string, 
+/**
+ * `None` for accounts without Professional Support: elapsed time only.
+ */
+state: SlaState | null, due_at: string | null, 
+/**
+ * The target of `severity`, in seconds (`None` without an SLA).
+ */
+target_secs: number | null, 
+/**
+ * When the first public staff response stopped the clock.
+ */
+stopped_at: string | null, 
+/**
+ * `due_at` minus `now` (or minus `stopped_at` once stopped): negative once late.
+ */
+remaining_secs: number | null, 
+/**
+ * From opening to `now` (or to `stopped_at`); never negative.
+ */
+elapsed_secs: number, };
+
+/**
+ * How an incoming email was matched to a request.
+ */
+export type ThreadMatch = "message_id" | "subject";
+
+export type RcaState = "draft" | "in_review" | "published";
+
+export type Impact = { start: string, end: string | null, 
+/**
+ * Who was affected, in words.
+ */
+affected: string, };
+
+export type TimelineEntry = { at: string, 
+/**
+ * Who, by name ("Ana López", "Acme (customer)", "Rapport").
+ */
+who: string, what: string, };
+
+export type Rca = { request_id: string, title: string, state: RcaState, summary: string, impact: Impact, 
+/**
+ * The request's SLA result (for Professional Support accounts).
+ */
+sla_result: SlaState | null, timeline: Array<TimelineEntry>, root_cause: string, contributing_factors: string, resolution: string, action_items: Array<ActionItem>, };
+
+/**
+ * One request on the live board, Today's urgent section, or an account page.
+ */
+export type RequestRow = { id: string, account_id: string, account_name: string, plan: Plan, title: string, channel: Channel, severity: Severity, status: RequestStatus, needs_triage: boolean, 
+/**
+ * The SLA clock at the moment of the query; the UI ticks `due_at` itself.
+ */
+clock: SlaClock, rca_state: RcaState | null, 
+/**
+ * Resolved P1/P2 whose RCA is not published yet.
+ */
+rca_due: boolean, };
+
+/**
+ * The live board: open requests by time to breach, then resolved ones awaiting an RCA.
+ */
+export type RequestBoard = { open: Array<RequestRow>, rca_due: Array<RequestRow>, 
+/**
+ * The instant the clocks were computed at (the UI counts down from it).
+ */
+computed_at: string, };
+
+/**
+ * One entry of a request's timeline, with who did it by name.
+ */
+export type TimelineItem = { id: string, at: string, actor: Actor, who: string, kind: RequestEventKind, };
+
+/**
+ * A request's page.
+ */
+export type RequestDetail = { row: RequestRow, contact_name: string | null, slack_channel: string | null, summary: RequestSummary, timeline: Array<TimelineItem>, 
+/**
+ * The local profile may change the severity (support lead, admin).
+ */
+can_set_severity: boolean, rca_id: string | null, };
+
+/**
+ * What importing an email did.
+ */
+export type EmailImportOutcome = { "kind": "opened", request_id: string, severity: Severity, urgent: boolean, } | { "kind": "escalated", request_id: string, matched_by: ThreadMatch, } | { "kind": "added", request_id: string, matched_by: ThreadMatch, } | { "kind": "choose_account", sender: string, subject: string, 
+/**
+ * Accounts claiming the sender's domain equally (empty when none does).
+ */
+candidates: Array<string>, };
+
+/**
+ * The local call settings (Settings → Calls).
+ */
+export type CallSettings = { 
+/**
+ * My personal meeting link; `None`: generate a Jitsi room per incident.
+ */
+meeting_link: string | null, allowed_hosts: Array<string>, };
+
+/**
+ * The call of an incident, as launched.
+ */
+export type LaunchedCall = { link: string, 
+/**
+ * False when the incident's existing link was reused.
+ */
+new_link: boolean, 
+/**
+ * The system browser was asked to open it (set by the shell).
+ */
+opened: boolean, };
+
+/**
+ * What the editor saves (everything but the state, which moves by [`Store::rca_set_state`]).
+ */
+export type RcaInput = { summary: string, impact: Impact, timeline: Array<TimelineEntry>, root_cause: string, contributing_factors: string, resolution: string, action_items: Array<ActionItem>, };
+
+/**
+ * The RCA editor's view.
+ */
+export type RcaView = { id: string, account_id: string, account_name: string, rca: Rca, updated_at: string, 
+/**
+ * The local profile may publish (support lead or admin).
+ */
+can_publish: boolean, };
+
+/**
+ * One line of the SLA compliance report: a month and a severity (`None`: all of them).
+ */
+export type ComplianceRow = { 
+/**
+ * `2026-03`, on the report's clock, by the month the request was opened in.
+ */
+month: string, severity: Severity | null, met: number, missed: number, breached: number, 
+/**
+ * Still running (on track or at risk): not counted in the percentage.
+ */
+running: number, 
+/**
+ * `met / (met + missed + breached) × 100`; `None` when nothing has a result yet.
+ */
+compliance_pct: number | null, 
+/**
+ * Median time to the first public response of the answered requests; with an even
+ * count, the mean of the two middle values (whole seconds, rounded down).
+ */
+median_first_response_secs: number | null, };
+
+/**
+ * One account's whole record.
+ */
+export type AccountCompliance = { account_id: string, account_name: string, total: ComplianceRow, };
+
+export type SlaReport = { 
+/**
+ * The zone months are counted in (the profile's).
+ */
+time_zone: string, 
+/**
+ * `None`: every account.
+ */
+account_id: string | null, account_name: string | null, 
+/**
+ * By month, then all severities (`severity: null`) and each severity.
+ */
+rows: Array<ComplianceRow>, total: ComplianceRow, 
+/**
+ * Every account with requests under an SLA, worst compliance first.
+ */
+by_account: Array<AccountCompliance>, };
+
 // --- rapport-desktop: the error every command answers with ---
 
 /**

@@ -207,6 +207,15 @@ pub(crate) enum Write<'a> {
         old: Option<&'a rapport_domain::review::Review>,
         new: &'a rapport_domain::review::Review,
     },
+    Request {
+        old: Option<&'a crate::requests::RequestRecord>,
+        new: &'a crate::requests::RequestRecord,
+    },
+    RequestEvent(&'a crate::requests::EventRecord),
+    Rca {
+        old: Option<&'a crate::rca::RcaRecord>,
+        new: &'a crate::rca::RcaRecord,
+    },
 }
 
 /// THE write path. Inside the caller's transaction: writes the row, then appends one
@@ -314,6 +323,33 @@ pub(crate) async fn record(
             crate::reviews::upsert_row(&mut *conn, new, now).await?;
             (
                 EntityKind::Review,
+                new.id,
+                MutationOp::Upsert,
+                fields_set(old, new),
+            )
+        }
+        Write::Request { old, new } => {
+            crate::requests::write_request(&mut *conn, new).await?;
+            (
+                EntityKind::Request,
+                new.id,
+                MutationOp::Upsert,
+                fields_set(old, new),
+            )
+        }
+        Write::RequestEvent(e) => {
+            crate::requests::write_event(&mut *conn, e).await?;
+            (
+                EntityKind::RequestEvent,
+                e.id,
+                MutationOp::Upsert,
+                fields_set(None, e),
+            )
+        }
+        Write::Rca { old, new } => {
+            crate::rca::write_rca(&mut *conn, new).await?;
+            (
+                EntityKind::Rca,
                 new.id,
                 MutationOp::Upsert,
                 fields_set(old, new),

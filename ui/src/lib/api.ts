@@ -145,3 +145,50 @@ export const api = {
   reviewReminderGet: (): Promise<number> => call("review_reminder_get"),
   reviewReminderSet: (minutes: number): Promise<number> => write("review_reminder_set", { minutes }),
 };
+
+// --- Urgent requests, incidents and RCAs (docs/IPC.md, "requests" and "rca") ---
+import type {
+  CallSettings,
+  EmailImportOutcome,
+  LaunchedCall,
+  NewRequestInput,
+  RcaInput,
+  RcaState,
+  RcaView,
+  RequestBoard,
+  RequestDetail,
+  RequestRow,
+  RequestStatus,
+  Severity,
+  Visibility,
+} from "../bindings";
+
+export const requestsApi = {
+  board: (): Promise<RequestBoard> => call("requests_board"),
+  get: (id: string): Promise<RequestDetail> => call("request_get", { id }),
+  ofAccount: (accountId: string): Promise<RequestRow[]> => call("account_requests", { accountId }),
+  create: (input: NewRequestInput): Promise<string> => write("request_create", { input }),
+  importEmail: (content: number[], accountId: string | null): Promise<EmailImportOutcome> =>
+    write("email_import", { content, accountId }),
+  respond: (id: string, visibility: Visibility, text: string): Promise<null> =>
+    write("request_respond", { id, visibility, text }),
+  addUpdate: (id: string, text: string): Promise<null> => write("request_add_update", { id, text }),
+  setStatus: (id: string, status: RequestStatus): Promise<null> => write("request_set_status", { id, status }),
+  setSeverity: (id: string, severity: Severity): Promise<null> =>
+    write("request_set_severity", { id, severity }),
+  launchCall: (id: string): Promise<LaunchedCall> => write("request_launch_call", { id }),
+  openSlack: (id: string): Promise<null> => call("request_open_slack", { id }),
+  callSettingsGet: (): Promise<CallSettings> => call("call_settings_get"),
+  callSettingsSet: (input: CallSettings): Promise<CallSettings> => call("call_settings_set", { input }),
+  rcaOpen: (requestId: string): Promise<RcaView> => write("rca_open", { requestId }),
+  rcaSave: (id: string, input: RcaInput): Promise<RcaView> => write("rca_save", { id, input }),
+  rcaSetState: (id: string, state: RcaState): Promise<RcaView> => write("rca_set_state", { id, state }),
+  rcaExport: (id: string): Promise<string> => call("rca_export", { id }),
+};
+
+import type { SlaReport } from "../bindings";
+
+export const reportsApi = {
+  slaReport: (accountId: string | null): Promise<SlaReport> => call("sla_report", { accountId }),
+  slaReportExport: (accountId: string | null): Promise<string> => call("sla_report_export", { accountId }),
+};

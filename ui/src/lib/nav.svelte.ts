@@ -9,7 +9,12 @@ export type Route =
   | { name: "onboarding" }
   | { name: "session"; id: string }
   | { name: "quarter" }
-  | { name: "review"; id: string };
+  | { name: "review"; id: string }
+  | { name: "requests" }
+  | { name: "request"; id: string }
+  | { name: "new-request"; accountId: string | null }
+  | { name: "rca"; requestId: string }
+  | { name: "sla-report" };
 
 export const nav = $state<{ stack: Route[] }>({ stack: [{ name: "accounts" }] });
 
