@@ -2,11 +2,9 @@
 //! the score's history (snapshots, local to this desktop).
 //!
 //! Inputs and where they come from:
-//! - open requests by severity, SLA misses in the last 90 days: [`request_inputs`]. The
-//!   requests table is built on another branch; until it is merged here this answers "no
-//!   data" for both, so those parts drop out and their weight is shared among the rest.
-//!   The integrator fills it at merge (count open requests per severity; met/missed SLA
-//!   clocks that ended in the 90 days before `now`).
+//! - open requests by severity, SLA misses in the last 90 days: [`request_inputs`], from
+//!   the requests' histories (an account that never had a request, or no SLA result in the
+//!   90 days, has no data for that part: it drops out and its weight is shared).
 //! - onboarding done: [`onboarding_input`], from the account's onboarding sessions.
 //! - review recency and the CSM's sentiment: the reviews of this module's sibling
 //!   ([`crate::reviews`]); the sentiment is recorded with the health check.
@@ -51,15 +49,14 @@ pub struct HealthView {
     pub change_30_days: Option<i32>,
 }
 
-/// The open requests by severity and the SLA record of the last 90 days, for the score.
-/// `(None, None)` ("no data") while the requests table is not part of this cache: the
-/// integrator fills this at merge with the requests engineer's tables.
+/// The open requests by severity and the SLA record of the last 90 days, for the score
+/// (see [`crate::requests::health_inputs`]).
 pub(crate) async fn request_inputs(
-    _conn: &mut SqliteConnection,
-    _account_id: Uuid,
-    _now: DateTime<Utc>,
+    conn: &mut SqliteConnection,
+    account_id: Uuid,
+    now: DateTime<Utc>,
 ) -> Result<(Option<OpenRequestCounts>, Option<SlaRecord>)> {
-    Ok((None, None))
+    crate::requests::health_inputs(conn, account_id, now).await
 }
 
 /// Whether the account's onboarding is done: `Some(true)` once one of its onboarding

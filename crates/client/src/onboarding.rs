@@ -278,7 +278,7 @@ impl Store {
 
     /// The next free slots for a session with `account_id`'s customer, inside my working
     /// hours and the customer's (the account's zone, the hours of the query), clear of my
-    /// other sessions (and reviews, see [`busy_sessions`]) with the default buffer and notice.
+    /// other sessions and reviews (`reviews::busy_all`) with the default buffer and notice.
     pub async fn onboarding_slots(
         &self,
         account_id: Uuid,
@@ -294,7 +294,7 @@ impl Store {
             ..SlotOptions::default()
         };
         let horizon = now + TimeDelta::days(i64::from(options.horizon_days) + 1);
-        let busy = busy_sessions(&mut conn, me.id, now - TimeDelta::days(1), horizon)
+        let busy = crate::reviews::busy_all(&mut conn, me.id, now - TimeDelta::days(1), horizon)
             .await?
             .into_iter()
             .map(|(s, e)| Slot::new(s, e))

@@ -645,7 +645,7 @@ impl Store {
 // Reads shared with the health score and the sync engine.
 
 /// The facilitator's busy intervals between `from` and `to`: their booked reviews. The
-/// slot finder keeps clear of these. (At merge, onboarding sessions join this list.)
+/// slot finders keep clear of these and of onboarding sessions ([`busy_all`]).
 pub(crate) async fn busy_reviews(
     conn: &mut SqliteConnection,
     user_id: Uuid,
@@ -668,8 +668,8 @@ pub(crate) async fn busy_reviews(
 }
 
 /// Everything that keeps the facilitator busy: their booked reviews and their onboarding
-/// sessions.
-async fn busy_all(
+/// sessions. Both slot finders (reviews and onboarding) keep clear of it.
+pub(crate) async fn busy_all(
     conn: &mut SqliteConnection,
     user_id: Uuid,
     from: DateTime<Utc>,

@@ -312,6 +312,8 @@ pub(crate) async fn record(
         }
         Write::OnboardingSession { old, new } => {
             crate::onboarding::upsert_session(&mut *conn, new).await?;
+            // Onboarding done is a part of the account's health score.
+            crate::health::refresh(&mut *conn, new.account_id, now).await?;
             (
                 EntityKind::OnboardingSession,
                 new.id,
@@ -339,6 +341,9 @@ pub(crate) async fn record(
         }
         Write::RequestEvent(e) => {
             crate::requests::write_event(&mut *conn, e).await?;
+            // Open requests and SLA results are parts of the account's health score; the
+            // event is what changes them (the request row is written before its events).
+            crate::health::refresh(&mut *conn, e.account_id, now).await?;
             (
                 EntityKind::RequestEvent,
                 e.id,

@@ -493,3 +493,74 @@ async fn the_compliance_report_counts_met_missed_and_breached_and_exports_csv() 
     );
     assert!(csv.file_name.starts_with("sla-report-all-accounts-"));
 }
+
+#[tokio::test]
+async fn requests_feed_the_accounts_health_score() {
+    use rapport_domain::health::HealthPart;
+    let (store, account) = lead_store().await;
+    let part = |v: &rapport_client::health::HealthView, p: HealthPart| {
+        v.current
+            .parts
+            .iter()
+            .find(|x| x.part == p)
+            .cloned()
+            .unwrap()
+    };
+    let before = store.health_get(account.id, at(0)).await.unwrap();
+    assert_eq!(
+        part(&before, HealthPart::OpenRequests).score,
+        None,
+        "never a request: no data"
+    );
+    assert_eq!(
+        part(&before, HealthPart::SlaMisses).score,
+        None,
+        "no SLA result yet: no data"
+    );
+
+    let id = store
+        .request_create(
+            NewRequestInput {
+                account_id: account.id,
+                contact_id: None,
+                channel: Channel::Chat,
+                severity: Severity::P1,
+                needs_triage: false,
+                title: "Checkout down".into(),
+                details: String::new(),
+            },
+            at(0),
+        )
+        .await
+        .unwrap();
+    let open = store.health_get(account.id, at(1)).await.unwrap();
+    let p = part(&open, HealthPart::OpenRequests);
+    assert!(p.score.unwrap() < 100, "an open P1 costs points: {p:?}");
+    assert!(
+        open.history.len() > before.history.len(),
+        "the write that opened it stored a snapshot"
+    );
+
+    // Answered late (at 45 min, due at 30): a miss in the last 90 days; resolved: none open.
+    store
+        .request_respond(id, Visibility::Public, "On it", at(45))
+        .await
+        .unwrap();
+    store
+        .request_set_status(id, RequestStatus::Resolved, at(60))
+        .await
+        .unwrap();
+    let after = store.health_get(account.id, at(61)).await.unwrap();
+    assert_eq!(part(&after, HealthPart::OpenRequests).score, Some(100));
+    assert_eq!(
+        part(&after, HealthPart::SlaMisses).score,
+        Some(0),
+        "one result, missed"
+    );
+    // 91 days later the miss no longer counts.
+    let later = store
+        .health_get(account.id, at(61 + 91 * 24 * 60))
+        .await
+        .unwrap();
+    assert_eq!(part(&later, HealthPart::SlaMisses).score, None);
+}
