@@ -14,6 +14,7 @@ pub mod markdown;
 mod notes;
 pub mod search;
 mod store;
+pub mod sync;
 pub mod views;
 
 pub use demo::{DemoSpec, DemoWorkspace};
