@@ -62,5 +62,8 @@ CREATE TABLE sync_attention (
     code         TEXT NOT NULL,
     message      TEXT NOT NULL,
     field        TEXT,
-    rejected_at  TEXT NOT NULL
+    rejected_at  TEXT NOT NULL,
+    -- 0 until the record was reloaded from the server (so the cache shows the server's
+    -- state again); a reload cut off by the network is retried at the next sync
+    reloaded     INTEGER NOT NULL DEFAULT 0 CHECK (reloaded IN (0, 1))
 ) STRICT;

@@ -188,6 +188,31 @@ impl Server {
         Ok(n.is_some())
     }
 
+    /// Signs `email` in and returns the token.
+    pub async fn token(&self, email: &str) -> Result<String> {
+        let http = HttpTransport::new(&self.url)?;
+        Ok(login(&http, email, PASSWORD).await?.token)
+    }
+
+    /// Adds a user (by email) to a team, removing them from `from` first.
+    pub async fn move_member(&self, email: &str, from: Option<Uuid>, to: Uuid) -> Result<()> {
+        let (id,): (Uuid,) = sqlx::query_as("SELECT id FROM users WHERE email = $1")
+            .bind(email)
+            .fetch_one(&self.pool)
+            .await?;
+        let mut tx = self.pool.begin().await?;
+        if let Some(from) = from {
+            rapport_server::db::identity::remove_member(&mut tx, from, id)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        }
+        rapport_server::db::identity::add_member(&mut tx, to, id)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Stops the server and drops its database.
     pub async fn drop_db(mut self) -> Result<()> {
         if let Some(stop) = self.stop.take() {
@@ -259,6 +284,27 @@ impl Client {
             faults,
             engine,
             user_id: resp.me.user.id,
+        })
+    }
+
+    /// A fresh data folder signed in with an existing token (no password round).
+    pub async fn with_token(server: &Server, token: &str) -> Result<Client> {
+        let dir = tempfile::tempdir()?;
+        let store = Store::open(dir.path()).await?;
+        store
+            .profile_create(local_profile("Local Me"), now())
+            .await?;
+        let http: Arc<dyn Transport> = Arc::new(HttpTransport::new(&server.url)?);
+        let faults = Arc::new(FaultyTransport::new(http));
+        let me = rapport_client::sync::me(&*faults, token).await?;
+        store.sync_signed_in(&server.url, &me).await?;
+        let engine = SyncClient::new(store.clone(), faults.clone(), token.to_owned());
+        Ok(Client {
+            store,
+            dir,
+            faults,
+            engine,
+            user_id: me.user.id,
         })
     }
 

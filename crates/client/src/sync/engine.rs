@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use rapport_domain::sync::{
-    Change, EntityKind, ErrorBody, LoginRequest, LoginResponse, MAX_PUSH_BATCH, MutationOp,
+    Change, EntityKind, ErrorBody, LoginRequest, LoginResponse, MAX_PUSH_BATCH, Me, MutationOp,
     MutationStatus, PullResponse, PushRequest, PushResponse,
 };
 use serde::de::DeserializeOwned;
@@ -111,6 +111,20 @@ pub async fn login(
     .await
 }
 
+/// `GET /v1/me`: who the token signs in, and their teams.
+pub async fn me(transport: &dyn Transport, token: &str) -> Result<Me, SyncError> {
+    call(
+        transport,
+        HttpRequest {
+            method: Method::Get,
+            path: "/v1/me".into(),
+            token: Some(token.to_owned()),
+            body: None,
+        },
+    )
+    .await
+}
+
 /// `POST /v1/auth/logout`: revokes the token on the server (best effort).
 pub async fn logout(transport: &dyn Transport, token: &str) -> Result<(), SyncError> {
     let resp = transport
@@ -198,6 +212,12 @@ impl SyncClient {
         let (mut applied, mut refused) = (0, 0);
         let batch_size = self.push_batch.clamp(1, MAX_PUSH_BATCH);
         loop {
+            // Refused writes first get their record reloaded (also those whose reload an
+            // earlier sync could not finish).
+            for (kind, id) in self.store.sync_to_reload().await? {
+                self.reload(kind, id, now).await?;
+                self.store.sync_reloaded(kind, id).await?;
+            }
             let batch = self.store.sync_outbox_batch(batch_size).await?;
             if batch.is_empty() {
                 return Ok((applied, refused));
@@ -226,9 +246,6 @@ impl SyncClient {
                 .filter(|r| r.status == MutationStatus::Applied)
                 .count() as u64;
             refused += rejected.len() as u64;
-            for (kind, id) in rejected {
-                self.reload(kind, id, now).await?;
-            }
         }
     }
 

@@ -29,7 +29,7 @@ use serde_json::Value;
 use sqlx::Row;
 use uuid::Uuid;
 
-pub use engine::{SyncClient, SyncError, SyncReport, login, logout};
+pub use engine::{SyncClient, SyncError, SyncReport, login, logout, me};
 pub use transport::{Fault, FaultyTransport, HttpTransport, Transport};
 
 use crate::error::{Result, StoreError};
@@ -272,6 +272,28 @@ impl Store {
         }
         tx.commit().await?;
         Ok(refused)
+    }
+
+    /// Records of refused writes not reloaded from the server yet.
+    pub(crate) async fn sync_to_reload(&self) -> Result<Vec<(EntityKind, Uuid)>> {
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT DISTINCT entity, entity_id FROM sync_attention WHERE reloaded = 0",
+        )
+        .fetch_all(&self.writer)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(e, id)| Some((EntityKind::parse(&e)?, Uuid::parse_str(&id).ok()?)))
+            .collect())
+    }
+
+    pub(crate) async fn sync_reloaded(&self, kind: EntityKind, id: Uuid) -> Result<()> {
+        sqlx::query("UPDATE sync_attention SET reloaded = 1 WHERE entity = ?1 AND entity_id = ?2")
+            .bind(kind.as_str())
+            .bind(id.to_string())
+            .execute(&self.writer)
+            .await?;
+        Ok(())
     }
 
     /// Applies one pull page and its cursor in one transaction. Returns the records received

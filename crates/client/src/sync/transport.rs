@@ -198,6 +198,13 @@ impl FaultyTransport {
         }
     }
 
+    /// Forgets the faults not used yet.
+    pub fn clear(&self) {
+        if let Ok(mut s) = self.script.lock() {
+            s.clear();
+        }
+    }
+
     fn next_fault(&self) -> Fault {
         self.script
             .lock()
