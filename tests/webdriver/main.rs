@@ -10,5 +10,6 @@ mod lifecycle;
 mod list;
 mod notes;
 mod screenshot;
+mod settings;
 mod validation;
 mod xss;

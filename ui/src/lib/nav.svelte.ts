@@ -4,7 +4,8 @@ export type Route =
   | { name: "today" }
   | { name: "accounts" }
   | { name: "account"; id: string; noteId: string | null }
-  | { name: "search"; query: string };
+  | { name: "search"; query: string }
+  | { name: "settings" };
 
 export const nav = $state<{ stack: Route[] }>({ stack: [{ name: "accounts" }] });
 
