@@ -26,4 +26,11 @@ pub const COMMANDS: &[&str] = &[
     "status_get",
     "startup_mark",
     "open_external",
+    "sync_status",
+    "sync_sign_in",
+    "sync_sign_out",
+    "sync_now",
+    "attention_list",
+    "attention_resend",
+    "attention_discard",
 ];

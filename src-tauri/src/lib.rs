@@ -10,6 +10,8 @@ mod instance;
 #[cfg(test)]
 mod ipc_tests;
 mod logging;
+pub mod sync_task;
+mod token;
 
 include!("command_names.rs");
 
@@ -120,6 +122,13 @@ pub(crate) fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         commands::status::status_get,
         commands::perf::startup_mark,
         commands::links::open_external,
+        commands::sync::sync_status,
+        commands::sync::sync_sign_in,
+        commands::sync::sync_sign_out,
+        commands::sync::sync_now,
+        commands::sync::attention_list,
+        commands::sync::attention_resend,
+        commands::sync::attention_discard,
     ])
 }
 
@@ -140,7 +149,10 @@ fn setup(
     if demo {
         commands::demo::load_if_empty(&store)?;
     }
+    let sync = sync_task::SyncRuntime::new(store.clone());
     app.manage(store);
+    app.manage(sync.clone());
+    sync_task::spawn(app.handle().clone(), sync);
 
     let config = app
         .config()
@@ -267,10 +279,16 @@ mod tests {
             .iter()
             .map(|p| p.as_str().expect("plain permission identifiers"))
             .collect();
-        let expected: Vec<String> = COMMANDS
+        let mut expected: Vec<String> = COMMANDS
             .iter()
             .map(|c| format!("allow-{}", c.replace('_', "-")))
             .collect();
+        // The window listens to the background sync's events (src/sync_task.rs); it may
+        // not emit any.
+        expected.extend([
+            "core:event:allow-listen".into(),
+            "core:event:allow-unlisten".into(),
+        ]);
         assert_eq!(
             granted, expected,
             "one allow-<command> per IPC command, no plugin or core API"

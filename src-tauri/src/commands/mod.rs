@@ -14,6 +14,7 @@ pub mod perf;
 pub mod profile;
 pub mod search;
 pub mod status;
+pub mod sync;
 pub mod today;
 
 use uuid::Uuid;

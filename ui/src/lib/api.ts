@@ -3,6 +3,8 @@
 import { invoke } from "@tauri-apps/api/core";
 import { CommandError, toIpcError } from "./errors";
 import type {
+  AttentionItem,
+  SyncStatus,
   Account,
   AccountDetail,
   AccountInput,
@@ -77,4 +79,14 @@ export const api = {
   statusGet: (): Promise<StoreStatus> => call("status_get"),
   startupMark: (label: string): Promise<number> => call("startup_mark", { label }),
   openExternal: (url: string): Promise<null> => call("open_external", { url }),
+
+  syncStatus: (): Promise<SyncStatus> => call("sync_status"),
+  syncSignIn: (serverUrl: string, email: string, password: string): Promise<SyncStatus> =>
+    call("sync_sign_in", { serverUrl, email, password }),
+  syncSignOut: (keepPending: boolean): Promise<SyncStatus> => call("sync_sign_out", { keepPending }),
+  syncNow: (): Promise<SyncStatus> => call("sync_now"),
+  attentionList: (): Promise<AttentionItem[]> => call("attention_list"),
+  attentionResend: (id: string, fields: Record<string, unknown> | null): Promise<null> =>
+    write("attention_resend", { id, fields }),
+  attentionDiscard: (id: string): Promise<null> => write("attention_discard", { id }),
 };

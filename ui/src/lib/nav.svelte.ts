@@ -5,7 +5,8 @@ export type Route =
   | { name: "accounts" }
   | { name: "account"; id: string; noteId: string | null }
   | { name: "search"; query: string }
-  | { name: "settings" };
+  | { name: "settings" }
+  | { name: "attention" };
 
 export const nav = $state<{ stack: Route[] }>({ stack: [{ name: "accounts" }] });
 
