@@ -97,8 +97,11 @@ ui-check: deps-node
 	npm --prefix ui run check
 	npm --prefix ui test
 
-webdriver: app deps-driver
-	RAPPORT_APP_BIN="$(APP_BIN)" xvfb-run -a -s "-screen 0 1280x800x24" \
+# Inside a private D-Bus session with a test GNOME Keyring (scripts/with-keyring.sh), so the
+# sign-in test finds the token in a real Secret Service; the sync tests need PostgreSQL.
+webdriver: app deps-driver postgres
+	RAPPORT_APP_BIN="$(APP_BIN)" dbus-run-session -- scripts/with-keyring.sh \
+	  xvfb-run -a -s "-screen 0 1280x800x24" \
 	  cargo test -p rapport-tests --test webdriver -- --test-threads=1
 
 # Benches print their figures and the machine they ran on (docs/BENCHMARKS.md).

@@ -11,5 +11,6 @@ mod list;
 mod notes;
 mod screenshot;
 mod settings;
+mod sync;
 mod validation;
 mod xss;
