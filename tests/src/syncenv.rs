@@ -18,6 +18,15 @@ use sqlx::postgres::PgPoolOptions;
 use sqlx::{Connection, Executor, PgPool};
 use uuid::Uuid;
 
+/// Records by (entity, id): their wire fields.
+pub type Snapshot =
+    std::collections::BTreeMap<(String, Uuid), serde_json::Map<String, serde_json::Value>>;
+type RecordRow = (
+    String,
+    Uuid,
+    sqlx::types::Json<serde_json::Map<String, serde_json::Value>>,
+);
+
 pub const PASSWORD: &str = "correct horse battery staple";
 
 /// A fresh database on `DATABASE_URL`'s server, migrated; dropped by [`Server::drop_db`].
@@ -159,19 +168,10 @@ impl Server {
     }
 
     /// The team's live accounts, contacts and notes as the server holds them.
-    pub async fn snapshot(
-        &self,
-        team: Uuid,
-    ) -> Result<
-        std::collections::BTreeMap<(String, Uuid), serde_json::Map<String, serde_json::Value>>,
-    > {
-        let rows: Vec<(
-            String,
-            Uuid,
-            sqlx::types::Json<serde_json::Map<String, serde_json::Value>>,
-        )> = sqlx::query_as(
+    pub async fn snapshot(&self, team: Uuid) -> Result<Snapshot> {
+        let rows: Vec<RecordRow> = sqlx::query_as(
             "SELECT entity, id, fields FROM records WHERE team_id = $1 AND NOT deleted \
-                 AND entity IN ('account', 'contact', 'note')",
+             AND entity IN ('account', 'contact', 'note')",
         )
         .bind(team)
         .fetch_all(&self.pool)

@@ -227,7 +227,7 @@ async fn a_refused_write_needs_attention_and_can_be_resent_or_discarded() {
     csm.sync().await.unwrap();
     lead.sync().await.unwrap();
     edit(&lead.store, acc.id, |i| {
-        i.name = "Globex (renamed by lead)".into()
+        i.name = "Globex (renamed by lead)".into();
     })
     .await;
     let report = lead.sync().await.unwrap();

@@ -425,7 +425,6 @@ fn clients_converge_under_faults_and_reconnect_orders() {
         let mut w = world_cell.borrow_mut();
         rt.block_on(run_case(&mut w, &c))
     });
-    drop(world_cell);
     let World { server, .. } = world;
     rt.block_on(server.drop_db()).unwrap();
     if let Err(e) = result {

@@ -30,8 +30,10 @@ async fn profile_hours_and_zone_are_edited_and_kept() -> Result<()> {
     open_settings(&app).await?;
 
     // Bad hours: the day ends before it starts. Refused, naming the field.
-    app.fill(&by_testid("settings-profile-start"), "18:00").await?;
-    app.fill(&by_testid("settings-profile-end"), "08:00").await?;
+    app.fill(&by_testid("settings-profile-start"), "18:00")
+        .await?;
+    app.fill(&by_testid("settings-profile-end"), "08:00")
+        .await?;
     app.click(&by_testid("settings-profile-save")).await?;
     let msg = app
         .text(&format!(
@@ -46,14 +48,17 @@ async fn profile_hours_and_zone_are_edited_and_kept() -> Result<()> {
     );
 
     // Good hours, a Saturday, and a new zone.
-    app.fill(&by_testid("settings-profile-start"), "07:00").await?;
-    app.fill(&by_testid("settings-profile-end"), "19:30").await?;
+    app.fill(&by_testid("settings-profile-start"), "07:00")
+        .await?;
+    app.fill(&by_testid("settings-profile-end"), "19:30")
+        .await?;
     app.click(&by_testid("settings-profile-day-sat")).await?;
     app.fill(&by_testid("settings-profile-time_zone"), "America/St_Johns")
         .await?;
     app.press(&Key::Escape.to_string()).await?;
     app.click(&by_testid("settings-profile-save")).await?;
-    app.wait_gone(&by_testid("field-error-working_hours")).await?;
+    app.wait_gone(&by_testid("field-error-working_hours"))
+        .await?;
     app.wait_js(
         "the saved toast",
         "return [...document.querySelectorAll('[data-testid=toast]')].some(t => t.textContent.includes('Profile saved')) || null;",
@@ -73,6 +78,9 @@ async fn profile_hours_and_zone_are_edited_and_kept() -> Result<()> {
             vec![by_testid("settings-profile-day-sat").into()],
         )
         .await?;
-    ensure!(sat == serde_json::Value::Bool(true), "Saturday stays ticked");
+    ensure!(
+        sat == serde_json::Value::Bool(true),
+        "Saturday stays ticked"
+    );
     app.quit().await
 }

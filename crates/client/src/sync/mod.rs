@@ -437,7 +437,7 @@ impl Store {
         .await?;
         match op {
             MutationOp::Delete => {
-                apply::delete_record(&mut tx, item.entity, item.entity_id, now).await?
+                apply::delete_record(&mut tx, item.entity, item.entity_id, now).await?;
             }
             MutationOp::Upsert => {
                 let mut current = apply::local_fields(&mut tx, item.entity, item.entity_id)
