@@ -140,7 +140,11 @@ fn setup(
     demo: bool,
     started: Instant,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let store = tauri::async_runtime::block_on(Store::open(data_dir))?;
+    // A cache this build cannot migrate is rebuilt from the server, keeping the outbox.
+    let (store, rebuilt) = tauri::async_runtime::block_on(Store::open_or_rebuild(data_dir))?;
+    if let Some(r) = rebuilt {
+        tracing::warn!(reason = %r.reason, moved_to = %r.moved_to.display(), outbox_kept = r.outbox_kept, "cache rebuilt");
+    }
     tracing::info!(
         path = %store.path().map_or_else(PathBuf::new, Path::to_path_buf).display(),
         ms = started.elapsed().as_millis(),

@@ -15,6 +15,7 @@
 
 mod apply;
 pub mod engine;
+mod rebuild;
 pub mod transport;
 
 use std::collections::BTreeMap;
@@ -30,6 +31,7 @@ use sqlx::Row;
 use uuid::Uuid;
 
 pub use engine::{SyncClient, SyncError, SyncReport, login, logout, me};
+pub use rebuild::Rebuilt;
 pub use transport::{Fault, FaultyTransport, HttpTransport, Transport};
 
 use crate::error::{Result, StoreError};
