@@ -127,3 +127,55 @@ async fn sign_in_keeps_the_token_in_the_keyring_only() -> Result<()> {
     server.drop_db().await?;
     Ok(())
 }
+
+/// Live updates: an account another client creates shows in the open accounts list without a
+/// manual refresh (server event → pull → `sync://changed` → the list reloads).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_from_another_client_shows_without_a_refresh() -> Result<()> {
+    let server = Server::start().await?;
+    let team = server.team("Support").await?;
+    let email = server.user(Role::Csm, &[team]).await?;
+    let other =
+        rapport_tests::syncenv::Client::new(&server, &server.user(Role::Csm, &[team]).await?)
+            .await?;
+    let mut ws = Workspace::new()?;
+    let app = launch_demo(&mut ws).await?;
+    app.click(&by_testid("nav-settings")).await?;
+    app.fill(&by_testid("connection-server_url"), &server.url)
+        .await?;
+    app.fill(&by_testid("connection-email"), &email).await?;
+    app.fill(&by_testid("connection-password"), PASSWORD)
+        .await?;
+    app.click(&by_testid("connection-sign-in")).await?;
+    wait_state(&app, "synced").await?;
+    app.click(&by_testid("nav-accounts")).await?;
+    let before = crate::common::wait_account_count(&app, |n| n > 0).await?;
+
+    let name = crate::common::unique_word("Livewire ");
+    other
+        .store
+        .account_create(
+            rapport_domain::AccountInput {
+                name: name.clone(),
+                plan: rapport_domain::Plan::Standard,
+                time_zone: "UTC".into(),
+                fiscal_year_start_month: 1,
+                owner_csm_id: None,
+                account_rep_id: None,
+                slack_channel: None,
+                support_email_domains: vec![],
+                stage: rapport_domain::LifecycleStage::Active,
+                tags: vec![],
+            },
+            rapport_tests::syncenv::now(),
+        )
+        .await?;
+    other.sync().await?;
+    let after = crate::common::wait_account_count(&app, |n| n == before + 1)
+        .await
+        .context("the list counts the other client's account, without a refresh")?;
+    ensure!(after == before + 1);
+    app.quit().await?;
+    server.drop_db().await?;
+    Ok(())
+}
