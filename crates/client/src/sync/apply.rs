@@ -576,7 +576,7 @@ async fn keep_generic(
 }
 
 /// Writes the parked contacts and notes whose account is now in the cache.
-async fn unpark(conn: &mut SqliteConnection) -> Result<()> {
+pub(crate) async fn unpark(conn: &mut SqliteConnection) -> Result<()> {
     let rows: Vec<(String, String, Option<String>, String)> = sqlx::query_as(
         "SELECT r.entity, r.id, r.team_id, r.fields FROM sync_records r \
          JOIN accounts a ON a.id = json_extract(r.fields, '$.account_id') WHERE r.parked = 1",

@@ -211,10 +211,29 @@ impl Store {
         }
         // Show the pending writes again: a create carries every field; an edit of a record
         // the new cache does not hold yet waits for the pull (which re-applies it on top).
+        // In outbox order (an account before the notes written on it), then the parked.
         let pending = apply::pending(&mut tx).await?;
-        for ((kind, id), muts) in &pending {
-            rematerialize(&mut tx, *kind, *id, muts).await?;
+        let mut order: Vec<(EntityKind, Uuid)> = Vec::new();
+        for row in &carried.outbox {
+            let get = |c: &str| {
+                row.iter()
+                    .find(|(k, _)| k == c)
+                    .and_then(|(_, v)| v.as_str())
+            };
+            if let (Some(kind), Some(id)) = (
+                get("entity").and_then(EntityKind::parse),
+                get("entity_id").and_then(|s| Uuid::parse_str(s).ok()),
+            ) && !order.contains(&(kind, id))
+            {
+                order.push((kind, id));
+            }
         }
+        for key in order {
+            if let Some(muts) = pending.get(&key) {
+                rematerialize(&mut tx, key.0, key.1, muts).await?;
+            }
+        }
+        apply::unpark(&mut tx).await?;
         tx.commit().await?;
         let kept = carried.outbox.len();
         tracing::info!(outbox_kept = kept, moved_to = %moved_to.display(), "cache rebuilt");
