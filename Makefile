@@ -21,7 +21,7 @@ SERVER_LISTEN ?= 127.0.0.1:8080
 RUN_DATA_DIR ?= $(HOME)/.local/share/rapport/demo
 
 .PHONY: all run test deps deps-apt deps-node deps-driver ui app fmt clippy bindings \
-	check-bindings rust-test ui-check webdriver postgres bench bench-launch bench-server server
+	check-bindings rust-test sync-test ui-check webdriver postgres bench bench-launch bench-server server
 
 all: app
 
@@ -69,7 +69,7 @@ run: deps app
 	fi
 
 ## --- checks -----------------------------------------------------------------------------
-test: deps fmt ui clippy check-bindings rust-test ui-check webdriver
+test: deps fmt ui clippy check-bindings rust-test sync-test ui-check webdriver
 	@echo "make test: every check passed"
 
 fmt:
@@ -87,12 +87,21 @@ check-bindings:
 rust-test: postgres
 	cargo test --workspace --exclude rapport-tests
 
+# Sync against the real server (in-process, fresh PostgreSQL databases on DATABASE_URL) with
+# real clients: conflicts, the convergence property test (SYNC_PROPTEST_CASES, default 200),
+# SIGKILL mid-pull.
+sync-test: postgres
+	cargo test -p rapport-tests --test sync
+
 ui-check: deps-node
 	npm --prefix ui run check
 	npm --prefix ui test
 
-webdriver: app deps-driver
-	RAPPORT_APP_BIN="$(APP_BIN)" xvfb-run -a -s "-screen 0 1280x800x24" \
+# Inside a private D-Bus session with a test GNOME Keyring (scripts/with-keyring.sh), so the
+# sign-in test finds the token in a real Secret Service; the sync tests need PostgreSQL.
+webdriver: app deps-driver postgres
+	RAPPORT_APP_BIN="$(APP_BIN)" dbus-run-session -- scripts/with-keyring.sh \
+	  xvfb-run -a -s "-screen 0 1280x800x24" \
 	  cargo test -p rapport-tests --test webdriver -- --test-threads=1
 
 # Benches print their figures and the machine they ran on (docs/BENCHMARKS.md).

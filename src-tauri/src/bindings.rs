@@ -141,6 +141,10 @@ pub fn render() -> String {
         decl::<rapport_client::onboarding::NewSession>(&cfg),
         decl::<rapport_client::onboarding::OnboardingSettings>(&cfg),
         decl::<crate::commands::onboarding::ExportedFile>(&cfg),
+        section("sync: the status bar, Settings → Connection, Needs attention"),
+        decl::<crate::sync_task::SyncState>(&cfg),
+        decl::<crate::sync_task::SyncStatus>(&cfg),
+        decl::<rapport_client::sync::AttentionItem>(&cfg),
     ];
     let mut out = String::from(HEADER);
     for d in decls {
@@ -257,7 +261,7 @@ mod tests {
             "fiscal_year_start_month: number,", // u8
             "pending_changes: number,",         // u32
             "export type Plan = \"professional_support\" | \"standard\";",
-            "export type IpcErrorCode = \"invalid_input\" | \"not_found\" | \"no_profile\" | \"storage\";",
+            "export type IpcErrorCode = \"invalid_input\" | \"not_found\" | \"no_profile\" | \"storage\" | \"sync\";",
             "field: string | null,",
         ] {
             assert!(

@@ -74,4 +74,11 @@ pub const COMMANDS: &[&str] = &[
     "rca_export",
     "sla_report",
     "sla_report_export",
+    "sync_status",
+    "sync_sign_in",
+    "sync_sign_out",
+    "sync_now",
+    "attention_list",
+    "attention_resend",
+    "attention_discard",
 ];

@@ -20,6 +20,8 @@ pub enum IpcErrorCode {
     NoProfile,
     /// The local cache failed; `message` says what the user can do.
     Storage,
+    /// The central service could not be reached, or refused the request; `message` says why.
+    Sync,
 }
 
 /// The error of every IPC command: `{ code, message, field }`.

@@ -13,6 +13,8 @@ mod ipc_tests;
 mod logging;
 mod reminders;
 mod review_reminders;
+pub mod sync_task;
+mod token;
 
 include!("command_names.rs");
 
@@ -172,6 +174,13 @@ pub(crate) fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         commands::rca::rca_export,
         commands::reports::sla_report,
         commands::reports::sla_report_export,
+        commands::sync::sync_status,
+        commands::sync::sync_sign_in,
+        commands::sync::sync_sign_out,
+        commands::sync::sync_now,
+        commands::sync::attention_list,
+        commands::sync::attention_resend,
+        commands::sync::attention_discard,
     ])
 }
 
@@ -183,7 +192,11 @@ fn setup(
     demo: bool,
     started: Instant,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let store = tauri::async_runtime::block_on(Store::open(data_dir))?;
+    // A cache this build cannot migrate is rebuilt from the server, keeping the outbox.
+    let (store, rebuilt) = tauri::async_runtime::block_on(Store::open_or_rebuild(data_dir))?;
+    if let Some(r) = rebuilt {
+        tracing::warn!(reason = %r.reason, moved_to = %r.moved_to.display(), outbox_kept = r.outbox_kept, "cache rebuilt");
+    }
     tracing::info!(
         path = %store.path().map_or_else(PathBuf::new, Path::to_path_buf).display(),
         ms = started.elapsed().as_millis(),
@@ -194,7 +207,10 @@ fn setup(
     }
     reminders::spawn(app.handle().clone(), store.clone());
     review_reminders::start(app.handle().clone(), store.clone());
+    let sync = sync_task::SyncRuntime::new(store.clone());
     app.manage(store);
+    app.manage(sync.clone());
+    sync_task::spawn(app.handle().clone(), sync);
     alerts::start(app.handle().clone());
 
     let config = app
@@ -322,10 +338,16 @@ mod tests {
             .iter()
             .map(|p| p.as_str().expect("plain permission identifiers"))
             .collect();
-        let expected: Vec<String> = COMMANDS
+        let mut expected: Vec<String> = COMMANDS
             .iter()
             .map(|c| format!("allow-{}", c.replace('_', "-")))
             .collect();
+        // The window listens to the background sync's events (src/sync_task.rs); it may
+        // not emit any.
+        expected.extend([
+            "core:event:allow-listen".into(),
+            "core:event:allow-unlisten".into(),
+        ]);
         assert_eq!(
             granted, expected,
             "one allow-<command> per IPC command, no plugin or core API"

@@ -9,5 +9,6 @@
 
 pub mod driver;
 pub mod proc;
+pub mod syncenv;
 
 pub use driver::{App, Workspace, app_binary, by_testid};

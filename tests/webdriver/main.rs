@@ -14,5 +14,6 @@ mod onboarding_session;
 mod quarter_review;
 mod screenshot;
 mod settings;
+mod sync;
 mod validation;
 mod xss;

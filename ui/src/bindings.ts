@@ -601,7 +601,7 @@ by_account: Array<AccountCompliance>, };
 /**
  * What went wrong, as the UI branches on it.
  */
-export type IpcErrorCode = "invalid_input" | "not_found" | "no_profile" | "storage";
+export type IpcErrorCode = "invalid_input" | "not_found" | "no_profile" | "storage" | "sync";
 
 /**
  * The error of every IPC command: `{ code, message, field }`.
@@ -756,3 +756,45 @@ path: string,
  * The file's name alone.
  */
 file_name: string, };
+
+// --- sync: the status bar, Settings → Connection, Needs attention ---
+
+/**
+ * What the status bar shows.
+ */
+export type SyncState = "signed_out" | "synced" | "syncing" | "offline" | "error";
+
+export type SyncStatus = { state: SyncState, server_url: string | null, email: string | null, last_synced_at: string | null, pending_changes: number, needs_attention: number, 
+/**
+ * First sync (or a reset): records received so far, of `total`.
+ */
+received: number | null, total: number | null, 
+/**
+ * Why the last sync failed (offline or error), in words.
+ */
+error: string | null, 
+/**
+ * Set when the OS keyring could not keep the token: signed in for this session only.
+ */
+keyring_warning: string | null, };
+
+/**
+ * A local write the server refused for good, kept with the user's content.
+ */
+export type AttentionItem = { 
+/**
+ * The refused mutation's id.
+ */
+id: string, entity: string, entity_id: string, 
+/**
+ * `"upsert"` or `"delete"`.
+ */
+op: string, 
+/**
+ * The user's content: the fields the write set, by wire name.
+ */
+fields: Record<string, unknown>, 
+/**
+ * Why: a stable code (`invalid_field`, `forbidden_team`, ...) and words a user can act on.
+ */
+code: string, message: string, field: string | null, client_time: string, rejected_at: string, };

@@ -20,6 +20,7 @@ pub mod requests;
 pub mod reviews;
 pub mod search;
 mod store;
+pub mod sync;
 pub mod views;
 
 pub use demo::{DemoSpec, DemoWorkspace};

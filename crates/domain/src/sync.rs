@@ -320,6 +320,11 @@ pub struct PullResponse {
     /// The cursor is older than the retained log: drop the synced cache (keep the outbox)
     /// and pull again from the start. `changes` is empty then.
     pub reset_required: bool,
+    /// On a pull from the start (first sync, or after a reset): how many records the whole
+    /// sync will bring (live records of the user's teams, plus the profiles), so a client
+    /// can show "received n of total". `None` on later pulls.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<u64>,
 }
 
 /// The state of one record after its last change.

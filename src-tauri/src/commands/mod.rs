@@ -19,6 +19,7 @@ pub mod requests;
 pub mod reviews;
 pub mod search;
 pub mod status;
+pub mod sync;
 pub mod today;
 
 use uuid::Uuid;

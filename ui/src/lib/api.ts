@@ -3,6 +3,8 @@
 import { invoke } from "@tauri-apps/api/core";
 import { CommandError, toIpcError } from "./errors";
 import type {
+  AttentionItem,
+  SyncStatus,
   Account,
   AccountDetail,
   AccountInput,
@@ -144,6 +146,15 @@ export const api = {
     write("health_weights_set", { weights }),
   reviewReminderGet: (): Promise<number> => call("review_reminder_get"),
   reviewReminderSet: (minutes: number): Promise<number> => write("review_reminder_set", { minutes }),
+  syncStatus: (): Promise<SyncStatus> => call("sync_status"),
+  syncSignIn: (serverUrl: string, email: string, password: string): Promise<SyncStatus> =>
+    call("sync_sign_in", { serverUrl, email, password }),
+  syncSignOut: (keepPending: boolean): Promise<SyncStatus> => call("sync_sign_out", { keepPending }),
+  syncNow: (): Promise<SyncStatus> => call("sync_now"),
+  attentionList: (): Promise<AttentionItem[]> => call("attention_list"),
+  attentionResend: (id: string, fields: Record<string, unknown> | null): Promise<null> =>
+    write("attention_resend", { id, fields }),
+  attentionDiscard: (id: string): Promise<null> => write("attention_discard", { id }),
 };
 
 // --- Urgent requests, incidents and RCAs (docs/IPC.md, "requests" and "rca") ---

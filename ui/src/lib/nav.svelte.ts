@@ -14,7 +14,8 @@ export type Route =
   | { name: "request"; id: string }
   | { name: "new-request"; accountId: string | null }
   | { name: "rca"; requestId: string }
-  | { name: "sla-report" };
+  | { name: "sla-report" }
+  | { name: "attention" };
 
 export const nav = $state<{ stack: Route[] }>({ stack: [{ name: "accounts" }] });
 

@@ -448,6 +448,7 @@ pub async fn pull(
             cursor: Cursor::START.to_string(),
             has_more: false,
             reset_required: true,
+            total: None,
         });
     }
     let purge: Vec<(Uuid,)> = sqlx::query_as(
@@ -500,6 +501,20 @@ pub async fn pull(
     .bind(a)
     .fetch_all(&mut *tx)
     .await?;
+    // A pull from the start tells the client how much the whole sync brings (first-sync
+    // progress): the live records of the user's teams, counted in the same snapshot.
+    let total = if cursor == Cursor::START {
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT count(*) FROM team_members m JOIN records r ON r.team_id = m.team_id
+             WHERE m.user_id = $1 AND NOT r.deleted",
+        )
+        .bind(user_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        Some(u64::try_from(n).unwrap_or(0) + users.len() as u64)
+    } else {
+        None
+    };
     tx.commit().await?;
 
     let limit = usize::try_from(limit).unwrap_or(usize::MAX);
@@ -526,6 +541,7 @@ pub async fn pull(
         cursor: next.to_string(),
         has_more,
         reset_required: false,
+        total,
     })
 }
 
