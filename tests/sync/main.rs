@@ -2,5 +2,6 @@
 //! PostgreSQL database per test from `DATABASE_URL`). `make sync-test` runs them.
 
 mod conflicts;
+mod features;
 mod kill;
 mod property;

@@ -622,7 +622,6 @@ pub(crate) async fn busy_sessions(
 }
 
 /// Applies a pulled session (the row only, no outbox).
-#[allow(dead_code)] // called by the sync engine (merged separately) and the tests
 pub(crate) async fn upsert_from_wire(
     conn: &mut SqliteConnection,
     id: Uuid,
@@ -655,7 +654,6 @@ pub(crate) async fn upsert_from_wire(
 }
 
 /// Removes a session deleted on the server (the row only, no outbox).
-#[allow(dead_code)] // called by the sync engine (merged separately) and the tests
 pub(crate) async fn delete_from_wire(conn: &mut SqliteConnection, id: Uuid) -> Result<()> {
     sqlx::query("DELETE FROM onboarding_sessions WHERE id = ?1")
         .bind(id.to_string())
@@ -757,7 +755,10 @@ async fn my_user(conn: &mut SqliteConnection) -> Result<User> {
     user_by_id(conn, me).await?.ok_or(StoreError::NoProfile)
 }
 
-async fn session_by_id(conn: &mut SqliteConnection, id: Uuid) -> Result<OnboardingSession> {
+pub(crate) async fn session_by_id(
+    conn: &mut SqliteConnection,
+    id: Uuid,
+) -> Result<OnboardingSession> {
     let row = sqlx::query(AssertSqlSafe(format!(
         "SELECT {SESSION_COLUMNS} FROM onboarding_sessions s WHERE s.id = ?1"
     )))

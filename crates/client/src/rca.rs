@@ -136,7 +136,7 @@ async fn rca_by(conn: &mut SqliteConnection, col: &str, id: Uuid) -> Result<Opti
     row.as_ref().map(rca_from_row).transpose()
 }
 
-async fn rca_by_id(conn: &mut SqliteConnection, id: Uuid) -> Result<RcaRecord> {
+pub(crate) async fn rca_by_id(conn: &mut SqliteConnection, id: Uuid) -> Result<RcaRecord> {
     rca_by(conn, "id", id).await?.ok_or(StoreError::NotFound {
         entity: "root-cause analysis",
         id,

@@ -183,7 +183,7 @@ fn event_from_row(row: &SqliteRow) -> Result<EventRecord> {
     })
 }
 
-async fn request_by_id(conn: &mut SqliteConnection, id: Uuid) -> Result<RequestRecord> {
+pub(crate) async fn request_by_id(conn: &mut SqliteConnection, id: Uuid) -> Result<RequestRecord> {
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {REQUEST_COLUMNS} FROM requests r WHERE r.id = ?1 AND r.deleted_at IS NULL"
     )))

@@ -712,7 +712,6 @@ pub(crate) async fn review_inputs(
 // Sync hooks: the engine applies pulled reviews through these (no outbox).
 
 /// Writes a pulled review (every wire field of [`rapport_domain::review::SYNC`]).
-#[cfg_attr(not(test), allow(dead_code))] // called by the sync engine (merged from its branch)
 pub(crate) async fn upsert_from_wire(
     conn: &mut SqliteConnection,
     id: Uuid,
@@ -730,7 +729,6 @@ pub(crate) async fn upsert_from_wire(
 }
 
 /// Deletes a review a pull says was deleted (kept as a soft-deleted row).
-#[cfg_attr(not(test), allow(dead_code))] // called by the sync engine (merged from its branch)
 pub(crate) async fn delete_from_wire(conn: &mut SqliteConnection, id: Uuid) -> Result<()> {
     let now = Utc::now();
     let account: Option<String> = sqlx::query_scalar(

@@ -3,10 +3,11 @@
 //! not yet acknowledged visible on top of older server state.
 //!
 //! Dispatch is one match arm per [`EntityKind`]. Accounts, contacts, notes and users are
-//! written to their own tables here. The newer kinds (onboarding sessions, reviews,
-//! requests, request events, RCAs) are kept in `sync_records` (entity, id, fields JSON,
-//! deleted) by this build: nothing pulled is lost, and when their modules provide
-//! `upsert_from_wire` / `delete_from_wire` their arms call those instead.
+//! written to their own tables here; onboarding sessions, reviews, requests, request events
+//! and RCAs through their modules' `upsert_*from_wire` / `delete_*from_wire`. A record
+//! whose account has not arrived yet is parked in `sync_records` until it does, and one
+//! this build cannot read (a newer server's value) is kept there whole: nothing pulled is
+//! lost.
 
 use std::collections::HashMap;
 
@@ -159,12 +160,11 @@ pub(crate) async fn write_record(
         EntityKind::Contact => upsert_child(conn, kind, id, team_id, &fields).await,
         EntityKind::Note => upsert_child(conn, kind, id, team_id, &fields).await,
         EntityKind::User => upsert_user_wire(conn, id, &fields).await,
-        // Kept in `sync_records` until their modules' `upsert_from_wire` is wired here.
-        EntityKind::OnboardingSession => keep_generic(conn, kind, id, team_id, &fields).await,
-        EntityKind::Review => keep_generic(conn, kind, id, team_id, &fields).await,
-        EntityKind::Request => keep_generic(conn, kind, id, team_id, &fields).await,
-        EntityKind::RequestEvent => keep_generic(conn, kind, id, team_id, &fields).await,
-        EntityKind::Rca => keep_generic(conn, kind, id, team_id, &fields).await,
+        EntityKind::OnboardingSession
+        | EntityKind::Review
+        | EntityKind::Request
+        | EntityKind::RequestEvent
+        | EntityKind::Rca => upsert_account_record(conn, kind, id, team_id, &fields).await,
     };
     match written {
         Err(StoreError::Validation(e)) => {
@@ -191,18 +191,7 @@ pub(crate) async fn delete_record(
         .execute(&mut *conn)
         .await?;
     match kind {
-        EntityKind::Account => {
-            for table in [
-                "DELETE FROM contacts WHERE account_id = ?1",
-                "DELETE FROM notes WHERE account_id = ?1",
-                "DELETE FROM accounts WHERE id = ?1",
-            ] {
-                sqlx::query(table)
-                    .bind(id.to_string())
-                    .execute(&mut *conn)
-                    .await?;
-            }
-        }
+        EntityKind::Account => remove_account(conn, id).await?,
         EntityKind::Contact => {
             sqlx::query("UPDATE contacts SET deleted_at = ?2 WHERE id = ?1 AND deleted_at IS NULL")
                 .bind(id.to_string())
@@ -223,15 +212,12 @@ pub(crate) async fn delete_record(
         | EntityKind::Request
         | EntityKind::RequestEvent
         | EntityKind::Rca => {
-            sqlx::query(
-                "INSERT INTO sync_records (entity, id, team_id, fields, deleted) \
-                 VALUES (?1, ?2, NULL, '{}', 1) ON CONFLICT (entity, id) DO UPDATE SET \
-                 fields = '{}', deleted = 1",
-            )
-            .bind(kind.as_str())
-            .bind(id.to_string())
-            .execute(&mut *conn)
-            .await?;
+            delete_account_record(conn, kind, id).await?;
+            sqlx::query("DELETE FROM sync_records WHERE entity = ?1 AND id = ?2")
+                .bind(kind.as_str())
+                .bind(id.to_string())
+                .execute(&mut *conn)
+                .await?;
         }
     }
     Ok(())
@@ -246,15 +232,7 @@ pub(crate) async fn forget_record(
 ) -> Result<()> {
     let sid = id.to_string();
     match kind {
-        EntityKind::Account => {
-            for sql in [
-                "DELETE FROM contacts WHERE account_id = ?1",
-                "DELETE FROM notes WHERE account_id = ?1",
-                "DELETE FROM accounts WHERE id = ?1",
-            ] {
-                sqlx::query(sql).bind(&sid).execute(&mut *conn).await?;
-            }
-        }
+        EntityKind::Account => remove_account(conn, id).await?,
         EntityKind::Contact => {
             sqlx::query("DELETE FROM contacts WHERE id = ?1")
                 .bind(&sid)
@@ -273,7 +251,7 @@ pub(crate) async fn forget_record(
         | EntityKind::Review
         | EntityKind::Request
         | EntityKind::RequestEvent
-        | EntityKind::Rca => {}
+        | EntityKind::Rca => delete_account_record(conn, kind, id).await?,
     }
     sqlx::query("DELETE FROM sync_records WHERE entity = ?1 AND id = ?2")
         .bind(kind.as_str())
@@ -392,11 +370,23 @@ pub(crate) async fn local_fields(
                 None => None,
             }
         }
-        EntityKind::OnboardingSession
-        | EntityKind::Review
-        | EntityKind::Request
-        | EntityKind::RequestEvent
-        | EntityKind::Rca => {
+        EntityKind::OnboardingSession => crate::onboarding::session_by_id(conn, id)
+            .await
+            .map(|r| Some(to_fields(&r)))
+            .or_else(not_found_is_none)?,
+        EntityKind::Review => crate::reviews::review_by_id(conn, id)
+            .await?
+            .map(|r| to_fields(&r)),
+        EntityKind::Request => crate::requests::request_by_id(conn, id)
+            .await
+            .map(|r| Some(to_fields(&r)))
+            .or_else(not_found_is_none)?,
+        EntityKind::Rca => crate::rca::rca_by_id(conn, id)
+            .await
+            .map(|r| Some(to_fields(&r)))
+            .or_else(not_found_is_none)?,
+        // Timeline entries are written once and never edited: the pulled copy is the one.
+        EntityKind::RequestEvent => {
             let row = sqlx::query(
                 "SELECT fields FROM sync_records WHERE entity = ?1 AND id = ?2 AND NOT deleted",
             )
@@ -494,18 +484,7 @@ async fn upsert_child(
         .fetch_optional(&mut *conn)
         .await?;
     if has_account.is_none() {
-        sqlx::query(
-            "INSERT INTO sync_records (entity, id, team_id, fields, deleted, parked) \
-             VALUES (?1, ?2, ?3, ?4, 0, 1) ON CONFLICT (entity, id) DO UPDATE SET \
-             team_id = excluded.team_id, fields = excluded.fields, deleted = 0, parked = 1",
-        )
-        .bind(kind.as_str())
-        .bind(id.to_string())
-        .bind(team_id.map(|t| t.to_string()))
-        .bind(Value::Object(fields.clone()).to_string())
-        .execute(&mut *conn)
-        .await?;
-        return Ok(());
+        return park(conn, kind, id, team_id, fields).await;
     }
     if kind == EntityKind::Contact {
         let c: Contact = decode(kind, id, fields)?;
@@ -575,7 +554,116 @@ async fn keep_generic(
     Ok(())
 }
 
-/// Writes the parked contacts and notes whose account is now in the cache.
+/// A missing record read as "not in the cache".
+fn not_found_is_none(e: StoreError) -> Result<Option<Fields>> {
+    match e {
+        StoreError::NotFound { .. } => Ok(None),
+        other => Err(other),
+    }
+}
+
+/// Removes an account with everything that hangs off it (its contacts and notes, its
+/// onboarding sessions, reviews, health history, requests with their timelines, alerts and
+/// RCAs), so no row is left pointing at it.
+async fn remove_account(conn: &mut SqliteConnection, id: Uuid) -> Result<()> {
+    for sql in [
+        "DELETE FROM contacts WHERE account_id = ?1",
+        "DELETE FROM notes WHERE account_id = ?1",
+        "DELETE FROM onboarding_reminders WHERE session_id IN \
+         (SELECT id FROM onboarding_sessions WHERE account_id = ?1)",
+        "DELETE FROM onboarding_sessions WHERE account_id = ?1",
+        "DELETE FROM reviews WHERE account_id = ?1",
+        "DELETE FROM health_snapshots WHERE account_id = ?1",
+        "DELETE FROM health_latest WHERE account_id = ?1",
+        "DELETE FROM request_alerts WHERE request_id IN \
+         (SELECT id FROM requests WHERE account_id = ?1)",
+        "DELETE FROM request_events WHERE account_id = ?1",
+        "DELETE FROM rcas WHERE account_id = ?1",
+        "DELETE FROM requests WHERE account_id = ?1",
+        "DELETE FROM accounts WHERE id = ?1",
+    ] {
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id.to_string())
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Writes a pulled record of a kind that hangs off an account through its module, or
+/// parks it until its account arrives.
+async fn upsert_account_record(
+    conn: &mut SqliteConnection,
+    kind: EntityKind,
+    id: Uuid,
+    team_id: Option<Uuid>,
+    fields: &Fields,
+) -> Result<()> {
+    let account = fields
+        .get("account_id")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let has_account: Option<i64> = sqlx::query_scalar("SELECT 1 FROM accounts WHERE id = ?1")
+        .bind(&account)
+        .fetch_optional(&mut *conn)
+        .await?;
+    if has_account.is_none() {
+        return park(conn, kind, id, team_id, fields).await;
+    }
+    match kind {
+        EntityKind::OnboardingSession => {
+            crate::onboarding::upsert_from_wire(conn, id, fields).await
+        }
+        EntityKind::Review => crate::reviews::upsert_from_wire(conn, id, fields).await,
+        EntityKind::Request => crate::requests::upsert_request_from_wire(conn, id, fields).await,
+        EntityKind::RequestEvent => crate::requests::upsert_event_from_wire(conn, id, fields).await,
+        EntityKind::Rca => crate::rca::upsert_rca_from_wire(conn, id, fields).await,
+        EntityKind::Account | EntityKind::Contact | EntityKind::Note | EntityKind::User => {
+            keep_generic(conn, kind, id, team_id, fields).await
+        }
+    }
+}
+
+/// Removes a record of a kind that hangs off an account, through its module.
+async fn delete_account_record(
+    conn: &mut SqliteConnection,
+    kind: EntityKind,
+    id: Uuid,
+) -> Result<()> {
+    match kind {
+        EntityKind::OnboardingSession => crate::onboarding::delete_from_wire(conn, id).await,
+        EntityKind::Review => crate::reviews::delete_from_wire(conn, id).await,
+        EntityKind::Request => crate::requests::delete_request_from_wire(conn, id).await,
+        EntityKind::RequestEvent => crate::requests::delete_event_from_wire(conn, id).await,
+        EntityKind::Rca => crate::rca::delete_rca_from_wire(conn, id).await,
+        EntityKind::Account | EntityKind::Contact | EntityKind::Note | EntityKind::User => Ok(()),
+    }
+}
+
+/// Keeps a record whose account is not in the cache yet; [`unpark`] writes it once it is.
+async fn park(
+    conn: &mut SqliteConnection,
+    kind: EntityKind,
+    id: Uuid,
+    team_id: Option<Uuid>,
+    fields: &Fields,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO sync_records (entity, id, team_id, fields, deleted, parked) \
+         VALUES (?1, ?2, ?3, ?4, 0, 1) ON CONFLICT (entity, id) DO UPDATE SET \
+         team_id = excluded.team_id, fields = excluded.fields, deleted = 0, parked = 1",
+    )
+    .bind(kind.as_str())
+    .bind(id.to_string())
+    .bind(team_id.map(|t| t.to_string()))
+    .bind(Value::Object(fields.clone()).to_string())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Writes the parked records whose account is now in the cache.
 pub(crate) async fn unpark(conn: &mut SqliteConnection) -> Result<()> {
     let rows: Vec<(String, String, Option<String>, String)> = sqlx::query_as(
         "SELECT r.entity, r.id, r.team_id, r.fields FROM sync_records r \
