@@ -2,6 +2,7 @@
 //! sets up logging, opens the local cache before the window shows, and exposes the IPC
 //! commands of docs/IPC.md. No business rules live here.
 
+mod alerts;
 pub mod bindings;
 pub mod commands;
 pub mod datadir;
@@ -10,6 +11,8 @@ mod instance;
 #[cfg(test)]
 mod ipc_tests;
 mod logging;
+mod reminders;
+mod review_reminders;
 pub mod sync_task;
 mod token;
 
@@ -67,6 +70,7 @@ pub fn run(started: Instant, context: tauri::Context) {
         .plugin(single_instance)
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_notification::init())
         .manage(Launched(started))
         .setup(move |app| {
             // Tauri panics on a setup error; log it plainly and quit with status 1 instead.
@@ -122,6 +126,54 @@ pub(crate) fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         commands::status::status_get,
         commands::perf::startup_mark,
         commands::links::open_external,
+        commands::onboarding::onboarding_board,
+        commands::onboarding::onboarding_session_get,
+        commands::onboarding::onboarding_for_account,
+        commands::onboarding::onboarding_week,
+        commands::onboarding::onboarding_today,
+        commands::onboarding::onboarding_slots,
+        commands::onboarding::onboarding_session_create,
+        commands::onboarding::onboarding_session_update,
+        commands::onboarding::onboarding_session_set_status,
+        commands::onboarding::onboarding_session_export,
+        commands::onboarding::onboarding_week_export,
+        commands::onboarding::onboarding_invite_text,
+        commands::onboarding::onboarding_settings_get,
+        commands::onboarding::onboarding_settings_set,
+        commands::reviews::quarter_board,
+        commands::reviews::reviews_overdue_mine,
+        commands::reviews::review_create,
+        commands::reviews::review_get,
+        commands::reviews::review_slots,
+        commands::reviews::review_book,
+        commands::reviews::review_ics,
+        commands::reviews::review_save,
+        commands::reviews::review_complete,
+        commands::reviews::review_set_outcome,
+        commands::reviews::health_get,
+        commands::reviews::health_weights_get,
+        commands::reviews::health_weights_set,
+        commands::reviews::review_reminder_get,
+        commands::reviews::review_reminder_set,
+        commands::requests::requests_board,
+        commands::requests::request_get,
+        commands::requests::account_requests,
+        commands::requests::request_create,
+        commands::requests::email_import,
+        commands::requests::request_respond,
+        commands::requests::request_add_update,
+        commands::requests::request_set_status,
+        commands::requests::request_set_severity,
+        commands::requests::request_launch_call,
+        commands::requests::request_open_slack,
+        commands::requests::call_settings_get,
+        commands::requests::call_settings_set,
+        commands::rca::rca_open,
+        commands::rca::rca_save,
+        commands::rca::rca_set_state,
+        commands::rca::rca_export,
+        commands::reports::sla_report,
+        commands::reports::sla_report_export,
         commands::sync::sync_status,
         commands::sync::sync_sign_in,
         commands::sync::sync_sign_out,
@@ -153,8 +205,11 @@ fn setup(
     if demo {
         commands::demo::load_if_empty(&store)?;
     }
+    reminders::spawn(app.handle().clone(), store.clone());
+    review_reminders::start(app.handle().clone(), store.clone());
     let sync = sync_task::SyncRuntime::new(store.clone());
     app.manage(store);
+    alerts::start(app.handle().clone());
     app.manage(sync.clone());
     sync_task::spawn(app.handle().clone(), sync);
 

@@ -58,6 +58,8 @@ pub struct Workspace {
     tmp: tempfile::TempDir,
     data_dir: PathBuf,
     launches: u32,
+    /// More environment for the app (e.g. a PATH with a stand-in for the system browser).
+    extra_env: Vec<(&'static str, OsString)>,
 }
 
 impl Workspace {
@@ -90,6 +92,7 @@ impl Workspace {
             tmp,
             data_dir,
             launches: 0,
+            extra_env: Vec::new(),
         };
         if std::env::var("RAPPORT_KEEP_TEST_DATA").as_deref() == Ok("1") {
             ws.tmp.disable_cleanup(true);
@@ -107,14 +110,23 @@ impl Workspace {
         &self.data_dir
     }
 
+    /// Sets an environment variable for the next launches (tauri-driver passes its
+    /// environment on to the app).
+    pub fn set_env(&mut self, key: &'static str, value: impl Into<OsString>) {
+        self.extra_env.retain(|(k, _)| *k != key);
+        self.extra_env.push((key, value.into()));
+    }
+
     fn env(&self) -> Vec<(&'static str, OsString)> {
         let at = |sub: &str| self.root().join(sub).into_os_string();
-        vec![
+        let mut env = vec![
             ("RAPPORT_DATA_DIR", self.data_dir.clone().into_os_string()),
             ("XDG_DATA_HOME", at("xdg-data")),
             ("XDG_CACHE_HOME", at("xdg-cache")),
             ("XDG_CONFIG_HOME", at("xdg-config")),
-        ]
+        ];
+        env.extend(self.extra_env.iter().cloned());
+        env
     }
 }
 

@@ -5,10 +5,13 @@
 
 mod common;
 mod first_start;
+mod incident;
 mod keyboard;
 mod lifecycle;
 mod list;
 mod notes;
+mod onboarding_session;
+mod quarter_review;
 mod screenshot;
 mod settings;
 mod sync;

@@ -77,7 +77,7 @@ export type FieldError = { field: string, reason: string, };
 /**
  * The column the accounts list is sorted by.
  */
-export type AccountSort = "name" | "plan" | "stage" | "owner" | "time_zone" | "updated_at";
+export type AccountSort = "name" | "plan" | "stage" | "owner" | "time_zone" | "updated_at" | "health_score" | "health_change";
 
 /**
  * What the accounts list shows: filters, a search and the sort.
@@ -96,7 +96,15 @@ owner_id: string | null, sort: AccountSort, descending: boolean, };
 /**
  * One row of the accounts list.
  */
-export type AccountRow = { id: string, name: string, plan: Plan, stage: LifecycleStage, time_zone: string, owner_csm_id: string | null, owner_name: string | null, tags: Array<string>, contact_count: number, note_count: number, updated_at: string, };
+export type AccountRow = { id: string, name: string, plan: Plan, stage: LifecycleStage, time_zone: string, owner_csm_id: string | null, owner_name: string | null, tags: Array<string>, contact_count: number, note_count: number, updated_at: string, 
+/**
+ * The latest health score ([`crate::health`]), if there is one.
+ */
+health_score: number | null, 
+/**
+ * The score's change over the 30 days before its latest snapshot.
+ */
+health_change_30_days: number | null, };
 
 /**
  * The account page: the account, the names of its owners, its live contacts by name.
@@ -167,6 +175,427 @@ pending_changes: number, last_write_at: string | null, };
  */
 export type DemoSummary = { accounts: number, contacts: number, notes: number, users: number, };
 
+// --- reviews and health (issue 6) ---
+
+export type ReviewState = "not_requested" | "requested" | "scheduled" | "completed" | "declined" | "no_show";
+
+/**
+ * The points a health check goes through.
+ */
+export type CheckItem = "usage_review" | "performance" | "open_incidents" | "sla_compliance_last_quarter" | "use_case_and_roadmap_changes";
+
+export type ChecklistEntry = { item: CheckItem, done: boolean, findings: string, };
+
+/**
+ * A quarterly review as it is stored and synced: every field by its wire name
+ * (`id` aside). The desktop keeps these in its cache; the server keeps them as JSON.
+ */
+export type Review = { id: string, account_id: string, 
+/**
+ * The quarter, on the account's (fiscal) calendar when the review was made.
+ */
+fiscal_year: number, quarter: number, fy_start_month: number, state: ReviewState, 
+/**
+ * The account rep who runs it (the facilitator of the session).
+ */
+rep_id: string | null, starts_at: string | null, ends_at: string | null, 
+/**
+ * The customer's IANA zone the session was booked in.
+ */
+time_zone: string, meeting_link: string | null, checklist: Array<ChecklistEntry>, findings: string, action_items: Array<ActionItem>, 
+/**
+ * The CSM's sentiment about the account, 1 (bad) to 5 (great), as of this review.
+ */
+sentiment: number | null, 
+/**
+ * The iCalendar SEQUENCE of the session: raised with every change the attendees see.
+ */
+sequence: number, completed_at: string | null, };
+
+/**
+ * A review's column on the quarter board.
+ */
+export type BoardColumn = "due" | "requested" | "scheduled" | "done" | "overdue";
+
+/**
+ * How many reviews are in each column.
+ */
+export type BoardCounts = { due: number, requested: number, scheduled: number, done: number, overdue: number, };
+
+/**
+ * The weight of each part, in percent; they add up to 100. Edited in Settings.
+ */
+export type HealthWeights = { open_requests: number, sla_misses: number, review_recency: number, onboarding: number, sentiment: number, };
+
+export type HealthPart = "open_requests" | "sla_misses" | "review_recency" | "onboarding" | "sentiment";
+
+export type HealthBand = "healthy" | "neutral" | "at_risk";
+
+/**
+ * One part as the account page shows it.
+ */
+export type PartScore = { part: HealthPart, 
+/**
+ * The part's own score, 0–100; `None` without data.
+ */
+score: number | null, 
+/**
+ * The configured weight (percent).
+ */
+weight: number, 
+/**
+ * The weight after the parts without data dropped out (percent; 0 without data).
+ */
+effective_weight: number, 
+/**
+ * What the part adds to the total: `score × effective_weight / 100`.
+ */
+points: number, 
+/**
+ * In words: "2 open P1 requests", "no review for 200 days", "no data".
+ */
+summary: string, };
+
+export type HealthScore = { 
+/**
+ * `None` when no part has data (or every part with data weighs 0).
+ */
+score: number | null, band: HealthBand | null, parts: Array<PartScore>, 
+/**
+ * The part that costs the most points, in words.
+ */
+driver: string | null, };
+
+/**
+ * One Professional Support account on the quarter board.
+ */
+export type BoardRow = { account_id: string, account_name: string, 
+/**
+ * The customer's IANA zone.
+ */
+time_zone: string, rep_id: string | null, rep_name: string | null, 
+/**
+ * The account's quarter shown (its own calendar: `2027 Q1`, `FY2027 Q2`).
+ */
+quarter_label: string, quarter_end: string, 
+/**
+ * The review of that quarter, when there is one.
+ */
+review_id: string | null, 
+/**
+ * `None`: not requested (no review yet).
+ */
+state: ReviewState | null, column: BoardColumn, starts_at: string | null, };
+
+/**
+ * Who the board shows.
+ */
+export type BoardFilter = { 
+/**
+ * Accounts whose account rep is this user.
+ */
+rep_id: string | null, };
+
+/**
+ * The quarter board: `offset` quarters from each account's current quarter.
+ */
+export type QuarterBoard = { offset: number, 
+/**
+ * The calendar quarter in my time zone at that offset (accounts on fiscal calendars
+ * show their own label in each row).
+ */
+label: string, counts: BoardCounts, 
+/**
+ * By account name.
+ */
+rows: Array<BoardRow>, };
+
+/**
+ * A review with what its page shows around it.
+ */
+export type ReviewView = { review: Review, account_name: string, account_time_zone: string, quarter_label: string, quarter_start: string, quarter_end: string, rep_name: string | null, column: BoardColumn, };
+
+/**
+ * The health check as the review page edits it.
+ */
+export type HealthCheckInput = { checklist: Array<ChecklistEntry>, findings: string, action_items: Array<ActionItem>, sentiment: number | null, };
+
+/**
+ * What the review's state becomes by a user's choice (completion has its own command).
+ */
+export type ReviewOutcome = "declined" | "no_show" | "cancelled";
+
+/**
+ * One point of the trend.
+ */
+export type HealthPoint = { taken_at: string, score: number | null, parts: Array<PartScore>, };
+
+/**
+ * The account page's health panel.
+ */
+export type HealthView = { 
+/**
+ * The score now, from the current inputs and weights.
+ */
+current: HealthScore, 
+/**
+ * The stored snapshots, oldest first (the last 365 days).
+ */
+history: Array<HealthPoint>, 
+/**
+ * The score now minus the score 30 days ago (the last snapshot at or before then);
+ * `None` without both.
+ */
+change_30_days: number | null, };
+
+// --- urgent requests, incidents and root-cause analyses ---
+
+/**
+ * How bad it is. `P1` is the most severe; the derived order puts it first (`P1 < P4`).
+ */
+export type Severity = "p1" | "p2" | "p3" | "p4";
+
+/**
+ * Where a request stands. The normal path is `open → acknowledged → mitigated → resolved →
+ * closed`; see [`check_status_transition`].
+ */
+export type RequestStatus = "open" | "acknowledged" | "mitigated" | "resolved" | "closed";
+
+/**
+ * How the request came in.
+ */
+export type Channel = "chat" | "email";
+
+/**
+ * Who did something on the timeline.
+ */
+export type Actor = { "kind": "staff", user_id: string, } | { "kind": "customer", contact_id: string | null, } | { "kind": "system" };
+
+/**
+ * Whether a response is seen by the customer.
+ */
+export type Visibility = "public" | "internal";
+
+export type RequestEventKind = { "type": "opened", severity: Severity, channel: Channel, needs_triage: boolean, title: string, } | { "type": "severity_changed", from: Severity, to: Severity, } | { "type": "triage_requested" } | { "type": "triage_confirmed", severity: Severity, } | { "type": "response", visibility: Visibility, text: string, } | { "type": "status_changed", from: RequestStatus, to: RequestStatus, } | { "type": "call_launched", link: string, } | { "type": "update", text: string, };
+
+/**
+ * What the events of a request add up to.
+ */
+export type RequestSummary = { opened_at: string, channel: Channel, title: string, severity: Severity, 
+/**
+ * The most severe it has ever been.
+ */
+worst_severity: Severity, status: RequestStatus, needs_triage: boolean, 
+/**
+ * P1/P2 at some point (or an urgent email): the team was alerted.
+ */
+urgent_alert: boolean, first_public_response_at: string | null, 
+/**
+ * When it was last resolved; `None` while open or after a reopen.
+ */
+resolved_at: string | null, 
+/**
+ * The incident's one call link: re-launching reuses it.
+ */
+call_link: string | null, };
+
+/**
+ * A new request as intake creates it: by chat (the customer chose the severity) or from
+ * an email (severity from [`crate::triage::initial_triage`]).
+ */
+export type NewRequestInput = { account_id: string, 
+/**
+ * `None` for an unknown sender.
+ */
+contact_id: string | null, channel: Channel, severity: Severity, needs_triage: boolean, title: string, 
+/**
+ * The chat message or the email body: the first entry of the timeline.
+ */
+details: string, };
+
+export type SlaState = "on_track" | "at_risk" | "breached" | "met" | "missed";
+
+/**
+ * Where a request stands against its SLA at `now`. Durations are whole seconds, for
+ * countdowns the UI ticks itself between recomputations.
+ */
+export type SlaClock = { 
+/**
+ * The severity the clock runs for (the one at the stop, once stopped).
+ */
+severity: Severity, opened_at: string, 
+/**
+ * `None` for accounts without Professional Support: elapsed time only.
+ */
+state: SlaState | null, due_at: string | null, 
+/**
+ * The target of `severity`, in seconds (`None` without an SLA).
+ */
+target_secs: number | null, 
+/**
+ * When the first public staff response stopped the clock.
+ */
+stopped_at: string | null, 
+/**
+ * `due_at` minus `now` (or minus `stopped_at` once stopped): negative once late.
+ */
+remaining_secs: number | null, 
+/**
+ * From opening to `now` (or to `stopped_at`); never negative.
+ */
+elapsed_secs: number, };
+
+/**
+ * How an incoming email was matched to a request.
+ */
+export type ThreadMatch = "message_id" | "subject";
+
+export type RcaState = "draft" | "in_review" | "published";
+
+export type Impact = { start: string, end: string | null, 
+/**
+ * Who was affected, in words.
+ */
+affected: string, };
+
+export type TimelineEntry = { at: string, 
+/**
+ * Who, by name ("Ana López", "Acme (customer)", "Rapport").
+ */
+who: string, what: string, };
+
+export type Rca = { request_id: string, title: string, state: RcaState, summary: string, impact: Impact, 
+/**
+ * The request's SLA result (for Professional Support accounts).
+ */
+sla_result: SlaState | null, timeline: Array<TimelineEntry>, root_cause: string, contributing_factors: string, resolution: string, action_items: Array<ActionItem>, };
+
+/**
+ * One request on the live board, Today's urgent section, or an account page.
+ */
+export type RequestRow = { id: string, account_id: string, account_name: string, plan: Plan, title: string, channel: Channel, severity: Severity, status: RequestStatus, needs_triage: boolean, 
+/**
+ * The SLA clock at the moment of the query; the UI ticks `due_at` itself.
+ */
+clock: SlaClock, rca_state: RcaState | null, 
+/**
+ * Resolved P1/P2 whose RCA is not published yet.
+ */
+rca_due: boolean, };
+
+/**
+ * The live board: open requests by time to breach, then resolved ones awaiting an RCA.
+ */
+export type RequestBoard = { open: Array<RequestRow>, rca_due: Array<RequestRow>, 
+/**
+ * The instant the clocks were computed at (the UI counts down from it).
+ */
+computed_at: string, };
+
+/**
+ * One entry of a request's timeline, with who did it by name.
+ */
+export type TimelineItem = { id: string, at: string, actor: Actor, who: string, kind: RequestEventKind, };
+
+/**
+ * A request's page.
+ */
+export type RequestDetail = { row: RequestRow, contact_name: string | null, slack_channel: string | null, summary: RequestSummary, timeline: Array<TimelineItem>, 
+/**
+ * The local profile may change the severity (support lead, admin).
+ */
+can_set_severity: boolean, rca_id: string | null, };
+
+/**
+ * What importing an email did.
+ */
+export type EmailImportOutcome = { "kind": "opened", request_id: string, severity: Severity, urgent: boolean, } | { "kind": "escalated", request_id: string, matched_by: ThreadMatch, } | { "kind": "added", request_id: string, matched_by: ThreadMatch, } | { "kind": "choose_account", sender: string, subject: string, 
+/**
+ * Accounts claiming the sender's domain equally (empty when none does).
+ */
+candidates: Array<string>, };
+
+/**
+ * The local call settings (Settings → Calls).
+ */
+export type CallSettings = { 
+/**
+ * My personal meeting link; `None`: generate a Jitsi room per incident.
+ */
+meeting_link: string | null, allowed_hosts: Array<string>, };
+
+/**
+ * The call of an incident, as launched.
+ */
+export type LaunchedCall = { link: string, 
+/**
+ * False when the incident's existing link was reused.
+ */
+new_link: boolean, 
+/**
+ * The system browser was asked to open it (set by the shell).
+ */
+opened: boolean, };
+
+/**
+ * What the editor saves (everything but the state, which moves by [`Store::rca_set_state`]).
+ */
+export type RcaInput = { summary: string, impact: Impact, timeline: Array<TimelineEntry>, root_cause: string, contributing_factors: string, resolution: string, action_items: Array<ActionItem>, };
+
+/**
+ * The RCA editor's view.
+ */
+export type RcaView = { id: string, account_id: string, account_name: string, rca: Rca, updated_at: string, 
+/**
+ * The local profile may publish (support lead or admin).
+ */
+can_publish: boolean, };
+
+/**
+ * One line of the SLA compliance report: a month and a severity (`None`: all of them).
+ */
+export type ComplianceRow = { 
+/**
+ * `2026-03`, on the report's clock, by the month the request was opened in.
+ */
+month: string, severity: Severity | null, met: number, missed: number, breached: number, 
+/**
+ * Still running (on track or at risk): not counted in the percentage.
+ */
+running: number, 
+/**
+ * `met / (met + missed + breached) × 100`; `None` when nothing has a result yet.
+ */
+compliance_pct: number | null, 
+/**
+ * Median time to the first public response of the answered requests; with an even
+ * count, the mean of the two middle values (whole seconds, rounded down).
+ */
+median_first_response_secs: number | null, };
+
+/**
+ * One account's whole record.
+ */
+export type AccountCompliance = { account_id: string, account_name: string, total: ComplianceRow, };
+
+export type SlaReport = { 
+/**
+ * The zone months are counted in (the profile's).
+ */
+time_zone: string, 
+/**
+ * `None`: every account.
+ */
+account_id: string | null, account_name: string | null, 
+/**
+ * By month, then all severities (`severity: null`) and each severity.
+ */
+rows: Array<ComplianceRow>, total: ComplianceRow, 
+/**
+ * Every account with requests under an SLA, worst compliance first.
+ */
+by_account: Array<AccountCompliance>, };
+
 // --- rapport-desktop: the error every command answers with ---
 
 /**
@@ -186,6 +615,147 @@ message: string,
  * The first refused field of an `invalid_input`; otherwise null.
  */
 field: string | null, };
+
+// --- onboarding sessions ---
+
+export type OnboardingStatus = "planned" | "scheduled" | "completed" | "cancelled" | "no_show";
+
+export type AgendaItem = { title: string, done: boolean, };
+
+export type ActionStatus = "open" | "in_progress" | "done" | "dropped";
+
+/**
+ * A follow-up with an owner and a due date (health checks, RCAs, onboarding sessions).
+ */
+export type ActionItem = { id: string, title: string, 
+/**
+ * Who does it: a staff member or someone at the customer, by name.
+ */
+owner: string, due: string, status: ActionStatus, };
+
+/**
+ * A stored onboarding session, as the cache keeps it and as it travels (its serde names
+ * are the wire names of [`SYNC`]).
+ */
+export type OnboardingSession = { id: string, account_id: string, facilitator_id: string, 
+/**
+ * Contacts of the account.
+ */
+attendee_ids: Array<string>, starts_at: string, ends_at: string, 
+/**
+ * The customer's IANA zone.
+ */
+time_zone: string, meeting_link: string | null, agenda: Array<AgendaItem>, status: OnboardingStatus, outcome: string, follow_ups: Array<ActionItem>, 
+/**
+ * The iCalendar SEQUENCE: grows by one with each change the attendees should see
+ * (times, link, attendees, status).
+ */
+sequence: number, created_at: string, updated_at: string, };
+
+/**
+ * What a CSM saves for a session (the whole form).
+ */
+export type OnboardingSessionInput = { account_id: string, facilitator_id: string, attendee_contact_ids: Array<string>, start: string, end: string, 
+/**
+ * The customer's IANA zone, e.g. `Australia/Sydney`.
+ */
+customer_time_zone: string, meeting_link: string | null, agenda: Array<AgendaItem>, outcome: string, follow_ups: Array<ActionItem>, };
+
+/**
+ * A time range `[start, end)` in UTC.
+ */
+export type Slot = { start: string, end: string, };
+
+/**
+ * One session with what a list shows beside it.
+ */
+export type SessionRow = { session: OnboardingSession, account_name: string, account_plan: Plan, facilitator_name: string | null, 
+/**
+ * The facilitator's zone (`null` when the user is unknown here).
+ */
+facilitator_time_zone: string | null, };
+
+/**
+ * A Professional Support account with no onboarding done or on its way.
+ */
+export type AccountToOnboard = { id: string, name: string, time_zone: string, };
+
+/**
+ * The board: every session (grouped by status in the UI) and the accounts to flag.
+ */
+export type OnboardingBoard = { sessions: Array<SessionRow>, needs_onboarding: Array<AccountToOnboard>, };
+
+/**
+ * The session page.
+ */
+export type SessionDetail = { row: SessionRow, 
+/**
+ * The account's live contacts: the attendees are chosen among them.
+ */
+contacts: Array<Contact>, 
+/**
+ * The local profile's zone (the other clock shown beside the customer's).
+ */
+my_time_zone: string, };
+
+/**
+ * The onboarding block of an account page.
+ */
+export type AccountOnboarding = { account_id: string, plan: Plan, time_zone: string, 
+/**
+ * One of its sessions is completed.
+ */
+done: boolean, 
+/**
+ * Professional Support with nothing done or on its way.
+ */
+needs_onboarding: boolean, 
+/**
+ * Latest first.
+ */
+sessions: Array<OnboardingSession>, };
+
+/**
+ * My sessions in one week (Monday to Monday on my clock).
+ */
+export type WeekView = { 
+/**
+ * The Monday, on my clock.
+ */
+week_start: string, my_time_zone: string, sessions: Array<SessionRow>, };
+
+/**
+ * The "find a slot" form.
+ */
+export type SlotQuery = { length_minutes: number, count: number, 
+/**
+ * The customer's working hours for this search, minutes after local midnight
+ * (default 09:00–17:00 in the account's zone).
+ */
+customer_start_minute: number, customer_end_minute: number, };
+
+/**
+ * Booking a slot: a new session on an account.
+ */
+export type NewSession = { start: string, end: string, attendee_ids: Array<string>, meeting_link: string | null, };
+
+/**
+ * The local onboarding settings.
+ */
+export type OnboardingSettings = { agenda_template: Array<string>, reminder_minutes: number, };
+
+/**
+ * Where an exported calendar file was written.
+ */
+export type ExportedFile = { 
+/**
+ * The absolute path, shown to the user (with "Copy path").
+ */
+path: string, 
+/**
+ * The file's name alone.
+ */
+file_name: string, };
 
 // --- sync: the status bar, Settings → Connection, Needs attention ---
 

@@ -198,6 +198,10 @@ impl Store {
             AccountSort::Owner => format!("u.name IS NULL, lower(u.name) {dir}"),
             AccountSort::TimeZone => format!("a.time_zone {dir}"),
             AccountSort::UpdatedAt => format!("a.updated_at {dir}"),
+            AccountSort::HealthScore => format!("hl.score IS NULL, hl.score {dir}"),
+            AccountSort::HealthChange => {
+                format!("hl.change_30_days IS NULL, hl.change_30_days {dir}")
+            }
         };
         let order = match query.sort {
             AccountSort::Name => order,
@@ -226,9 +230,10 @@ pub(crate) fn rows_sql(filter: &str, order: &str) -> String {
         "SELECT json_group_array(json_object('id', a.id, 'name', a.name, 'plan', a.plan, \
          'stage', a.stage, 'time_zone', a.time_zone, 'owner_csm_id', a.owner_csm_id, \
          'owner_name', u.name, 'tags', json(a.tags), 'contact_count', a.contact_count, \
-         'note_count', a.note_count, 'updated_at', a.updated_at) \
+         'note_count', a.note_count, 'updated_at', a.updated_at, \
+         'health_score', hl.score, 'health_change_30_days', hl.change_30_days) \
          ORDER BY {order}) FROM accounts a LEFT JOIN users u ON u.id = a.owner_csm_id \
-         WHERE {filter}"
+         LEFT JOIN health_latest hl ON hl.account_id = a.id WHERE {filter}"
     )
 }
 

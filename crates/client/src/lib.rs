@@ -10,8 +10,14 @@
 mod accounts;
 pub mod demo;
 mod error;
+pub mod health;
 pub mod markdown;
 mod notes;
+pub mod onboarding;
+pub mod rca;
+pub mod reports;
+pub mod requests;
+pub mod reviews;
 pub mod search;
 mod store;
 pub mod sync;

@@ -199,6 +199,23 @@ pub(crate) enum Write<'a> {
     },
     NoteDelete(&'a Note),
     NoteRestore(&'a Note),
+    OnboardingSession {
+        old: Option<&'a rapport_domain::onboarding::OnboardingSession>,
+        new: &'a rapport_domain::onboarding::OnboardingSession,
+    },
+    Review {
+        old: Option<&'a rapport_domain::review::Review>,
+        new: &'a rapport_domain::review::Review,
+    },
+    Request {
+        old: Option<&'a crate::requests::RequestRecord>,
+        new: &'a crate::requests::RequestRecord,
+    },
+    RequestEvent(&'a crate::requests::EventRecord),
+    Rca {
+        old: Option<&'a crate::rca::RcaRecord>,
+        new: &'a crate::rca::RcaRecord,
+    },
 }
 
 /// THE write path. Inside the caller's transaction: writes the row, then appends one
@@ -291,6 +308,56 @@ pub(crate) async fn record(
                 n.id,
                 MutationOp::Upsert,
                 fields_set(None, n),
+            )
+        }
+        Write::OnboardingSession { old, new } => {
+            crate::onboarding::upsert_session(&mut *conn, new).await?;
+            // Onboarding done is a part of the account's health score.
+            crate::health::refresh(&mut *conn, new.account_id, now).await?;
+            (
+                EntityKind::OnboardingSession,
+                new.id,
+                MutationOp::Upsert,
+                fields_set(old, new),
+            )
+        }
+        Write::Review { old, new } => {
+            crate::reviews::upsert_row(&mut *conn, new, now).await?;
+            (
+                EntityKind::Review,
+                new.id,
+                MutationOp::Upsert,
+                fields_set(old, new),
+            )
+        }
+        Write::Request { old, new } => {
+            crate::requests::write_request(&mut *conn, new).await?;
+            (
+                EntityKind::Request,
+                new.id,
+                MutationOp::Upsert,
+                fields_set(old, new),
+            )
+        }
+        Write::RequestEvent(e) => {
+            crate::requests::write_event(&mut *conn, e).await?;
+            // Open requests and SLA results are parts of the account's health score; the
+            // event is what changes them (the request row is written before its events).
+            crate::health::refresh(&mut *conn, e.account_id, now).await?;
+            (
+                EntityKind::RequestEvent,
+                e.id,
+                MutationOp::Upsert,
+                fields_set(None, e),
+            )
+        }
+        Write::Rca { old, new } => {
+            crate::rca::write_rca(&mut *conn, new).await?;
+            (
+                EntityKind::Rca,
+                new.id,
+                MutationOp::Upsert,
+                fields_set(old, new),
             )
         }
     };

@@ -20,16 +20,22 @@ pub enum AccountSort {
     Owner,
     TimeZone,
     UpdatedAt,
+    /// By the latest health score; accounts without one come last.
+    HealthScore,
+    /// By the health score's change over 30 days; accounts without one come last.
+    HealthChange,
 }
 
 impl AccountSort {
-    pub const ALL: [AccountSort; 6] = [
+    pub const ALL: [AccountSort; 8] = [
         AccountSort::Name,
         AccountSort::Plan,
         AccountSort::Stage,
         AccountSort::Owner,
         AccountSort::TimeZone,
         AccountSort::UpdatedAt,
+        AccountSort::HealthScore,
+        AccountSort::HealthChange,
     ];
 }
 
@@ -63,6 +69,10 @@ pub struct AccountRow {
     pub contact_count: u32,
     pub note_count: u32,
     pub updated_at: DateTime<Utc>,
+    /// The latest health score ([`crate::health`]), if there is one.
+    pub health_score: Option<u8>,
+    /// The score's change over the 30 days before its latest snapshot.
+    pub health_change_30_days: Option<i32>,
 }
 
 /// The account page: the account, the names of its owners, its live contacts by name.

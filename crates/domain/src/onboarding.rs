@@ -290,6 +290,177 @@ impl OnboardingSessionInput {
 // ---------------------------------------------------------------------------------------
 // Sync: how an onboarding session travels (see `crate::sync::EntitySpec`).
 
+/// A stored onboarding session, as the cache keeps it and as it travels (its serde names
+/// are the wire names of [`SYNC`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct OnboardingSession {
+    pub id: Uuid,
+    pub account_id: Uuid,
+    pub facilitator_id: Uuid,
+    /// Contacts of the account.
+    pub attendee_ids: Vec<Uuid>,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    /// The customer's IANA zone.
+    pub time_zone: String,
+    pub meeting_link: Option<String>,
+    pub agenda: Vec<AgendaItem>,
+    pub status: OnboardingStatus,
+    pub outcome: String,
+    pub follow_ups: Vec<ActionItem>,
+    /// The iCalendar SEQUENCE: grows by one with each change the attendees should see
+    /// (times, link, attendees, status).
+    pub sequence: u32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl OnboardingSession {
+    /// The form's view of the session (for re-checking an edit).
+    pub fn input(&self) -> OnboardingSessionInput {
+        OnboardingSessionInput {
+            account_id: self.account_id,
+            facilitator_id: self.facilitator_id,
+            attendee_contact_ids: self.attendee_ids.clone(),
+            start: self.starts_at,
+            end: self.ends_at,
+            customer_time_zone: self.time_zone.clone(),
+            meeting_link: self.meeting_link.clone(),
+            agenda: self.agenda.clone(),
+            outcome: self.outcome.clone(),
+            follow_ups: self.follow_ups.clone(),
+        }
+    }
+
+    /// The session with a checked form applied; the sequence grows when something an
+    /// attendee sees in their calendar changed.
+    pub fn with_input(&self, input: OnboardingSessionInput, now: DateTime<Utc>) -> Self {
+        let seen_changed = input.start != self.starts_at
+            || input.end != self.ends_at
+            || input.meeting_link != self.meeting_link
+            || input.attendee_contact_ids != self.attendee_ids;
+        OnboardingSession {
+            attendee_ids: input.attendee_contact_ids,
+            starts_at: input.start,
+            ends_at: input.end,
+            time_zone: input.customer_time_zone,
+            meeting_link: input.meeting_link,
+            agenda: input.agenda,
+            outcome: input.outcome,
+            follow_ups: input.follow_ups,
+            sequence: self.sequence + u32::from(seen_changed),
+            updated_at: now,
+            ..self.clone()
+        }
+    }
+}
+
+/// The wire fields of a session other than the link field `account_id` (which the merge
+/// takes out before [`normalize_wire`] runs).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct WireSession {
+    facilitator_id: Uuid,
+    attendee_ids: Vec<Uuid>,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    time_zone: String,
+    meeting_link: Option<String>,
+    agenda: Vec<AgendaItem>,
+    status: OnboardingStatus,
+    outcome: String,
+    follow_ups: Vec<ActionItem>,
+    sequence: u32,
+}
+
+fn session_defaults() -> crate::sync::Fields {
+    let mut m = crate::sync::Fields::new();
+    m.insert("attendee_ids".into(), serde_json::json!([]));
+    m.insert("meeting_link".into(), serde_json::Value::Null);
+    m.insert("agenda".into(), serde_json::json!([]));
+    m.insert("outcome".into(), serde_json::json!(""));
+    m.insert("follow_ups".into(), serde_json::json!([]));
+    m.insert("sequence".into(), serde_json::json!(0));
+    m
+}
+
+/// Checks a merged session the way the desktop does, minus what needs the clock or the
+/// account's contacts (a synced edit may record the outcome of a past session, and the
+/// contacts live with the account): end after start and at most 8 hours, a known zone, an
+/// https link on the default allow-list, non-empty agenda items, the outcome's length,
+/// follow-ups with a title and an owner. Errors name the wire field.
+pub fn normalize_wire(
+    fields: crate::sync::Fields,
+) -> Result<crate::sync::Fields, crate::sync::Rejection> {
+    use crate::sync::{RejectCode, Rejection};
+    let w: WireSession =
+        serde_json::from_value(serde_json::Value::Object(fields)).map_err(|e| {
+            Rejection::new(
+                RejectCode::InvalidField,
+                format!("not an onboarding session: {e}"),
+            )
+        })?;
+    let wire_name = |f: &str| -> String {
+        match f {
+            "start" => "starts_at".to_owned(),
+            "end" => "ends_at".to_owned(),
+            "customer_time_zone" => "time_zone".to_owned(),
+            "attendee_contact_ids" => "attendee_ids".to_owned(),
+            f if f.starts_with("follow_ups") => "follow_ups".to_owned(),
+            other => other.to_owned(),
+        }
+    };
+    let input = OnboardingSessionInput {
+        account_id: Uuid::nil(),
+        facilitator_id: w.facilitator_id,
+        attendee_contact_ids: w.attendee_ids.clone(),
+        start: w.starts_at,
+        end: w.ends_at,
+        customer_time_zone: w.time_zone,
+        meeting_link: w.meeting_link,
+        agenda: w.agenda,
+        outcome: w.outcome,
+        follow_ups: w.follow_ups,
+    };
+    let policy = LinkPolicy::default();
+    let ctx = SessionContext {
+        account_contact_ids: &w.attendee_ids,
+        link_policy: &policy,
+        // No "not in the past" check on the wire: the stored times are the given ones.
+        now: w.starts_at,
+        stored_times: Some((w.starts_at, w.ends_at)),
+    };
+    let n = input.normalize(&ctx).map_err(|e| {
+        let first = e.first();
+        let field = wire_name(&first.field);
+        Rejection::field(
+            RejectCode::InvalidField,
+            &field,
+            format!("{field}: {}", first.reason),
+        )
+    })?;
+    let out = WireSession {
+        facilitator_id: n.facilitator_id,
+        attendee_ids: n.attendee_contact_ids,
+        starts_at: n.start,
+        ends_at: n.end,
+        time_zone: n.customer_time_zone,
+        meeting_link: n.meeting_link,
+        agenda: n.agenda,
+        status: w.status,
+        outcome: n.outcome,
+        follow_ups: n.follow_ups,
+        sequence: w.sequence,
+    };
+    match serde_json::to_value(out) {
+        Ok(serde_json::Value::Object(m)) => Ok(m),
+        _ => Err(Rejection::new(
+            RejectCode::InvalidField,
+            "not an onboarding session",
+        )),
+    }
+}
+
 /// An onboarding session syncs as one record hanging off its account.
 pub static SYNC: crate::sync::EntitySpec = crate::sync::EntitySpec {
     fields: &[
@@ -306,10 +477,17 @@ pub static SYNC: crate::sync::EntitySpec = crate::sync::EntitySpec {
         "follow_ups",
         "sequence",
     ],
-    required: &["account_id", "facilitator_id", "status"],
+    required: &[
+        "account_id",
+        "facilitator_id",
+        "starts_at",
+        "ends_at",
+        "time_zone",
+        "status",
+    ],
     versioned: &[],
-    defaults: crate::sync::no_defaults,
-    normalize: crate::sync::keep_fields,
+    defaults: session_defaults,
+    normalize: normalize_wire,
     extra_action: crate::sync::no_extra_action,
 };
 
@@ -580,5 +758,113 @@ mod tests {
         assert!(titles[3].contains("Slack"));
         assert!(titles[4].contains("use case"));
         assert!(default_agenda().iter().all(|a| !a.done));
+    }
+
+    fn wire(v: serde_json::Value) -> crate::sync::Fields {
+        match v {
+            serde_json::Value::Object(m) => m,
+            _ => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn a_synced_session_is_normalised_and_bad_fields_are_named() {
+        use crate::sync::{EntityKind, RejectCode, merge_fields};
+        let base = serde_json::json!({
+            "account_id": Uuid::from_u128(10),
+            "facilitator_id": Uuid::from_u128(20),
+            "attendee_ids": [ANA, ANA],
+            "starts_at": "2026-12-01T08:00:00Z",
+            "ends_at": "2026-12-01T09:00:00Z",
+            "time_zone": " Australia/Sydney ",
+            "meeting_link": " https://meet.jit.si/x ",
+            "agenda": default_agenda(),
+            "status": "scheduled",
+        });
+        let out = merge_fields(EntityKind::OnboardingSession, None, &wire(base.clone())).unwrap();
+        assert_eq!(out["time_zone"], "Australia/Sydney", "zone canonical");
+        assert_eq!(out["meeting_link"], "https://meet.jit.si/x");
+        assert_eq!(
+            out["attendee_ids"].as_array().unwrap().len(),
+            1,
+            "deduplicated"
+        );
+        assert_eq!(out["sequence"], 0, "defaults fill the rest");
+        assert_eq!(out["account_id"], serde_json::json!(Uuid::from_u128(10)));
+        let back: OnboardingSession = serde_json::from_value(serde_json::Value::Object({
+            let mut m = out.clone();
+            m.insert("id".into(), serde_json::json!(Uuid::from_u128(5)));
+            m.insert(
+                "created_at".into(),
+                serde_json::json!("2026-11-26T12:00:00Z"),
+            );
+            m.insert(
+                "updated_at".into(),
+                serde_json::json!("2026-11-26T12:00:00Z"),
+            );
+            m
+        }))
+        .unwrap();
+        assert_eq!(back.status, Scheduled, "the wire shape is the entity's");
+
+        for (field, value, named) in [
+            (
+                "ends_at",
+                serde_json::json!("2026-12-01T07:00:00Z"),
+                "ends_at",
+            ),
+            (
+                "meeting_link",
+                serde_json::json!("http://meet.jit.si/x"),
+                "meeting_link",
+            ),
+            ("time_zone", serde_json::json!("Mars/Base"), "time_zone"),
+        ] {
+            let mut bad = wire(base.clone());
+            bad.insert(field.into(), value);
+            let e = merge_fields(EntityKind::OnboardingSession, None, &bad).unwrap_err();
+            assert_eq!(e.code, RejectCode::InvalidField);
+            assert_eq!(e.field.as_deref(), Some(named), "{field} refused by name");
+        }
+        let mut missing = wire(base);
+        missing.remove("starts_at");
+        assert_eq!(
+            merge_fields(EntityKind::OnboardingSession, None, &missing)
+                .unwrap_err()
+                .field
+                .as_deref(),
+            Some("starts_at")
+        );
+    }
+
+    #[test]
+    fn the_sequence_grows_only_with_what_attendees_see() {
+        let s = OnboardingSession {
+            id: Uuid::from_u128(5),
+            account_id: Uuid::from_u128(10),
+            facilitator_id: Uuid::from_u128(20),
+            attendee_ids: vec![ANA],
+            starts_at: now(),
+            ends_at: now() + TimeDelta::hours(1),
+            time_zone: "Australia/Sydney".into(),
+            meeting_link: None,
+            agenda: default_agenda(),
+            status: Scheduled,
+            outcome: String::new(),
+            follow_ups: vec![],
+            sequence: 0,
+            created_at: now(),
+            updated_at: now(),
+        };
+        let mut i = s.input();
+        i.outcome = "done".into();
+        assert_eq!(
+            s.with_input(i.clone(), now()).sequence,
+            0,
+            "an outcome is not an update"
+        );
+        i.start += TimeDelta::hours(1);
+        i.end += TimeDelta::hours(1);
+        assert_eq!(s.with_input(i, now()).sequence, 1, "a move is");
     }
 }

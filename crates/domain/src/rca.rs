@@ -375,9 +375,23 @@ pub fn to_markdown(rca: &Rca) -> String {
 // ---------------------------------------------------------------------------------------
 // Sync: how a root-cause analysis travels (see `crate::sync::EntitySpec`).
 
-/// An RCA syncs as one record hanging off its account.
+/// An RCA syncs as one record hanging off its account (`updated_at` is stamped by the
+/// service, like every record's: see `crate::sync::SERVER_FIELDS`).
 pub static SYNC: crate::sync::EntitySpec = crate::sync::EntitySpec {
     fields: &[
+        "account_id",
+        "request_id",
+        "state",
+        "summary",
+        "impact",
+        "sla_result",
+        "timeline",
+        "root_cause",
+        "contributing_factors",
+        "resolution",
+        "action_items",
+    ],
+    required: &[
         "account_id",
         "request_id",
         "state",
@@ -389,12 +403,87 @@ pub static SYNC: crate::sync::EntitySpec = crate::sync::EntitySpec {
         "resolution",
         "action_items",
     ],
-    required: &["account_id", "request_id", "state"],
     versioned: &[],
     defaults: crate::sync::no_defaults,
-    normalize: crate::sync::keep_fields,
-    extra_action: crate::sync::no_extra_action,
+    normalize: normalize_fields,
+    extra_action,
 };
+
+/// Longest text of one RCA section on the wire (characters).
+pub const MAX_SECTION_LEN: usize = 50_000;
+
+/// Checks an RCA record's merged fields: the state, each section's type and size, the
+/// impact window, the timeline and the action items (each normalised, errors naming
+/// `action_items.<n>.<field>`).
+pub fn normalize_fields(
+    mut fields: crate::sync::Fields,
+) -> Result<crate::sync::Fields, crate::sync::Rejection> {
+    use crate::request::wire_field;
+    use crate::sync::{RejectCode, Rejection};
+    wire_field::<RcaState>(&fields, "state", "one of draft, in_review, published")?;
+    wire_field::<Uuid>(&fields, "request_id", "a request id")?;
+    wire_field::<Option<SlaState>>(&fields, "sla_result", "an SLA state or null")?;
+    for name in [
+        "summary",
+        "root_cause",
+        "contributing_factors",
+        "resolution",
+    ] {
+        if let Some(text) = wire_field::<String>(&fields, name, "a text")?
+            && text.chars().count() > MAX_SECTION_LEN
+        {
+            return Err(Rejection::field(
+                RejectCode::InvalidField,
+                name,
+                format!("{name} must be at most {MAX_SECTION_LEN} characters"),
+            ));
+        }
+    }
+    if let Some(impact) =
+        wire_field::<Impact>(&fields, "impact", "a start, an end and who was affected")?
+        && impact.end.is_some_and(|end| end < impact.start)
+    {
+        return Err(Rejection::field(
+            RejectCode::InvalidField,
+            "impact",
+            "impact: the end must not be before the start",
+        ));
+    }
+    wire_field::<Vec<TimelineEntry>>(&fields, "timeline", "a list of timeline entries")?;
+    if let Some(items) =
+        wire_field::<Vec<ActionItem>>(&fields, "action_items", "a list of action items")?
+    {
+        let mut out = Vec::with_capacity(items.len());
+        for (i, item) in items.into_iter().enumerate() {
+            let item = item.normalize(&format!("action_items.{i}")).map_err(|e| {
+                let first = e.first();
+                Rejection::field(
+                    RejectCode::InvalidField,
+                    &first.field,
+                    format!("{}: {}", first.field, first.reason),
+                )
+            })?;
+            out.push(item);
+        }
+        fields.insert(
+            "action_items".into(),
+            serde_json::to_value(out).unwrap_or(serde_json::Value::Null),
+        );
+    }
+    Ok(fields)
+}
+
+/// Publishing (a record that becomes `published`) is a support lead's or an admin's.
+pub fn extra_action(
+    current: Option<&crate::sync::Fields>,
+    set: &crate::sync::Fields,
+) -> Option<crate::authz::Action> {
+    let state =
+        |f: &crate::sync::Fields| f.get("state").and_then(|v| v.as_str()).map(str::to_owned);
+    let publishes = state(set).as_deref() == Some("published")
+        && current.and_then(state).as_deref() != Some("published");
+    publishes.then_some(crate::authz::Action::PublishRca)
+}
 
 #[cfg(test)]
 mod tests;

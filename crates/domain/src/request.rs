@@ -542,8 +542,12 @@ pub fn check_triage_confirmation(summary: &RequestSummary, role: Role) -> Result
 // ---------------------------------------------------------------------------------------
 // Sync: how requests and their timelines travel (see `crate::sync::EntitySpec`).
 
-/// A request syncs as one record hanging off its account; severity and status are
-/// versioned (a change based on a stale version is refused, not merged).
+/// A request syncs as one record hanging off its account. Its truth is its timeline
+/// ([`EVENT_SYNC`] records, append-only, so they never conflict); these fields are what
+/// lists filter on, recomputed from the events by each write. Decided: no field is
+/// versioned. A severity or status set offline by two people is not a conflict to refuse
+/// (both changes are on the timeline, which every machine orders the same way); refusing
+/// the second would drop an acknowledged action from the record the lists read.
 pub static REQUEST_SYNC: crate::sync::EntitySpec = crate::sync::EntitySpec {
     fields: &[
         "account_id",
@@ -564,23 +568,178 @@ pub static REQUEST_SYNC: crate::sync::EntitySpec = crate::sync::EntitySpec {
         "channel",
         "opened_at",
         "severity",
+        "needs_triage",
         "status",
+        "thread_keys",
     ],
-    versioned: &["severity", "status"],
-    defaults: crate::sync::no_defaults,
-    normalize: crate::sync::keep_fields,
-    extra_action: crate::sync::no_extra_action,
+    versioned: &[],
+    defaults: request_defaults,
+    normalize: normalize_request_fields,
+    extra_action: request_extra_action,
 };
 
 /// One timeline entry of a request: written once, never edited.
 pub static EVENT_SYNC: crate::sync::EntitySpec = crate::sync::EntitySpec {
     fields: &["account_id", "request_id", "at", "by", "kind"],
-    required: &["account_id", "request_id", "at", "kind"],
+    required: &["account_id", "request_id", "at", "by", "kind"],
     versioned: &[],
     defaults: crate::sync::no_defaults,
-    normalize: crate::sync::keep_fields,
+    normalize: normalize_event_fields,
     extra_action: crate::sync::no_extra_action,
 };
+
+/// Most Message-IDs kept on one request, and the longest one (RFC 5322 line limit).
+const MAX_THREAD_KEYS: usize = 500;
+const MAX_MESSAGE_ID_LEN: usize = 998;
+
+fn request_defaults() -> crate::sync::Fields {
+    let mut f = crate::sync::Fields::new();
+    f.insert("needs_triage".into(), serde_json::Value::Bool(false));
+    f.insert("thread_keys".into(), serde_json::Value::Array(Vec::new()));
+    f.insert("contact_id".into(), serde_json::Value::Null);
+    f.insert("opened_by".into(), serde_json::Value::Null);
+    f.insert("meeting_link".into(), serde_json::Value::Null);
+    f
+}
+
+/// The value of `name` as a `T`, or a refusal naming the field.
+pub(crate) fn wire_field<T: serde::de::DeserializeOwned>(
+    fields: &crate::sync::Fields,
+    name: &str,
+    what: &str,
+) -> Result<Option<T>, crate::sync::Rejection> {
+    match fields.get(name) {
+        None => Ok(None),
+        Some(v) => serde_json::from_value(v.clone()).map(Some).map_err(|_| {
+            crate::sync::Rejection::field(
+                crate::sync::RejectCode::InvalidField,
+                name,
+                format!("{name} must be {what}"),
+            )
+        }),
+    }
+}
+
+fn refuse(e: &FieldError) -> crate::sync::Rejection {
+    crate::sync::Rejection::field(
+        crate::sync::RejectCode::InvalidField,
+        &e.field,
+        format!("{}: {}", e.field, e.reason),
+    )
+}
+
+/// A call link on the wire: an https link (the allow-list is each user's own setting, so
+/// the service checks only what every allow-list shares).
+fn check_https_link(field: &str, link: &str) -> Result<String, crate::sync::Rejection> {
+    let url = crate::links::check_external_link(field, link).map_err(|e| refuse(&e))?;
+    if url.scheme() != "https" || !url.username().is_empty() || url.password().is_some() {
+        return Err(refuse(&FieldError::new(
+            field,
+            "must be an https link without a user name",
+        )));
+    }
+    Ok(url.to_string())
+}
+
+/// Checks and normalises a request record's merged fields: the enums, the instants, the
+/// ids, a non-empty title, the Message-IDs, an https call link.
+pub fn normalize_request_fields(
+    mut fields: crate::sync::Fields,
+) -> Result<crate::sync::Fields, crate::sync::Rejection> {
+    use serde_json::Value;
+    if let Some(title) = wire_field::<String>(&fields, "title", "a text")? {
+        let t = validation::required_text("title", &title).map_err(|e| refuse(&e))?;
+        fields.insert("title".into(), Value::String(t));
+    }
+    wire_field::<Channel>(&fields, "channel", "chat or email")?;
+    wire_field::<Severity>(&fields, "severity", "one of p1, p2, p3, p4")?;
+    wire_field::<RequestStatus>(
+        &fields,
+        "status",
+        "one of open, acknowledged, mitigated, resolved, closed",
+    )?;
+    wire_field::<bool>(&fields, "needs_triage", "true or false")?;
+    wire_field::<DateTime<Utc>>(&fields, "opened_at", "an RFC 3339 instant")?;
+    wire_field::<Option<Uuid>>(&fields, "contact_id", "a contact id or null")?;
+    wire_field::<Option<Uuid>>(&fields, "opened_by", "a user id or null")?;
+    let keys = wire_field::<Vec<String>>(&fields, "thread_keys", "a list of Message-IDs")?;
+    let bad_key = |k: &String| {
+        k.is_empty() || k.len() > MAX_MESSAGE_ID_LEN || k.contains(char::is_whitespace)
+    };
+    if let Some(keys) = keys
+        && (keys.len() > MAX_THREAD_KEYS || keys.iter().any(bad_key))
+    {
+        return Err(refuse(&FieldError::new(
+            "thread_keys",
+            "must be Message-IDs without spaces, at most 500 of them",
+        )));
+    }
+    if let Some(Some(link)) =
+        wire_field::<Option<String>>(&fields, "meeting_link", "a link or null")?
+    {
+        let link = check_https_link("meeting_link", &link)?;
+        fields.insert("meeting_link".into(), Value::String(link));
+    }
+    Ok(fields)
+}
+
+/// Checks a timeline entry: its instant, who did it, and what (texts of a sane size, an
+/// https call link).
+pub fn normalize_event_fields(
+    fields: crate::sync::Fields,
+) -> Result<crate::sync::Fields, crate::sync::Rejection> {
+    wire_field::<DateTime<Utc>>(&fields, "at", "an RFC 3339 instant")?;
+    wire_field::<Uuid>(&fields, "request_id", "a request id")?;
+    wire_field::<Actor>(&fields, "by", "a staff member, a customer or the system")?;
+    if let Some(kind) = wire_field::<RequestEventKind>(&fields, "kind", "a timeline entry")? {
+        match &kind {
+            RequestEventKind::Response { text, .. } | RequestEventKind::Update { text }
+                if text.chars().count() > MAX_DETAILS_LEN =>
+            {
+                return Err(refuse(&FieldError::new(
+                    "kind",
+                    format!("the text must be at most {MAX_DETAILS_LEN} characters"),
+                )));
+            }
+            RequestEventKind::Opened { title, .. } if title.trim().is_empty() => {
+                return Err(refuse(&FieldError::new(
+                    "kind",
+                    "the title must not be empty",
+                )));
+            }
+            RequestEventKind::CallLaunched { link } => {
+                check_https_link("kind", link)?;
+            }
+            _ => {}
+        }
+    }
+    Ok(fields)
+}
+
+/// Setting the severity of an existing request, or confirming its triage, is a support
+/// lead's (`change_severity`). The one exception is the urgent-email rule itself: raising
+/// to P1 *needs triage* is what any importer's Rapport does when an urgent email continues
+/// an open request.
+pub fn request_extra_action(
+    current: Option<&crate::sync::Fields>,
+    set: &crate::sync::Fields,
+) -> Option<crate::authz::Action> {
+    let current = current?;
+    let sev = |f: &crate::sync::Fields| {
+        f.get("severity")
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+    };
+    let triage =
+        |f: &crate::sync::Fields| f.get("needs_triage").and_then(serde_json::Value::as_bool);
+    let severity_changed = set.contains_key("severity") && sev(set) != sev(current);
+    let triage_confirmed = triage(set) == Some(false) && triage(current) == Some(true);
+    let escalation = sev(set).as_deref() == Some("p1")
+        && triage(set).or(triage(current)) == Some(true)
+        && !triage_confirmed;
+    ((severity_changed && !escalation) || triage_confirmed)
+        .then_some(crate::authz::Action::ChangeSeverity)
+}
 
 #[cfg(test)]
 mod tests {
@@ -882,5 +1041,114 @@ mod tests {
         };
         let e = check_triage_confirmation(&triaged, Role::Admin).unwrap_err();
         assert!(e.reason.contains("does not need triage"), "{e}");
+    }
+
+    fn wire(pairs: &[(&str, serde_json::Value)]) -> crate::sync::Fields {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn request_records_are_checked_naming_the_field() {
+        use serde_json::json;
+        let ok = wire(&[
+            ("account_id", json!(Uuid::from_u128(1))),
+            ("title", json!("  DB down ")),
+            ("channel", json!("email")),
+            ("opened_at", json!("2026-11-26T09:00:00Z")),
+            ("severity", json!("p1")),
+            ("needs_triage", json!(true)),
+            ("status", json!("open")),
+            ("thread_keys", json!(["a1@acme.com"])),
+            ("meeting_link", json!("https://meet.jit.si/rapport-abc")),
+        ]);
+        let n = normalize_request_fields(ok.clone()).unwrap();
+        assert_eq!(n["title"], json!("DB down"), "trimmed");
+        for (field, bad) in [
+            ("severity", json!("p0")),
+            ("status", json!("done")),
+            ("channel", json!("fax")),
+            ("title", json!("  ")),
+            ("opened_at", json!("yesterday")),
+            ("thread_keys", json!(["has space"])),
+            ("meeting_link", json!("javascript:alert(1)")),
+            ("meeting_link", json!("http://zoom.us/j/1")),
+            (
+                "meeting_link",
+                json!("https://meet.google.com@evil.example/x"),
+            ),
+        ] {
+            let mut f = ok.clone();
+            f.insert(field.into(), bad.clone());
+            let e = normalize_request_fields(f).unwrap_err();
+            assert_eq!(e.field.as_deref(), Some(field), "{field} = {bad}");
+        }
+    }
+
+    #[test]
+    fn timeline_records_are_checked() {
+        use serde_json::json;
+        let ok = wire(&[
+            ("request_id", json!(Uuid::from_u128(2))),
+            ("at", json!("2026-11-26T09:00:00Z")),
+            (
+                "by",
+                json!({"kind": "staff", "user_id": Uuid::from_u128(3)}),
+            ),
+            (
+                "kind",
+                json!({"type": "response", "visibility": "public", "text": "on it"}),
+            ),
+        ]);
+        assert!(normalize_event_fields(ok.clone()).is_ok());
+        for (field, bad) in [
+            ("by", json!({"kind": "robot"})),
+            (
+                "kind",
+                json!({"type": "call_launched", "link": "data:text/html,x"}),
+            ),
+            ("kind", json!({"type": "teleported"})),
+            ("at", json!(5)),
+        ] {
+            let mut f = ok.clone();
+            f.insert(field.into(), bad.clone());
+            let e = normalize_event_fields(f).unwrap_err();
+            assert_eq!(e.field.as_deref(), Some(field), "{bad}");
+        }
+    }
+
+    #[rstest]
+    #[case(None, &[("severity", "p2")], None)]
+    #[case(Some(("p3", false)), &[("severity", "p2")], Some(crate::authz::Action::ChangeSeverity))]
+    #[case(Some(("p1", true)), &[("needs_triage", "false")], Some(crate::authz::Action::ChangeSeverity))]
+    #[case(Some(("p3", true)), &[("severity", "p1")], None)]
+    #[case(Some(("p3", false)), &[("severity", "p1"), ("needs_triage", "true")], None)]
+    #[case(Some(("p3", false)), &[("status", "resolved")], None)]
+    fn changing_severity_needs_the_change_severity_action(
+        #[case] current: Option<(&str, bool)>,
+        #[case] set: &[(&str, &str)],
+        #[case] want: Option<crate::authz::Action>,
+    ) {
+        use serde_json::json;
+        let current =
+            current.map(|(s, t)| wire(&[("severity", json!(s)), ("needs_triage", json!(t))]));
+        let set: crate::sync::Fields = set
+            .iter()
+            .map(|(k, v)| {
+                let v = match *v {
+                    "true" => json!(true),
+                    "false" => json!(false),
+                    s => json!(s),
+                };
+                ((*k).to_owned(), v)
+            })
+            .collect();
+        assert_eq!(
+            request_extra_action(current.as_ref(), &set),
+            want,
+            "{set:?}"
+        );
     }
 }

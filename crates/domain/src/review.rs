@@ -342,17 +342,206 @@ impl ActionItem {
     }
 }
 
+/// Recording a session that was held without being booked here (the customer called, the
+/// review happened at their office): it started at or before `now`, inside the review's
+/// quarter, and ended after it started (at most 8 hours).
+pub fn check_held_session(
+    quarter: &Quarter,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(), ValidationErrors> {
+    let mut c = Checker::new();
+    if start > now {
+        c.push(FieldError::new(
+            "start",
+            "a session already held cannot start in the future; book it instead",
+        ));
+    }
+    if !quarter.contains(start) {
+        c.push(FieldError::new(
+            "start",
+            format!("must fall within {}", quarter.label()),
+        ));
+    }
+    if end <= start {
+        c.push(FieldError::new("end", "must be after the start"));
+    } else if end - start > TimeDelta::hours(8) {
+        c.push(FieldError::new("end", "a review lasts at most 8 hours"));
+    }
+    c.finish()
+}
+
+/// The namespace of review ids (a UUID v5 name space of Rapport's own).
+const REVIEW_NAMESPACE: Uuid = Uuid::from_u128(0x6a0e_3c5e_2b7d_4f0a_9e61_5c1d_8a2f_7b40);
+
+/// The id of an account's review of one quarter: a UUID v5 of the account, the fiscal-year
+/// start month and the quarter. Two clients that create the same quarter's review offline
+/// make the same id, so their writes converge on one record instead of two.
+pub fn review_id(account_id: Uuid, fy_start_month: u8, key: QuarterKey) -> Uuid {
+    use sha1::Digest;
+    let name = format!(
+        "review:{account_id}:{fy_start_month}:{}:{}",
+        key.fiscal_year, key.q
+    );
+    let mut h = sha1::Sha1::new();
+    h.update(REVIEW_NAMESPACE.as_bytes());
+    h.update(name.as_bytes());
+    let digest = h.finalize();
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_sha1_bytes(bytes).into_uuid()
+}
+
+/// A quarterly review as it is stored and synced: every field by its wire name
+/// (`id` aside). The desktop keeps these in its cache; the server keeps them as JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Review {
+    pub id: Uuid,
+    pub account_id: Uuid,
+    /// The quarter, on the account's (fiscal) calendar when the review was made.
+    pub fiscal_year: i32,
+    pub quarter: u8,
+    pub fy_start_month: u8,
+    pub state: ReviewState,
+    /// The account rep who runs it (the facilitator of the session).
+    pub rep_id: Option<Uuid>,
+    pub starts_at: Option<DateTime<Utc>>,
+    pub ends_at: Option<DateTime<Utc>>,
+    /// The customer's IANA zone the session was booked in.
+    pub time_zone: String,
+    pub meeting_link: Option<String>,
+    pub checklist: Vec<ChecklistEntry>,
+    pub findings: String,
+    pub action_items: Vec<ActionItem>,
+    /// The CSM's sentiment about the account, 1 (bad) to 5 (great), as of this review.
+    pub sentiment: Option<u8>,
+    /// The iCalendar SEQUENCE of the session: raised with every change the attendees see.
+    pub sequence: u32,
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+/// The longest findings text.
+pub const MAX_FINDINGS_CHARS: usize = 20_000;
+
+impl Review {
+    pub fn key(&self) -> QuarterKey {
+        QuarterKey {
+            fiscal_year: self.fiscal_year,
+            q: self.quarter,
+        }
+    }
+
+    /// Checks the record as a whole and normalises its text; every error names its field.
+    pub fn normalize(self) -> Result<Review, ValidationErrors> {
+        let mut c = Checker::new();
+        if !(1..=4).contains(&self.quarter) {
+            c.push(FieldError::new(
+                "quarter",
+                format!("must be 1 to 4, not {}", self.quarter),
+            ));
+        }
+        if !(1..=12).contains(&self.fy_start_month) {
+            c.push(FieldError::new(
+                "fy_start_month",
+                format!("must be a month from 1 to 12, not {}", self.fy_start_month),
+            ));
+        }
+        c.check(validation::time_zone("time_zone", &self.time_zone));
+        if let Some(s) = self.sentiment
+            && !(1..=5).contains(&s)
+        {
+            c.push(FieldError::new(
+                "sentiment",
+                format!("must be from 1 to 5, not {s}"),
+            ));
+        }
+        match (self.starts_at, self.ends_at) {
+            (Some(s), Some(e)) if e <= s => {
+                c.push(FieldError::new("ends_at", "must be after the start"));
+            }
+            (Some(_), None) | (None, Some(_)) => c.push(FieldError::new(
+                "ends_at",
+                "a session has both a start and an end",
+            )),
+            _ => {}
+        }
+        if matches!(
+            self.state,
+            ReviewState::Scheduled | ReviewState::Completed | ReviewState::NoShow
+        ) && self.starts_at.is_none()
+        {
+            c.push(FieldError::new(
+                "starts_at",
+                format!("a {} review has a session", self.state.as_str()),
+            ));
+        }
+        if (self.state == ReviewState::Completed) != self.completed_at.is_some() {
+            c.push(FieldError::new(
+                "completed_at",
+                "set exactly when the review is completed",
+            ));
+        }
+        let link = match self.meeting_link.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(l) if l.starts_with("https://") && !l.chars().any(char::is_whitespace) => {
+                Some(l.to_owned())
+            }
+            Some(_) => {
+                c.push(FieldError::new(
+                    "meeting_link",
+                    "not a meeting link: it must start with https://",
+                ));
+                None
+            }
+        };
+        let mut seen = Vec::new();
+        for e in &self.checklist {
+            if seen.contains(&e.item) {
+                c.push(FieldError::new(
+                    "checklist",
+                    format!("{} is listed twice", e.item.title()),
+                ));
+            }
+            seen.push(e.item);
+        }
+        if self.findings.chars().count() > MAX_FINDINGS_CHARS {
+            c.push(FieldError::new(
+                "findings",
+                format!("must be at most {MAX_FINDINGS_CHARS} characters"),
+            ));
+        }
+        let mut items = Vec::new();
+        for item in self.action_items.clone() {
+            match item.normalize("action_items") {
+                Ok(i) => items.push(i),
+                Err(e) => e.0.into_iter().for_each(|f| c.push(f)),
+            }
+        }
+        c.finish()?;
+        Ok(Review {
+            meeting_link: link,
+            findings: self.findings.trim().to_owned(),
+            action_items: items,
+            ..self
+        })
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // Sync: how a quarterly review travels (see `crate::sync::EntitySpec`).
 
-/// A quarterly review syncs as one record hanging off its account.
+/// A quarterly review syncs as one record hanging off its account; the fields are those of
+/// [`Review`] (its `id` is the record id).
 pub static SYNC: crate::sync::EntitySpec = crate::sync::EntitySpec {
     fields: &[
         "account_id",
+        "fiscal_year",
         "quarter",
-        "status",
+        "fy_start_month",
+        "state",
         "rep_id",
-        "attendee_ids",
         "starts_at",
         "ends_at",
         "time_zone",
@@ -360,14 +549,106 @@ pub static SYNC: crate::sync::EntitySpec = crate::sync::EntitySpec {
         "checklist",
         "findings",
         "action_items",
+        "sentiment",
         "sequence",
+        "completed_at",
     ],
-    required: &["account_id", "quarter", "status"],
+    required: &[
+        "account_id",
+        "fiscal_year",
+        "quarter",
+        "fy_start_month",
+        "state",
+        "time_zone",
+    ],
     versioned: &[],
-    defaults: crate::sync::no_defaults,
-    normalize: crate::sync::keep_fields,
+    defaults: sync_defaults,
+    normalize: sync_normalize,
     extra_action: crate::sync::no_extra_action,
 };
+
+fn sync_defaults() -> crate::sync::Fields {
+    let json = serde_json::json!({
+        "rep_id": null,
+        "starts_at": null,
+        "ends_at": null,
+        "meeting_link": null,
+        "checklist": default_checklist(),
+        "findings": "",
+        "action_items": [],
+        "sentiment": null,
+        "sequence": 0,
+        "completed_at": null,
+    });
+    match json {
+        serde_json::Value::Object(m) => m,
+        _ => crate::sync::Fields::new(),
+    }
+}
+
+/// Each wire field's JSON type, naming the field when it is wrong.
+fn check_wire_type(k: &str, v: &serde_json::Value) -> Result<(), crate::sync::Rejection> {
+    use crate::sync::{RejectCode, Rejection};
+    fn is<T: serde::de::DeserializeOwned>(v: &serde_json::Value) -> Result<(), String> {
+        serde_json::from_value::<T>(v.clone())
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+    let checked = match k {
+        "fiscal_year" => is::<i32>(v),
+        "quarter" | "fy_start_month" => is::<u8>(v),
+        "sentiment" => is::<Option<u8>>(v),
+        "state" => is::<ReviewState>(v),
+        "rep_id" => is::<Option<Uuid>>(v),
+        "starts_at" | "ends_at" | "completed_at" => is::<Option<DateTime<Utc>>>(v),
+        "time_zone" | "findings" => is::<String>(v),
+        "meeting_link" => is::<Option<String>>(v),
+        "checklist" => is::<Vec<ChecklistEntry>>(v),
+        "action_items" => is::<Vec<ActionItem>>(v),
+        "sequence" => is::<u32>(v),
+        _ => Ok(()),
+    };
+    checked.map_err(|e| Rejection::field(RejectCode::InvalidField, k, format!("{k}: {e}")))
+}
+
+/// Validates the merged wire fields as a [`Review`], naming the field at fault.
+fn sync_normalize(
+    fields: crate::sync::Fields,
+) -> Result<crate::sync::Fields, crate::sync::Rejection> {
+    use crate::sync::{RejectCode, Rejection};
+    for (k, v) in &fields {
+        check_wire_type(k, v)?;
+    }
+    let mut with_id = fields;
+    // The record's id and its link to the account are not among the fields here.
+    with_id.insert("id".into(), serde_json::json!(Uuid::nil()));
+    with_id.insert("account_id".into(), serde_json::json!(Uuid::nil()));
+    let review: Review =
+        serde_json::from_value(serde_json::Value::Object(with_id)).map_err(|e| {
+            Rejection::new(
+                RejectCode::InvalidField,
+                format!("the review's fields do not fit together: {e}"),
+            )
+        })?;
+    let review = review.normalize().map_err(|errs| {
+        Rejection::field(
+            RejectCode::InvalidField,
+            &errs.first().field,
+            errs.to_string(),
+        )
+    })?;
+    match serde_json::to_value(review) {
+        Ok(serde_json::Value::Object(mut m)) => {
+            m.remove("id");
+            m.remove("account_id");
+            Ok(m)
+        }
+        _ => Err(Rejection::new(
+            RejectCode::InvalidField,
+            "the review could not be encoded",
+        )),
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -611,5 +892,128 @@ mod tests {
             }
             .is_late(due.succ_opt().unwrap())
         );
+    }
+    #[test]
+    fn the_same_quarter_of_the_same_account_gets_the_same_id() {
+        let account = Uuid::from_u128(42);
+        let key = QuarterKey::from(&q1_2027());
+        let a = review_id(account, 1, key);
+        assert_eq!(
+            a,
+            review_id(account, 1, key),
+            "two offline clients converge"
+        );
+        assert_eq!(a.get_version_num(), 5, "a name-based (v5) id");
+        assert_ne!(
+            a,
+            review_id(
+                account,
+                1,
+                QuarterKey {
+                    fiscal_year: 2027,
+                    q: 2
+                }
+            )
+        );
+        assert_ne!(a, review_id(Uuid::from_u128(43), 1, key));
+        assert_ne!(a, review_id(account, 4, key), "another fiscal calendar");
+    }
+
+    #[test]
+    fn a_held_session_lies_in_the_past_inside_its_quarter() {
+        let q = q1_2027();
+        let start = q.start_utc + TimeDelta::days(3);
+        let end = start + TimeDelta::hours(1);
+        assert!(check_held_session(&q, start, end, end).is_ok());
+        let fields = |r: Result<(), ValidationErrors>| -> Vec<String> {
+            r.unwrap_err().0.into_iter().map(|e| e.field).collect()
+        };
+        assert_eq!(
+            fields(check_held_session(
+                &q,
+                start,
+                end,
+                start - TimeDelta::seconds(1)
+            )),
+            ["start"],
+            "not yet held"
+        );
+        assert_eq!(
+            fields(check_held_session(
+                &q,
+                q.start_utc - TimeDelta::hours(2),
+                q.start_utc - TimeDelta::hours(1),
+                end
+            )),
+            ["start"],
+            "last quarter's session is not this quarter's review"
+        );
+        assert_eq!(fields(check_held_session(&q, start, start, end)), ["end"]);
+    }
+
+    fn wire(v: serde_json::Value) -> crate::sync::Fields {
+        match v {
+            serde_json::Value::Object(m) => m,
+            _ => unreachable!(),
+        }
+    }
+
+    fn create_fields() -> crate::sync::Fields {
+        wire(serde_json::json!({
+            "account_id": Uuid::from_u128(7), "fiscal_year": 2027, "quarter": 1,
+            "fy_start_month": 1, "state": "requested", "time_zone": "Pacific/Kiritimati"
+        }))
+    }
+
+    #[test]
+    fn the_sync_spec_defaults_and_normalises_a_create() {
+        use crate::sync::{EntityKind, merge_fields};
+        let out = merge_fields(EntityKind::Review, None, &create_fields()).unwrap();
+        assert_eq!(
+            out["account_id"],
+            serde_json::json!(Uuid::from_u128(7)),
+            "the link is kept"
+        );
+        assert_eq!(
+            out["checklist"].as_array().unwrap().len(),
+            5,
+            "the checklist defaults"
+        );
+        assert_eq!(out["sequence"], serde_json::json!(0));
+        let mut edit = wire(serde_json::json!({"findings": "  slow exports  "}));
+        let out2 = merge_fields(EntityKind::Review, Some(&out), &edit).unwrap();
+        assert_eq!(
+            out2["findings"],
+            serde_json::json!("slow exports"),
+            "trimmed"
+        );
+        edit.insert("state".into(), serde_json::json!("scheduled"));
+        assert_eq!(
+            merge_fields(EntityKind::Review, Some(&out), &edit)
+                .unwrap_err()
+                .field
+                .as_deref(),
+            Some("starts_at"),
+            "a scheduled review has a session"
+        );
+    }
+
+    #[rstest]
+    #[case(serde_json::json!({"quarter": 5}), "quarter")]
+    #[case(serde_json::json!({"sentiment": 6}), "sentiment")]
+    #[case(serde_json::json!({"state": "archived"}), "state")]
+    #[case(serde_json::json!({"time_zone": "Mars/Base"}), "time_zone")]
+    #[case(serde_json::json!({"meeting_link": "http://zoom.us/j/1"}), "meeting_link")]
+    #[case(serde_json::json!({"starts_at": "2027-01-05T10:00:00Z", "ends_at": "2027-01-05T09:00:00Z"}), "ends_at")]
+    #[case(serde_json::json!({"action_items": [{"id": Uuid::nil(), "title": " ", "owner": "Bo", "due": "2027-02-01", "status": "open"}]}), "action_items.title")]
+    #[case(serde_json::json!({"completed_at": "2027-01-05T10:00:00Z"}), "completed_at")]
+    fn the_sync_spec_refuses_bad_fields_by_name(
+        #[case] set: serde_json::Value,
+        #[case] field: &str,
+    ) {
+        use crate::sync::{EntityKind, merge_fields};
+        let current = merge_fields(EntityKind::Review, None, &create_fields()).unwrap();
+        let e = merge_fields(EntityKind::Review, Some(&current), &wire(set)).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some(field), "{e:?}");
     }
 }

@@ -209,40 +209,55 @@ pub fn compliance_report(clocks: &[SlaClock], tz: chrono_tz::Tz) -> Vec<Complian
     groups
         .into_iter()
         .map(|((month, rank), cs)| {
-            let count = |s: SlaState| {
-                u32::try_from(cs.iter().filter(|c| c.state == Some(s)).count()).unwrap_or(u32::MAX)
-            };
-            let (met, missed, breached) = (
-                count(SlaState::Met),
-                count(SlaState::Missed),
-                count(SlaState::Breached),
-            );
-            let running = count(SlaState::OnTrack) + count(SlaState::AtRisk);
-            let decided = met + missed + breached;
-            let compliance_pct = (decided > 0).then(|| f64::from(met) * 100.0 / f64::from(decided));
-            let mut responses: Vec<i64> = cs
-                .iter()
-                .filter(|c| c.stopped_at.is_some())
-                .map(|c| c.elapsed_secs)
-                .collect();
-            responses.sort_unstable();
-            let median_first_response_secs = match responses.len() {
-                0 => None,
-                n if n % 2 == 1 => Some(responses[n / 2]),
-                n => Some((responses[n / 2 - 1] + responses[n / 2]).div_euclid(2)),
-            };
-            ComplianceRow {
+            compliance_row(
                 month,
-                severity: (rank > 0).then(|| Severity::ALL[usize::from(rank) - 1]),
-                met,
-                missed,
-                breached,
-                running,
-                compliance_pct,
-                median_first_response_secs,
-            }
+                (rank > 0).then(|| Severity::ALL[usize::from(rank) - 1]),
+                &cs,
+            )
         })
         .collect()
+}
+
+/// One line over every clock with an SLA, whatever its month and severity (`month` is
+/// `"all"`): an account's or the team's whole record.
+pub fn compliance_total(clocks: &[SlaClock]) -> ComplianceRow {
+    let cs: Vec<&SlaClock> = clocks.iter().filter(|c| c.state.is_some()).collect();
+    compliance_row("all".to_owned(), None, &cs)
+}
+
+fn compliance_row(month: String, severity: Option<Severity>, cs: &[&SlaClock]) -> ComplianceRow {
+    let count = |s: SlaState| {
+        u32::try_from(cs.iter().filter(|c| c.state == Some(s)).count()).unwrap_or(u32::MAX)
+    };
+    let (met, missed, breached) = (
+        count(SlaState::Met),
+        count(SlaState::Missed),
+        count(SlaState::Breached),
+    );
+    let running = count(SlaState::OnTrack) + count(SlaState::AtRisk);
+    let decided = met + missed + breached;
+    let compliance_pct = (decided > 0).then(|| f64::from(met) * 100.0 / f64::from(decided));
+    let mut responses: Vec<i64> = cs
+        .iter()
+        .filter(|c| c.stopped_at.is_some())
+        .map(|c| c.elapsed_secs)
+        .collect();
+    responses.sort_unstable();
+    let median_first_response_secs = match responses.len() {
+        0 => None,
+        n if n % 2 == 1 => Some(responses[n / 2]),
+        n => Some((responses[n / 2 - 1] + responses[n / 2]).div_euclid(2)),
+    };
+    ComplianceRow {
+        month,
+        severity,
+        met,
+        missed,
+        breached,
+        running,
+        compliance_pct,
+        median_first_response_secs,
+    }
 }
 
 #[cfg(test)]
@@ -641,6 +656,19 @@ mod tests {
             (1, None, None)
         );
         assert_eq!(rows.len(), 4, "all, P1, P3, P4 for one month");
+        let total = compliance_total(&clocks);
+        assert_eq!(
+            (
+                total.month.as_str(),
+                total.met,
+                total.missed,
+                total.breached,
+                total.running
+            ),
+            ("all", 2, 1, 1, 1),
+            "the whole record equals the month's when there is one month"
+        );
+        assert_eq!(total.median_first_response_secs, Some(40 * 60));
     }
 
     fn sev() -> impl Strategy<Value = Severity> {

@@ -20,6 +20,29 @@ import type {
   TodayView,
   User,
   UserInput,
+  AccountOnboarding,
+  ExportedFile,
+  NewSession,
+  OnboardingBoard,
+  OnboardingSession,
+  OnboardingSessionInput,
+  OnboardingSettings,
+  OnboardingStatus,
+  SessionDetail,
+  SessionRow,
+  Slot,
+  SlotQuery,
+  WeekView,
+} from "../bindings";
+import type {
+  BoardFilter,
+  BoardRow,
+  HealthCheckInput,
+  HealthView,
+  HealthWeights,
+  QuarterBoard,
+  ReviewOutcome,
+  ReviewView,
 } from "../bindings";
 
 async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
@@ -80,6 +103,50 @@ export const api = {
   startupMark: (label: string): Promise<number> => call("startup_mark", { label }),
   openExternal: (url: string): Promise<null> => call("open_external", { url }),
 
+  onboardingBoard: (): Promise<OnboardingBoard> => call("onboarding_board"),
+  onboardingSessionGet: (id: string): Promise<SessionDetail> => call("onboarding_session_get", { id }),
+  onboardingForAccount: (accountId: string): Promise<AccountOnboarding> =>
+    call("onboarding_for_account", { accountId }),
+  onboardingWeek: (day: string | null): Promise<WeekView> => call("onboarding_week", { day }),
+  onboardingToday: (): Promise<SessionRow[]> => call("onboarding_today"),
+  onboardingSlots: (accountId: string, query: SlotQuery): Promise<Slot[]> =>
+    call("onboarding_slots", { accountId, query }),
+  onboardingSessionCreate: (accountId: string, input: NewSession): Promise<OnboardingSession> =>
+    write("onboarding_session_create", { accountId, input }),
+  onboardingSessionUpdate: (id: string, input: OnboardingSessionInput): Promise<OnboardingSession> =>
+    write("onboarding_session_update", { id, input }),
+  onboardingSessionSetStatus: (id: string, status: OnboardingStatus): Promise<OnboardingSession> =>
+    write("onboarding_session_set_status", { id, status }),
+  onboardingSessionExport: (id: string): Promise<ExportedFile> => call("onboarding_session_export", { id }),
+  onboardingWeekExport: (day: string | null): Promise<ExportedFile> =>
+    call("onboarding_week_export", { day }),
+  onboardingInviteText: (id: string): Promise<string> => call("onboarding_invite_text", { id }),
+  onboardingSettingsGet: (): Promise<OnboardingSettings> => call("onboarding_settings_get"),
+  onboardingSettingsSet: (settings: OnboardingSettings): Promise<OnboardingSettings> =>
+    call("onboarding_settings_set", { settings }),
+  quarterBoard: (offset: number, filter: BoardFilter): Promise<QuarterBoard> =>
+    call("quarter_board", { offset, filter }),
+  reviewsOverdueMine: (): Promise<BoardRow[]> => call("reviews_overdue_mine"),
+  reviewCreate: (accountId: string, offset: number): Promise<ReviewView> =>
+    write("review_create", { accountId, offset }),
+  reviewGet: (id: string): Promise<ReviewView> => call("review_get", { id }),
+  reviewSlots: (id: string): Promise<Slot[]> => call("review_slots", { id }),
+  reviewBook: (id: string, start: string, end: string, meetingLink: string | null): Promise<ReviewView> =>
+    write("review_book", { id, start, end, meetingLink }),
+  reviewIcs: (id: string): Promise<string> => call("review_ics", { id }),
+  reviewSave: (id: string, input: HealthCheckInput): Promise<ReviewView> =>
+    write("review_save", { id, input }),
+  reviewComplete: (id: string, held: Slot | null): Promise<ReviewView> =>
+    write("review_complete", { id, held }),
+  reviewSetOutcome: (id: string, outcome: ReviewOutcome): Promise<ReviewView> =>
+    write("review_set_outcome", { id, outcome }),
+  healthGet: (accountId: string): Promise<HealthView> => call("health_get", { accountId }),
+  healthWeightsGet: (): Promise<HealthWeights> => call("health_weights_get"),
+  healthWeightsSet: (weights: HealthWeights): Promise<HealthWeights> =>
+    write("health_weights_set", { weights }),
+  reviewReminderGet: (): Promise<number> => call("review_reminder_get"),
+  reviewReminderSet: (minutes: number): Promise<number> => write("review_reminder_set", { minutes }),
+
   syncStatus: (): Promise<SyncStatus> => call("sync_status"),
   syncSignIn: (serverUrl: string, email: string, password: string): Promise<SyncStatus> =>
     call("sync_sign_in", { serverUrl, email, password }),
@@ -89,4 +156,51 @@ export const api = {
   attentionResend: (id: string, fields: Record<string, unknown> | null): Promise<null> =>
     write("attention_resend", { id, fields }),
   attentionDiscard: (id: string): Promise<null> => write("attention_discard", { id }),
+};
+
+// --- Urgent requests, incidents and RCAs (docs/IPC.md, "requests" and "rca") ---
+import type {
+  CallSettings,
+  EmailImportOutcome,
+  LaunchedCall,
+  NewRequestInput,
+  RcaInput,
+  RcaState,
+  RcaView,
+  RequestBoard,
+  RequestDetail,
+  RequestRow,
+  RequestStatus,
+  Severity,
+  Visibility,
+} from "../bindings";
+
+export const requestsApi = {
+  board: (): Promise<RequestBoard> => call("requests_board"),
+  get: (id: string): Promise<RequestDetail> => call("request_get", { id }),
+  ofAccount: (accountId: string): Promise<RequestRow[]> => call("account_requests", { accountId }),
+  create: (input: NewRequestInput): Promise<string> => write("request_create", { input }),
+  importEmail: (content: number[], accountId: string | null): Promise<EmailImportOutcome> =>
+    write("email_import", { content, accountId }),
+  respond: (id: string, visibility: Visibility, text: string): Promise<null> =>
+    write("request_respond", { id, visibility, text }),
+  addUpdate: (id: string, text: string): Promise<null> => write("request_add_update", { id, text }),
+  setStatus: (id: string, status: RequestStatus): Promise<null> => write("request_set_status", { id, status }),
+  setSeverity: (id: string, severity: Severity): Promise<null> =>
+    write("request_set_severity", { id, severity }),
+  launchCall: (id: string): Promise<LaunchedCall> => write("request_launch_call", { id }),
+  openSlack: (id: string): Promise<null> => call("request_open_slack", { id }),
+  callSettingsGet: (): Promise<CallSettings> => call("call_settings_get"),
+  callSettingsSet: (input: CallSettings): Promise<CallSettings> => call("call_settings_set", { input }),
+  rcaOpen: (requestId: string): Promise<RcaView> => write("rca_open", { requestId }),
+  rcaSave: (id: string, input: RcaInput): Promise<RcaView> => write("rca_save", { id, input }),
+  rcaSetState: (id: string, state: RcaState): Promise<RcaView> => write("rca_set_state", { id, state }),
+  rcaExport: (id: string): Promise<string> => call("rca_export", { id }),
+};
+
+import type { SlaReport } from "../bindings";
+
+export const reportsApi = {
+  slaReport: (accountId: string | null): Promise<SlaReport> => call("sla_report", { accountId }),
+  slaReportExport: (accountId: string | null): Promise<string> => call("sla_report_export", { accountId }),
 };

@@ -6,6 +6,15 @@ export type Route =
   | { name: "account"; id: string; noteId: string | null }
   | { name: "search"; query: string }
   | { name: "settings" }
+  | { name: "onboarding" }
+  | { name: "session"; id: string }
+  | { name: "quarter" }
+  | { name: "review"; id: string }
+  | { name: "requests" }
+  | { name: "request"; id: string }
+  | { name: "new-request"; accountId: string | null }
+  | { name: "rca"; requestId: string }
+  | { name: "sla-report" }
   | { name: "attention" };
 
 export const nav = $state<{ stack: Route[] }>({ stack: [{ name: "accounts" }] });

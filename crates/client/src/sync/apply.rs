@@ -3,10 +3,11 @@
 //! not yet acknowledged visible on top of older server state.
 //!
 //! Dispatch is one match arm per [`EntityKind`]. Accounts, contacts, notes and users are
-//! written to their own tables here. The newer kinds (onboarding sessions, reviews,
-//! requests, request events, RCAs) are kept in `sync_records` (entity, id, fields JSON,
-//! deleted) by this build: nothing pulled is lost, and when their modules provide
-//! `upsert_from_wire` / `delete_from_wire` their arms call those instead.
+//! written to their own tables here; the newer kinds (onboarding sessions, reviews,
+//! requests, request events, RCAs) through their modules' `upsert_from_wire` /
+//! `delete_from_wire`. A record that cannot be written to its table yet (its account has not
+//! arrived) is kept whole in `sync_records` (entity, id, fields JSON), parked, and written
+//! as soon as it can be: nothing pulled is lost.
 
 use std::collections::HashMap;
 
@@ -159,14 +160,34 @@ pub(crate) async fn write_record(
         EntityKind::Contact => upsert_child(conn, kind, id, team_id, &fields).await,
         EntityKind::Note => upsert_child(conn, kind, id, team_id, &fields).await,
         EntityKind::User => upsert_user_wire(conn, id, &fields).await,
-        // Kept in `sync_records` until their modules' `upsert_from_wire` is wired here.
-        EntityKind::OnboardingSession => keep_generic(conn, kind, id, team_id, &fields).await,
-        EntityKind::Review => keep_generic(conn, kind, id, team_id, &fields).await,
-        EntityKind::Request => keep_generic(conn, kind, id, team_id, &fields).await,
-        EntityKind::RequestEvent => keep_generic(conn, kind, id, team_id, &fields).await,
-        EntityKind::Rca => keep_generic(conn, kind, id, team_id, &fields).await,
+        EntityKind::OnboardingSession => {
+            crate::onboarding::upsert_from_wire(conn, id, &fields).await
+        }
+        EntityKind::Review => crate::reviews::upsert_from_wire(conn, id, &fields).await,
+        EntityKind::Request => crate::requests::upsert_request_from_wire(conn, id, &fields).await,
+        EntityKind::RequestEvent => {
+            crate::requests::upsert_event_from_wire(conn, id, &fields).await
+        }
+        EntityKind::Rca => crate::rca::upsert_rca_from_wire(conn, id, &fields).await,
     };
+    let newer_kind = !matches!(
+        kind,
+        EntityKind::Account | EntityKind::Contact | EntityKind::Note | EntityKind::User
+    );
     match written {
+        Err(e) if newer_kind => {
+            // Not writable to its table yet (e.g. its account has not arrived): kept whole
+            // in `sync_records`, so nothing pulled is lost and the page still applies.
+            tracing::warn!(entity = kind.as_str(), %id, error = %e, "pulled record kept in sync_records");
+            keep_generic(conn, kind, id, team_id, &fields).await?;
+            // Parked: written to its table once its account is there (see `unpark`).
+            sqlx::query("UPDATE sync_records SET parked = 1 WHERE entity = ?1 AND id = ?2")
+                .bind(kind.as_str())
+                .bind(id.to_string())
+                .execute(&mut *conn)
+                .await?;
+            Ok(())
+        }
         Err(StoreError::Validation(e)) => {
             // A state this build cannot read (a newer server's value): keep it whole in
             // the generic store rather than stop syncing or lose it.
@@ -218,21 +239,21 @@ pub(crate) async fn delete_record(
                 .await?;
         }
         EntityKind::User => {}
-        EntityKind::OnboardingSession
-        | EntityKind::Review
-        | EntityKind::Request
-        | EntityKind::RequestEvent
-        | EntityKind::Rca => {
-            sqlx::query(
-                "INSERT INTO sync_records (entity, id, team_id, fields, deleted) \
-                 VALUES (?1, ?2, NULL, '{}', 1) ON CONFLICT (entity, id) DO UPDATE SET \
-                 fields = '{}', deleted = 1",
-            )
+        EntityKind::OnboardingSession => crate::onboarding::delete_from_wire(conn, id).await?,
+        EntityKind::Review => crate::reviews::delete_from_wire(conn, id).await?,
+        EntityKind::Request => crate::requests::delete_request_from_wire(conn, id).await?,
+        EntityKind::RequestEvent => crate::requests::delete_event_from_wire(conn, id).await?,
+        EntityKind::Rca => crate::rca::delete_rca_from_wire(conn, id).await?,
+    }
+    if !matches!(
+        kind,
+        EntityKind::Account | EntityKind::Contact | EntityKind::Note | EntityKind::User
+    ) {
+        sqlx::query("DELETE FROM sync_records WHERE entity = ?1 AND id = ?2")
             .bind(kind.as_str())
             .bind(id.to_string())
             .execute(&mut *conn)
             .await?;
-        }
     }
     Ok(())
 }

@@ -328,6 +328,8 @@ async fn the_list_json_is_the_rows_in_their_wire_form() {
             contact_count: u32::try_from(detail.contacts.len()).unwrap(),
             note_count: u32::try_from(store.notes_list(id, None).await.unwrap().len()).unwrap(),
             updated_at: a.updated_at,
+            health_score: None,
+            health_change_30_days: None,
         })
         .unwrap();
         let expected = expected.as_object().unwrap();

@@ -7,5 +7,6 @@ mod demo;
 mod durability;
 mod notes;
 mod outbox;
+mod requests;
 mod search;
 mod validation;

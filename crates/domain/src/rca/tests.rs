@@ -355,3 +355,61 @@ fn durations_in_words() {
         "3 d 1 h 1 min"
     );
 }
+
+#[test]
+fn rca_records_are_checked_and_publishing_needs_its_action() {
+    use serde_json::json;
+    let ok: crate::sync::Fields = [
+        ("state", json!("draft")),
+        ("request_id", json!(Uuid::from_u128(4))),
+        ("summary", json!("s")),
+        (
+            "impact",
+            json!({"start": "2026-11-26T09:00:00Z", "end": "2026-11-26T10:00:00Z", "affected": "EU"}),
+        ),
+        ("timeline", json!([])),
+        (
+            "action_items",
+            json!([{"id": Uuid::from_u128(5), "title": " Rotate certs ", "owner": "Ana", "due": "2026-12-01", "status": "open"}]),
+        ),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    let n = normalize_fields(ok.clone()).unwrap();
+    assert_eq!(n["action_items"][0]["title"], json!("Rotate certs"));
+    for (field, bad, named) in [
+        ("state", json!("approved"), "state"),
+        (
+            "impact",
+            json!({"start": "2026-11-26T09:00:00Z", "end": "2026-11-26T08:00:00Z", "affected": ""}),
+            "impact",
+        ),
+        (
+            "action_items",
+            json!([{"id": Uuid::from_u128(5), "title": " ", "owner": "Ana", "due": "2026-12-01", "status": "open"}]),
+            "action_items.0.title",
+        ),
+        ("summary", json!(7), "summary"),
+    ] {
+        let mut f = ok.clone();
+        f.insert(field.into(), bad);
+        let e = normalize_fields(f).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some(named));
+    }
+    let draft: crate::sync::Fields = [("state".to_owned(), json!("in_review"))]
+        .into_iter()
+        .collect();
+    let publish: crate::sync::Fields = [("state".to_owned(), json!("published"))]
+        .into_iter()
+        .collect();
+    assert_eq!(
+        extra_action(Some(&draft), &publish),
+        Some(crate::authz::Action::PublishRca)
+    );
+    assert_eq!(
+        extra_action(None, &publish),
+        Some(crate::authz::Action::PublishRca)
+    );
+    assert_eq!(extra_action(Some(&draft), &draft), None, "editing a draft");
+}

@@ -222,6 +222,45 @@ fn berlin_and_sydney_default_hours_never_meet() {
     );
 }
 
+#[test]
+fn new_york_fall_back_week_keeps_nine_o_clock_in_new_york() {
+    // Berlin falls back on 2026-10-25, New York a week later (11-01): in between they are 5
+    // hours apart, after it 6 again. The shared hours shrink by one on the Berlin clock.
+    let slots = find(
+        office(America::New_York),
+        office(Europe::Berlin),
+        vec![],
+        opts(60, 60, 5),
+        utc(2026, 10, 30, 0, 0),
+    );
+    assert_eq!(
+        starts(&slots),
+        vec![
+            utc(2026, 10, 30, 13, 0),
+            utc(2026, 10, 30, 14, 0),
+            utc(2026, 10, 30, 15, 0),
+            utc(2026, 11, 2, 14, 0),
+            utc(2026, 11, 2, 15, 0)
+        ]
+    );
+    assert_eq!(
+        on_clock(&slots, America::New_York),
+        [
+            "Fri 10-30 09:00",
+            "Fri 10-30 10:00",
+            "Fri 10-30 11:00",
+            "Mon 11-02 09:00",
+            "Mon 11-02 10:00"
+        ],
+        "09:00 in New York on both sides of its fall-back"
+    );
+    assert_eq!(
+        on_clock(&slots, Europe::Berlin)[3],
+        "Mon 11-02 15:00",
+        "on the Berlin clock the shared hours start one hour later"
+    );
+}
+
 fn around_the_clock() -> Party {
     party(chrono_tz::UTC, &ALL_DAYS, 0, 24)
 }

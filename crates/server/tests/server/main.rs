@@ -9,4 +9,5 @@ mod concurrency;
 mod hostile;
 mod openapi;
 mod processes;
+mod requests;
 mod sync;

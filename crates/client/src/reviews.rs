@@ -1,0 +1,1502 @@
+//! Quarterly use-case reviews & health checks: the quarter board, creating and booking a
+//! review (slot finder + .ics), the health check itself, reminders, and the sync hooks.
+//!
+//! Every user write goes through [`record`] (`Write::Review`), so the row and its one outbox
+//! mutation land together; a write that changes what the health score reads refreshes the
+//! account's score snapshot in the same transaction ([`crate::health::refresh`]).
+
+use chrono::{DateTime, TimeDelta, Utc};
+use chrono_tz::Tz;
+use rapport_domain::ics::{
+    AttendeeRole, CalendarPerson, IcsAttendee, IcsEvent, IcsMethod, PartStat, event_calendar,
+};
+use rapport_domain::links::LinkPolicy;
+use rapport_domain::quarter::{Quarter, quarter_of};
+use rapport_domain::review::{
+    ActionItem, BoardColumn, BoardCounts, ChecklistEntry, QuarterKey, Review, ReviewState,
+    board_column, check_completion, check_held_session, check_new_review, check_review_booking,
+    check_review_transition, default_checklist, review_id,
+};
+use rapport_domain::schedule::{Party, Slot, SlotOptions, SlotRequest, next_free_slots};
+use rapport_domain::{Account, Plan, User, WorkingHours};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{AssertSqlSafe, Row, SqliteConnection};
+use uuid::Uuid;
+
+use crate::accounts::{account_by_id, user_by_id};
+use crate::error::{Result, StoreError};
+use crate::store::{
+    ACCOUNT_COLUMNS, Store, Write, account_from_row, fmt_time, json_col, opt_uuid_col, parse_time,
+    record, stamp, to_json, uuid_col,
+};
+
+// ---------------------------------------------------------------------------------------
+// What the UI reads.
+
+/// One Professional Support account on the quarter board.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct BoardRow {
+    pub account_id: Uuid,
+    pub account_name: String,
+    /// The customer's IANA zone.
+    pub time_zone: String,
+    pub rep_id: Option<Uuid>,
+    pub rep_name: Option<String>,
+    /// The account's quarter shown (its own calendar: `2027 Q1`, `FY2027 Q2`).
+    pub quarter_label: String,
+    pub quarter_end: DateTime<Utc>,
+    /// The review of that quarter, when there is one.
+    pub review_id: Option<Uuid>,
+    /// `None`: not requested (no review yet).
+    pub state: Option<ReviewState>,
+    pub column: BoardColumn,
+    pub starts_at: Option<DateTime<Utc>>,
+}
+
+/// The quarter board: `offset` quarters from each account's current quarter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct QuarterBoard {
+    pub offset: i32,
+    /// The calendar quarter in my time zone at that offset (accounts on fiscal calendars
+    /// show their own label in each row).
+    pub label: String,
+    pub counts: BoardCounts,
+    /// By account name.
+    pub rows: Vec<BoardRow>,
+}
+
+/// Who the board shows.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct BoardFilter {
+    /// Accounts whose account rep is this user.
+    pub rep_id: Option<Uuid>,
+}
+
+/// A review with what its page shows around it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ReviewView {
+    pub review: Review,
+    pub account_name: String,
+    pub account_time_zone: String,
+    pub quarter_label: String,
+    pub quarter_start: DateTime<Utc>,
+    pub quarter_end: DateTime<Utc>,
+    pub rep_name: Option<String>,
+    pub column: BoardColumn,
+}
+
+/// The health check as the review page edits it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct HealthCheckInput {
+    pub checklist: Vec<ChecklistEntry>,
+    pub findings: String,
+    pub action_items: Vec<ActionItem>,
+    pub sentiment: Option<u8>,
+}
+
+/// What the review's state becomes by a user's choice (completion has its own command).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewOutcome {
+    /// The customer does not want one this quarter.
+    Declined,
+    /// Nobody from the customer came.
+    NoShow,
+    /// The session is off; the review waits to be booked again.
+    Cancelled,
+}
+
+/// A reminder to show now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ReviewReminder {
+    pub review_id: Uuid,
+    pub account_name: String,
+    pub starts_at: DateTime<Utc>,
+    pub meeting_link: Option<String>,
+}
+
+/// Minutes before a review's start its reminder shows, unless Settings say otherwise.
+pub const DEFAULT_REMINDER_MINUTES: u32 = 15;
+
+/// How long a review session lasts when booked from the board.
+pub const REVIEW_MINUTES: u32 = 60;
+
+// ---------------------------------------------------------------------------------------
+// Use cases.
+
+impl Store {
+    /// The quarter board `offset` quarters from now (0 = this quarter, -1 = the previous).
+    pub async fn quarter_board(
+        &self,
+        offset: i32,
+        filter: &BoardFilter,
+        now: DateTime<Utc>,
+    ) -> Result<QuarterBoard> {
+        let mut conn = self.reader.acquire().await?;
+        let me = match Store::me(&mut conn).await {
+            Ok(id) => user_by_id(&mut conn, id).await?,
+            Err(_) => None,
+        };
+        let my_tz: Tz = me
+            .as_ref()
+            .and_then(|u| u.time_zone.parse().ok())
+            .unwrap_or(chrono_tz::UTC);
+        let label = shift(quarter_of(now, my_tz, 1).map_err(fe)?, offset).label();
+        let rows = board_rows(&mut conn, offset, filter.rep_id, now).await?;
+        let counts = BoardCounts::tally(rows.iter().map(|r| r.column));
+        Ok(QuarterBoard {
+            offset,
+            label,
+            counts,
+            rows,
+        })
+    }
+
+    /// My overdue reviews this quarter (Today): accounts whose rep I am.
+    pub async fn reviews_overdue_mine(&self, now: DateTime<Utc>) -> Result<Vec<BoardRow>> {
+        let mut conn = self.reader.acquire().await?;
+        let me = Store::me(&mut conn).await?;
+        let rows = board_rows(&mut conn, 0, Some(me), now).await?;
+        Ok(rows
+            .into_iter()
+            .filter(|r| r.column == BoardColumn::Overdue)
+            .collect())
+    }
+
+    /// Records that the customer asked for a review of the account's quarter `offset`
+    /// quarters from now. Refused for a standard-plan account (`account_id`) and when the
+    /// quarter already has its review (`quarter`).
+    pub async fn review_create(
+        &self,
+        account_id: Uuid,
+        offset: i32,
+        now: DateTime<Utc>,
+    ) -> Result<ReviewView> {
+        let now = stamp(now);
+        let mut tx = self.writer.begin().await?;
+        let me = Store::me(&mut tx).await?;
+        let account = account_by_id(&mut tx, account_id).await?;
+        let quarter = shift(account_quarter(&account, now)?, offset);
+        let existing = quarters_with_reviews(&mut tx, account_id).await?;
+        check_new_review(account.plan, &quarter, &existing).map_err(fe)?;
+        let key = QuarterKey::from(&quarter);
+        let review = Review {
+            id: review_id(account_id, account.fiscal_year_start_month, key),
+            account_id,
+            fiscal_year: key.fiscal_year,
+            quarter: key.q,
+            fy_start_month: account.fiscal_year_start_month,
+            state: ReviewState::Requested,
+            rep_id: account.account_rep_id.or(Some(me)),
+            starts_at: None,
+            ends_at: None,
+            time_zone: account.time_zone.clone(),
+            meeting_link: None,
+            checklist: default_checklist(),
+            findings: String::new(),
+            action_items: Vec::new(),
+            sentiment: None,
+            sequence: 0,
+            completed_at: None,
+        }
+        .normalize()?;
+        if review_by_id(&mut tx, review.id).await?.is_some() {
+            // A deleted review of the same quarter: the id is the quarter's, so bring it back.
+            sqlx::query("DELETE FROM reviews WHERE id = ?1")
+                .bind(review.id.to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
+        record(
+            &mut tx,
+            Write::Review {
+                old: None,
+                new: &review,
+            },
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        tracing::info!(id = %review.id, quarter = %quarter.label(), "review requested");
+        self.review_get(review.id, now).await
+    }
+
+    /// The review page.
+    pub async fn review_get(&self, id: Uuid, now: DateTime<Utc>) -> Result<ReviewView> {
+        let mut conn = self.reader.acquire().await?;
+        let review = live_review(&mut conn, id).await?;
+        view(&mut conn, review, now).await
+    }
+
+    /// Free slots for the review's session: inside my working hours and the customer's
+    /// (09:00–17:00 Mon–Fri in the account's zone), clear of my other reviews, inside the
+    /// review's quarter.
+    pub async fn review_slots(&self, id: Uuid, now: DateTime<Utc>) -> Result<Vec<Slot>> {
+        let mut conn = self.reader.acquire().await?;
+        let me_id = Store::me(&mut conn).await?;
+        let me = user_by_id(&mut conn, me_id)
+            .await?
+            .ok_or(StoreError::NoProfile)?;
+        let review = live_review(&mut conn, id).await?;
+        let account = account_by_id(&mut conn, review.account_id).await?;
+        let quarter = review_quarter(&review)?;
+        if now >= quarter.end_utc {
+            return Err(StoreError::invalid(
+                "quarter",
+                format!("{} has ended: no slot can be booked in it", quarter.label()),
+            ));
+        }
+        let from = now.max(quarter.start_utc);
+        let horizon_days = u32::try_from((quarter.end_utc - from).num_days() + 1)
+            .unwrap_or(1)
+            .clamp(1, 366);
+        let mut busy: Vec<Slot> = busy_all(&mut conn, me_id, from, quarter.end_utc)
+            .await?
+            .into_iter()
+            .map(|(s, e)| Slot::new(s, e))
+            .collect();
+        // Rebooking: this review's own session does not block its new one.
+        if let (Some(s), Some(e)) = (review.starts_at, review.ends_at) {
+            busy.retain(|b| *b != Slot::new(s, e));
+        }
+        let request = SlotRequest {
+            customer: Party {
+                time_zone: tz(&account.time_zone, "time_zone")?,
+                hours: WorkingHours::default(),
+            },
+            facilitator: Party {
+                time_zone: tz(&me.time_zone, "time_zone")?,
+                hours: me.working_hours.clone(),
+            },
+            busy,
+            options: SlotOptions {
+                length_minutes: REVIEW_MINUTES,
+                count: 6,
+                horizon_days,
+                ..SlotOptions::default()
+            },
+            now: from,
+        };
+        let slots = next_free_slots(&request)?;
+        Ok(slots
+            .into_iter()
+            .filter(|s| quarter.contains(s.start))
+            .collect())
+    }
+
+    /// Books (or rebooks) the review's session at `start`–`end` with me as the facilitator.
+    pub async fn review_book(
+        &self,
+        id: Uuid,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        meeting_link: Option<String>,
+        now: DateTime<Utc>,
+    ) -> Result<ReviewView> {
+        let now = stamp(now);
+        let (start, end) = (stamp(start), stamp(end));
+        let mut tx = self.writer.begin().await?;
+        let me = Store::me(&mut tx).await?;
+        let old = live_review(&mut tx, id).await?;
+        let account = account_by_id(&mut tx, old.account_id).await?;
+        let quarter = review_quarter(&old)?;
+        let link = check_review_booking(
+            &quarter,
+            start,
+            end,
+            meeting_link.as_deref(),
+            &LinkPolicy::default(),
+            now,
+        )?;
+        if old.state != ReviewState::Scheduled {
+            check_review_transition(old.state, ReviewState::Scheduled).map_err(fe)?;
+        }
+        let clash = busy_all(&mut tx, me, start, end)
+            .await?
+            .into_iter()
+            .any(|(s, e)| {
+                Some(s) != old.starts_at && Slot::new(s, e).overlaps(&Slot::new(start, end))
+            });
+        if clash {
+            return Err(StoreError::invalid(
+                "start",
+                "you have another session at that time; pick a free slot",
+            ));
+        }
+        let new = Review {
+            state: ReviewState::Scheduled,
+            rep_id: Some(me),
+            starts_at: Some(start),
+            ends_at: Some(end),
+            time_zone: account.time_zone.clone(),
+            meeting_link: link,
+            sequence: old.sequence + 1,
+            ..old.clone()
+        }
+        .normalize()?;
+        record(
+            &mut tx,
+            Write::Review {
+                old: Some(&old),
+                new: &new,
+            },
+            now,
+        )
+        .await?;
+        sqlx::query("UPDATE reviews SET reminded_at = NULL WHERE id = ?1")
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        tracing::info!(%id, "review booked");
+        self.review_get(id, now).await
+    }
+
+    /// The review's session as an iCalendar invitation (RFC 5545, METHOD:REQUEST).
+    pub async fn review_ics(&self, id: Uuid, now: DateTime<Utc>) -> Result<String> {
+        let mut conn = self.reader.acquire().await?;
+        let review = live_review(&mut conn, id).await?;
+        let (Some(start), Some(end)) = (review.starts_at, review.ends_at) else {
+            return Err(StoreError::invalid(
+                "starts_at",
+                "the review has no session booked",
+            ));
+        };
+        let account = account_by_id(&mut conn, review.account_id).await?;
+        let rep = match review.rep_id {
+            Some(u) => user_by_id(&mut conn, u).await?,
+            None => None,
+        };
+        let contacts: Vec<(String, String)> = sqlx::query_as(
+            "SELECT name, email FROM contacts WHERE account_id = ?1 AND deleted_at IS NULL \
+             ORDER BY lower(name), id",
+        )
+        .bind(account.id.to_string())
+        .fetch_all(&mut *conn)
+        .await?;
+        let quarter = review_quarter(&review)?;
+        let organizer = rep.map_or_else(
+            || CalendarPerson {
+                name: "Rapport".into(),
+                email: "reviews@rapport.invalid".into(),
+            },
+            |u: User| CalendarPerson {
+                name: u.name,
+                email: u.email,
+            },
+        );
+        let event = IcsEvent {
+            id: review.id,
+            sequence: review.sequence,
+            start,
+            end,
+            summary: format!(
+                "{}: use-case review & health check ({})",
+                account.name,
+                quarter.label()
+            ),
+            description: rapport_domain::review::CheckItem::ALL
+                .iter()
+                .map(|i| format!("- {}", i.title()))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            meeting_link: review.meeting_link.clone(),
+            organizer,
+            attendees: contacts
+                .into_iter()
+                .map(|(name, email)| IcsAttendee {
+                    name,
+                    email,
+                    role: AttendeeRole::ReqParticipant,
+                    partstat: PartStat::NeedsAction,
+                    rsvp: true,
+                })
+                .collect(),
+            cancelled: false,
+            alarm_minutes_before: Some(DEFAULT_REMINDER_MINUTES),
+        };
+        Ok(event_calendar(&event, IcsMethod::Request, now))
+    }
+
+    /// Saves the health check's checklist, findings, action items and sentiment.
+    pub async fn review_save(
+        &self,
+        id: Uuid,
+        input: HealthCheckInput,
+        now: DateTime<Utc>,
+    ) -> Result<ReviewView> {
+        let now = stamp(now);
+        let mut tx = self.writer.begin().await?;
+        Store::me(&mut tx).await?;
+        let old = live_review(&mut tx, id).await?;
+        if old.state == ReviewState::Declined {
+            return Err(StoreError::invalid(
+                "state",
+                "the customer declined this review; there is no health check to write",
+            ));
+        }
+        let new = Review {
+            checklist: input.checklist,
+            findings: input.findings,
+            action_items: input.action_items,
+            sentiment: input.sentiment,
+            ..old.clone()
+        }
+        .normalize()?;
+        record(
+            &mut tx,
+            Write::Review {
+                old: Some(&old),
+                new: &new,
+            },
+            now,
+        )
+        .await?;
+        crate::health::refresh(&mut tx, new.account_id, now).await?;
+        tx.commit().await?;
+        self.review_get(id, now).await
+    }
+
+    /// Completes the review. A session booked here must have started; a review held without
+    /// being booked here gives its session as `held` (start and end, in the past).
+    pub async fn review_complete(
+        &self,
+        id: Uuid,
+        held: Option<Slot>,
+        now: DateTime<Utc>,
+    ) -> Result<ReviewView> {
+        let now = stamp(now);
+        let mut tx = self.writer.begin().await?;
+        let me = Store::me(&mut tx).await?;
+        let old = live_review(&mut tx, id).await?;
+        let quarter = review_quarter(&old)?;
+        let mut new = old.clone();
+        if let Some(h) = held {
+            let (start, end) = (stamp(h.start), stamp(h.end));
+            check_held_session(&quarter, start, end, now)?;
+            if !matches!(
+                old.state,
+                ReviewState::Requested | ReviewState::Scheduled | ReviewState::NoShow
+            ) {
+                check_review_transition(old.state, ReviewState::Scheduled).map_err(fe)?;
+            }
+            new.state = ReviewState::Scheduled;
+            new.starts_at = Some(start);
+            new.ends_at = Some(end);
+            new.rep_id = new.rep_id.or(Some(me));
+        }
+        check_completion(new.state, new.starts_at, now).map_err(fe)?;
+        new.state = ReviewState::Completed;
+        new.completed_at = Some(now);
+        let new = new.normalize()?;
+        record(
+            &mut tx,
+            Write::Review {
+                old: Some(&old),
+                new: &new,
+            },
+            now,
+        )
+        .await?;
+        crate::health::refresh(&mut tx, new.account_id, now).await?;
+        tx.commit().await?;
+        tracing::info!(%id, "review completed");
+        self.review_get(id, now).await
+    }
+
+    /// Declined, no-show, or the session cancelled (back to requested).
+    pub async fn review_set_outcome(
+        &self,
+        id: Uuid,
+        outcome: ReviewOutcome,
+        now: DateTime<Utc>,
+    ) -> Result<ReviewView> {
+        let now = stamp(now);
+        let mut tx = self.writer.begin().await?;
+        Store::me(&mut tx).await?;
+        let old = live_review(&mut tx, id).await?;
+        let to = match outcome {
+            ReviewOutcome::Declined => ReviewState::Declined,
+            ReviewOutcome::NoShow => ReviewState::NoShow,
+            ReviewOutcome::Cancelled => ReviewState::Requested,
+        };
+        check_review_transition(old.state, to).map_err(fe)?;
+        if to == ReviewState::NoShow && old.starts_at.is_some_and(|s| s > now) {
+            return Err(StoreError::invalid(
+                "state",
+                "the session has not started yet: it cannot be a no-show",
+            ));
+        }
+        let mut new = Review {
+            state: to,
+            ..old.clone()
+        };
+        if outcome == ReviewOutcome::Cancelled {
+            new.starts_at = None;
+            new.ends_at = None;
+            new.sequence += 1;
+        }
+        let new = new.normalize()?;
+        record(
+            &mut tx,
+            Write::Review {
+                old: Some(&old),
+                new: &new,
+            },
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        self.review_get(id, now).await
+    }
+
+    /// My booked reviews whose reminder should show at `now` (not shown before on this
+    /// desktop), `minutes_before` their start.
+    pub async fn review_reminders_due(
+        &self,
+        minutes_before: u32,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<ReviewReminder>> {
+        let mut conn = self.reader.acquire().await?;
+        let Ok(me) = Store::me(&mut conn).await else {
+            return Ok(Vec::new());
+        };
+        let until = now + TimeDelta::minutes(i64::from(minutes_before));
+        let rows: Vec<(String, String, String, Option<String>)> = sqlx::query_as(
+            "SELECT r.id, a.name, r.starts_at, r.meeting_link FROM reviews r \
+             JOIN accounts a ON a.id = r.account_id \
+             WHERE r.deleted_at IS NULL AND r.state = 'scheduled' AND r.rep_id = ?1 \
+             AND r.reminded_at IS NULL AND r.starts_at > ?2 AND r.starts_at <= ?3 \
+             ORDER BY r.starts_at",
+        )
+        .bind(me.to_string())
+        .bind(fmt_time(now))
+        .bind(fmt_time(until))
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut out = Vec::new();
+        for (id, account_name, starts_at, meeting_link) in rows {
+            let starts_at = parse_time(&starts_at)?;
+            if rapport_domain::schedule::reminder_due(starts_at, minutes_before, now, false) {
+                out.push(ReviewReminder {
+                    review_id: Uuid::parse_str(&id).map_err(|_| StoreError::NotFound {
+                        entity: "review",
+                        id: Uuid::nil(),
+                    })?,
+                    account_name,
+                    starts_at,
+                    meeting_link,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Notes that this desktop showed the review's reminder (local; not synced).
+    pub async fn review_mark_reminded(&self, id: Uuid, now: DateTime<Utc>) -> Result<()> {
+        sqlx::query("UPDATE reviews SET reminded_at = ?2 WHERE id = ?1")
+            .bind(id.to_string())
+            .bind(fmt_time(stamp(now)))
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    /// Sets the reminder lead time (Settings): 1 minute to 24 hours, else refused naming
+    /// `reminder_minutes`.
+    pub async fn review_reminder_minutes_set(&self, minutes: u32) -> Result<u32> {
+        if !(1..=24 * 60).contains(&minutes) {
+            return Err(StoreError::invalid(
+                "reminder_minutes",
+                format!("must be from 1 minute to 24 hours (1440), not {minutes}"),
+            ));
+        }
+        sqlx::query(
+            "INSERT INTO review_settings (key, value) VALUES ('reminder_minutes', ?1) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(minutes.to_string())
+        .execute(&self.writer)
+        .await?;
+        Ok(minutes)
+    }
+
+    /// The reminder lead time in minutes (Settings; [`DEFAULT_REMINDER_MINUTES`] unset).
+    pub async fn review_reminder_minutes(&self) -> Result<u32> {
+        let v: Option<String> =
+            sqlx::query_scalar("SELECT value FROM review_settings WHERE key = 'reminder_minutes'")
+                .fetch_optional(&self.reader)
+                .await?;
+        Ok(v.and_then(|v| v.parse().ok())
+            .unwrap_or(DEFAULT_REMINDER_MINUTES))
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Reads shared with the health score and the sync engine.
+
+/// The facilitator's busy intervals between `from` and `to`: their booked reviews. The
+/// slot finders keep clear of these and of onboarding sessions ([`busy_all`]).
+pub(crate) async fn busy_reviews(
+    conn: &mut SqliteConnection,
+    user_id: Uuid,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<(DateTime<Utc>, DateTime<Utc>)>> {
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT starts_at, ends_at FROM reviews WHERE deleted_at IS NULL AND rep_id = ?1 \
+         AND state = 'scheduled' AND starts_at IS NOT NULL AND ends_at IS NOT NULL \
+         AND starts_at < ?3 AND ends_at > ?2 ORDER BY starts_at",
+    )
+    .bind(user_id.to_string())
+    .bind(fmt_time(from))
+    .bind(fmt_time(to))
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|(s, e)| Ok((parse_time(s)?, parse_time(e)?)))
+        .collect()
+}
+
+/// Everything that keeps the facilitator busy: their booked reviews and their onboarding
+/// sessions. Both slot finders (reviews and onboarding) keep clear of it.
+pub(crate) async fn busy_all(
+    conn: &mut SqliteConnection,
+    user_id: Uuid,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<(DateTime<Utc>, DateTime<Utc>)>> {
+    let mut busy = busy_reviews(&mut *conn, user_id, from, to).await?;
+    busy.extend(crate::onboarding::busy_sessions(conn, user_id, from, to).await?);
+    busy.sort();
+    Ok(busy)
+}
+
+/// When the account's last review was completed, and the sentiment of its latest review
+/// that recorded one (health score inputs).
+pub(crate) async fn review_inputs(
+    conn: &mut SqliteConnection,
+    account_id: Uuid,
+) -> Result<(Option<DateTime<Utc>>, Option<u8>)> {
+    let last: Option<String> = sqlx::query_scalar(
+        "SELECT max(completed_at) FROM reviews WHERE account_id = ?1 AND deleted_at IS NULL \
+         AND state = 'completed'",
+    )
+    .bind(account_id.to_string())
+    .fetch_one(&mut *conn)
+    .await?;
+    let sentiment: Option<i64> = sqlx::query_scalar(
+        "SELECT sentiment FROM reviews WHERE account_id = ?1 AND deleted_at IS NULL \
+         AND sentiment IS NOT NULL ORDER BY fiscal_year DESC, quarter DESC, updated_at DESC \
+         LIMIT 1",
+    )
+    .bind(account_id.to_string())
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok((
+        last.as_deref().map(parse_time).transpose()?,
+        sentiment.and_then(|s| u8::try_from(s).ok()),
+    ))
+}
+
+// ---------------------------------------------------------------------------------------
+// Sync hooks: the engine applies pulled reviews through these (no outbox).
+
+/// Writes a pulled review (every wire field of [`rapport_domain::review::SYNC`]).
+#[cfg_attr(not(test), allow(dead_code))] // called by the sync engine (merged from its branch)
+pub(crate) async fn upsert_from_wire(
+    conn: &mut SqliteConnection,
+    id: Uuid,
+    fields: &Map<String, Value>,
+) -> Result<()> {
+    let mut obj = fields.clone();
+    obj.insert("id".into(), Value::String(id.to_string()));
+    let review: Review = serde_json::from_value(Value::Object(obj))
+        .map_err(|e| StoreError::invalid("review", format!("a pulled review is malformed: {e}")))?;
+    let now = Utc::now();
+    upsert_row(&mut *conn, &review, now).await?;
+    // A teammate's health check moves the score here too.
+    crate::health::refresh(conn, review.account_id, now).await?;
+    Ok(())
+}
+
+/// Deletes a review a pull says was deleted (kept as a soft-deleted row).
+#[cfg_attr(not(test), allow(dead_code))] // called by the sync engine (merged from its branch)
+pub(crate) async fn delete_from_wire(conn: &mut SqliteConnection, id: Uuid) -> Result<()> {
+    let now = Utc::now();
+    let account: Option<String> = sqlx::query_scalar(
+        "UPDATE reviews SET deleted_at = ?2 WHERE id = ?1 AND deleted_at IS NULL \
+         RETURNING account_id",
+    )
+    .bind(id.to_string())
+    .bind(fmt_time(stamp(now)))
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(account) = account.as_deref().and_then(|a| Uuid::parse_str(a).ok()) {
+        crate::health::refresh(conn, account, now).await?;
+    }
+    Ok(())
+}
+
+/// Writes the row (insert, or every field of an existing one). `reminded_at` is kept unless
+/// the session moved.
+pub(crate) async fn upsert_row(
+    conn: &mut SqliteConnection,
+    r: &Review,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO reviews (id, account_id, fiscal_year, quarter, fy_start_month, state, \
+         rep_id, starts_at, ends_at, time_zone, meeting_link, checklist, findings, \
+         action_items, sentiment, sequence, completed_at, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18) \
+         ON CONFLICT (id) DO UPDATE SET account_id = excluded.account_id, \
+         fiscal_year = excluded.fiscal_year, quarter = excluded.quarter, \
+         fy_start_month = excluded.fy_start_month, state = excluded.state, \
+         rep_id = excluded.rep_id, \
+         reminded_at = CASE WHEN reviews.starts_at IS excluded.starts_at \
+             THEN reviews.reminded_at END, \
+         starts_at = excluded.starts_at, ends_at = excluded.ends_at, \
+         time_zone = excluded.time_zone, meeting_link = excluded.meeting_link, \
+         checklist = excluded.checklist, findings = excluded.findings, \
+         action_items = excluded.action_items, sentiment = excluded.sentiment, \
+         sequence = excluded.sequence, completed_at = excluded.completed_at, \
+         updated_at = excluded.updated_at, deleted_at = NULL",
+    )
+    .bind(r.id.to_string())
+    .bind(r.account_id.to_string())
+    .bind(r.fiscal_year)
+    .bind(i64::from(r.quarter))
+    .bind(i64::from(r.fy_start_month))
+    .bind(r.state.as_str())
+    .bind(r.rep_id.map(|u| u.to_string()))
+    .bind(r.starts_at.map(fmt_time))
+    .bind(r.ends_at.map(fmt_time))
+    .bind(&r.time_zone)
+    .bind(r.meeting_link.as_deref())
+    .bind(to_json(&r.checklist))
+    .bind(&r.findings)
+    .bind(to_json(&r.action_items))
+    .bind(r.sentiment.map(i64::from))
+    .bind(i64::from(r.sequence))
+    .bind(r.completed_at.map(fmt_time))
+    .bind(fmt_time(stamp(now)))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// Helpers.
+
+const REVIEW_COLUMNS: &str = "id, account_id, fiscal_year, quarter, fy_start_month, state, \
+    rep_id, starts_at, ends_at, time_zone, meeting_link, checklist, findings, action_items, \
+    sentiment, sequence, completed_at";
+
+fn review_from_row(row: &SqliteRow) -> Result<Review> {
+    let state: String = row.try_get("state")?;
+    let opt_time = |col: &str| -> Result<Option<DateTime<Utc>>> {
+        let s: Option<String> = row.try_get(col)?;
+        s.as_deref().map(parse_time).transpose()
+    };
+    let small = |col: &str| -> Result<u8> {
+        let v: i64 = row.try_get(col)?;
+        u8::try_from(v).map_err(|_| StoreError::invalid(col, "out of range in the cache"))
+    };
+    let sentiment: Option<i64> = row.try_get("sentiment")?;
+    let sequence: i64 = row.try_get("sequence")?;
+    Ok(Review {
+        id: uuid_col(row, "id")?,
+        account_id: uuid_col(row, "account_id")?,
+        fiscal_year: row.try_get("fiscal_year")?,
+        quarter: small("quarter")?,
+        fy_start_month: small("fy_start_month")?,
+        state: serde_json::from_value(Value::String(state.clone()))
+            .map_err(|_| StoreError::invalid("state", format!("unknown state {state:?}")))?,
+        rep_id: opt_uuid_col(row, "rep_id")?,
+        starts_at: opt_time("starts_at")?,
+        ends_at: opt_time("ends_at")?,
+        time_zone: row.try_get("time_zone")?,
+        meeting_link: row.try_get("meeting_link")?,
+        checklist: json_col(row, "checklist")?,
+        findings: row.try_get("findings")?,
+        action_items: json_col(row, "action_items")?,
+        sentiment: sentiment.and_then(|s| u8::try_from(s).ok()),
+        sequence: u32::try_from(sequence).unwrap_or(0),
+        completed_at: opt_time("completed_at")?,
+    })
+}
+
+pub(crate) async fn review_by_id(conn: &mut SqliteConnection, id: Uuid) -> Result<Option<Review>> {
+    let row = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {REVIEW_COLUMNS} FROM reviews WHERE id = ?1"
+    )))
+    .bind(id.to_string())
+    .fetch_optional(conn)
+    .await?;
+    row.as_ref().map(review_from_row).transpose()
+}
+
+async fn live_review(conn: &mut SqliteConnection, id: Uuid) -> Result<Review> {
+    let row = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {REVIEW_COLUMNS} FROM reviews WHERE id = ?1 AND deleted_at IS NULL"
+    )))
+    .bind(id.to_string())
+    .fetch_optional(conn)
+    .await?;
+    match row {
+        Some(r) => review_from_row(&r),
+        None => Err(StoreError::NotFound {
+            entity: "review",
+            id,
+        }),
+    }
+}
+
+async fn quarters_with_reviews(
+    conn: &mut SqliteConnection,
+    account_id: Uuid,
+) -> Result<Vec<QuarterKey>> {
+    let rows: Vec<(i32, i64)> = sqlx::query_as(
+        "SELECT fiscal_year, quarter FROM reviews WHERE account_id = ?1 AND deleted_at IS NULL",
+    )
+    .bind(account_id.to_string())
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(fiscal_year, q)| QuarterKey {
+            fiscal_year,
+            q: u8::try_from(q).unwrap_or(0),
+        })
+        .collect())
+}
+
+async fn view(
+    conn: &mut SqliteConnection,
+    review: Review,
+    now: DateTime<Utc>,
+) -> Result<ReviewView> {
+    let account = account_by_id(&mut *conn, review.account_id).await?;
+    let rep_name = match review.rep_id {
+        Some(u) => user_by_id(&mut *conn, u).await?.map(|u| u.name),
+        None => None,
+    };
+    let quarter = review_quarter(&review)?;
+    let column =
+        board_column(account.plan, Some(review.state), &quarter, now).unwrap_or(BoardColumn::Done);
+    Ok(ReviewView {
+        account_name: account.name,
+        account_time_zone: account.time_zone,
+        quarter_label: quarter.label(),
+        quarter_start: quarter.start_utc,
+        quarter_end: quarter.end_utc,
+        rep_name,
+        column,
+        review,
+    })
+}
+
+/// Every Professional Support account (of rep `rep`, when given) with its review of the
+/// quarter `offset` quarters from its current one.
+async fn board_rows(
+    conn: &mut SqliteConnection,
+    offset: i32,
+    rep: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<Vec<BoardRow>> {
+    let rows = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {ACCOUNT_COLUMNS}, u.name AS rep_name FROM accounts a \
+         LEFT JOIN users u ON u.id = a.account_rep_id \
+         WHERE a.plan = 'professional_support' AND (?1 IS NULL OR a.account_rep_id = ?1) \
+         ORDER BY a.name_key, a.id"
+    )))
+    .bind(rep.map(|u| u.to_string()))
+    .fetch_all(&mut *conn)
+    .await?;
+    let reviews = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {REVIEW_COLUMNS} FROM reviews WHERE deleted_at IS NULL"
+    )))
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut by_account: std::collections::HashMap<Uuid, Vec<Review>> =
+        std::collections::HashMap::new();
+    for r in &reviews {
+        let r = review_from_row(r)?;
+        by_account.entry(r.account_id).or_default().push(r);
+    }
+    let mut out = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let account = account_from_row(row)?;
+        let rep_name: Option<String> = row.try_get("rep_name")?;
+        let Ok(current) = account_quarter(&account, now) else {
+            continue;
+        };
+        let quarter = shift(current, offset);
+        let key = QuarterKey::from(&quarter);
+        let review = by_account
+            .get(&account.id)
+            .and_then(|rs| rs.iter().find(|r| r.key() == key));
+        let state = review.map(|r| r.state);
+        let Some(column) = board_column(Plan::ProfessionalSupport, state, &quarter, now) else {
+            continue;
+        };
+        out.push(BoardRow {
+            account_id: account.id,
+            account_name: account.name,
+            time_zone: account.time_zone,
+            rep_id: account.account_rep_id,
+            rep_name,
+            quarter_label: quarter.label(),
+            quarter_end: quarter.end_utc,
+            review_id: review.map(|r| r.id),
+            state,
+            column,
+            starts_at: review.and_then(|r| r.starts_at),
+        });
+    }
+    Ok(out)
+}
+
+/// One refused field as a store error.
+pub(crate) fn fe(e: rapport_domain::FieldError) -> StoreError {
+    StoreError::Validation(rapport_domain::ValidationErrors(vec![e]))
+}
+
+fn tz(name: &str, field: &str) -> Result<Tz> {
+    name.parse()
+        .map_err(|_| StoreError::invalid(field, format!("{name:?} is not an IANA time zone")))
+}
+
+fn account_quarter(account: &Account, now: DateTime<Utc>) -> Result<Quarter> {
+    quarter_of(
+        now,
+        tz(&account.time_zone, "time_zone")?,
+        account.fiscal_year_start_month,
+    )
+    .map_err(fe)
+}
+
+/// The quarter the review belongs to, on the calendar it was made on.
+fn review_quarter(r: &Review) -> Result<Quarter> {
+    let zone = tz(&r.time_zone, "time_zone")?;
+    // Any instant of the quarter will do: find the quarter from its fiscal year's first day.
+    let first_month0 = i32::from(r.fy_start_month) - 1 + (i32::from(r.quarter) - 1) * 3;
+    let fy_start_year = if r.fy_start_month == 1 {
+        r.fiscal_year
+    } else {
+        r.fiscal_year - 1
+    };
+    let year = fy_start_year + first_month0 / 12;
+    let month = u32::try_from(first_month0 % 12 + 1).unwrap_or(1);
+    let day = chrono::NaiveDate::from_ymd_opt(year, month, 15)
+        .ok_or_else(|| StoreError::invalid("quarter", "not a quarter of a real year"))?;
+    let mid = rapport_domain::quarter::local_midnight(day, zone);
+    quarter_of(mid, zone, r.fy_start_month).map_err(fe)
+}
+
+fn shift(mut q: Quarter, offset: i32) -> Quarter {
+    for _ in 0..offset.unsigned_abs().min(400) {
+        q = if offset > 0 { q.next() } else { q.previous() };
+    }
+    q
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rapport_domain::review::{ActionStatus, CheckItem};
+    use rapport_domain::{AccountInput, LifecycleStage, Role, UserInput};
+
+    fn t0() -> DateTime<Utc> {
+        // A Thursday: 04:00 in New York, 10:00 in Berlin (their hours overlap 15:00–17:00
+        // Berlin time in winter).
+        DateTime::parse_from_rfc3339("2026-11-26T09:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    fn account(name: &str, plan: Plan) -> AccountInput {
+        AccountInput {
+            name: name.into(),
+            plan,
+            time_zone: "America/New_York".into(),
+            fiscal_year_start_month: 1,
+            owner_csm_id: None,
+            account_rep_id: None,
+            slack_channel: None,
+            support_email_domains: vec![],
+            stage: LifecycleStage::Active,
+            tags: vec![],
+        }
+    }
+
+    async fn setup() -> (Store, User, Account) {
+        let store = Store::open_in_memory().await.unwrap();
+        let me = store
+            .profile_create(
+                UserInput {
+                    name: "Rita Rep".into(),
+                    email: "rita@rapport-vendor.com".into(),
+                    role: Role::AccountRep,
+                    time_zone: "Europe/Berlin".into(),
+                    working_hours: WorkingHours::default(),
+                },
+                t0(),
+            )
+            .await
+            .unwrap();
+        let mut input = account("Acme", Plan::ProfessionalSupport);
+        input.account_rep_id = Some(me.id);
+        let acme = store.account_create(input, t0()).await.unwrap();
+        (store, me, acme)
+    }
+
+    #[tokio::test]
+    async fn the_board_moves_as_a_review_is_requested_booked_and_completed() {
+        let (store, me, acme) = setup().await;
+        store
+            .account_create(account("Standard Co", Plan::Standard), t0())
+            .await
+            .unwrap();
+        let board = store
+            .quarter_board(1, &BoardFilter::default(), t0())
+            .await
+            .unwrap();
+        assert_eq!(
+            board.rows.len(),
+            1,
+            "standard accounts are not on the board"
+        );
+        assert_eq!(
+            board.rows[0].quarter_label, "2027 Q1",
+            "New York's next quarter"
+        );
+        assert_eq!(board.counts.due, 1);
+
+        let review = store.review_create(acme.id, 1, t0()).await.unwrap();
+        assert_eq!(review.review.state, ReviewState::Requested);
+        assert_eq!(
+            review.review.id,
+            review_id(
+                acme.id,
+                1,
+                QuarterKey {
+                    fiscal_year: 2027,
+                    q: 1
+                }
+            ),
+            "the quarter's deterministic id"
+        );
+        let board = store
+            .quarter_board(1, &BoardFilter::default(), t0())
+            .await
+            .unwrap();
+        assert_eq!((board.counts.due, board.counts.requested), (0, 1));
+
+        let slots = store.review_slots(review.review.id, t0()).await.unwrap();
+        assert!(!slots.is_empty(), "slots are offered in 2027 Q1");
+        let q = review_quarter(&review.review).unwrap();
+        assert!(
+            slots.iter().all(|s| q.contains(s.start)),
+            "inside the quarter"
+        );
+        let slot = slots[0];
+        let booked = store
+            .review_book(
+                review.review.id,
+                slot.start,
+                slot.end,
+                Some("https://zoom.us/j/123".into()),
+                t0(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(booked.review.state, ReviewState::Scheduled);
+        assert_eq!(booked.review.sequence, 1);
+        let board = store
+            .quarter_board(
+                1,
+                &BoardFilter {
+                    rep_id: Some(me.id),
+                },
+                t0(),
+            )
+            .await
+            .unwrap();
+        assert_eq!((board.counts.requested, board.counts.scheduled), (0, 1));
+        let mut beta = account("Beta", Plan::ProfessionalSupport);
+        beta.account_rep_id = Some(me.id);
+        let beta = store.account_create(beta, t0()).await.unwrap();
+        let beta_review = store.review_create(beta.id, 1, t0()).await.unwrap();
+        let next = store
+            .review_slots(beta_review.review.id, t0())
+            .await
+            .unwrap();
+        assert!(!next.is_empty());
+        assert!(
+            next.iter()
+                .all(|s| s.start >= slot.end + TimeDelta::minutes(15) || s.end <= slot.start),
+            "my booked review is busy time (with its buffer)"
+        );
+        let clash = store
+            .review_book(beta_review.review.id, slot.start, slot.end, None, t0())
+            .await
+            .unwrap_err();
+        assert_eq!(clash.field(), Some("start"), "a double booking is refused");
+        let ics = store.review_ics(review.review.id, t0()).await.unwrap();
+        assert!(
+            ics.contains("METHOD:REQUEST") && ics.contains("SEQUENCE:1"),
+            "{ics}"
+        );
+
+        // Too early to complete it.
+        let early = store
+            .review_complete(review.review.id, None, t0())
+            .await
+            .unwrap_err();
+        assert_eq!(early.field(), Some("state"));
+        let done = store
+            .review_complete(review.review.id, None, slot.start + TimeDelta::minutes(30))
+            .await
+            .unwrap();
+        assert_eq!(done.review.state, ReviewState::Completed);
+        let board = store
+            // In January, 2027 Q1 is this quarter.
+            .quarter_board(
+                0,
+                &BoardFilter::default(),
+                slot.start + TimeDelta::minutes(30),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (board.counts.done, board.counts.requested),
+            (1, 1),
+            "Acme done, Beta asked"
+        );
+    }
+
+    #[tokio::test]
+    async fn bad_input_is_refused_naming_the_field() {
+        let (store, _me, acme) = setup().await;
+        let standard = store
+            .account_create(account("Standard Co", Plan::Standard), t0())
+            .await
+            .unwrap();
+        let e = store.review_create(standard.id, 0, t0()).await.unwrap_err();
+        assert_eq!(e.field(), Some("account_id"), "{e}");
+        assert!(e.to_string().contains("standard plan"));
+        store.review_create(acme.id, 0, t0()).await.unwrap();
+        let twice = store.review_create(acme.id, 0, t0()).await.unwrap_err();
+        assert_eq!(twice.field(), Some("quarter"), "{twice}");
+        assert!(twice.to_string().contains("2026 Q4"));
+        let outbox = store.outbox().await.unwrap();
+        assert_eq!(
+            outbox
+                .iter()
+                .filter(|m| m.entity == rapport_domain::sync::EntityKind::Review)
+                .count(),
+            1,
+            "nothing saved for the refused ones"
+        );
+        let weights = rapport_domain::health::HealthWeights {
+            sentiment: 50,
+            ..Default::default()
+        };
+        let e = store.health_weights_set(weights, t0()).await.unwrap_err();
+        assert_eq!(e.field(), Some("weights"), "{e}");
+        assert_eq!(
+            store.health_weights_get().await.unwrap(),
+            rapport_domain::health::HealthWeights::default(),
+            "the old weights stay"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_held_health_check_with_an_action_item_moves_the_score() {
+        let (store, _me, acme) = setup().await;
+        // A customer for a year, never reviewed: the recency part scores low.
+        let later = t0() + TimeDelta::days(20);
+        let before = store.health_get(acme.id, later).await.unwrap();
+        assert_eq!(
+            before.current.score, None,
+            "too new for any part to have data"
+        );
+        let r = store.review_create(acme.id, 0, later).await.unwrap();
+        let start = later - TimeDelta::days(2);
+        let mut checklist = default_checklist();
+        checklist[0].done = true;
+        checklist[0].findings = "usage up 20%".into();
+        let saved = store
+            .review_save(
+                r.review.id,
+                HealthCheckInput {
+                    checklist,
+                    findings: " Exports are slow ".into(),
+                    action_items: vec![ActionItem {
+                        id: Uuid::now_v7(),
+                        title: "Add a read replica".into(),
+                        owner: "Rita Rep".into(),
+                        due: chrono::NaiveDate::from_ymd_opt(2027, 1, 15).unwrap(),
+                        status: ActionStatus::Open,
+                    }],
+                    sentiment: Some(4),
+                },
+                later,
+            )
+            .await
+            .unwrap();
+        assert_eq!(saved.review.findings, "Exports are slow");
+        assert_eq!(saved.review.checklist[0].item, CheckItem::UsageReview);
+        let done = store
+            .review_complete(
+                r.review.id,
+                Some(Slot::new(start, start + TimeDelta::hours(1))),
+                later,
+            )
+            .await
+            .unwrap();
+        assert_eq!(done.review.state, ReviewState::Completed);
+        let h = store.health_get(acme.id, later).await.unwrap();
+        assert_eq!(
+            h.current.score,
+            Some(89),
+            "recency 100 at 20, sentiment 75 at 15: 3125/35"
+        );
+        assert!(
+            h.history.len() >= 2,
+            "a snapshot at each move: {:?}",
+            h.history
+        );
+        assert_eq!(h.history.last().unwrap().score, Some(89));
+        assert!(
+            !store.health_refresh_all(later).await.unwrap().eq(&1),
+            "no new snapshot while the score stands"
+        );
+        assert_eq!(
+            store
+                .health_refresh_all(later + TimeDelta::days(1))
+                .await
+                .unwrap(),
+            1,
+            "but one a day"
+        );
+        let bad = store
+            .review_complete(
+                r.review.id,
+                Some(Slot::new(start, start + TimeDelta::hours(1))),
+                later,
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(bad.field(), Some("state"), "completed is final");
+    }
+
+    #[tokio::test]
+    async fn the_outbox_fields_rebuild_the_same_row_elsewhere() {
+        let (store, _me, acme) = setup().await;
+        let r = store.review_create(acme.id, 1, t0()).await.unwrap();
+        let slot = store.review_slots(r.review.id, t0()).await.unwrap()[0];
+        store
+            .review_book(r.review.id, slot.start, slot.end, None, t0())
+            .await
+            .unwrap();
+        let other = Store::open_in_memory().await.unwrap();
+        let mut conn = other.writer.acquire().await.unwrap();
+        crate::store::insert_accounts(&mut conn, &[&acme])
+            .await
+            .unwrap();
+        let mut fields = Map::new();
+        for m in store.outbox().await.unwrap() {
+            if m.entity == rapport_domain::sync::EntityKind::Review {
+                fields.extend(m.fields);
+            }
+        }
+        upsert_from_wire(&mut conn, r.review.id, &fields)
+            .await
+            .unwrap();
+        let copy = review_by_id(&mut conn, r.review.id).await.unwrap().unwrap();
+        let mine = store.review_get(r.review.id, t0()).await.unwrap().review;
+        assert_eq!(copy, mine, "the pulled record is the same review");
+        let merged = rapport_domain::sync::merge_fields(
+            rapport_domain::sync::EntityKind::Review,
+            None,
+            &fields,
+        )
+        .unwrap();
+        assert_eq!(
+            merged["state"], "scheduled",
+            "the server accepts what the client sends"
+        );
+        delete_from_wire(&mut conn, r.review.id).await.unwrap();
+        drop(conn);
+        assert!(matches!(
+            other.review_get(r.review.id, t0()).await,
+            Err(StoreError::NotFound { .. })
+        ));
+    }
+    #[tokio::test]
+    async fn a_reminder_is_due_once_in_the_minutes_before_the_start() {
+        let (store, _me, acme) = setup().await;
+        assert_eq!(
+            store.review_reminder_minutes().await.unwrap(),
+            15,
+            "the default"
+        );
+        let e = store.review_reminder_minutes_set(0).await.unwrap_err();
+        assert_eq!(e.field(), Some("reminder_minutes"));
+        assert_eq!(store.review_reminder_minutes_set(30).await.unwrap(), 30);
+        assert_eq!(store.review_reminder_minutes().await.unwrap(), 30, "kept");
+        let r = store.review_create(acme.id, 1, t0()).await.unwrap();
+        let slot = store.review_slots(r.review.id, t0()).await.unwrap()[0];
+        store
+            .review_book(r.review.id, slot.start, slot.end, None, t0())
+            .await
+            .unwrap();
+        let at = |m: i64| slot.start - TimeDelta::minutes(m);
+        assert!(
+            store
+                .review_reminders_due(15, at(16))
+                .await
+                .unwrap()
+                .is_empty(),
+            "not yet"
+        );
+        let due = store.review_reminders_due(15, at(15)).await.unwrap();
+        assert_eq!(due.len(), 1, "15 minutes before");
+        assert_eq!(due[0].account_name, "Acme");
+        store
+            .review_mark_reminded(r.review.id, at(15))
+            .await
+            .unwrap();
+        assert!(
+            store
+                .review_reminders_due(15, at(10))
+                .await
+                .unwrap()
+                .is_empty(),
+            "shown once, also after a restart (it is recorded)"
+        );
+        // Rebooked: the new time gets its own reminder.
+        let later = store.review_slots(r.review.id, t0()).await.unwrap();
+        let other = later
+            .iter()
+            .find(|s| s.start != slot.start)
+            .copied()
+            .unwrap();
+        store
+            .review_book(r.review.id, other.start, other.end, None, t0())
+            .await
+            .unwrap();
+        let due = store
+            .review_reminders_due(15, other.start - TimeDelta::minutes(5))
+            .await
+            .unwrap();
+        assert_eq!(due.len(), 1, "a moved session is reminded again");
+        assert!(
+            store
+                .review_reminders_due(15, other.start)
+                .await
+                .unwrap()
+                .is_empty(),
+            "no reminder once it started"
+        );
+    }
+
+    /// 2026-12-31 23:30 UTC: already 2027-01-01 13:30 in Kiritimati, still 2026-12-31
+    /// 12:30 in Pago Pago. Each account's board reads its own calendar.
+    #[tokio::test]
+    async fn the_board_reads_each_account_s_own_quarter_at_the_year_s_edge() {
+        let (store, _me, _acme) = setup().await;
+        let edge = DateTime::parse_from_rfc3339("2026-12-31T23:30:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        for (name, zone) in [
+            ("East", "Pacific/Kiritimati"),
+            ("West", "Pacific/Pago_Pago"),
+        ] {
+            store
+                .account_create(
+                    AccountInput {
+                        time_zone: zone.into(),
+                        ..account(name, Plan::ProfessionalSupport)
+                    },
+                    t0(),
+                )
+                .await
+                .unwrap();
+        }
+        let board = store
+            .quarter_board(0, &BoardFilter::default(), edge)
+            .await
+            .unwrap();
+        let row = |n: &str| board.rows.iter().find(|r| r.account_name == n).unwrap();
+        assert_eq!(
+            (row("East").quarter_label.as_str(), row("East").column),
+            ("2027 Q1", BoardColumn::Due),
+            "Kiritimati's new quarter has just begun"
+        );
+        assert_eq!(
+            (row("West").quarter_label.as_str(), row("West").column),
+            ("2026 Q4", BoardColumn::Overdue),
+            "Pago Pago's quarter ends in 11½ hours without a review"
+        );
+        let prev = store
+            .quarter_board(-1, &BoardFilter::default(), edge)
+            .await
+            .unwrap();
+        let east_prev = prev.rows.iter().find(|r| r.account_name == "East").unwrap();
+        assert_eq!(
+            (east_prev.quarter_label.as_str(), east_prev.column),
+            ("2026 Q4", BoardColumn::Overdue),
+            "ended without a completed review"
+        );
+    }
+    #[tokio::test]
+    async fn onboarding_sessions_are_busy_time_and_feed_the_score() {
+        let (store, _me, acme) = setup().await;
+        let r = store.review_create(acme.id, 1, t0()).await.unwrap();
+        let first = store.review_slots(r.review.id, t0()).await.unwrap()[0];
+        store
+            .onboarding_session_create(
+                acme.id,
+                crate::onboarding::NewSession {
+                    start: first.start,
+                    end: first.end,
+                    attendee_ids: vec![],
+                    meeting_link: None,
+                },
+                t0(),
+            )
+            .await
+            .unwrap();
+        let slots = store.review_slots(r.review.id, t0()).await.unwrap();
+        assert!(
+            slots.iter().all(|s| !s.overlaps(&first)),
+            "my onboarding session is busy time: {slots:?}"
+        );
+        let clash = store
+            .review_book(r.review.id, first.start, first.end, None, t0())
+            .await
+            .unwrap_err();
+        assert_eq!(clash.field(), Some("start"));
+        let mut conn = store.reader.acquire().await.unwrap();
+        assert_eq!(
+            crate::health::onboarding_input(&mut conn, acme.id)
+                .await
+                .unwrap(),
+            Some(false),
+            "a session booked, not yet held: onboarding not done"
+        );
+    }
+}

@@ -1,0 +1,147 @@
+//! Requests, their timelines and RCAs as the desktop pushes them (shapes of rapport-client's
+//! outbox), with the role rules of rapport-domain: changing a severity is a support lead's
+//! (the urgent-email escalation excepted), publishing an RCA too.
+
+use rapport_domain::Role;
+use serde_json::json;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::common::{TestApp, assert_applied, assert_rejected, mutation, seed_account};
+
+fn request(account: Uuid, severity: &str, needs_triage: bool) -> serde_json::Value {
+    json!({
+        "account_id": account,
+        "contact_id": null,
+        "title": "[URGENT] Checkout down",
+        "channel": "email",
+        "opened_at": "2026-11-26T09:00:00Z",
+        "opened_by": null,
+        "severity": severity,
+        "needs_triage": needs_triage,
+        "status": "open",
+        "thread_keys": ["a1@acme.com"],
+        "meeting_link": null,
+    })
+}
+
+#[sqlx::test(migrator = "rapport_server::MIGRATOR")]
+async fn request_records_apply_and_severity_and_publishing_follow_the_roles(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let team = app.team("Support").await;
+    let (csm, csm_token) = app.user(Role::Csm, &[team]).await;
+    let (lead, lead_token) = app.user(Role::SupportLead, &[team]).await;
+    let account = seed_account(&app, &csm_token, team, "Acme").await;
+
+    // An email imported by a CSM: the request and its opening event.
+    let id = Uuid::now_v7();
+    let r = app
+        .push_one(
+            &csm_token,
+            mutation("request", id, "upsert", request(account, "p3", true)),
+        )
+        .await;
+    assert_applied(&r, "a request as the client's outbox sends it");
+    let r = app
+        .push_one(
+            &csm_token,
+            mutation(
+                "request_event",
+                Uuid::now_v7(),
+                "upsert",
+                json!({
+                    "account_id": account, "request_id": id, "at": "2026-11-26T09:00:00Z",
+                    "by": {"kind": "customer", "contact_id": null},
+                    "kind": {"type": "opened", "severity": "p3", "channel": "email",
+                             "needs_triage": true, "title": "Checkout slow"},
+                }),
+            ),
+        )
+        .await;
+    assert_applied(&r, "a timeline entry");
+
+    // A CSM may not set a severity, but the urgent-email escalation is anyone's.
+    let r = app
+        .push_one(
+            &csm_token,
+            mutation("request", id, "upsert", json!({"severity": "p2"})),
+        )
+        .await;
+    assert_rejected(&r, "forbidden_role", "a CSM changing the severity");
+    let r = app
+        .push_one(
+            &csm_token,
+            mutation("request", id, "upsert", json!({"severity": "p1"})),
+        )
+        .await;
+    assert_applied(
+        &r,
+        "an urgent email raising a request that awaits triage to P1",
+    );
+    // The lead confirms the triage at P2.
+    let r = app
+        .push_one(
+            &lead_token,
+            mutation(
+                "request",
+                id,
+                "upsert",
+                json!({"severity": "p2", "needs_triage": false}),
+            ),
+        )
+        .await;
+    assert_applied(&r, "a support lead confirming triage");
+    let r = app
+        .push_one(
+            &csm_token,
+            mutation("request", id, "upsert", json!({"status": "resolved"})),
+        )
+        .await;
+    assert_applied(&r, "anyone on staff moves the status");
+
+    // Bad fields are refused naming them.
+    let r = app
+        .push_one(
+            &csm_token,
+            mutation(
+                "request",
+                id,
+                "upsert",
+                json!({"meeting_link": "javascript:alert(1)"}),
+            ),
+        )
+        .await;
+    assert_rejected(&r, "invalid_field", "a script link");
+    assert_eq!(r["field"], "meeting_link", "{r}");
+
+    // The RCA: drafted by the CSM, published by the lead only.
+    let rca = Uuid::now_v7();
+    let r = app
+        .push_one(
+            &csm_token,
+            mutation(
+                "rca",
+                rca,
+                "upsert",
+                json!({
+                    "account_id": account, "request_id": id, "state": "in_review",
+                    "summary": "s", "root_cause": "r", "contributing_factors": "", "resolution": "x",
+                    "impact": {"start": "2026-11-26T09:00:00Z", "end": "2026-11-26T10:00:00Z", "affected": "EU"},
+                    "sla_result": "met", "timeline": [], "action_items": [],
+                    "updated_at": "2026-11-26T11:00:00Z",
+                }),
+            ),
+        )
+        .await;
+    assert_applied(&r, "an RCA in review");
+    let publish = json!({"state": "published", "updated_at": "2026-11-26T12:00:00Z"});
+    let r = app
+        .push_one(&csm_token, mutation("rca", rca, "upsert", publish.clone()))
+        .await;
+    assert_rejected(&r, "forbidden_role", "a CSM publishing");
+    let r = app
+        .push_one(&lead_token, mutation("rca", rca, "upsert", publish))
+        .await;
+    assert_applied(&r, "a support lead publishing");
+    let _ = (csm, lead);
+}

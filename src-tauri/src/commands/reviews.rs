@@ -1,0 +1,162 @@
+//! Quarterly use-case reviews & health checks: the quarter board, booking, the health check,
+//! and the account health score.
+
+use chrono::{DateTime, Utc};
+use rapport_client::Store;
+use rapport_client::health::HealthView;
+use rapport_client::reviews::{
+    BoardFilter, BoardRow, HealthCheckInput, QuarterBoard, ReviewOutcome, ReviewView,
+};
+use rapport_domain::health::HealthWeights;
+use rapport_domain::schedule::Slot;
+use tauri::State;
+
+use super::parse_id;
+use crate::error::IpcError;
+
+#[tauri::command]
+#[tracing::instrument(skip_all, err(level = "warn"), fields(offset))]
+pub async fn quarter_board(
+    store: State<'_, Store>,
+    offset: i32,
+    filter: BoardFilter,
+) -> Result<QuarterBoard, IpcError> {
+    Ok(store.quarter_board(offset, &filter, Utc::now()).await?)
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all, err(level = "warn"))]
+pub async fn reviews_overdue_mine(store: State<'_, Store>) -> Result<Vec<BoardRow>, IpcError> {
+    Ok(store.reviews_overdue_mine(Utc::now()).await?)
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all, err(level = "warn"), fields(account_id = %account_id, offset))]
+pub async fn review_create(
+    store: State<'_, Store>,
+    account_id: String,
+    offset: i32,
+) -> Result<ReviewView, IpcError> {
+    Ok(store
+        .review_create(parse_id(&account_id)?, offset, Utc::now())
+        .await?)
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all, err(level = "warn"), fields(%id))]
+pub async fn review_get(store: State<'_, Store>, id: String) -> Result<ReviewView, IpcError> {
+    Ok(store.review_get(parse_id(&id)?, Utc::now()).await?)
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all, err(level = "warn"), fields(%id))]
+pub async fn review_slots(store: State<'_, Store>, id: String) -> Result<Vec<Slot>, IpcError> {
+    Ok(store.review_slots(parse_id(&id)?, Utc::now()).await?)
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all, err(level = "warn"), fields(%id))]
+pub async fn review_book(
+    store: State<'_, Store>,
+    id: String,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    meeting_link: Option<String>,
+) -> Result<ReviewView, IpcError> {
+    Ok(store
+        .review_book(parse_id(&id)?, start, end, meeting_link, Utc::now())
+        .await?)
+}
+
+/// Writes the review's invitation to `<data folder>/invites/review-<id>.ics` and answers
+/// the file's path (to attach to an email or open with a calendar).
+#[tauri::command]
+#[tracing::instrument(skip_all, err(level = "warn"), fields(%id))]
+pub async fn review_ics(store: State<'_, Store>, id: String) -> Result<String, IpcError> {
+    let id = parse_id(&id)?;
+    let text = store.review_ics(id, Utc::now()).await?;
+    let dir = store
+        .path()
+        .and_then(std::path::Path::parent)
+        .map(|d| d.join("invites"))
+        .ok_or_else(|| IpcError::invalid_input("id", "this cache has no data folder"))?;
+    let path = dir.join(format!("review-{id}.ics"));
+    std::fs::create_dir_all(&dir)
+        .and_then(|()| std::fs::write(&path, text))
+        .map_err(|e| {
+            tracing::warn!(error = %e, "the invitation could not be written");
+            IpcError::invalid_input("id", format!("the invitation could not be written: {e}"))
+        })?;
+    tracing::info!(path = %path.display(), "review invitation written");
+    Ok(path.display().to_string())
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all, err(level = "warn"), fields(%id))]
+pub async fn review_save(
+    store: State<'_, Store>,
+    id: String,
+    input: HealthCheckInput,
+) -> Result<ReviewView, IpcError> {
+    Ok(store.review_save(parse_id(&id)?, input, Utc::now()).await?)
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all, err(level = "warn"), fields(%id))]
+pub async fn review_complete(
+    store: State<'_, Store>,
+    id: String,
+    held: Option<Slot>,
+) -> Result<ReviewView, IpcError> {
+    Ok(store
+        .review_complete(parse_id(&id)?, held, Utc::now())
+        .await?)
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all, err(level = "warn"), fields(%id, ?outcome))]
+pub async fn review_set_outcome(
+    store: State<'_, Store>,
+    id: String,
+    outcome: ReviewOutcome,
+) -> Result<ReviewView, IpcError> {
+    Ok(store
+        .review_set_outcome(parse_id(&id)?, outcome, Utc::now())
+        .await?)
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all, err(level = "warn"), fields(account_id = %account_id))]
+pub async fn health_get(
+    store: State<'_, Store>,
+    account_id: String,
+) -> Result<HealthView, IpcError> {
+    Ok(store.health_get(parse_id(&account_id)?, Utc::now()).await?)
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all, err(level = "warn"))]
+pub async fn health_weights_get(store: State<'_, Store>) -> Result<HealthWeights, IpcError> {
+    Ok(store.health_weights_get().await?)
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all, err(level = "warn"))]
+pub async fn health_weights_set(
+    store: State<'_, Store>,
+    weights: HealthWeights,
+) -> Result<HealthWeights, IpcError> {
+    Ok(store.health_weights_set(weights, Utc::now()).await?)
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all, err(level = "warn"))]
+pub async fn review_reminder_get(store: State<'_, Store>) -> Result<u32, IpcError> {
+    Ok(store.review_reminder_minutes().await?)
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all, err(level = "warn"), fields(minutes))]
+pub async fn review_reminder_set(store: State<'_, Store>, minutes: u32) -> Result<u32, IpcError> {
+    Ok(store.review_reminder_minutes_set(minutes).await?)
+}

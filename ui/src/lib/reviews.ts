@@ -1,0 +1,129 @@
+// Words and small helpers of the quarter board, the review page and the health panel.
+import type { ActionStatus, BoardColumn, CheckItem, HealthBand, HealthPart, ReviewState } from "../bindings";
+
+export const COLUMNS: readonly BoardColumn[] = ["due", "requested", "scheduled", "done", "overdue"];
+
+export function columnLabel(c: BoardColumn): string {
+  switch (c) {
+    case "due":
+      return "Due";
+    case "requested":
+      return "Requested";
+    case "scheduled":
+      return "Scheduled";
+    case "done":
+      return "Done";
+    case "overdue":
+      return "Overdue";
+  }
+}
+
+export function stateLabel(s: ReviewState | null): string {
+  switch (s) {
+    case null:
+    case "not_requested":
+      return "Not requested";
+    case "requested":
+      return "Requested";
+    case "scheduled":
+      return "Scheduled";
+    case "completed":
+      return "Completed";
+    case "declined":
+      return "Declined";
+    case "no_show":
+      return "No-show";
+  }
+}
+
+export function checkItemLabel(i: CheckItem): string {
+  switch (i) {
+    case "usage_review":
+      return "Usage review";
+    case "performance":
+      return "Performance";
+    case "open_incidents":
+      return "Open incidents";
+    case "sla_compliance_last_quarter":
+      return "SLA compliance last quarter";
+    case "use_case_and_roadmap_changes":
+      return "Changes to the use case or roadmap";
+  }
+}
+
+export const ACTION_STATUSES: readonly ActionStatus[] = ["open", "in_progress", "done", "dropped"];
+
+export function actionStatusLabel(s: ActionStatus): string {
+  switch (s) {
+    case "open":
+      return "Open";
+    case "in_progress":
+      return "In progress";
+    case "done":
+      return "Done";
+    case "dropped":
+      return "Dropped";
+  }
+}
+
+export const PARTS: readonly HealthPart[] = [
+  "open_requests",
+  "sla_misses",
+  "review_recency",
+  "onboarding",
+  "sentiment",
+];
+
+export function partLabel(p: HealthPart): string {
+  switch (p) {
+    case "open_requests":
+      return "Open requests";
+    case "sla_misses":
+      return "SLA misses (90 days)";
+    case "review_recency":
+      return "Review recency";
+    case "onboarding":
+      return "Onboarding done";
+    case "sentiment":
+      return "CSM sentiment";
+  }
+}
+
+export function bandLabel(b: HealthBand | null): string {
+  switch (b) {
+    case "healthy":
+      return "Healthy";
+    case "neutral":
+      return "Neutral";
+    case "at_risk":
+      return "At risk";
+    case null:
+      return "No score";
+  }
+}
+
+/** An instant on a zone's clock: "Thu 7 Jan, 15:00". */
+export function inZone(iso: string, timeZone: string): string {
+  const t = new Date(iso);
+  if (Number.isNaN(t.getTime())) return iso;
+  try {
+    return t.toLocaleString(undefined, {
+      timeZone,
+      weekday: "short",
+      day: "numeric",
+      month: "short",
+      hour: "2-digit",
+      minute: "2-digit",
+    });
+  } catch {
+    return t.toISOString();
+  }
+}
+
+/** "+3", "−4", "0", or "—" without a change. */
+export function signed(n: number | null): string {
+  if (n === null) return "—";
+  if (n > 0) return `+${n}`;
+  if (n < 0) return `−${Math.abs(n)}`;
+  return "0";
+}
