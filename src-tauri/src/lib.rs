@@ -209,9 +209,9 @@ fn setup(
     review_reminders::start(app.handle().clone(), store.clone());
     let sync = sync_task::SyncRuntime::new(store.clone());
     app.manage(store);
+    alerts::start(app.handle().clone());
     app.manage(sync.clone());
     sync_task::spawn(app.handle().clone(), sync);
-    alerts::start(app.handle().clone());
 
     let config = app
         .config()

@@ -146,6 +146,7 @@ export const api = {
     write("health_weights_set", { weights }),
   reviewReminderGet: (): Promise<number> => call("review_reminder_get"),
   reviewReminderSet: (minutes: number): Promise<number> => write("review_reminder_set", { minutes }),
+
   syncStatus: (): Promise<SyncStatus> => call("sync_status"),
   syncSignIn: (serverUrl: string, email: string, password: string): Promise<SyncStatus> =>
     call("sync_sign_in", { serverUrl, email, password }),
