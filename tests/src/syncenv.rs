@@ -179,6 +179,23 @@ impl Server {
         Ok(rows.into_iter().map(|(e, id, f)| ((e, id), f.0)).collect())
     }
 
+    /// The ids of the team's live records of one kind (`request`, `request_event`, …), with
+    /// the request each belongs to (`fields.request_id`, for timeline entries).
+    pub async fn record_ids(&self, team: Uuid, entity: &str) -> Result<Vec<(Uuid, Option<Uuid>)>> {
+        let rows: Vec<(Uuid, Option<String>)> = sqlx::query_as(
+            "SELECT id, fields->>'request_id' FROM records WHERE team_id = $1 AND NOT deleted \
+             AND entity = $2 ORDER BY id",
+        )
+        .bind(team)
+        .bind(entity)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, r)| (id, r.and_then(|r| Uuid::parse_str(&r).ok())))
+            .collect())
+    }
+
     /// Whether the server recorded this mutation id as applied.
     pub async fn applied(&self, mutation: Uuid) -> Result<bool> {
         let n: Option<(i32,)> = sqlx::query_as("SELECT 1 FROM applied_mutations WHERE id = $1")

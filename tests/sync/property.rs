@@ -1,9 +1,12 @@
-//! The convergence property: 3 clients make random writes (accounts created and edited,
-//! notes and contacts created, edited, deleted and re-created) while syncing through random
+//! The convergence property: 3 clients (a CSM, an account rep and a support lead) make
+//! random writes (accounts created and edited, notes and contacts created, edited, deleted
+//! and re-created, requests opened, answered, moved along and their severity changed) while
+//! syncing through random
 //! faults (request dropped, response dropped after the server committed, request sent
 //! twice, server restarted), then reconnect in a random order. Every client ends equal to
 //! the server, every write is either applied on the server or kept in "needs attention",
-//! and no outbox is left with anything in it.
+//! no outbox is left with anything in it, and every request reads the same (severity,
+//! status, SLA clock, the server's whole timeline) on every client.
 //!
 //! Cases: 200 by default; `SYNC_PROPTEST_CASES=5000` for a long run. One server and
 //! database for the whole run; each case gets a fresh team (the three users move to it)
@@ -12,6 +15,7 @@
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use rapport_client::sync::Fault;
+use rapport_domain::request::{Channel, NewRequestInput, RequestStatus, Severity, Visibility};
 use rapport_domain::{AccountInput, ContactInput, LifecycleStage, NoteInput, Plan, Role};
 use rapport_tests::syncenv::{Client, Server, now};
 use uuid::Uuid;
@@ -59,7 +63,27 @@ enum Op {
         c: usize,
         pick: usize,
     },
-    // Severity changes of requests join here when requests sync (one arm per op kind).
+    OpenRequest {
+        c: usize,
+        pick: usize,
+        seed: u8,
+    },
+    Respond {
+        c: usize,
+        pick: usize,
+        seed: u8,
+    },
+    SetStatus {
+        c: usize,
+        pick: usize,
+        seed: u8,
+    },
+    /// Only the support lead (client 2) may; the others are refused before the outbox.
+    SetSeverity {
+        c: usize,
+        pick: usize,
+        seed: u8,
+    },
     Sync {
         c: usize,
         faults: Vec<Fault>,
@@ -90,6 +114,10 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (c.clone(), pick.clone(), any::<u8>()).prop_map(|(c, pick, seed)| Op::CreateContact { c, pick, seed }),
         1 => (c.clone(), pick.clone()).prop_map(|(c, pick)| Op::DeleteContact { c, pick }),
         1 => (c.clone(), pick.clone()).prop_map(|(c, pick)| Op::RestoreContact { c, pick }),
+        2 => (c.clone(), pick.clone(), any::<u8>()).prop_map(|(c, pick, seed)| Op::OpenRequest { c, pick, seed }),
+        1 => (c.clone(), pick.clone(), any::<u8>()).prop_map(|(c, pick, seed)| Op::Respond { c, pick, seed }),
+        1 => (c.clone(), pick.clone(), any::<u8>()).prop_map(|(c, pick, seed)| Op::SetStatus { c, pick, seed }),
+        2 => (c.clone(), pick.clone(), any::<u8>()).prop_map(|(c, pick, seed)| Op::SetSeverity { c, pick, seed }),
         3 => (c, proptest::collection::vec(fault(), 0..4)).prop_map(|(c, faults)| Op::Sync { c, faults }),
         1 => Just(Op::RestartServer),
     ]
@@ -152,6 +180,7 @@ async fn run_case(w: &mut World, case: &Case) -> Result<(), TestCaseError> {
         );
     }
     let (mut accounts, mut notes, mut contacts) = (Vec::new(), Vec::new(), Vec::new());
+    let mut requests: Vec<Uuid> = Vec::new();
     let mut written: Vec<Uuid> = Vec::new();
 
     for op in &case.ops {
@@ -165,7 +194,11 @@ async fn run_case(w: &mut World, case: &Case) -> Result<(), TestCaseError> {
             | Op::RestoreNote { c, .. }
             | Op::CreateContact { c, .. }
             | Op::DeleteContact { c, .. }
-            | Op::RestoreContact { c, .. } => Some(*c),
+            | Op::RestoreContact { c, .. }
+            | Op::OpenRequest { c, .. }
+            | Op::Respond { c, .. }
+            | Op::SetStatus { c, .. }
+            | Op::SetSeverity { c, .. } => Some(*c),
         };
         let n_before = match before {
             Some(c) => clients[c].store.outbox().await.map_err(|e| fail(&e))?.len(),
@@ -295,6 +328,56 @@ async fn run_case(w: &mut World, case: &Case) -> Result<(), TestCaseError> {
                     let _ = clients[*c].store.contact_restore(id, now()).await;
                 }
             }
+            Op::OpenRequest { c, pick: p, seed } => {
+                if let Some(acc) = pick(&accounts, *p)
+                    && let Ok(id) = clients[*c]
+                        .store
+                        .request_create(
+                            NewRequestInput {
+                                account_id: acc,
+                                contact_id: None,
+                                channel: Channel::Chat,
+                                severity: Severity::ALL[usize::from(*seed) % 4],
+                                needs_triage: false,
+                                title: format!("Request {seed}"),
+                                details: String::new(),
+                            },
+                            now(),
+                        )
+                        .await
+                {
+                    requests.push(id);
+                }
+            }
+            Op::Respond { c, pick: p, seed } => {
+                if let Some(id) = pick(&requests, *p) {
+                    let visibility = if seed % 2 == 0 {
+                        Visibility::Public
+                    } else {
+                        Visibility::Internal
+                    };
+                    let _ = clients[*c]
+                        .store
+                        .request_respond(id, visibility, &format!("reply {seed}"), now())
+                        .await;
+                }
+            }
+            Op::SetStatus { c, pick: p, seed } => {
+                if let Some(id) = pick(&requests, *p) {
+                    let _ = clients[*c]
+                        .store
+                        .request_set_status(id, RequestStatus::ALL[usize::from(*seed) % 5], now())
+                        .await;
+                }
+            }
+            Op::SetSeverity { c, pick: p, seed } => {
+                if let Some(id) = pick(&requests, *p) {
+                    let _ = clients[*c]
+                        .store
+                        .request_set_severity(id, Severity::ALL[usize::from(*seed) % 4], now())
+                        .await;
+                }
+            }
             Op::Sync { c, faults } => {
                 clients[*c].faults.inject(faults.iter().copied());
                 // A fault may fail this sync (offline): the next one picks up.
@@ -368,6 +451,45 @@ async fn run_case(w: &mut World, case: &Case) -> Result<(), TestCaseError> {
                 );
             }
         }
+    }
+    // Requests: each one the server holds reads the same on every client, with the server's
+    // whole timeline (the clock is computed from it, so it matches too).
+    let events = w
+        .server
+        .record_ids(team, "request_event")
+        .await
+        .map_err(|e| fail(&e))?;
+    let at = now();
+    for (id, _) in w
+        .server
+        .record_ids(team, "request")
+        .await
+        .map_err(|e| fail(&e))?
+    {
+        let on_server = events.iter().filter(|(_, r)| *r == Some(id)).count();
+        let mut seen = Vec::new();
+        for (n, cl) in clients.iter().enumerate() {
+            let d = cl.store.request_get(id, at).await.map_err(|e| fail(&e))?;
+            prop_assert_eq!(
+                d.timeline.len(),
+                on_server,
+                "client {}: request {} has the server's timeline",
+                n,
+                id
+            );
+            seen.push((
+                d.row.severity,
+                d.row.status,
+                d.row.clock.state,
+                d.row.clock.due_at,
+            ));
+        }
+        prop_assert!(
+            seen.windows(2).all(|w| w[0] == w[1]),
+            "request {} reads the same everywhere: {:?}",
+            id,
+            seen
+        );
     }
     for id in written {
         let applied = w.server.applied(id).await.map_err(|e| fail(&e))?;
