@@ -54,6 +54,23 @@ fn files_containing(dir: &Path, needle: &[u8]) -> Result<Vec<String>> {
     Ok(found)
 }
 
+/// Clicks a Connection button, brought to the middle of the view first (Settings is a long
+/// page, and the status bar covers its bottom edge).
+async fn click_centered(app: &App, testid: &str) -> Result<()> {
+    let sel = by_testid(testid);
+    app.find(&sel).await?;
+    app.js(
+        "document.querySelector(arguments[0]).scrollIntoView({block: 'center'}); return true;",
+        vec![sel.clone().into()],
+    )
+    .await?;
+    app.click(&sel).await
+}
+
+async fn sign_in_click(app: &App) -> Result<()> {
+    click_centered(app, "connection-sign-in").await
+}
+
 async fn wait_state(app: &App, state: &str) -> Result<()> {
     let sel = format!("{}[data-state=\"{state}\"]", by_testid("status-sync"));
     app.find(&sel)
@@ -78,7 +95,7 @@ async fn sign_in_keeps_the_token_in_the_keyring_only() -> Result<()> {
     app.fill(&by_testid("connection-email"), &email).await?;
     app.fill(&by_testid("connection-password"), "not the password")
         .await?;
-    app.click(&by_testid("connection-sign-in")).await?;
+    sign_in_click(&app).await?;
     let refused = app.text(&by_testid("field-error-password")).await?;
     ensure!(
         refused.contains("wrong"),
@@ -91,7 +108,7 @@ async fn sign_in_keeps_the_token_in_the_keyring_only() -> Result<()> {
 
     app.fill(&by_testid("connection-password"), PASSWORD)
         .await?;
-    app.click(&by_testid("connection-sign-in")).await?;
+    sign_in_click(&app).await?;
     app.find(&by_testid("connection-signed-in")).await?;
     wait_state(&app, "synced").await?;
 
@@ -117,8 +134,8 @@ async fn sign_in_keeps_the_token_in_the_keyring_only() -> Result<()> {
 
     // Sign-out removes the token.
     app.click(&by_testid("nav-settings")).await?;
-    app.click(&by_testid("connection-sign-out")).await?;
-    app.click(&by_testid("signout-keep")).await?;
+    click_centered(&app, "connection-sign-out").await?;
+    click_centered(&app, "signout-keep").await?;
     wait_state(&app, "signed_out").await?;
     if keyring_token(&email, &server.url).await?.is_some() {
         bail!("sign-out left the token in the keyring");
@@ -146,7 +163,7 @@ async fn a_change_from_another_client_shows_without_a_refresh() -> Result<()> {
     app.fill(&by_testid("connection-email"), &email).await?;
     app.fill(&by_testid("connection-password"), PASSWORD)
         .await?;
-    app.click(&by_testid("connection-sign-in")).await?;
+    sign_in_click(&app).await?;
     wait_state(&app, "synced").await?;
     app.click(&by_testid("nav-accounts")).await?;
     let before = crate::common::wait_account_count(&app, |n| n > 0).await?;
