@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { parseList } from "./form";
 import { fieldLabel } from "./labels";
 import { ariaSort, toggleSort } from "./sort";
-import { formatWhen, hhmmToMinutes, minutesToHhmm } from "./time";
+import { formatWhen, hhmmToMinutes, minutesToHhmm, workingHours } from "./time";
 import { filterZones } from "./timezones";
 
 describe("toggleSort", () => {
@@ -61,5 +61,18 @@ describe("parseList and fieldLabel", () => {
   it("labels Rust field names", () => {
     expect(fieldLabel("slack_channel")).toBe("Slack channel");
     expect(fieldLabel("some_new_field")).toBe("Some new field");
+  });
+});
+
+describe("workingHours", () => {
+  it("keeps the week's order and reads HH:MM", () => {
+    expect(workingHours(["fri", "mon"], "07:30", "19:00")).toEqual({
+      days: ["mon", "fri"],
+      start_minute: 450,
+      end_minute: 1140,
+    });
+  });
+  it("refuses a time that is not HH:MM", () => {
+    expect(workingHours(["mon"], "7", "19:00")).toBeNull();
   });
 });

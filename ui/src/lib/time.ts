@@ -1,5 +1,20 @@
 // Times as the forms and lists show them.
 
+import type { Weekday, WorkingHours } from "../bindings";
+import { WEEKDAYS } from "./labels";
+
+/** The working-hours fields as the profile takes them (days in week order), or null when
+ * a time is not HH:MM. */
+export function workingHours(days: Weekday[], start: string, end: string): WorkingHours | null {
+  const s = hhmmToMinutes(start);
+  const e = hhmmToMinutes(end);
+  if (s === null || e === null) return null;
+  return { days: WEEKDAYS.filter((d) => days.includes(d)), start_minute: s, end_minute: e };
+}
+
+/** The error shown when [`workingHours`] refuses the times. */
+export const HOURS_FORMAT_ERROR = "Working hours: enter times as HH:MM, e.g. 09:00";
+
 /** 540 → "09:00". */
 export function minutesToHhmm(minutes: number): string {
   const h = Math.floor(minutes / 60);
