@@ -87,6 +87,7 @@ pub fn render() -> String {
         decl::<rapport_client::reviews::BoardRow>(&cfg),
         decl::<rapport_client::reviews::BoardFilter>(&cfg),
         decl::<rapport_client::reviews::QuarterBoard>(&cfg),
+        decl::<rapport_client::reviews::BoardTeam>(&cfg),
         decl::<rapport_client::reviews::ReviewView>(&cfg),
         decl::<rapport_client::reviews::HealthCheckInput>(&cfg),
         decl::<rapport_client::reviews::ReviewOutcome>(&cfg),

@@ -294,7 +294,12 @@ export type BoardFilter = {
 /**
  * Accounts whose account rep is this user.
  */
-rep_id: string | null, };
+rep_id: string | null, 
+/**
+ * Accounts the server keeps in this team (as last synced); an account never synced is
+ * in no team.
+ */
+team_id: string | null, };
 
 /**
  * The quarter board: `offset` quarters from each account's current quarter.
@@ -308,7 +313,17 @@ label: string, counts: BoardCounts,
 /**
  * By account name.
  */
-rows: Array<BoardRow>, };
+rows: Array<BoardRow>, 
+/**
+ * The teams the board can be filtered by (mine, as the server named them at sign-in),
+ * by name; empty when the cache knows no team.
+ */
+teams: Array<BoardTeam>, };
+
+/**
+ * A team the board can be filtered by.
+ */
+export type BoardTeam = { id: string, name: string, };
 
 /**
  * A review with what its page shows around it.

@@ -67,6 +67,17 @@ pub struct QuarterBoard {
     pub counts: BoardCounts,
     /// By account name.
     pub rows: Vec<BoardRow>,
+    /// The teams the board can be filtered by (mine, as the server named them at sign-in),
+    /// by name; empty when the cache knows no team.
+    pub teams: Vec<BoardTeam>,
+}
+
+/// A team the board can be filtered by.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct BoardTeam {
+    pub id: Uuid,
+    pub name: String,
 }
 
 /// Who the board shows.
@@ -75,6 +86,9 @@ pub struct QuarterBoard {
 pub struct BoardFilter {
     /// Accounts whose account rep is this user.
     pub rep_id: Option<Uuid>,
+    /// Accounts the server keeps in this team (as last synced); an account never synced is
+    /// in no team.
+    pub team_id: Option<Uuid>,
 }
 
 /// A review with what its page shows around it.
@@ -151,13 +165,25 @@ impl Store {
             .and_then(|u| u.time_zone.parse().ok())
             .unwrap_or(chrono_tz::UTC);
         let label = shift(quarter_of(now, my_tz, 1).map_err(fe)?, offset).label();
-        let rows = board_rows(&mut conn, offset, filter.rep_id, now).await?;
+        let rows = board_rows(&mut conn, offset, filter.rep_id, filter.team_id, now).await?;
         let counts = BoardCounts::tally(rows.iter().map(|r| r.column));
+        let teams = sqlx::query("SELECT id, name FROM teams ORDER BY name, id")
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(BoardTeam {
+                    id: uuid_col(r, "id")?,
+                    name: r.try_get("name")?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
         Ok(QuarterBoard {
             offset,
             label,
             counts,
             rows,
+            teams,
         })
     }
 
@@ -165,7 +191,7 @@ impl Store {
     pub async fn reviews_overdue_mine(&self, now: DateTime<Utc>) -> Result<Vec<BoardRow>> {
         let mut conn = self.reader.acquire().await?;
         let me = Store::me(&mut conn).await?;
-        let rows = board_rows(&mut conn, 0, Some(me), now).await?;
+        let rows = board_rows(&mut conn, 0, Some(me), None, now).await?;
         Ok(rows
             .into_iter()
             .filter(|r| r.column == BoardColumn::Overdue)
@@ -910,15 +936,19 @@ async fn board_rows(
     conn: &mut SqliteConnection,
     offset: i32,
     rep: Option<Uuid>,
+    team: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> Result<Vec<BoardRow>> {
     let rows = sqlx::query(AssertSqlSafe(format!(
         "SELECT {ACCOUNT_COLUMNS}, u.name AS rep_name FROM accounts a \
          LEFT JOIN users u ON u.id = a.account_rep_id \
          WHERE a.plan = 'professional_support' AND (?1 IS NULL OR a.account_rep_id = ?1) \
+         AND (?2 IS NULL OR EXISTS (SELECT 1 FROM sync_versions v \
+              WHERE v.entity = 'account' AND v.id = a.id AND v.team_id = ?2)) \
          ORDER BY a.name_key, a.id"
     )))
     .bind(rep.map(|u| u.to_string()))
+    .bind(team.map(|t| t.to_string()))
     .fetch_all(&mut *conn)
     .await?;
     let reviews = sqlx::query(AssertSqlSafe(format!(
@@ -1126,6 +1156,7 @@ mod tests {
                 1,
                 &BoardFilter {
                     rep_id: Some(me.id),
+                    team_id: None,
                 },
                 t0(),
             )
@@ -1181,6 +1212,113 @@ mod tests {
             (board.counts.done, board.counts.requested),
             (1, 1),
             "Acme done, Beta asked"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_board_filters_by_the_team_sync_recorded_for_each_account() {
+        let (store, me, acme) = setup().await;
+        let globex = store
+            .account_create(account("Globex", Plan::ProfessionalSupport), t0())
+            .await
+            .unwrap();
+        let never_synced = store
+            .account_create(account("Initech", Plan::ProfessionalSupport), t0())
+            .await
+            .unwrap();
+        let board = store
+            .quarter_board(0, &BoardFilter::default(), t0())
+            .await
+            .unwrap();
+        assert!(board.teams.is_empty(), "no team known before sign-in");
+        assert_eq!(board.rows.len(), 3);
+
+        // Sign-in stores my teams; the server's list replaces what was cached.
+        let (east, west) = (Uuid::from_u128(0xea57), Uuid::from_u128(0x7e57));
+        let gone = Uuid::from_u128(0x90e);
+        for teams in [vec![(gone, "Gone")], vec![(west, "West"), (east, "East")]] {
+            let me_wire = rapport_domain::sync::Me {
+                user: me.clone(),
+                teams: teams
+                    .into_iter()
+                    .map(|(id, name)| rapport_domain::sync::TeamRef {
+                        id,
+                        name: name.into(),
+                    })
+                    .collect(),
+            };
+            store
+                .sync_signed_in("http://127.0.0.1:1", &me_wire)
+                .await
+                .unwrap();
+        }
+        let mut conn = store.writer.acquire().await.unwrap();
+        for (id, team) in [(acme.id, east), (globex.id, west)] {
+            sqlx::query(
+                "INSERT INTO sync_versions (entity, id, team_id, version, deleted) \
+                 VALUES ('account', ?1, ?2, 1, 0)",
+            )
+            .bind(id.to_string())
+            .bind(team.to_string())
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        }
+        // A note of Globex's in the east team does not put Globex there.
+        sqlx::query(
+            "INSERT INTO sync_versions (entity, id, team_id, version, deleted) \
+             VALUES ('note', ?1, ?2, 1, 0)",
+        )
+        .bind(globex.id.to_string())
+        .bind(east.to_string())
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+        drop(conn);
+
+        let names = |b: &QuarterBoard| {
+            b.rows
+                .iter()
+                .map(|r| r.account_name.clone())
+                .collect::<Vec<_>>()
+        };
+        let all = store
+            .quarter_board(0, &BoardFilter::default(), t0())
+            .await
+            .unwrap();
+        assert_eq!(
+            all.teams
+                .iter()
+                .map(|t| (t.id, t.name.as_str()))
+                .collect::<Vec<_>>(),
+            vec![(east, "East"), (west, "West")],
+            "my teams by name, the dropped one gone"
+        );
+        assert_eq!(names(&all), ["Acme", "Globex", "Initech"]);
+        let filter = |team_id, rep_id| BoardFilter { rep_id, team_id };
+        let board = store
+            .quarter_board(0, &filter(Some(east), None), t0())
+            .await
+            .unwrap();
+        assert_eq!(names(&board), ["Acme"]);
+        assert_eq!(board.counts.due, 1, "counts follow the filter");
+        let board = store
+            .quarter_board(0, &filter(Some(west), None), t0())
+            .await
+            .unwrap();
+        assert_eq!(names(&board), ["Globex"]);
+        let board = store
+            .quarter_board(0, &filter(Some(west), Some(me.id)), t0())
+            .await
+            .unwrap();
+        assert!(board.rows.is_empty(), "team and rep filters combine");
+        let board = store
+            .quarter_board(0, &filter(Some(gone), None), t0())
+            .await
+            .unwrap();
+        assert!(
+            board.rows.iter().all(|r| r.account_id != never_synced.id) && board.rows.is_empty(),
+            "an account never synced is in no team"
         );
     }
 

@@ -174,6 +174,15 @@ impl Store {
         .bind(me.teams.first().map(|t| t.id.to_string()))
         .execute(&mut *tx)
         .await?;
+        // The teams the quarter board filters by: the server's list replaces the cached one.
+        sqlx::query("DELETE FROM teams").execute(&mut *tx).await?;
+        for t in &me.teams {
+            sqlx::query("INSERT INTO teams (id, name) VALUES (?1, ?2)")
+                .bind(t.id.to_string())
+                .bind(&t.name)
+                .execute(&mut *tx)
+                .await?;
+        }
         tx.commit().await?;
         Ok(())
     }
