@@ -3,15 +3,15 @@
 //! health check with an action item, and see the score and its trend point on the account
 //! page. And bad input (weights that do not add up) refused, naming the field.
 //!
-//! The demo profile (a CSM in Europe/Berlin) does the rep's work here: the demo workspace
-//! can only be loaded into an empty cache, so it brings its own profile; the board is shown
-//! for every rep.
+//! The app starts without `--demo` on an empty data folder: the first-start form makes the
+//! user an account rep in Europe/Berlin and loads the demo workspace under that profile; the
+//! board is shown for every rep.
 
 use anyhow::{Context, Result, ensure};
 use rapport_tests::{App, Workspace, by_testid};
 use serde_json::Value;
 
-use crate::common::launch_demo;
+use crate::common::{DEMO_ACCOUNTS, wait_account_count};
 
 /// The counts of the board as shown, once it shows quarter `offset`.
 async fn counts(app: &App, offset: i32) -> Result<[u64; 5]> {
@@ -54,7 +54,30 @@ async fn review_state(app: &App, state: &str) -> Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rep_books_next_quarter_and_completes_a_health_check() -> Result<()> {
     let mut ws = Workspace::new()?;
-    let app = launch_demo(&mut ws).await?;
+    let app = App::launch(&mut ws, &[]).await?;
+
+    // First start: who I am (an account rep in Berlin), then the demo workspace as my own.
+    app.testid("onboarding").await?;
+    app.fill(&by_testid("profile-name"), "Rita Rep").await?;
+    app.fill(&by_testid("profile-email"), "rita@rapport-vendor.com")
+        .await?;
+    app.js(
+        "const s = document.querySelector('[data-testid=profile-role]');
+         s.value = 'account_rep'; s.dispatchEvent(new Event('change', { bubbles: true }));",
+        vec![],
+    )
+    .await?;
+    app.fill(&by_testid("profile-time_zone"), "Europe/Berlin")
+        .await?;
+    app.click(&by_testid("choose-demo")).await?;
+    wait_account_count(&app, |n| n >= DEMO_ACCOUNTS)
+        .await
+        .context("the demo accounts show")?;
+    let me = app.text(&by_testid("status-me")).await?;
+    ensure!(
+        me.contains("Rita Rep") && me.contains("Account rep"),
+        "the demo workspace is mine, as an account rep: {me:?}"
+    );
 
     // This quarter: accounts are due.
     open_board(&app).await?;
