@@ -452,7 +452,10 @@ impl App {
         .await
     }
 
-    /// Clicks the element matching `css` once it is displayed and clickable.
+    /// Clicks the element matching `css` once it is displayed and clickable. When something
+    /// covers it (the status bar or a toast over an element at the window's edge, on a
+    /// page still growing as its panels load), it is scrolled to the middle of the window,
+    /// as a user would, before the next try.
     pub async fn click(&self, css: &str) -> Result<()> {
         self.poll(&format!("{css} to take a click"), WAIT, async |c| {
             let el = match c.find(Locator::Css(css)).await {
@@ -462,9 +465,15 @@ impl App {
             };
             match el.click().await {
                 Ok(()) => Ok(Some(())),
-                Err(e) if e.is_element_not_interactable() || e.is_stale_element_reference() => {
+                Err(e) if e.is_element_not_interactable() => {
+                    c.execute(
+                        "document.querySelector(arguments[0])?.scrollIntoView({ block: 'center' });",
+                        vec![css.into()],
+                    )
+                    .await?;
                     Ok(None)
                 }
+                Err(e) if e.is_stale_element_reference() => Ok(None),
                 Err(e) => Err(e.into()),
             }
         })
