@@ -204,9 +204,9 @@ pub fn spawn<R: Runtime>(app: AppHandle<R>, rt: Arc<SyncRuntime>) {
         }
         emit_status(&app2, &loader).await;
     });
-    tauri::async_runtime::spawn(sync_loop(app.clone(), rt.clone()));
+    tauri::async_runtime::spawn(sync_loop(app, rt.clone()));
     tauri::async_runtime::spawn(outbox_watch(rt.clone()));
-    tauri::async_runtime::spawn(events_loop(app, rt));
+    tauri::async_runtime::spawn(events_loop(rt));
 }
 
 /// A delay of `base * 2^failures`, capped, times a jitter in [0.5, 1.5).
@@ -339,8 +339,7 @@ async fn outbox_watch(rt: Arc<SyncRuntime>) {
 
 /// Keeps the server's event stream open while signed in: each `changes` event, and each
 /// (re)connection (the network came back), wakes the sync loop.
-async fn events_loop<R: Runtime>(app: AppHandle<R>, rt: Arc<SyncRuntime>) {
-    let _ = app;
+async fn events_loop(rt: Arc<SyncRuntime>) {
     let mut failures: u32 = 0;
     loop {
         let generation = rt.generation.load(std::sync::atomic::Ordering::SeqCst);

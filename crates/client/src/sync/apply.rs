@@ -328,47 +328,19 @@ pub(crate) async fn local_fields(
     let obj = match kind {
         EntityKind::Account => {
             let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE a.id = ?1");
-            match sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(&sid)
-                .fetch_optional(&mut *conn)
-                .await?
-            {
-                Some(r) => Some(to_fields(&account_from_row(&r)?)),
-                None => None,
-            }
+            row_fields(conn, sql, &sid, account_from_row).await?
         }
         EntityKind::Contact => {
             let sql = format!("SELECT {CONTACT_COLUMNS} FROM contacts c WHERE c.id = ?1");
-            match sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(&sid)
-                .fetch_optional(&mut *conn)
-                .await?
-            {
-                Some(r) => Some(to_fields(&contact_from_row(&r)?)),
-                None => None,
-            }
+            row_fields(conn, sql, &sid, contact_from_row).await?
         }
         EntityKind::Note => {
             let sql = format!("SELECT {NOTE_COLUMNS} FROM notes n WHERE n.id = ?1");
-            match sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(&sid)
-                .fetch_optional(&mut *conn)
-                .await?
-            {
-                Some(r) => Some(to_fields(&note_from_row(&r)?)),
-                None => None,
-            }
+            row_fields(conn, sql, &sid, note_from_row).await?
         }
         EntityKind::User => {
             let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1");
-            match sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(&sid)
-                .fetch_optional(&mut *conn)
-                .await?
-            {
-                Some(r) => Some(to_fields(&user_from_row(&r)?)),
-                None => None,
-            }
+            row_fields(conn, sql, &sid, user_from_row).await?
         }
         EntityKind::OnboardingSession => crate::onboarding::session_by_id(conn, id)
             .await
@@ -552,6 +524,23 @@ async fn keep_generic(
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+/// The wire fields of the row `sql` finds for `id` (bound as `?1`), decoded by `decode`.
+async fn row_fields<T: serde::Serialize>(
+    conn: &mut SqliteConnection,
+    sql: String,
+    id: &str,
+    decode: fn(&sqlx::sqlite::SqliteRow) -> Result<T>,
+) -> Result<Option<Fields>> {
+    match sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+    {
+        Some(r) => Ok(Some(to_fields(&decode(&r)?))),
+        None => Ok(None),
+    }
 }
 
 /// A missing record read as "not in the cache".
