@@ -143,6 +143,27 @@ pub enum Denial {
     Team,
 }
 
+impl Denial {
+    /// The refusal a push answers with.
+    pub fn rejection(self) -> crate::sync::Rejection {
+        use crate::sync::{RejectCode, Rejection};
+        match self {
+            Denial::Role { role, action } => Rejection::new(
+                RejectCode::ForbiddenRole,
+                format!(
+                    "a {} may not {}",
+                    role.as_str(),
+                    action.as_str().replace('_', " ")
+                ),
+            ),
+            Denial::Team => Rejection::new(
+                RejectCode::ForbiddenTeam,
+                "this record belongs to a team you are not in",
+            ),
+        }
+    }
+}
+
 /// Checks the role rule: `Ok` or the denial naming role and action.
 pub fn check(role: Role, action: Action) -> Result<(), Denial> {
     if allows(role, action) {

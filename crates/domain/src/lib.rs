@@ -15,6 +15,7 @@ pub mod quarter;
 pub mod rca;
 pub mod request;
 pub mod review;
+pub mod rules;
 pub mod schedule;
 pub mod sla;
 pub mod sync;

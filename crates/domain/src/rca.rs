@@ -55,7 +55,7 @@ pub fn check_rca_transition(from: RcaState, to: RcaState, role: Role) -> Result<
             format!("an RCA cannot go from {} to {}", from.as_str(), to.as_str()),
         ));
     }
-    if to == Published && !matches!(role, Role::SupportLead | Role::Admin) {
+    if to == Published && !crate::authz::allows(role, crate::authz::Action::PublishRca) {
         return Err(FieldError::new(
             "state",
             "only a support lead or an admin can publish an RCA",
@@ -226,18 +226,40 @@ pub fn check_publish(rca: &Rca, role: Role) -> Result<(), ValidationErrors> {
     if let Err(e) = check_rca_transition(rca.state, RcaState::Published, role) {
         errors.push(e);
     }
+    errors.extend(publish_gaps(
+        &rca.summary,
+        &rca.root_cause,
+        &rca.resolution,
+        &rca.impact,
+    ));
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ValidationErrors(errors))
+    }
+}
+
+/// The sections a published RCA cannot lack: a summary, a root cause, a resolution and the
+/// impact's end (not before its start). The desktop and the central service both ask this.
+pub fn publish_gaps(
+    summary: &str,
+    root_cause: &str,
+    resolution: &str,
+    impact: &Impact,
+) -> Vec<FieldError> {
+    let mut errors = Vec::new();
     for (field, text) in [
-        ("summary", &rca.summary),
-        ("root_cause", &rca.root_cause),
-        ("resolution", &rca.resolution),
+        ("summary", summary),
+        ("root_cause", root_cause),
+        ("resolution", resolution),
     ] {
         if text.trim().is_empty() {
             errors.push(FieldError::new(field, "must not be empty to publish"));
         }
     }
-    match rca.impact.end {
+    match impact.end {
         None => errors.push(FieldError::new("impact.end", "must be set to publish")),
-        Some(end) if end < rca.impact.start => {
+        Some(end) if end < impact.start => {
             errors.push(FieldError::new(
                 "impact.end",
                 "must not be before the impact's start",
@@ -245,11 +267,7 @@ pub fn check_publish(rca: &Rca, role: Role) -> Result<(), ValidationErrors> {
         }
         Some(_) => {}
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ValidationErrors(errors))
-    }
+    errors
 }
 
 fn stamp(t: DateTime<Utc>) -> String {
@@ -483,6 +501,82 @@ pub fn extra_action(
     let publishes = state(set).as_deref() == Some("published")
         && current.and_then(state).as_deref() != Some("published");
     publishes.then_some(crate::authz::Action::PublishRca)
+}
+
+/// The RCA state machine on a synced record, for every path: `stored` is the record as the
+/// service holds it (a tombstone's last fields on a re-create; `None` on a create, which
+/// starts from a draft), `merged` the record after the write (`None` for a delete).
+///
+/// - a published RCA is final: no edit, no move back, no delete, whatever the role;
+/// - a state change follows [`check_rca_transition`] (publishing needs `in_review` first and
+///   a support lead or an admin);
+/// - publishing needs the sections of [`publish_gaps`], judged on the merged record.
+pub fn check_synced_write(
+    stored: Option<&crate::sync::Fields>,
+    merged: Option<&crate::sync::Fields>,
+    role: Role,
+) -> Result<(), crate::sync::Rejection> {
+    use crate::sync::{RejectCode, Rejection};
+    let state_of = |f: &crate::sync::Fields| -> RcaState {
+        f.get("state")
+            .and_then(|v| serde_json::from_value(v.clone()).ok())
+            .unwrap_or(RcaState::Draft)
+    };
+    let refuse = |e: FieldError| {
+        Rejection::field(
+            RejectCode::InvalidField,
+            &e.field,
+            format!("{}: {}", e.field, e.reason),
+        )
+    };
+    let from = stored.map_or(RcaState::Draft, state_of);
+    let Some(merged) = merged else {
+        return if from == RcaState::Published {
+            Err(refuse(FieldError::new(
+                "state",
+                "a published root-cause analysis cannot be deleted",
+            )))
+        } else {
+            Ok(())
+        };
+    };
+    if from == RcaState::Published {
+        return if stored == Some(merged) {
+            Ok(())
+        } else {
+            Err(refuse(FieldError::new(
+                "state",
+                "a published root-cause analysis is final: it cannot be edited or moved back",
+            )))
+        };
+    }
+    let to = state_of(merged);
+    if to != from {
+        check_rca_transition(from, to, role).map_err(refuse)?;
+    }
+    if to == RcaState::Published {
+        let text = |k: &str| merged.get(k).and_then(|v| v.as_str()).unwrap_or_default();
+        let impact: Option<Impact> = merged
+            .get("impact")
+            .and_then(|v| serde_json::from_value(v.clone()).ok());
+        let gaps = match &impact {
+            Some(impact) => publish_gaps(
+                text("summary"),
+                text("root_cause"),
+                text("resolution"),
+                impact,
+            ),
+            None => vec![FieldError::new("impact", "must be set to publish")],
+        };
+        if let Some(first) = gaps.first() {
+            return Err(Rejection::field(
+                RejectCode::InvalidField,
+                &first.field,
+                ValidationErrors(gaps.clone()).to_string(),
+            ));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -491,7 +491,7 @@ pub fn check_status_transition(
 /// Only support leads and admins set a request's severity once it is in (triage
 /// confirmations and later changes alike): the customer chose it, or the email rule did.
 pub fn may_set_severity(role: Role) -> bool {
-    matches!(role, Role::SupportLead | Role::Admin)
+    crate::authz::allows(role, crate::authz::Action::ChangeSeverity)
 }
 
 /// Whether `role` may change the severity of the request to `to`.
@@ -739,6 +739,123 @@ pub fn request_extra_action(
         && !triage_confirmed;
     ((severity_changed && !escalation) || triage_confirmed)
         .then_some(crate::authz::Action::ChangeSeverity)
+}
+
+/// The timeline's rule per event kind: who may be the actor of a new entry, and which
+/// action it needs of the pusher's `role` beyond writing requests.
+///
+/// | kind | staff (the pusher: [`check_event_author`]) | customer | Rapport (system) |
+/// |---|---|---|---|
+/// | opened, update, response | yes | yes | no |
+/// | severity_changed | `change_severity` | no | only up to P1 (the urgent-email rule) |
+/// | triage_requested | yes | no | yes |
+/// | triage_confirmed | `change_severity` | no | no |
+/// | status_changed, call_launched | yes | no | no |
+///
+/// The desktop writes customers' words (chat and email intake) as the customer's, and the
+/// urgent-email escalation as Rapport's; everything else as the signed-in user's.
+pub fn check_event_kind(
+    by: &Actor,
+    kind: &RequestEventKind,
+    role: Role,
+) -> Result<(), crate::sync::Rejection> {
+    use crate::authz::{Action, Denial};
+    use crate::sync::{RejectCode, Rejection};
+    use RequestEventKind as K;
+    let actor_ok = match (by, kind) {
+        (Actor::Staff { .. }, _)
+        | (Actor::Customer { .. }, K::Opened { .. } | K::Update { .. } | K::Response { .. })
+        | (Actor::System, K::TriageRequested) => true,
+        (Actor::System, K::SeverityChanged { to, .. }) => *to == Severity::P1,
+        _ => false,
+    };
+    if !actor_ok {
+        let who = match by {
+            Actor::Staff { .. } => "staff",
+            Actor::Customer { .. } => "the customer",
+            Actor::System => "Rapport",
+        };
+        return Err(Rejection::field(
+            RejectCode::InvalidField,
+            "by",
+            format!(
+                "by: a {} entry cannot be written as by {who}",
+                event_kind_name(kind)
+            ),
+        ));
+    }
+    if matches!(by, Actor::Staff { .. })
+        && matches!(kind, K::SeverityChanged { .. } | K::TriageConfirmed { .. })
+    {
+        crate::authz::check(role, Action::ChangeSeverity).map_err(Denial::rejection)?;
+    }
+    Ok(())
+}
+
+/// A timeline entry by staff is by the user who pushes it: nobody writes in someone else's
+/// name (a public response by staff stops the SLA clock).
+pub fn check_event_author(by: &Actor, pusher: Uuid) -> Result<(), crate::sync::Rejection> {
+    match by {
+        Actor::Staff { user_id } if *user_id != pusher => Err(crate::sync::Rejection::field(
+            crate::sync::RejectCode::InvalidField,
+            "by",
+            "by: an entry by staff is written by that person only, not in someone else's name",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The wire name of an event kind (`severity_changed`, ...).
+pub fn event_kind_name(kind: &RequestEventKind) -> &'static str {
+    match kind {
+        RequestEventKind::Opened { .. } => "opened",
+        RequestEventKind::SeverityChanged { .. } => "severity_changed",
+        RequestEventKind::TriageRequested => "triage_requested",
+        RequestEventKind::TriageConfirmed { .. } => "triage_confirmed",
+        RequestEventKind::Response { .. } => "response",
+        RequestEventKind::StatusChanged { .. } => "status_changed",
+        RequestEventKind::CallLaunched { .. } => "call_launched",
+        RequestEventKind::Update { .. } => "update",
+    }
+}
+
+/// `opened_by` names who opened a request by chat (`null` for intake by email): on a create
+/// it is the pusher or nobody, and it never changes after.
+pub fn check_opened_by(
+    stored: Option<&crate::sync::Fields>,
+    set: &crate::sync::Fields,
+    pusher: Uuid,
+) -> Result<(), crate::sync::Rejection> {
+    use crate::sync::{RejectCode, Rejection};
+    let Some(given) = set.get("opened_by") else {
+        return Ok(());
+    };
+    match stored {
+        None => {
+            let ok = given.is_null()
+                || serde_json::from_value::<Uuid>(given.clone()).is_ok_and(|u| u == pusher);
+            if ok {
+                Ok(())
+            } else {
+                Err(Rejection::field(
+                    RejectCode::InvalidField,
+                    "opened_by",
+                    "opened_by: a request is opened by the user who pushes it, or by nobody (email intake)",
+                ))
+            }
+        }
+        Some(stored) => {
+            if stored.get("opened_by").unwrap_or(&serde_json::Value::Null) == given {
+                Ok(())
+            } else {
+                Err(Rejection::field(
+                    RejectCode::ImmutableField,
+                    "opened_by",
+                    "opened_by cannot change once the request exists",
+                ))
+            }
+        }
+    }
 }
 
 #[cfg(test)]
