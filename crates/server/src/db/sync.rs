@@ -2,10 +2,10 @@
 //! tombstones.
 
 use chrono::{DateTime, Utc};
-use rapport_domain::authz::{self, Denial};
+use rapport_domain::rules::{self, Decision, Owner, Proposal, Stored};
 use rapport_domain::sync::{
-    self, Change, Cursor, EntityKind, Mutation, MutationOp, MutationResult, PullResponse,
-    RejectCode, Rejection,
+    Change, Cursor, EntityKind, Mutation, MutationOp, MutationResult, PullResponse, RejectCode,
+    Rejection,
 };
 use rapport_domain::{Role, User};
 use serde_json::{Map, Value};
@@ -71,38 +71,6 @@ pub async fn apply_mutation(
     }
 }
 
-fn denial(d: Denial) -> Rejection {
-    match d {
-        Denial::Role { role, action } => Rejection::new(
-            RejectCode::ForbiddenRole,
-            format!(
-                "a {} may not {}",
-                role.as_str(),
-                action.as_str().replace('_', " ")
-            ),
-        ),
-        Denial::Team => Rejection::new(
-            RejectCode::ForbiddenTeam,
-            "this record belongs to a team you are not in",
-        ),
-    }
-}
-
-fn uuid_field(set: &Fields, field: &str) -> Result<Option<Uuid>, Rejection> {
-    match set.get(field) {
-        None => Ok(None),
-        Some(v) => serde_json::from_value::<Uuid>(v.clone())
-            .map(Some)
-            .map_err(|_| {
-                Rejection::field(
-                    RejectCode::InvalidField,
-                    field,
-                    format!("{field}: expected a UUID"),
-                )
-            }),
-    }
-}
-
 async fn lock_record(
     conn: &mut PgConnection,
     entity: EntityKind,
@@ -133,6 +101,9 @@ async fn live_account(conn: &mut PgConnection, id: Uuid) -> Result<Option<Uuid>,
     Ok(row.map(|r| r.0))
 }
 
+/// Applies one write to a record hanging off a team. The service only looks up the facts
+/// (the stored record, the owner's team, the pusher's teams, whether the account is live);
+/// `rapport_domain::rules` decides; then the SQL carries the decision out.
 async fn apply_record(
     conn: &mut PgConnection,
     user_id: Uuid,
@@ -142,87 +113,58 @@ async fn apply_record(
 ) -> Result<Result<(), Rejection>, sqlx::Error> {
     let teams = identity::team_ids_of(conn, user_id).await?;
     let current = lock_record(conn, m.entity, m.entity_id).await?;
-    let mut set = m.fields.clone();
 
-    // 1. Which team owns the record, and is the user in it?
-    let (team_id, account_id) = match (&current, m.entity) {
-        (Some(row), _) => (row.team_id, row.account_id),
-        (None, _) if m.op == MutationOp::Delete => return Ok(Ok(())), // nothing to delete
-        (None, EntityKind::Account) => {
-            let team = match uuid_field(&set, "team_id") {
-                Err(r) => return Ok(Err(r)),
-                Ok(Some(t)) => t,
-                Ok(None) => match teams.as_slice() {
-                    [only] => *only,
-                    [] => {
-                        return Ok(Err(Rejection::new(
-                            RejectCode::ForbiddenTeam,
-                            "you are in no team yet: ask an admin",
-                        )));
-                    }
-                    _ => {
-                        return Ok(Err(Rejection::field(
-                            RejectCode::MissingField,
-                            "team_id",
-                            "team_id: you are in several teams, so say which team the account belongs to",
-                        )));
-                    }
-                },
-            };
-            set.insert("team_id".into(), Value::String(team.to_string()));
-            (team, None)
-        }
-        (None, _) => {
-            let account = match uuid_field(&set, "account_id") {
-                Err(r) => return Ok(Err(r)),
-                Ok(Some(a)) => a,
-                Ok(None) => {
+    // The facts: which team and account own the record.
+    let (team_id, account_id) = match &current {
+        Some(row) => (row.team_id, row.account_id),
+        None if m.op == MutationOp::Delete => return Ok(Ok(())), // nothing to delete
+        None => match rules::owner_of_new(m.entity, &m.fields, &teams) {
+            Err(r) => return Ok(Err(r)),
+            Ok(Owner::Team(team)) => (team, None),
+            Ok(Owner::Account(account)) => match live_account(conn, account).await? {
+                Some(team) => (team, Some(account)),
+                None => {
                     return Ok(Err(Rejection::field(
-                        RejectCode::MissingField,
+                        RejectCode::NotFound,
                         "account_id",
-                        format!("account_id: required to create a {}", m.entity.as_str()),
+                        format!("account_id: account {account} does not exist or was deleted"),
                     )));
                 }
-            };
-            let Some(team) = live_account(conn, account).await? else {
-                return Ok(Err(Rejection::field(
-                    RejectCode::NotFound,
-                    "account_id",
-                    format!("account_id: account {account} does not exist or was deleted"),
-                )));
-            };
-            (team, Some(account))
-        }
+            },
+        },
     };
-    if !teams.contains(&team_id) {
-        return Ok(Err(denial(Denial::Team)));
-    }
-    // 2. May the role do it?
-    if let Err(d) = authz::check(role, authz::action_for(m.entity, m.op)) {
-        return Ok(Err(denial(d)));
-    }
-    let live = current.as_ref().filter(|c| !c.deleted).map(|c| &c.fields.0);
-    if let Some(action) = sync::extra_action(m.entity, live, &m.fields)
-        && let Err(d) = authz::check(role, action)
-    {
-        return Ok(Err(denial(d)));
-    }
-    // 3. Version rule.
-    if let Err(r) = sync::check_base_version(
-        sync::versioned_fields(m.entity),
-        &m.fields,
-        m.base_version,
-        current.as_ref().map(|c| c.version),
-    ) {
-        return Ok(Err(r));
-    }
+    let account_live = match (&current, account_id) {
+        (Some(_), Some(acc)) if m.op == MutationOp::Upsert => {
+            live_account(conn, acc).await?.is_some()
+        }
+        _ => true,
+    };
 
-    match m.op {
-        MutationOp::Delete => {
-            let row = current.as_ref().filter(|r| !r.deleted);
-            if row.is_none() {
-                return Ok(Ok(())); // deleted already
-            }
+    // The decision.
+    let decision = rules::decide(&Proposal {
+        kind: m.entity,
+        entity_id: m.entity_id,
+        op: m.op,
+        role,
+        pusher: user_id,
+        team_id,
+        in_team: teams.contains(&team_id),
+        account_id,
+        account_live,
+        stored: current.as_ref().map(|c| Stored {
+            fields: &c.fields.0,
+            deleted: c.deleted,
+            version: c.version,
+        }),
+        set: &m.fields,
+        base_version: m.base_version,
+    });
+
+    // Carrying it out.
+    match decision {
+        Err(r) => return Ok(Err(r)),
+        Ok(Decision::Nothing) => return Ok(Ok(())),
+        Ok(Decision::Delete) => {
             // An account's contacts and notes go with it.
             let mut targets: Vec<(String, Uuid)> =
                 vec![(m.entity.as_str().to_owned(), m.entity_id)];
@@ -252,37 +194,7 @@ async fn apply_record(
             .execute(&mut *conn)
             .await?;
         }
-        MutationOp::Upsert => {
-            if let Some(row) = &current
-                && let Some(acc) = row.account_id
-                && live_account(conn, acc).await?.is_none()
-            {
-                return Ok(Err(Rejection::field(
-                    RejectCode::NotFound,
-                    "account_id",
-                    format!("account_id: account {acc} was deleted"),
-                )));
-            }
-            if m.entity == EntityKind::Note && current.is_none() {
-                match uuid_field(&set, "author_id") {
-                    Err(r) => return Ok(Err(r)),
-                    Ok(Some(a)) if a != user_id => {
-                        return Ok(Err(Rejection::field(
-                            RejectCode::InvalidField,
-                            "author_id",
-                            "author_id: a note's author is the user who writes it",
-                        )));
-                    }
-                    Ok(_) => {
-                        set.insert("author_id".into(), Value::String(user_id.to_string()));
-                    }
-                }
-            }
-            let merged =
-                match sync::merge_fields(m.entity, current.as_ref().map(|c| &c.fields.0), &set) {
-                    Ok(f) => f,
-                    Err(r) => return Ok(Err(r)),
-                };
+        Ok(Decision::Write(merged)) => {
             let seq = next_seqs(conn, 1).await?;
             sqlx::query(
                 "INSERT INTO records (entity, id, team_id, account_id, fields, deleted, version, seq, created_at, updated_at, updated_by)
@@ -324,12 +236,6 @@ async fn apply_profile(
     m: &Mutation,
     now: DateTime<Utc>,
 ) -> Result<Result<(), Rejection>, sqlx::Error> {
-    if m.entity_id != user_id || m.op == MutationOp::Delete {
-        return Ok(Err(Rejection::new(
-            RejectCode::ForbiddenRecord,
-            "you can edit only your own profile; an admin manages the others",
-        )));
-    }
     let row: Option<UserRow> = sqlx::query_as(
         "SELECT id, email, name, role, time_zone, working_hours, password_hash, disabled, version, seq, created_at, updated_at
          FROM users WHERE id = $1 FOR UPDATE",
@@ -343,18 +249,31 @@ async fn apply_profile(
             "your user no longer exists",
         )));
     };
-    if let Err(r) = sync::check_base_version(
-        sync::versioned_fields(EntityKind::User),
-        &m.fields,
-        m.base_version,
-        Some(row.version),
-    ) {
-        return Ok(Err(r));
-    }
+    // The pusher's own profile is the stored record; a write naming another is refused by
+    // the rules (an admin manages the others).
     let current = profile_fields(&row.to_user());
-    let merged = match sync::merge_fields(EntityKind::User, Some(&current), &m.fields) {
-        Ok(f) => f,
+    let decision = rules::decide(&Proposal {
+        kind: EntityKind::User,
+        entity_id: m.entity_id,
+        op: m.op,
+        role: row.to_user().role,
+        pusher: user_id,
+        team_id: Uuid::nil(),
+        in_team: true,
+        account_id: None,
+        account_live: true,
+        stored: Some(Stored {
+            fields: &current,
+            deleted: false,
+            version: row.version,
+        }),
+        set: &m.fields,
+        base_version: m.base_version,
+    });
+    let merged = match decision {
         Err(r) => return Ok(Err(r)),
+        Ok(Decision::Write(f)) => f,
+        Ok(Decision::Nothing | Decision::Delete) => return Ok(Ok(())),
     };
     let mut with_id = merged;
     with_id.insert("id".into(), Value::String(user_id.to_string()));
