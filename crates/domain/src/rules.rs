@@ -62,8 +62,6 @@ impl Path {
 /// One check of a write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Check {
-    /// The record is in one of the pusher's teams.
-    Team,
     /// The profile is the pusher's own.
     OwnProfile,
     /// The pusher's role may do the kind's action ([`authz::action_for`]).
@@ -110,6 +108,9 @@ pub enum Rule {
 #[derive(Debug, Clone, Copy)]
 pub struct Row {
     pub kind: EntityKind,
+    /// The record belongs to a team: before anything else, on every path (the refused ones
+    /// too), the pusher must be in it, so a stranger learns nothing about the record.
+    pub team_scoped: bool,
     pub create: Rule,
     pub update: Rule,
     pub delete: Rule,
@@ -129,13 +130,12 @@ impl Row {
 
 use Check as C;
 
-const PLAIN_CREATE: Rule = Rule::Checks(&[C::Team, C::Role, C::Version, C::Fields]);
-const PLAIN_UPDATE: Rule = Rule::Checks(&[C::Team, C::Role, C::Version, C::AccountLive, C::Fields]);
-const PLAIN_DELETE: Rule = Rule::Checks(&[C::Team, C::Role, C::Version]);
-const AUTHORED_CREATE: Rule = Rule::Checks(&[C::Team, C::Role, C::Version, C::Author, C::Fields]);
+const PLAIN_CREATE: Rule = Rule::Checks(&[C::Role, C::Version, C::Fields]);
+const PLAIN_UPDATE: Rule = Rule::Checks(&[C::Role, C::Version, C::AccountLive, C::Fields]);
+const PLAIN_DELETE: Rule = Rule::Checks(&[C::Role, C::Version]);
+const AUTHORED_CREATE: Rule = Rule::Checks(&[C::Role, C::Version, C::Author, C::Fields]);
 const PROFILE: Rule = Rule::Checks(&[C::OwnProfile, C::Role, C::Version, C::Fields]);
 const REQUEST_UPDATE: Rule = Rule::Checks(&[
-    C::Team,
     C::Role,
     C::StateRole,
     C::Version,
@@ -143,16 +143,9 @@ const REQUEST_UPDATE: Rule = Rule::Checks(&[
     C::Author,
     C::Fields,
 ]);
-const RCA_CREATE: Rule = Rule::Checks(&[
-    C::Team,
-    C::Role,
-    C::StateRole,
-    C::Version,
-    C::Fields,
-    C::RcaStates,
-]);
+const RCA_CREATE: Rule =
+    Rule::Checks(&[C::Role, C::StateRole, C::Version, C::Fields, C::RcaStates]);
 const RCA_UPDATE: Rule = Rule::Checks(&[
-    C::Team,
     C::Role,
     C::StateRole,
     C::Version,
@@ -165,6 +158,7 @@ const RCA_UPDATE: Rule = Rule::Checks(&[
 pub static TABLE: [Row; 9] = [
     Row {
         kind: EntityKind::Account,
+        team_scoped: true,
         create: PLAIN_CREATE,
         update: PLAIN_UPDATE,
         delete: PLAIN_DELETE,
@@ -172,6 +166,7 @@ pub static TABLE: [Row; 9] = [
     },
     Row {
         kind: EntityKind::Contact,
+        team_scoped: true,
         create: PLAIN_CREATE,
         update: PLAIN_UPDATE,
         delete: PLAIN_DELETE,
@@ -179,6 +174,7 @@ pub static TABLE: [Row; 9] = [
     },
     Row {
         kind: EntityKind::Note,
+        team_scoped: true,
         create: AUTHORED_CREATE,
         // The author is a link field: it cannot change once the note exists.
         update: PLAIN_UPDATE,
@@ -187,6 +183,7 @@ pub static TABLE: [Row; 9] = [
     },
     Row {
         kind: EntityKind::User,
+        team_scoped: false,
         create: Rule::Refused("users are created by an admin, not by a synced write"),
         update: PROFILE,
         delete: Rule::Refused("you can edit only your own profile; an admin manages the others"),
@@ -194,6 +191,7 @@ pub static TABLE: [Row; 9] = [
     },
     Row {
         kind: EntityKind::OnboardingSession,
+        team_scoped: true,
         create: PLAIN_CREATE,
         update: PLAIN_UPDATE,
         delete: PLAIN_DELETE,
@@ -201,6 +199,7 @@ pub static TABLE: [Row; 9] = [
     },
     Row {
         kind: EntityKind::Review,
+        team_scoped: true,
         create: PLAIN_CREATE,
         update: PLAIN_UPDATE,
         delete: PLAIN_DELETE,
@@ -208,22 +207,19 @@ pub static TABLE: [Row; 9] = [
     },
     Row {
         kind: EntityKind::Request,
+        team_scoped: true,
         create: AUTHORED_CREATE,
         update: REQUEST_UPDATE,
-        delete: Rule::Refused("a request is kept with its timeline: close it instead of deleting it"),
+        delete: Rule::Refused(
+            "a request is kept with its timeline: close it instead of deleting it",
+        ),
         recreate: REQUEST_UPDATE,
     },
     Row {
         kind: EntityKind::RequestEvent,
-        create: Rule::Checks(&[
-            C::Team,
-            C::Role,
-            C::Version,
-            C::Author,
-            C::Fields,
-            C::EventKind,
-        ]),
-        update: Rule::Checks(&[C::Team, C::Role, C::Version, C::AccountLive, C::Fields, C::Unchanged]),
+        team_scoped: true,
+        create: Rule::Checks(&[C::Role, C::Version, C::Author, C::Fields, C::EventKind]),
+        update: Rule::Checks(&[C::Role, C::Version, C::AccountLive, C::Fields, C::Unchanged]),
         delete: Rule::Refused(
             "a request's timeline is append-only: an entry is never deleted (add a new one)",
         ),
@@ -233,19 +229,17 @@ pub static TABLE: [Row; 9] = [
     },
     Row {
         kind: EntityKind::Rca,
+        team_scoped: true,
         create: RCA_CREATE,
         update: RCA_UPDATE,
-        delete: Rule::Checks(&[C::Team, C::Role, C::Version, C::RcaStates]),
+        delete: Rule::Checks(&[C::Role, C::Version, C::RcaStates]),
         recreate: RCA_UPDATE,
     },
 ];
 
 /// The row of `kind`.
 pub fn row(kind: EntityKind) -> &'static Row {
-    TABLE
-        .iter()
-        .find(|r| r.kind == kind)
-        .unwrap_or(&TABLE[0]) // every kind has a row (tested)
+    TABLE.iter().find(|r| r.kind == kind).unwrap_or(&TABLE[0]) // every kind has a row (tested)
 }
 
 /// The rule of `kind` on `path`.
@@ -259,7 +253,8 @@ pub fn role_may(role: Role, kind: EntityKind, path: Path) -> bool {
     match rule(kind, path) {
         Rule::Refused(_) => false,
         Rule::Checks(checks) => {
-            !checks.contains(&Check::Role) || authz::allows(role, authz::action_for(kind, path.op()))
+            !checks.contains(&Check::Role)
+                || authz::allows(role, authz::action_for(kind, path.op()))
         }
     }
 }
@@ -372,11 +367,9 @@ fn author(p: &Proposal<'_>, path: Path, set: &mut Fields) -> Result<(), Rejectio
                 Ok(())
             }
         },
-        EntityKind::Request => crate::request::check_opened_by(
-            p.stored.as_ref().map(|s| s.fields),
-            set,
-            p.pusher,
-        ),
+        EntityKind::Request => {
+            crate::request::check_opened_by(p.stored.as_ref().map(|s| s.fields), set, p.pusher)
+        }
         EntityKind::RequestEvent => {
             // An unreadable actor is refused by the field check, naming `by`.
             match set
@@ -414,7 +407,11 @@ pub fn decide(p: &Proposal<'_>) -> Result<Decision, Rejection> {
     let Some(path) = Path::of(p.op, p.stored.as_ref().map(|s| s.deleted)) else {
         return Ok(Decision::Nothing);
     };
-    let checks = match rule(p.kind, path) {
+    let row = row(p.kind);
+    if row.team_scoped && !p.in_team {
+        return Err(Denial::Team.rejection());
+    }
+    let checks = match row.rule(path) {
         Rule::Refused(why) => return Err(Rejection::new(RejectCode::ForbiddenRecord, why)),
         Rule::Checks(checks) => checks,
     };
@@ -430,11 +427,6 @@ pub fn decide(p: &Proposal<'_>) -> Result<Decision, Rejection> {
     let mut resend = false;
     for check in checks {
         match check {
-            Check::Team => {
-                if !p.in_team {
-                    return Err(Denial::Team.rejection());
-                }
-            }
             Check::OwnProfile => {
                 if p.entity_id != p.pusher {
                     return Err(Rejection::new(
@@ -534,32 +526,32 @@ mod tests {
     /// changed line.
     #[test]
     fn every_cell_of_the_rule_table() {
-        let plain_update = "Team Role Version AccountLive Fields";
+        let plain_update = "Role Version AccountLive Fields";
         let want: [(EntityKind, [&str; 4]); 9] = [
             (
                 EntityKind::Account,
                 [
-                    "Team Role Version Fields",
+                    "Role Version Fields",
                     plain_update,
-                    "Team Role Version",
+                    "Role Version",
                     plain_update,
                 ],
             ),
             (
                 EntityKind::Contact,
                 [
-                    "Team Role Version Fields",
+                    "Role Version Fields",
                     plain_update,
-                    "Team Role Version",
+                    "Role Version",
                     plain_update,
                 ],
             ),
             (
                 EntityKind::Note,
                 [
-                    "Team Role Version Author Fields",
+                    "Role Version Author Fields",
                     plain_update,
-                    "Team Role Version",
+                    "Role Version",
                     plain_update,
                 ],
             ),
@@ -575,35 +567,35 @@ mod tests {
             (
                 EntityKind::OnboardingSession,
                 [
-                    "Team Role Version Fields",
+                    "Role Version Fields",
                     plain_update,
-                    "Team Role Version",
+                    "Role Version",
                     plain_update,
                 ],
             ),
             (
                 EntityKind::Review,
                 [
-                    "Team Role Version Fields",
+                    "Role Version Fields",
                     plain_update,
-                    "Team Role Version",
+                    "Role Version",
                     plain_update,
                 ],
             ),
             (
                 EntityKind::Request,
                 [
-                    "Team Role Version Author Fields",
-                    "Team Role StateRole Version AccountLive Author Fields",
+                    "Role Version Author Fields",
+                    "Role StateRole Version AccountLive Author Fields",
                     "refused",
-                    "Team Role StateRole Version AccountLive Author Fields",
+                    "Role StateRole Version AccountLive Author Fields",
                 ],
             ),
             (
                 EntityKind::RequestEvent,
                 [
-                    "Team Role Version Author Fields EventKind",
-                    "Team Role Version AccountLive Fields Unchanged",
+                    "Role Version Author Fields EventKind",
+                    "Role Version AccountLive Fields Unchanged",
                     "refused",
                     "refused",
                 ],
@@ -611,10 +603,10 @@ mod tests {
             (
                 EntityKind::Rca,
                 [
-                    "Team Role StateRole Version Fields RcaStates",
-                    "Team Role StateRole Version AccountLive Fields RcaStates",
-                    "Team Role Version RcaStates",
-                    "Team Role StateRole Version AccountLive Fields RcaStates",
+                    "Role StateRole Version Fields RcaStates",
+                    "Role StateRole Version AccountLive Fields RcaStates",
+                    "Role Version RcaStates",
+                    "Role StateRole Version AccountLive Fields RcaStates",
                 ],
             ),
         ];
@@ -640,6 +632,11 @@ mod tests {
                 "{} has exactly one row",
                 kind.as_str()
             );
+            assert_eq!(
+                row(kind).team_scoped,
+                kind != EntityKind::User,
+                "every record but a profile belongs to a team"
+            );
             for path in Path::ALL {
                 let Rule::Checks(checks) = rule(kind, path) else {
                     continue;
@@ -656,10 +653,6 @@ mod tests {
                         );
                     }
                 }
-                assert!(
-                    checks.first() == Some(&Check::Team) || kind == EntityKind::User,
-                    "the team is asked first: a stranger learns nothing else"
-                );
             }
         }
     }
@@ -667,10 +660,20 @@ mod tests {
     #[test]
     fn paths() {
         assert_eq!(Path::of(MutationOp::Upsert, None), Some(Path::Create));
-        assert_eq!(Path::of(MutationOp::Upsert, Some(false)), Some(Path::Update));
-        assert_eq!(Path::of(MutationOp::Upsert, Some(true)), Some(Path::Recreate));
+        assert_eq!(
+            Path::of(MutationOp::Upsert, Some(false)),
+            Some(Path::Update)
+        );
+        assert_eq!(
+            Path::of(MutationOp::Upsert, Some(true)),
+            Some(Path::Recreate)
+        );
         assert_eq!(Path::of(MutationOp::Delete, Some(true)), Some(Path::Delete));
-        assert_eq!(Path::of(MutationOp::Delete, None), None, "nothing to delete");
+        assert_eq!(
+            Path::of(MutationOp::Delete, None),
+            None,
+            "nothing to delete"
+        );
     }
 
     const ME: Uuid = Uuid::from_u128(1);
@@ -747,7 +750,11 @@ mod tests {
             ..lead
         };
         let r = decide(&delete).unwrap_err();
-        assert_eq!(r.code, RejectCode::ForbiddenRecord, "requests are not deleted");
+        assert_eq!(
+            r.code,
+            RejectCode::ForbiddenRecord,
+            "requests are not deleted"
+        );
     }
 
     fn event(by: serde_json::Value, kind: serde_json::Value) -> Fields {
@@ -772,20 +779,51 @@ mod tests {
             (&me, &response, Role::Csm, None),
             (&me, &status, Role::AccountRep, None),
             (&lead, &response, Role::Csm, Some(RejectCode::InvalidField)),
-            (&lead, &response, Role::Admin, Some(RejectCode::InvalidField)),
+            (
+                &lead,
+                &response,
+                Role::Admin,
+                Some(RejectCode::InvalidField),
+            ),
             (&me, &sev("p2"), Role::Csm, Some(RejectCode::ForbiddenRole)),
             (&me, &sev("p2"), Role::SupportLead, None),
-            (&me, &confirm, Role::AccountRep, Some(RejectCode::ForbiddenRole)),
+            (
+                &me,
+                &confirm,
+                Role::AccountRep,
+                Some(RejectCode::ForbiddenRole),
+            ),
             (&me, &confirm, Role::Admin, None),
             (&system, &sev("p1"), Role::Csm, None),
-            (&system, &sev("p4"), Role::Csm, Some(RejectCode::InvalidField)),
-            (&system, &confirm, Role::SupportLead, Some(RejectCode::InvalidField)),
+            (
+                &system,
+                &sev("p4"),
+                Role::Csm,
+                Some(RejectCode::InvalidField),
+            ),
+            (
+                &system,
+                &confirm,
+                Role::SupportLead,
+                Some(RejectCode::InvalidField),
+            ),
             (&customer, &response, Role::Csm, None),
-            (&customer, &status, Role::Csm, Some(RejectCode::InvalidField)),
+            (
+                &customer,
+                &status,
+                Role::Csm,
+                Some(RejectCode::InvalidField),
+            ),
         ];
         for (by, kind, role, want) in cases {
             let set = event(by.clone(), kind.clone());
-            let p = proposal(EntityKind::RequestEvent, MutationOp::Upsert, role, None, &set);
+            let p = proposal(
+                EntityKind::RequestEvent,
+                MutationOp::Upsert,
+                role,
+                None,
+                &set,
+            );
             let got = decide(&p).err().map(|r| r.code);
             assert_eq!(got, want, "{by} {kind} as {}", role.as_str());
         }
@@ -829,7 +867,10 @@ mod tests {
             set: &Fields::new(),
             ..p
         };
-        assert_eq!(decide(&delete).unwrap_err().code, RejectCode::ForbiddenRecord);
+        assert_eq!(
+            decide(&delete).unwrap_err().code,
+            RejectCode::ForbiddenRecord
+        );
     }
 
     fn rca(state: &str, summary: &str) -> Fields {
@@ -864,7 +905,12 @@ mod tests {
         let invalid = |f: &str| Err((RejectCode::InvalidField, Some(f.to_owned())));
         use MutationOp::{Delete, Upsert};
         assert_eq!(
-            judge(Some((&published, false)), &obj(json!({"summary": "new"})), Upsert, Role::Csm),
+            judge(
+                Some((&published, false)),
+                &obj(json!({"summary": "new"})),
+                Upsert,
+                Role::Csm
+            ),
             invalid("state"),
             "a published RCA is not edited"
         );
@@ -874,17 +920,32 @@ mod tests {
             "nor moved back, even by an admin"
         );
         assert_eq!(
-            judge(Some((&published, false)), &Fields::new(), Delete, Role::Admin),
+            judge(
+                Some((&published, false)),
+                &Fields::new(),
+                Delete,
+                Role::Admin
+            ),
             invalid("state"),
             "nor deleted"
         );
         assert_eq!(
-            judge(Some((&published, true)), &to("draft"), Upsert, Role::SupportLead),
+            judge(
+                Some((&published, true)),
+                &to("draft"),
+                Upsert,
+                Role::SupportLead
+            ),
             invalid("state"),
             "nor brought back as a draft from a tombstone"
         );
         assert_eq!(
-            judge(Some((&draft, false)), &to("published"), Upsert, Role::SupportLead),
+            judge(
+                Some((&draft, false)),
+                &to("published"),
+                Upsert,
+                Role::SupportLead
+            ),
             invalid("state"),
             "publishing needs in_review first"
         );
@@ -894,22 +955,43 @@ mod tests {
             "a new RCA is not born published"
         );
         assert_eq!(
-            judge(Some((&empty_review, false)), &to("published"), Upsert, Role::SupportLead),
+            judge(
+                Some((&empty_review, false)),
+                &to("published"),
+                Upsert,
+                Role::SupportLead
+            ),
             invalid("summary"),
             "an empty summary is not published"
         );
         assert_eq!(
-            judge(Some((&rca("in_review", "s"), false)), &to("published"), Upsert, Role::Csm),
+            judge(
+                Some((&rca("in_review", "s"), false)),
+                &to("published"),
+                Upsert,
+                Role::Csm
+            ),
             Err((RejectCode::ForbiddenRole, None)),
             "a CSM does not publish"
         );
         assert!(
-            judge(Some((&rca("in_review", "s"), false)), &to("published"), Upsert, Role::SupportLead)
-                .is_ok()
+            judge(
+                Some((&rca("in_review", "s"), false)),
+                &to("published"),
+                Upsert,
+                Role::SupportLead
+            )
+            .is_ok()
         );
         assert!(judge(Some((&draft, false)), &to("in_review"), Upsert, Role::Csm).is_ok());
         assert!(
-            judge(Some((&published, false)), &to("published"), Upsert, Role::SupportLead).is_ok(),
+            judge(
+                Some((&published, false)),
+                &to("published"),
+                Upsert,
+                Role::SupportLead
+            )
+            .is_ok(),
             "a second publish of the same RCA (two leads offline) changes nothing and passes"
         );
     }
@@ -918,10 +1000,7 @@ mod tests {
     fn authors_are_the_pusher() {
         let note = obj(json!({"account_id": ACCOUNT, "author_id": LEAD, "body": "hi"}));
         let p = proposal(EntityKind::Note, MutationOp::Upsert, Role::Csm, None, &note);
-        assert_eq!(
-            decide(&p).unwrap_err().field.as_deref(),
-            Some("author_id")
-        );
+        assert_eq!(decide(&p).unwrap_err().field.as_deref(), Some("author_id"));
         let mut anon = note.clone();
         anon.remove("author_id");
         let p = Proposal { set: &anon, ..p };
@@ -931,11 +1010,14 @@ mod tests {
         }
         let mut req = request_fields("p3");
         req.insert("opened_by".into(), json!(LEAD));
-        let p = proposal(EntityKind::Request, MutationOp::Upsert, Role::Csm, None, &req);
-        assert_eq!(
-            decide(&p).unwrap_err().field.as_deref(),
-            Some("opened_by")
+        let p = proposal(
+            EntityKind::Request,
+            MutationOp::Upsert,
+            Role::Csm,
+            None,
+            &req,
         );
+        assert_eq!(decide(&p).unwrap_err().field.as_deref(), Some("opened_by"));
         let mut mine = req.clone();
         mine.insert("opened_by".into(), json!(ME));
         let p = Proposal { set: &mine, ..p };
@@ -959,7 +1041,9 @@ mod tests {
             Some("team_id")
         );
         assert_eq!(
-            owner_of_new(EntityKind::Account, &none, &[]).unwrap_err().code,
+            owner_of_new(EntityKind::Account, &none, &[])
+                .unwrap_err()
+                .code,
             RejectCode::ForbiddenTeam
         );
         let set = obj(json!({"account_id": ACCOUNT}));
@@ -977,9 +1061,17 @@ mod tests {
 
     #[test]
     fn what_the_desktop_greys_out() {
-        assert!(!role_may(Role::SupportLead, EntityKind::OnboardingSession, Path::Create));
+        assert!(!role_may(
+            Role::SupportLead,
+            EntityKind::OnboardingSession,
+            Path::Create
+        ));
         assert!(role_may(Role::AccountRep, EntityKind::Review, Path::Update));
-        assert!(!role_may(Role::Admin, EntityKind::RequestEvent, Path::Delete));
+        assert!(!role_may(
+            Role::Admin,
+            EntityKind::RequestEvent,
+            Path::Delete
+        ));
         assert!(!role_may(Role::Admin, EntityKind::Request, Path::Delete));
         assert!(role_may(Role::Csm, EntityKind::Request, Path::Update));
     }
