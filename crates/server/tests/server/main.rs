@@ -10,4 +10,5 @@ mod hostile;
 mod openapi;
 mod processes;
 mod requests;
+mod rules;
 mod sync;
