@@ -95,11 +95,14 @@ pub async fn check_password_in_turn(
     password: String,
     phc: Option<String>,
 ) -> Result<bool, ApiError> {
-    state
-        .password_checks_run
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    use std::sync::atomic::Ordering::Relaxed;
+    state.password_checks_run.fetch_add(1, Relaxed);
+    let running = state.password_checks_running.clone();
+    let now = running.fetch_add(1, Relaxed) + 1;
+    state.password_checks_peak.fetch_max(now, Relaxed);
     tokio::task::spawn_blocking(move || {
         let ok = verify_password(&password, phc.as_deref().unwrap_or(&DUMMY_HASH));
+        running.fetch_sub(1, Relaxed);
         drop(turn);
         ok
     })

@@ -71,6 +71,9 @@ pub struct AppState {
     pub password_slots: Arc<Semaphore>,
     /// Password checks run by this process since it started.
     pub password_checks_run: Arc<AtomicU64>,
+    /// Password checks running now, and the most that ever ran at once.
+    pub password_checks_running: Arc<AtomicU64>,
+    pub password_checks_peak: Arc<AtomicU64>,
     shutdown: Arc<watch::Sender<bool>>,
 }
 
@@ -96,6 +99,8 @@ impl AppState {
             clock,
             password_slots: Arc::new(Semaphore::new(settings.password_checks.max(1))),
             password_checks_run: Arc::new(AtomicU64::new(0)),
+            password_checks_running: Arc::new(AtomicU64::new(0)),
+            password_checks_peak: Arc::new(AtomicU64::new(0)),
             settings: Arc::new(settings),
             events,
             shutdown,
