@@ -361,6 +361,10 @@ pub(crate) async fn record(
             )
         }
     };
+    // The service's limits, checked before the write is queued: refused here by field
+    // (rolling the row back with the transaction), not rejected later by the server.
+    rapport_domain::limits::check_fields_input(entity, &fields)
+        .map_err(|e| StoreError::Validation(rapport_domain::ValidationErrors(vec![e])))?;
     let mutation = Mutation {
         id: Uuid::now_v7(),
         entity,

@@ -109,9 +109,7 @@ impl AccountInput {
             if d.trim().is_empty() {
                 continue;
             }
-            if let Some(d) = c.check(validation::domain_name("support_email_domains", d))
-                && !domains.contains(&d)
-            {
+            if let Some(d) = c.check(validation::domain_name("support_email_domains", d)) {
                 domains.push(d);
             }
         }
@@ -126,10 +124,12 @@ impl AccountInput {
                     "tags",
                     format!("\"{t}\" is not a tag (at most 40 characters)"),
                 ));
-            } else if !tags.contains(&t) {
+            } else {
                 tags.push(t);
             }
         }
+        let domains = validation::dedup_in_order(domains);
+        let tags = validation::dedup_in_order(tags);
         c.finish()?;
         Ok(AccountInput {
             name: name.unwrap_or_default(),

@@ -90,11 +90,9 @@ impl LinkPolicy {
                     format!("\"{e}\": internationalised hosts are not allowed"),
                 ));
             }
-            let entry = format!("{wild}{name}");
-            if !hosts.contains(&entry) {
-                hosts.push(entry);
-            }
+            hosts.push(format!("{wild}{name}"));
         }
+        let hosts = crate::validation::dedup_in_order(hosts);
         if hosts.is_empty() {
             return Err(FieldError::new(field, "at least one host is needed"));
         }

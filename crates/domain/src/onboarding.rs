@@ -137,11 +137,9 @@ pub fn normalize_agenda_template(titles: &[String]) -> Result<Vec<String>, Field
         if t.trim().is_empty() {
             continue;
         }
-        let t = validation::required_text("agenda_template", t)?;
-        if !out.contains(&t) {
-            out.push(t);
-        }
+        out.push(validation::required_text("agenda_template", t)?);
     }
+    let out = validation::dedup_in_order(out);
     if out.is_empty() {
         return Err(FieldError::new(
             "agenda_template",
@@ -241,16 +239,18 @@ impl OnboardingSessionInput {
                 .map(Some),
         };
         let mut attendees = Vec::new();
+        let contacts: std::collections::HashSet<&Uuid> = ctx.account_contact_ids.iter().collect();
         for id in &self.attendee_contact_ids {
-            if !ctx.account_contact_ids.contains(id) {
+            if !contacts.contains(id) {
                 c.push(FieldError::new(
                     "attendee_contact_ids",
                     format!("{id} is not a contact of this account"),
                 ));
-            } else if !attendees.contains(id) {
+            } else {
                 attendees.push(*id);
             }
         }
+        let attendees = validation::dedup_in_order(attendees);
         let mut agenda = Vec::new();
         for item in &self.agenda {
             if let Some(title) = c.check(validation::required_text("agenda", &item.title)) {

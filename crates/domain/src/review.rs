@@ -496,15 +496,14 @@ impl Review {
                 None
             }
         };
-        let mut seen = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         for e in &self.checklist {
-            if seen.contains(&e.item) {
+            if !seen.insert(e.item) {
                 c.push(FieldError::new(
                     "checklist",
                     format!("{} is listed twice", e.item.title()),
                 ));
             }
-            seen.push(e.item);
         }
         if self.findings.chars().count() > MAX_FINDINGS_CHARS {
             c.push(FieldError::new(

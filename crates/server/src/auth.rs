@@ -9,13 +9,14 @@ use axum::http::request::Parts;
 use rapport_domain::Role;
 use rapport_domain::authz::{self, Action};
 use sha2::{Digest, Sha256};
+use tokio::sync::OwnedSemaphorePermit;
 use uuid::Uuid;
 
 use crate::error::ApiError;
 use crate::state::AppState;
 
-pub const MIN_PASSWORD_LEN: usize = 10;
-pub const MAX_PASSWORD_LEN: usize = 1024;
+pub const MIN_PASSWORD_LEN: usize = rapport_domain::limits::MIN_PASSWORD_LEN;
+pub const MAX_PASSWORD_LEN: usize = rapport_domain::limits::MAX_PASSWORD_LEN;
 
 /// Checks a new password's length; the error names the field.
 pub fn check_password(field: &str, password: &str) -> Result<(), ApiError> {
@@ -58,6 +59,55 @@ pub fn verify_password(password: &str, phc: &str) -> bool {
             .verify_password(password.as_bytes(), &h)
             .is_ok()
     })
+}
+
+/// An argon2id hash checked when the email is unknown, so an unknown email costs as much
+/// time as a wrong password and does not reveal itself. Made on first use, on a blocking
+/// thread (it is as costly as a check).
+static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    hash_password("no user has this password").unwrap_or_default()
+});
+
+/// Waits for one of the state's password-check turns: at most `Settings::password_checks`
+/// checks run at once, whatever the number of sign-ins, and the others wait in order.
+/// 503 `busy` when no turn frees up within `password_check_wait`.
+pub async fn password_turn(state: &AppState) -> Result<OwnedSemaphorePermit, ApiError> {
+    let wait = state.settings.password_check_wait;
+    tokio::time::timeout(wait, state.password_slots.clone().acquire_owned())
+        .await
+        .map_err(|_| {
+            let mut e = ApiError::new(
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "the server is busy checking other sign-ins; try again in a moment",
+            );
+            e.retry_after_secs = Some(1);
+            e
+        })?
+        .map_err(|e| ApiError::internal(&e))
+}
+
+/// Checks `password` against `phc` (a dummy hash for an unknown user, so that costs the
+/// same) on a blocking thread, in the `turn` taken. Holds no database connection.
+pub async fn check_password_in_turn(
+    state: &AppState,
+    turn: OwnedSemaphorePermit,
+    password: String,
+    phc: Option<String>,
+) -> Result<bool, ApiError> {
+    use std::sync::atomic::Ordering::Relaxed;
+    state.password_checks_run.fetch_add(1, Relaxed);
+    let running = state.password_checks_running.clone();
+    let now = running.fetch_add(1, Relaxed) + 1;
+    state.password_checks_peak.fetch_max(now, Relaxed);
+    tokio::task::spawn_blocking(move || {
+        let ok = verify_password(&password, phc.as_deref().unwrap_or(&DUMMY_HASH));
+        running.fetch_sub(1, Relaxed);
+        drop(turn);
+        ok
+    })
+    .await
+    .map_err(|e| ApiError::internal(&e))
 }
 
 pub async fn hash_password_blocking(password: String) -> Result<String, ApiError> {

@@ -138,6 +138,15 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// Answer for a path that exists, with a method it does not serve (axum adds `Allow`).
+pub async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!("{method} is not served at {}: see the Allow header", uri.path()),
+    )
+}
+
 /// `axum::Json` whose rejections answer in [`ErrorBody`] form.
 pub struct Json<T>(pub T);
 

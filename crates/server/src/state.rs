@@ -1,10 +1,12 @@
 //! What every request handler shares: the pool, the clock, the settings, the event bus.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use sqlx::PgPool;
-use tokio::sync::{broadcast, watch};
+use tokio::sync::{Semaphore, broadcast, watch};
 
 use crate::events::{self, Event};
 
@@ -25,6 +27,22 @@ pub struct Settings {
     /// Failed logins per (email, client address) within `login_window` before 429.
     pub login_max_failures: i64,
     pub login_window: TimeDelta,
+    /// Most password checks (argon2, CPU- and memory-heavy) running at once; further
+    /// sign-ins wait their turn, so a flood of them cannot take every core.
+    pub password_checks: usize,
+    /// How long a sign-in waits for its turn before 503 `busy`.
+    pub password_check_wait: Duration,
+    /// A connection must send a request's whole header within this time (and an idle
+    /// kept-alive connection its next request); otherwise it is closed.
+    pub header_read_timeout: Duration,
+    /// A request body that sends nothing for this long is abandoned (400) and its
+    /// connection closed.
+    pub body_read_timeout: Duration,
+}
+
+/// Half the cores (at least one): the other half keeps serving everything else.
+fn default_password_checks() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1))
 }
 
 impl Default for Settings {
@@ -34,6 +52,10 @@ impl Default for Settings {
             max_body_bytes: 4 * 1024 * 1024,
             login_max_failures: 5,
             login_window: TimeDelta::minutes(15),
+            password_checks: default_password_checks(),
+            password_check_wait: Duration::from_secs(10),
+            header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -45,6 +67,13 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// Change notices from PostgreSQL (LISTEN), fanned out to this process's event streams.
     pub events: broadcast::Sender<Event>,
+    /// Turns for password checks ([`Settings::password_checks`] of them).
+    pub password_slots: Arc<Semaphore>,
+    /// Password checks run by this process since it started.
+    pub password_checks_run: Arc<AtomicU64>,
+    /// Password checks running now, and the most that ever ran at once.
+    pub password_checks_running: Arc<AtomicU64>,
+    pub password_checks_peak: Arc<AtomicU64>,
     shutdown: Arc<watch::Sender<bool>>,
 }
 
@@ -68,6 +97,10 @@ impl AppState {
         Ok(AppState {
             pool,
             clock,
+            password_slots: Arc::new(Semaphore::new(settings.password_checks.max(1))),
+            password_checks_run: Arc::new(AtomicU64::new(0)),
+            password_checks_running: Arc::new(AtomicU64::new(0)),
+            password_checks_peak: Arc::new(AtomicU64::new(0)),
             settings: Arc::new(settings),
             events,
             shutdown,
@@ -76,6 +109,11 @@ impl AppState {
 
     pub fn now(&self) -> DateTime<Utc> {
         (self.clock)()
+    }
+
+    /// How many password checks this process has run.
+    pub fn password_checks(&self) -> u64 {
+        self.password_checks_run.load(Ordering::Relaxed)
     }
 
     pub fn shutdown_handle(&self) -> ShutdownHandle {

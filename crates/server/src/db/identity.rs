@@ -384,45 +384,60 @@ pub async fn revoke_all_tokens(
     Ok(())
 }
 
-/// Failed logins of (email, ip) since `since`.
-pub async fn login_failures_since(
-    conn: &mut PgConnection,
-    email: &str,
-    ip: &str,
-    since: DateTime<Utc>,
-) -> Result<(i64, Option<DateTime<Utc>>), sqlx::Error> {
-    sqlx::query_as("SELECT count(*), min(at) FROM login_failures WHERE email = lower($1) AND ip = $2 AND at > $3")
-        .bind(email)
-        .bind(ip)
-        .bind(since)
-        .fetch_one(conn)
-        .await
-}
-
-pub async fn record_login_failure(
+/// Counts one sign-in attempt of (email, ip) against the limit, in one statement: the
+/// attempt is recorded only when fewer than `max` were made since `since`. The row lock
+/// of the upsert serialises parallel attempts (from any process), so exactly `max` pass
+/// in a window. `Ok(None)`: counted, go on and check the password; `Ok(Some(oldest))`:
+/// refused, the oldest attempt of the window (when the next one is allowed again).
+pub async fn reserve_login_attempt(
     conn: &mut PgConnection,
     email: &str,
     ip: &str,
     now: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO login_failures (email, ip, at) VALUES (lower($1), $2, $3)")
-        .bind(email)
-        .bind(ip)
-        .bind(now)
-        .execute(conn)
-        .await?;
-    Ok(())
+    since: DateTime<Utc>,
+    max: i64,
+) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+    let counted: Option<(i32,)> = sqlx::query_as(
+        "INSERT INTO login_attempts AS l (email, ip, attempts, last_at)
+         VALUES (lower($1), $2, ARRAY[$3::timestamptz], $3)
+         ON CONFLICT (email, ip) DO UPDATE
+           SET attempts = ARRAY(SELECT a FROM unnest(l.attempts) AS a WHERE a > $4 ORDER BY a)
+                          || $3::timestamptz,
+               last_at = $3
+           WHERE (SELECT count(*) FROM unnest(l.attempts) AS a WHERE a > $4) < $5
+         RETURNING 1",
+    )
+    .bind(email)
+    .bind(ip)
+    .bind(now)
+    .bind(since)
+    .bind(max)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if counted.is_some() {
+        return Ok(None);
+    }
+    let (oldest,): (Option<DateTime<Utc>>,) = sqlx::query_as(
+        "SELECT min(a) FROM login_attempts l, unnest(l.attempts) AS a
+         WHERE l.email = lower($1) AND l.ip = $2 AND a > $3",
+    )
+    .bind(email)
+    .bind(ip)
+    .bind(since)
+    .fetch_one(conn)
+    .await?;
+    Ok(Some(oldest.unwrap_or(now)))
 }
 
-/// Forgets the failures of (email, ip) after a successful login, and every failure older than
-/// `before` (they no longer count).
+/// Forgets the attempts of (email, ip) after a right password, and every row whose last
+/// attempt is older than `before` (it no longer counts).
 pub async fn clear_login_failures(
     conn: &mut PgConnection,
     email: &str,
     ip: &str,
     before: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM login_failures WHERE (email = lower($1) AND ip = $2) OR at <= $3")
+    sqlx::query("DELETE FROM login_attempts WHERE (email = lower($1) AND ip = $2) OR last_at <= $3")
         .bind(email)
         .bind(ip)
         .bind(before)

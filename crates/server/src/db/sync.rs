@@ -382,8 +382,24 @@ pub async fn pull(
     // user's joining its team. Part 1: records changed after the cursor (index on team, seq);
     // part 2: the older records of teams joined at or after the cursor. Each part is cut to
     // the page size in its own order first, so a page reads a page of rows, not the log.
-    let rows: Vec<ChangeRow> = sqlx::query_as(
-        "SELECT * FROM (
+    // The page is then cut by bytes too: it ends with the record that takes its fields
+    // past `MAX_PULL_PAGE_BYTES` (one record at least), counted in the database, so an
+    // oversized page is never read into this process. `page_rows` says how many rows the
+    // count alone would have given.
+    #[derive(sqlx::FromRow)]
+    struct PageRow {
+        #[sqlx(flatten)]
+        row: ChangeRow,
+        page_rows: i64,
+    }
+    let rows: Vec<PageRow> = sqlx::query_as(
+        "SELECT entity, id, team_id, deleted, version, fields, created_at, updated_at, seq, pos, page_rows
+         FROM (
+           SELECT page.*, count(*) OVER () AS page_rows,
+                  coalesce(sum(CASE WHEN page.deleted THEN 0 ELSE octet_length(page.fields::text) END)
+                    OVER (ORDER BY page.pos, page.seq ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)
+                    AS bytes_before
+           FROM (SELECT * FROM (
            (SELECT r.entity, r.id, r.team_id, r.deleted, r.version, r.fields, r.created_at, r.updated_at,
                    r.seq, r.seq AS pos
             FROM team_members m JOIN records r ON r.team_id = m.team_id
@@ -396,12 +412,14 @@ pub async fn pull(
             WHERE m.user_id = $1 AND m.joined_seq >= $2 AND r.seq < m.joined_seq AND NOT r.deleted
               AND (m.joined_seq > $2 OR r.seq > $3)
             ORDER BY m.joined_seq, r.seq LIMIT $4)
-         ) page ORDER BY pos, seq LIMIT $4",
+         ) counted ORDER BY pos, seq LIMIT $4) page
+         ) sized WHERE bytes_before < $5 ORDER BY pos, seq",
     )
     .bind(user_id)
     .bind(a)
     .bind(cursor.seq)
     .bind(i64::from(limit) + 1)
+    .bind(i64::try_from(rapport_domain::limits::MAX_PULL_PAGE_BYTES).unwrap_or(i64::MAX))
     .fetch_all(&mut *tx)
     .await?;
 
@@ -437,8 +455,11 @@ pub async fn pull(
     tx.commit().await?;
 
     let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-    let has_more = rows.len() > limit;
-    let mut rows = rows;
+    let cut_by_bytes = rows
+        .first()
+        .is_some_and(|r| usize::try_from(r.page_rows).unwrap_or(0) > rows.len());
+    let mut rows: Vec<ChangeRow> = rows.into_iter().map(|r| r.row).collect();
+    let has_more = rows.len() > limit || cut_by_bytes;
     rows.truncate(limit);
     let next = if has_more {
         rows.last().map_or(cursor, |r| Cursor {

@@ -7,7 +7,7 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use rapport_domain::sync::{LoginRequest, LoginResponse, Me};
-use rapport_domain::validation::MAX_NAME_LEN;
+use rapport_domain::limits;
 use tracing::instrument;
 
 use crate::auth::{self, AuthUser, MAX_PASSWORD_LEN};
@@ -22,12 +22,6 @@ pub fn router() -> Router<AppState> {
         .route("/v1/me", get(me))
 }
 
-/// An argon2id hash checked when the email is unknown, so an unknown email costs as much
-/// time as a wrong password and does not reveal itself.
-static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    auth::hash_password("no user has this password").unwrap_or_default()
-});
-
 /// Exchanges email and password for a bearer token. Limited to a few failures per email and
 /// client address in a window (429 with Retry-After past it).
 #[utoipa::path(post, path = "/v1/auth/login", tag = "auth", request_body = LoginRequest, responses(
@@ -37,6 +31,7 @@ static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     (status = 403, description = "the user is disabled", body = rapport_domain::sync::ErrorBody),
     (status = 422, description = "a field is wrong (named)", body = rapport_domain::sync::ErrorBody),
     (status = 429, description = "too many failed attempts", body = rapport_domain::sync::ErrorBody),
+    (status = 503, description = "busy: too many sign-ins are being checked; retry after Retry-After", body = rapport_domain::sync::ErrorBody),
 ))]
 #[instrument(skip_all, fields(ip = %addr.ip()))]
 pub async fn login(
@@ -45,28 +40,35 @@ pub async fn login(
     Json(req): Json<LoginRequest>,
 ) -> Result<Json<LoginResponse>, ApiError> {
     let email = req.email.trim().to_owned();
-    if email.is_empty() || email.chars().count() > MAX_NAME_LEN * 2 {
-        return Err(ApiError::invalid_field(
-            "email",
-            "email: must be an address of at most 400 characters",
-        ));
+    if email.is_empty() {
+        return Err(ApiError::invalid_field("email", "email: must not be empty"));
     }
+    limits::check_line("email", &email, limits::MAX_EMAIL_LEN)
+        .map_err(|e| ApiError::invalid_field("email", e.to_string()))?;
     if req.password.is_empty() || req.password.chars().count() > MAX_PASSWORD_LEN {
         return Err(ApiError::invalid_field(
             "password",
             format!("password: must be 1 to {MAX_PASSWORD_LEN} characters"),
         ));
     }
-    let now = state.now();
     let ip = addr.ip().to_string();
-    let mut conn = state.pool.acquire().await?;
+    // A turn first: at most a few password checks run at once, and the attempt is
+    // counted only when its check is sure to run.
+    let turn = auth::password_turn(&state).await?;
+    let now = state.now();
     let window_start = now - state.settings.login_window;
-    let (failures, oldest) =
-        identity::login_failures_since(&mut conn, &email, &ip, window_start).await?;
-    if failures >= state.settings.login_max_failures {
-        let retry = oldest.map_or(60, |t| {
-            (t + state.settings.login_window - now).num_seconds()
-        });
+    let mut conn = state.pool.acquire().await?;
+    let limited = identity::reserve_login_attempt(
+        &mut conn,
+        &email,
+        &ip,
+        now,
+        window_start,
+        state.settings.login_max_failures,
+    )
+    .await?;
+    if let Some(oldest) = limited {
+        let retry = (oldest + state.settings.login_window - now).num_seconds();
         let mut e = ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "too_many_attempts",
@@ -79,17 +81,13 @@ pub async fn login(
         return Err(e);
     }
     let user = identity::user_by_email(&mut conn, &email).await?;
-    let phc = user
-        .as_ref()
-        .map_or_else(|| DUMMY_HASH.clone(), |u| u.password_hash.clone());
-    let password = req.password;
-    let ok = tokio::task::spawn_blocking(move || auth::verify_password(&password, &phc))
-        .await
-        .map_err(|e| ApiError::internal(&e))?;
+    // No connection is held while the hash is checked.
+    drop(conn);
+    let phc = user.as_ref().map(|u| u.password_hash.clone());
+    let ok = auth::check_password_in_turn(&state, turn, req.password, phc).await?;
     let user = match user {
         Some(u) if ok => u,
         _ => {
-            identity::record_login_failure(&mut conn, &email, &ip, now).await?;
             tracing::info!("sign-in refused: wrong email or password");
             return Err(ApiError::unauthorized(
                 "invalid_credentials",
@@ -97,13 +95,14 @@ pub async fn login(
             ));
         }
     };
+    let mut conn = state.pool.acquire().await?;
+    identity::clear_login_failures(&mut conn, &email, &ip, window_start).await?;
     if user.disabled {
         return Err(ApiError::forbidden(
             "user_disabled",
             "this user is disabled: ask an admin",
         ));
     }
-    identity::clear_login_failures(&mut conn, &email, &ip, window_start).await?;
     let token = auth::new_token()?;
     let expires_at = now + state.settings.token_ttl;
     identity::insert_token(

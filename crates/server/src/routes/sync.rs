@@ -99,7 +99,13 @@ pub async fn push(
     }
     let mut results = Vec::with_capacity(req.mutations.len());
     for m in &req.mutations {
-        let r = db::sync::apply_mutation(&state.pool, user.id, user.role, m, state.now()).await?;
+        // Sizes first, in one linear pass: nothing else reads an oversized value.
+        let r = match rapport_domain::limits::check_fields(m.entity, &m.fields) {
+            Err(rejection) => sync::MutationResult::rejected(m.id, rejection),
+            Ok(()) => {
+                db::sync::apply_mutation(&state.pool, user.id, user.role, m, state.now()).await?
+            }
+        };
         if let Some(code) = r.code {
             tracing::info!(mutation = %m.id, code = code.as_str(), "mutation rejected");
         }
