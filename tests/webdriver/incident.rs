@@ -13,7 +13,7 @@ use anyhow::{Context, Result, ensure};
 use rapport_tests::{App, Workspace, by_testid};
 use serde_json::Value;
 
-use crate::common::{DEMO_ACCOUNTS, unique_word, wait_account_count};
+use crate::common::{DEMO_ACCOUNTS, show_accounts, unique_word};
 
 /// Becomes the support lead on the demo workspace (first start: "who are you", demo data).
 async fn start_as_support_lead(ws: &mut Workspace) -> Result<App> {
@@ -27,7 +27,7 @@ async fn start_as_support_lead(ws: &mut Workspace) -> Result<App> {
         .select_by_value("support_lead")
         .await?;
     app.click(&by_testid("choose-demo")).await?;
-    wait_account_count(&app, |n| n >= DEMO_ACCOUNTS).await?;
+    show_accounts(&app, |n| n >= DEMO_ACCOUNTS).await?;
     Ok(app)
 }
 

@@ -9,6 +9,7 @@ mod incident;
 mod keyboard;
 mod lifecycle;
 mod list;
+mod living_demo;
 mod notes;
 mod onboarding_session;
 mod quarter_review;
