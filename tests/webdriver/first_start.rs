@@ -36,6 +36,8 @@ async fn first_start_asks_who_i_am_then_starts_empty() -> Result<()> {
     app.fill(&by_testid("profile-email"), "robin@example.com")
         .await?;
     app.click(&by_testid("choose-empty")).await?;
+    app.testid("today-page").await?;
+    app.click(&by_testid("nav-accounts")).await?;
     let empty = app.text(&by_testid("accounts-empty")).await?;
     ensure!(
         empty.contains("No accounts yet"),

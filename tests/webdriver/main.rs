@@ -12,6 +12,7 @@ mod list;
 mod living_demo;
 mod notes;
 mod onboarding_session;
+mod one_clock;
 mod quarter_review;
 mod screenshot;
 mod settings;

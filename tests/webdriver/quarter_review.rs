@@ -207,9 +207,18 @@ async fn a_rep_books_next_quarter_and_completes_a_health_check() -> Result<()> {
         parts.contains("Review recency") && parts.contains("CSM sentiment") && parts.contains('%'),
         "the parts with their weights: {parts}"
     );
+    for part in [
+        "Open requests",
+        "SLA misses",
+        "Review recency",
+        "Onboarding done",
+        "CSM sentiment",
+    ] {
+        ensure!(parts.contains(part), "the part {part} is shown: {parts}");
+    }
     ensure!(
-        parts.contains("dropped out"),
-        "parts without data drop out: {parts}"
+        parts.contains("reviewed 0 days ago"),
+        "the review just completed is the recency part's: {parts}"
     );
     let scores = app
         .wait_js(
