@@ -5,6 +5,7 @@
 
 mod common;
 mod first_start;
+mod form_walk;
 mod incident;
 mod keyboard;
 mod lifecycle;
