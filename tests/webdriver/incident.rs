@@ -499,11 +499,15 @@ async fn chat_intake_my_meeting_link_severity_and_an_unknown_sender_dropped_in()
     app.click(&by_testid("request-new")).await?;
     app.fill(&by_testid("new-request-account-search"), &account_name)
         .await?;
+    // Nothing is preselected: the account is chosen among the matches.
     app.wait_js(
-        "the account to be chosen",
+        "the account to be offered and chosen",
         &format!(
             "const s = document.querySelector('[data-testid=new-request-account]');
-             return s && s.selectedOptions[0]?.textContent === {account_name:?} || null"
+             const o = s && [...s.options].find(o => o.textContent === {account_name:?});
+             if (!o) return null;
+             s.value = o.value; s.dispatchEvent(new Event('change', {{ bubbles: true }}));
+             return s.selectedOptions[0]?.textContent === {account_name:?} || null"
         ),
     )
     .await?;
