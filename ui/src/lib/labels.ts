@@ -95,8 +95,6 @@ const FIELD_LABELS: Record<string, string> = {
   text: "Text",
   allowed_hosts: "Allowed meeting hosts",
   agenda_template: "Agenda template",
-  reminder_minutes: "Reminder",
-  length_minutes: "Length",
 };
 
 /** The list fields whose items a form numbers: "follow_ups.1" is "Follow-up 2". */
