@@ -17,13 +17,24 @@ pub fn unique_word(prefix: &str) -> String {
     format!("{prefix}{nanos:x}")
 }
 
-/// Launches the app with `--demo` and waits until the accounts list shows its rows.
+/// Launches the app with `--demo` (it opens on Today), opens the accounts list and waits
+/// until it shows its rows.
 pub async fn launch_demo(ws: &mut Workspace) -> Result<App> {
     let app = App::launch(ws, &["--demo"]).await?;
-    wait_account_count(&app, |n| n >= DEMO_ACCOUNTS)
+    show_accounts(&app, |n| n >= DEMO_ACCOUNTS)
         .await
         .context("the demo accounts show")?;
     Ok(app)
+}
+
+/// The app opens on Today: goes to the accounts list from the sidebar and waits until its
+/// counter satisfies `ok`.
+pub async fn show_accounts(app: &App, ok: impl Fn(usize) -> bool) -> Result<usize> {
+    app.testid("today-page")
+        .await
+        .context("the app opens on Today")?;
+    app.click(&by_testid("nav-accounts")).await?;
+    wait_account_count(app, ok).await
 }
 
 /// The number in the "N accounts" counter, once it satisfies `ok`.

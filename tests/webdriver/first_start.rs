@@ -3,7 +3,7 @@
 use anyhow::{Result, ensure};
 use rapport_tests::{App, Workspace, by_testid};
 
-use crate::common::{DEMO_ACCOUNTS, wait_account_count};
+use crate::common::{DEMO_ACCOUNTS, show_accounts};
 
 async fn fill_profile(app: &App, name: &str, email: &str) -> Result<()> {
     app.testid("onboarding").await?;
@@ -36,6 +36,8 @@ async fn first_start_asks_who_i_am_then_starts_empty() -> Result<()> {
     app.fill(&by_testid("profile-email"), "robin@example.com")
         .await?;
     app.click(&by_testid("choose-empty")).await?;
+    app.testid("today-page").await?;
+    app.click(&by_testid("nav-accounts")).await?;
     let empty = app.text(&by_testid("accounts-empty")).await?;
     ensure!(
         empty.contains("No accounts yet"),
@@ -51,6 +53,8 @@ async fn first_start_asks_who_i_am_then_starts_empty() -> Result<()> {
 
     // The profile was kept: no question the second time.
     let app = App::launch(&mut ws, &[]).await?;
+    app.testid("today-page").await?;
+    app.click(&by_testid("nav-accounts")).await?;
     app.testid("accounts-empty").await?;
     ensure!(
         app.all(&by_testid("onboarding")).await?.is_empty(),
@@ -65,7 +69,7 @@ async fn first_start_can_load_the_demo_workspace() -> Result<()> {
     let app = App::launch(&mut ws, &[]).await?;
     fill_profile(&app, "Sam Demo", "sam@example.com").await?;
     app.click(&by_testid("choose-demo")).await?;
-    wait_account_count(&app, |n| n >= DEMO_ACCOUNTS).await?;
+    show_accounts(&app, |n| n >= DEMO_ACCOUNTS).await?;
     let me = app.text(&by_testid("status-me")).await?;
     ensure!(
         me.contains("Sam Demo"),

@@ -5,12 +5,15 @@
 
 mod common;
 mod first_start;
+mod form_walk;
 mod incident;
 mod keyboard;
 mod lifecycle;
 mod list;
+mod living_demo;
 mod notes;
 mod onboarding_session;
+mod one_clock;
 mod quarter_review;
 mod screenshot;
 mod settings;

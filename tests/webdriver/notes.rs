@@ -6,7 +6,7 @@ use rapport_tests::{App, Workspace, by_testid};
 
 use crate::common::{
     DEMO_ACCOUNTS, add_note, fragment_of, launch_demo, listed_notes, note_id_containing,
-    open_account, open_account_by, pending_changes, rendered_names, unique_word,
+    open_account, open_account_by, pending_changes, rendered_names, show_accounts, unique_word,
     wait_account_count,
 };
 
@@ -104,7 +104,7 @@ async fn a_note_written_pinned_and_found_again_survives_a_restart() -> Result<()
     // Close the app and start it again on the same data folder.
     app.quit().await?;
     let app = App::launch(&mut ws, &[]).await?;
-    wait_account_count(&app, |n| n == total)
+    show_accounts(&app, |n| n == total)
         .await
         .context("the same accounts after a restart")?;
     open_account(&app, &name).await?;
@@ -136,7 +136,7 @@ async fn sigkill_right_after_saving_a_note_loses_nothing() -> Result<()> {
     app.kill_app()?;
 
     let app = App::launch(&mut ws, &[]).await?;
-    wait_account_count(&app, |n| n >= DEMO_ACCOUNTS).await?;
+    show_accounts(&app, |n| n >= DEMO_ACCOUNTS).await?;
     let after = pending_changes(&app).await?;
     ensure!(
         after > before,

@@ -492,7 +492,14 @@ export type RequestRow = { id: string, account_id: string, account_name: string,
 /**
  * The SLA clock at the moment of the query; the UI ticks `due_at` itself.
  */
-clock: SlaClock, rca_state: RcaState | null, 
+clock: SlaClock, 
+/**
+ * The instant the running clock turns at risk (the domain's threshold,
+ * [`sla::at_risk_window`]): after it the clock is at risk, after `clock.due_at`
+ * breached, so the UI ticks the state without deciding it. `None` once stopped or
+ * without an SLA.
+ */
+at_risk_at: string | null, rca_state: RcaState | null, 
 /**
  * Resolved P1/P2 whose RCA is not published yet.
  */

@@ -7,6 +7,8 @@
 //! [`Store::load_demo`] writes the workspace straight into the tables and does **not** fill
 //! the outbox: seed data is not a user's write and must never be pushed to a server.
 
+mod activity;
+
 use chrono::{DateTime, Duration, Utc};
 use rapport_domain::{
     Account, Contact, LifecycleStage, Note, Plan, Role, User, Weekday, WorkingHours,
@@ -27,6 +29,9 @@ pub struct DemoSpec {
     pub accounts: u32,
     /// Notes over all accounts, spread evenly (the first accounts get the remainder).
     pub notes: u32,
+    /// A team's week of work on top: requests, incidents and their RCAs, onboarding
+    /// sessions, reviews and the health history they make (module `activity`).
+    pub activity: bool,
 }
 
 impl DemoSpec {
@@ -38,15 +43,18 @@ impl DemoSpec {
             seed: 0x5241_5050_4f52_5421,
             accounts: 48,
             notes: 48 * 6,
+            activity: true,
         }
     }
 
-    /// The scale workspace of the bench: 10,000 accounts and 250,000 notes.
+    /// The scale workspace of the bench: 10,000 accounts and 250,000 notes (no activity,
+    /// so its size stays what the benches measured).
     pub fn large() -> Self {
         DemoSpec {
             seed: 0x5241_5050_4f52_5421,
             accounts: 10_000,
             notes: 250_000,
+            activity: false,
         }
     }
 
@@ -82,7 +90,7 @@ impl DemoSpec {
             .collect();
         let profile_id = csms[0].id;
         let n = self.accounts.max(1);
-        let accounts = (0..self.accounts)
+        let mut accounts: Vec<DemoAccount> = (0..self.accounts)
             .map(|i| {
                 let per = self.notes / n + u32::from(i < self.notes % n);
                 // One PRNG per account: account i does not depend on how many came before.
@@ -91,10 +99,17 @@ impl DemoSpec {
                 generate_account(&mut r, i, per, now, &users, &csms, &reps)
             })
             .collect();
+        let activity = match users.iter().find(|u| u.id == profile_id) {
+            Some(me) if self.activity => {
+                activity::generate(self.seed, now, &users, me, &mut accounts)
+            }
+            _ => activity::Activity::default(),
+        };
         DemoWorkspace {
             profile_id,
             users,
             accounts,
+            activity,
         }
     }
 }
@@ -106,6 +121,7 @@ pub struct DemoWorkspace {
     pub profile_id: Uuid,
     pub users: Vec<User>,
     pub accounts: Vec<DemoAccount>,
+    pub(crate) activity: activity::Activity,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -167,6 +183,7 @@ impl Store {
         for chunk in notes.chunks(INSERT_BATCH) {
             insert_notes(&mut tx, chunk).await?;
         }
+        load_activity(&mut tx, &workspace, now).await?;
         sqlx::query("INSERT INTO meta (key, value) VALUES ('demo_loaded_at', ?1)")
             .bind(fmt_time(stamp(now)))
             .execute(&mut *tx)
@@ -185,6 +202,59 @@ impl Store {
         }
         Ok(workspace.summary())
     }
+}
+
+/// Writes the activity's rows (no outbox), then each Professional Support account's health
+/// history: a snapshot a day over the last 90 days, scored from the activity as it stood
+/// that day, and the score now from the cache itself ([`crate::health::refresh`]), which
+/// also fills what the accounts list shows.
+async fn load_activity(
+    conn: &mut sqlx::SqliteConnection,
+    w: &DemoWorkspace,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let a = &w.activity;
+    for r in &a.requests {
+        crate::requests::write_request(&mut *conn, r).await?;
+    }
+    for e in &a.events {
+        crate::requests::write_event(&mut *conn, e).await?;
+    }
+    for r in &a.rcas {
+        crate::rca::write_rca(&mut *conn, r).await?;
+    }
+    for s in &a.sessions {
+        crate::onboarding::upsert_session(&mut *conn, s).await?;
+    }
+    for r in &a.reviews {
+        let at = r.completed_at.unwrap_or(now).min(now);
+        crate::reviews::upsert_row(&mut *conn, r, at).await?;
+    }
+    let weights = crate::health::weights(&mut *conn).await?;
+    let by_account = a.by_account();
+    let empty = activity::AccountActivity::default();
+    let now = stamp(now);
+    for account in &w.accounts {
+        if account.account.plan != rapport_domain::Plan::ProfessionalSupport {
+            continue;
+        }
+        if !a.requests.is_empty() || !a.sessions.is_empty() || !a.reviews.is_empty() {
+            let mine = by_account.get(&account.account.id).unwrap_or(&empty);
+            for days in (1..=90).rev() {
+                let t = now - Duration::days(days);
+                if t < account.account.created_at {
+                    continue;
+                }
+                let inputs = activity::inputs_at(account, mine, t);
+                if let Ok(score) = rapport_domain::health::health_score(&inputs, &weights, t) {
+                    crate::health::store_snapshot(&mut *conn, account.account.id, t, &score)
+                        .await?;
+                }
+            }
+        }
+        crate::health::refresh(&mut *conn, account.account.id, now).await?;
+    }
+    Ok(())
 }
 
 /// splitmix64 (Steele, Lea, Flood 2014): tiny, fast, and fixed here forever.

@@ -116,8 +116,10 @@ async fn score_of(
     Ok(health_score(&i, &w, now)?)
 }
 
-/// Computes the account's score and stores a snapshot when it moved or the last one is a
-/// day old (or there is none). Returns whether a snapshot was stored.
+/// Computes the account's score, stores a snapshot when it moved or the last one is a day
+/// old (or there is none), and always brings what the accounts list shows (`health_latest`)
+/// up to the score now, so the list and the account page agree. Returns whether a
+/// snapshot was stored.
 pub(crate) async fn refresh(
     conn: &mut SqliteConnection,
     account_id: Uuid,
@@ -136,21 +138,10 @@ pub(crate) async fn refresh(
         Some((at, s)) => Some((parse_time(&at)?, s.and_then(|s| u8::try_from(s).ok()))),
         None => None,
     };
-    if !should_snapshot(last, score.score, now) {
-        return Ok(false);
+    let stored = should_snapshot(last, score.score, now);
+    if stored {
+        store_snapshot(&mut *conn, account_id, now, &score).await?;
     }
-    sqlx::query(
-        "INSERT INTO health_snapshots (account_id, taken_at, score, band, parts, driver) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )
-    .bind(account_id.to_string())
-    .bind(fmt_time(now))
-    .bind(score.score.map(i64::from))
-    .bind(score.band.map(band_str))
-    .bind(to_json(&score.parts))
-    .bind(score.driver.as_deref())
-    .execute(&mut *conn)
-    .await?;
     let then: Option<Option<i64>> = sqlx::query_scalar(
         "SELECT score FROM health_snapshots WHERE account_id = ?1 AND taken_at <= ?2 \
          ORDER BY taken_at DESC, seq DESC LIMIT 1",
@@ -173,7 +164,29 @@ pub(crate) async fn refresh(
     .bind(change)
     .execute(&mut *conn)
     .await?;
-    Ok(true)
+    Ok(stored)
+}
+
+/// Stores one point of the account's history, taken at `at`.
+pub(crate) async fn store_snapshot(
+    conn: &mut SqliteConnection,
+    account_id: Uuid,
+    at: DateTime<Utc>,
+    score: &HealthScore,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO health_snapshots (account_id, taken_at, score, band, parts, driver) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )
+    .bind(account_id.to_string())
+    .bind(fmt_time(stamp(at)))
+    .bind(score.score.map(i64::from))
+    .bind(score.band.map(band_str))
+    .bind(to_json(&score.parts))
+    .bind(score.driver.as_deref())
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 fn band_str(b: HealthBand) -> &'static str {

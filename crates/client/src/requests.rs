@@ -328,6 +328,11 @@ pub struct RequestRow {
     pub needs_triage: bool,
     /// The SLA clock at the moment of the query; the UI ticks `due_at` itself.
     pub clock: SlaClock,
+    /// The instant the running clock turns at risk (the domain's threshold,
+    /// [`sla::at_risk_window`]): after it the clock is at risk, after `clock.due_at`
+    /// breached, so the UI ticks the state without deciding it. `None` once stopped or
+    /// without an SLA.
+    pub at_risk_at: Option<DateTime<Utc>>,
     pub rca_state: Option<RcaState>,
     /// Resolved P1/P2 whose RCA is not published yet.
     pub rca_due: bool,
@@ -454,6 +459,11 @@ impl Loaded {
     fn row(&self, now: DateTime<Utc>) -> RequestRow {
         let summary = self.history.summary();
         let rca_state = self.rca.map(|r| r.1);
+        let clock = sla::clock(&self.history, self.plan, now);
+        let at_risk_at = match (clock.stopped_at, clock.due_at) {
+            (None, Some(due)) => Some(due - sla::at_risk_window(clock.severity)),
+            _ => None,
+        };
         RequestRow {
             id: self.record.id,
             account_id: self.record.account_id,
@@ -464,7 +474,8 @@ impl Loaded {
             severity: summary.severity,
             status: summary.status,
             needs_triage: summary.needs_triage,
-            clock: sla::clock(&self.history, self.plan, now),
+            clock,
+            at_risk_at,
             rca_state,
             rca_due: rca_due(&summary, rca_state),
         }
@@ -663,6 +674,38 @@ pub struct ParsedEmail {
     pub in_reply_to: Option<String>,
     pub references: Option<String>,
     pub body: String,
+}
+
+/// A request's title from an email's subject: the reply and forward prefixes mail clients
+/// add ("Re:", "Fwd:", "FW:", "AW:", "WG:", "SV:", "VS:", "Antw:", also "Re[2]:"), however
+/// many, are dropped; an empty subject is "(no subject)".
+pub fn title_from_subject(subject: &str) -> String {
+    const PREFIXES: &[&str] = &[
+        "re", "fwd", "fw", "aw", "wg", "sv", "vs", "antw", "tr", "rv",
+    ];
+    let mut rest = subject.trim();
+    while let Some(colon) = rest.find(':') {
+        let head = rest[..colon].trim();
+        let word = head
+            .split('[')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        let counter_ok = head
+            .find('[')
+            .is_none_or(|i| head[i..].trim_end().ends_with(']'));
+        if PREFIXES.contains(&word.as_str()) && counter_ok && !head.contains(' ') {
+            rest = rest[colon + 1..].trim_start();
+        } else {
+            break;
+        }
+    }
+    if rest.is_empty() {
+        "(no subject)".to_owned()
+    } else {
+        rest.to_owned()
+    }
 }
 
 /// Longest `.eml` accepted (bytes).
@@ -926,11 +969,7 @@ impl Store {
             });
         }
 
-        let title = if email.subject.is_empty() {
-            "(no subject)".to_owned()
-        } else {
-            email.subject.clone()
-        };
+        let title = title_from_subject(&email.subject);
         let input = NewRequestInput {
             account_id,
             contact_id,
@@ -1545,5 +1584,33 @@ mod tests {
         delete_event_from_wire(&mut conn, first).await.unwrap();
         drop(conn);
         assert!(b.request_get(id, at(70)).await.is_err(), "deleted");
+    }
+}
+
+#[cfg(test)]
+mod subject_tests {
+    use super::title_from_subject;
+
+    #[test]
+    fn reply_and_forward_prefixes_leave_the_title() {
+        for (subject, title) in [
+            ("Re: URGENT: checkout down", "URGENT: checkout down"),
+            ("RE: Fwd: re:  Invoices twice", "Invoices twice"),
+            ("FW: AW: WG: Login broken", "Login broken"),
+            ("Re[2]: Exports slow", "Exports slow"),
+            (
+                "Urgent: Re: nothing to strip first",
+                "Urgent: Re: nothing to strip first",
+            ),
+            ("Reply needed: API keys", "Reply needed: API keys"),
+            ("Re:", "(no subject)"),
+            ("   ", "(no subject)"),
+        ] {
+            assert_eq!(
+                title_from_subject(subject),
+                title,
+                "the title of {subject:?}"
+            );
+        }
     }
 }

@@ -141,6 +141,9 @@ pub struct ReviewReminder {
 /// Minutes before a review's start its reminder shows, unless Settings say otherwise.
 pub const DEFAULT_REMINDER_MINUTES: u32 = 15;
 
+/// Days after a quarter's end its missed review stays on Today.
+pub const LATE_REVIEW_DAYS: i64 = 31;
+
 /// How long a review session lasts when booked from the board.
 pub const REVIEW_MINUTES: u32 = 60;
 
@@ -165,7 +168,7 @@ impl Store {
             .and_then(|u| u.time_zone.parse().ok())
             .unwrap_or(chrono_tz::UTC);
         let label = shift(quarter_of(now, my_tz, 1).map_err(fe)?, offset).label();
-        let rows = board_rows(&mut conn, offset, filter.rep_id, filter.team_id, now).await?;
+        let rows = board_rows(&mut conn, offset, filter.rep_id, filter.team_id, None, now).await?;
         let counts = BoardCounts::tally(rows.iter().map(|r| r.column));
         let teams = sqlx::query("SELECT id, name FROM teams ORDER BY name, id")
             .fetch_all(&mut *conn)
@@ -187,15 +190,27 @@ impl Store {
         })
     }
 
-    /// My overdue reviews this quarter (Today): accounts whose rep I am.
+    /// My overdue reviews (Today), on the accounts I own as CSM or serve as account rep:
+    /// this quarter's overdue ones, and those of the quarter just ended that were never
+    /// held, for [`LATE_REVIEW_DAYS`] days after it ended (a review missed at a quarter's
+    /// end is what needs attention in the first weeks of the next).
     pub async fn reviews_overdue_mine(&self, now: DateTime<Utc>) -> Result<Vec<BoardRow>> {
         let mut conn = self.reader.acquire().await?;
         let me = Store::me(&mut conn).await?;
-        let rows = board_rows(&mut conn, 0, Some(me), None, now).await?;
-        Ok(rows
-            .into_iter()
-            .filter(|r| r.column == BoardColumn::Overdue)
-            .collect())
+        let mut rows = Vec::new();
+        for offset in [-1, 0] {
+            rows.extend(
+                board_rows(&mut conn, offset, None, None, Some(me), now)
+                    .await?
+                    .into_iter()
+                    .filter(|r| {
+                        r.column == BoardColumn::Overdue
+                            && (offset == 0
+                                || now - r.quarter_end <= TimeDelta::days(LATE_REVIEW_DAYS))
+                    }),
+            );
+        }
+        Ok(rows)
     }
 
     /// Records that the customer asked for a review of the account's quarter `offset`
@@ -937,6 +952,7 @@ async fn board_rows(
     offset: i32,
     rep: Option<Uuid>,
     team: Option<Uuid>,
+    mine: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> Result<Vec<BoardRow>> {
     let rows = sqlx::query(AssertSqlSafe(format!(
@@ -945,10 +961,12 @@ async fn board_rows(
          WHERE a.plan = 'professional_support' AND (?1 IS NULL OR a.account_rep_id = ?1) \
          AND (?2 IS NULL OR EXISTS (SELECT 1 FROM sync_versions v \
               WHERE v.entity = 'account' AND v.id = a.id AND v.team_id = ?2)) \
+         AND (?3 IS NULL OR a.account_rep_id = ?3 OR a.owner_csm_id = ?3) \
          ORDER BY a.name_key, a.id"
     )))
     .bind(rep.map(|u| u.to_string()))
     .bind(team.map(|t| t.to_string()))
+    .bind(mine.map(|u| u.to_string()))
     .fetch_all(&mut *conn)
     .await?;
     let reviews = sqlx::query(AssertSqlSafe(format!(

@@ -11,6 +11,13 @@ describe("toIpcError", () => {
     expect(toIpcError(new Error("bad"))).toEqual({ code: "storage", message: "bad", field: null });
     expect(toIpcError(42).code).toBe("storage");
   });
+  it("never shows the IPC layer's text about unreadable arguments", () => {
+    const raw = "invalid args `input` for command `onboarding_session_update`: premature end of input";
+    const e = toIpcError(raw);
+    expect(e.code).toBe("invalid_input");
+    expect(describeError(e)).not.toMatch(/invalid args|command|premature|`/);
+    expect(describeError(toIpcError(new Error("invalid type: string \"\", expected a date")))).not.toMatch(/invalid type/);
+  });
   it("unwraps a CommandError", () => {
     const ipc = { code: "not_found" as const, message: "no such account", field: null };
     expect(toIpcError(new CommandError(ipc))).toBe(ipc);

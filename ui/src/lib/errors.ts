@@ -20,7 +20,25 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null;
 }
 
-/** Whatever a command rejected with, as an IpcError (unknown shapes become `storage`). */
+// What the IPC layer itself says when a form sent something the command cannot even read
+// (an empty date, a number out of range): text for developers, never for users.
+const DEVELOPER_TEXT =
+  /invalid args `|for command `|premature end of input|invalid type: |unknown variant `|missing field `|expected .* at line \d+|not allowed by ACL|Command \S+ not found/;
+
+/** What a user reads instead of the IPC layer's own text. */
+export const UNREADABLE_INPUT =
+  "Some of what you entered could not be read: check that every date, time and number is filled in and valid.";
+
+function plainText(message: string): IpcError {
+  if (DEVELOPER_TEXT.test(message)) {
+    console.warn("a command refused its arguments:", message);
+    return { code: "invalid_input", message: UNREADABLE_INPUT, field: null };
+  }
+  return { code: "storage", message, field: null };
+}
+
+/** Whatever a command rejected with, as an IpcError (unknown shapes become `storage`; the
+ * IPC layer's own complaints about unreadable arguments become a sentence for users). */
 export function toIpcError(e: unknown): IpcError {
   if (e instanceof CommandError) return e.ipc;
   if (isRecord(e) && typeof e["code"] === "string" && typeof e["message"] === "string") {
@@ -28,8 +46,8 @@ export function toIpcError(e: unknown): IpcError {
     const code = CODES.has(e["code"]) ? (e["code"] as IpcError["code"]) : "storage";
     return { code, message: e["message"], field };
   }
-  if (e instanceof Error) return { code: "storage", message: e.message, field: null };
-  if (typeof e === "string") return { code: "storage", message: e, field: null };
+  if (e instanceof Error) return plainText(e.message);
+  if (typeof e === "string") return plainText(e);
   return { code: "storage", message: "Something went wrong.", field: null };
 }
 

@@ -62,6 +62,13 @@ describe("parseList and fieldLabel", () => {
     expect(fieldLabel("slack_channel")).toBe("Slack channel");
     expect(fieldLabel("some_new_field")).toBe("Some new field");
   });
+  it("names an item of a list as the form numbers it", () => {
+    expect(fieldLabel("follow_ups.1.owner")).toBe("Follow-up 2: owner");
+    expect(fieldLabel("action_items.0.due")).toBe("Action item 1: due date");
+    expect(fieldLabel("impact.end")).toBe("Impact: end");
+    expect(fieldLabel("weights.sla_misses")).toBe("Weights: SLA misses");
+    expect(fieldLabel("agenda.3")).toBe("Agenda item 4");
+  });
 });
 
 describe("workingHours", () => {

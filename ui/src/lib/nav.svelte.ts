@@ -17,7 +17,9 @@ export type Route =
   | { name: "sla-report" }
   | { name: "attention" };
 
-export const nav = $state<{ stack: Route[] }>({ stack: [{ name: "accounts" }] });
+// The app opens on Today: what needs attention now (urgent requests, sessions today,
+// overdue reviews).
+export const nav = $state<{ stack: Route[] }>({ stack: [{ name: "today" }] });
 
 export function current(): Route {
   return nav.stack[nav.stack.length - 1] ?? { name: "accounts" };

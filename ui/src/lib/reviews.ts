@@ -102,24 +102,6 @@ export function bandLabel(b: HealthBand | null): string {
   }
 }
 
-/** An instant on a zone's clock: "Thu 7 Jan, 15:00". */
-export function inZone(iso: string, timeZone: string): string {
-  const t = new Date(iso);
-  if (Number.isNaN(t.getTime())) return iso;
-  try {
-    return t.toLocaleString(undefined, {
-      timeZone,
-      weekday: "short",
-      day: "numeric",
-      month: "short",
-      hour: "2-digit",
-      minute: "2-digit",
-    });
-  } catch {
-    return t.toISOString();
-  }
-}
-
 /** "+3", "−4", "0", or "—" without a change. */
 export function signed(n: number | null): string {
   if (n === null) return "—";

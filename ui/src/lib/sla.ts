@@ -1,8 +1,7 @@
 // The SLA clock between two queries. rapport-domain computes each clock (`SlaClock`) at
-// `computed_at`; the board then ticks every second from `due_at` alone, without asking
-// again. The state follows from the time left exactly as in rapport-domain's `sla::clock`:
-// breached once past due, at risk under 25 % of the target left, else on track; a stopped
-// clock (met / missed) never changes.
+// `computed_at` and decides when it turns at risk (`RequestRow.at_risk_at`) and breached
+// (`due_at`); the board then ticks every second from those instants alone, without asking
+// again and without a threshold of its own. A stopped clock (met / missed) never changes.
 import type { RequestEventKind, RequestStatus, Severity, SlaClock, SlaState } from "../bindings";
 
 export type LiveClock = {
@@ -13,19 +12,21 @@ export type LiveClock = {
   elapsed: number;
 };
 
-export function liveClock(clock: SlaClock, nowMs: number): LiveClock {
+/** The clock at `nowMs`: `atRiskAt` is the instant the domain said it turns at risk. */
+export function liveClock(clock: SlaClock, atRiskAt: string | null, nowMs: number): LiveClock {
   const opened = Date.parse(clock.opened_at);
   if (clock.stopped_at !== null) {
     return { state: clock.state, remaining: clock.remaining_secs, elapsed: clock.elapsed_secs };
   }
   const elapsed = Math.max(0, Math.floor((nowMs - opened) / 1000));
-  if (clock.due_at === null || clock.target_secs === null) {
+  if (clock.due_at === null || atRiskAt === null) {
     return { state: clock.state, remaining: null, elapsed };
   }
-  const remaining = Math.floor((Date.parse(clock.due_at) - nowMs) / 1000);
+  const due = Date.parse(clock.due_at);
+  const remaining = Math.floor((due - nowMs) / 1000);
   let state: SlaState;
-  if (remaining < 0) state = "breached";
-  else if (remaining * 4 < clock.target_secs) state = "at_risk";
+  if (nowMs > due) state = "breached";
+  else if (nowMs > Date.parse(atRiskAt)) state = "at_risk";
   else state = "on_track";
   return { state, remaining, elapsed };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { splitSnippet } from "./snippet";
+import { markdownToText, splitSnippet } from "./snippet";
 
 describe("splitSnippet", () => {
   it("marks the words between STX and ETX", () => {
@@ -25,5 +25,14 @@ describe("splitSnippet", () => {
       { text: "open", mark: true },
     ]);
     expect(splitSnippet("")).toEqual([]);
+  });
+});
+
+describe("markdownToText", () => {
+  it("shows a note's words, not its Markdown", () => {
+    expect(markdownToText("## Onboarding session\n\nWalked **Ana** through `#acme`:\n\n- [x] Kick-off done\n- Read the [status page](https://status.example.com)")).toBe(
+      "Onboarding session Walked Ana through #acme: Kick-off done Read the status page",
+    );
+    expect(markdownToText("1. first\n> quoted _word_")).toBe("first quoted word");
   });
 });

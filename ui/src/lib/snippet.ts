@@ -32,3 +32,23 @@ export function splitSnippet(snippet: string): SnippetPart[] {
   flush();
   return parts;
 }
+
+/** A note's Markdown source as the words a reader sees, for one-line excerpts: headings,
+ * emphasis, code marks, list and checkbox markers and quote marks go; a link keeps its
+ * text; lines join with a space. (Search snippets keep their STX/ETX marks.) */
+export function markdownToText(md: string): string {
+  return md
+    .split("\n")
+    .map((line) =>
+      line
+        .replace(/^\s{0,3}#{1,6}\s+/, "")
+        .replace(/^\s*>\s?/, "")
+        .replace(/^\s*(?:[-*+]|\d+[.)])\s+(?:\[[ xX]\]\s+)?/, "")
+        .replace(/!?\[([^\]]*)\]\([^)]*\)/g, "$1")
+        .replace(/(\*\*|__|\*|_|~~|`)(?=\S)([^*_~`]*?\S)\1/g, "$2")
+        .replace(/`/g, "")
+        .trim(),
+    )
+    .filter((line) => line !== "")
+    .join(" ");
+}

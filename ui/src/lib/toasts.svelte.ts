@@ -9,6 +9,9 @@ export type Toast = {
 
 export const toasts = $state<{ list: Toast[] }>({ list: [] });
 
+/** At most this many toasts show at once: a new one pushes out the oldest. */
+export const MAX_TOASTS = 2;
+
 let nextId = 1;
 
 export function dismiss(id: number): void {
@@ -22,7 +25,7 @@ export function showToast(
 ): number {
   const id = nextId++;
   toasts.list = [
-    ...toasts.list.slice(-3),
+    ...toasts.list.slice(-(MAX_TOASTS - 1)),
     { id, text, action: options.action ?? null, kind: options.kind ?? "info" },
   ];
   setTimeout(() => dismiss(id), options.ms ?? (options.action ? 10_000 : 5_000));

@@ -316,6 +316,13 @@ async fn the_list_json_is_the_rows_in_their_wire_form() {
         // The account page reads each account by another path: the row must agree with it.
         let detail = store.account_get(id).await.unwrap();
         let a = &detail.account;
+        // A standard-plan account is not scored; the others show what their page shows.
+        let health = match a.plan {
+            rapport_domain::Plan::ProfessionalSupport => {
+                Some(store.health_get(id, t0()).await.unwrap())
+            }
+            rapport_domain::Plan::Standard => None,
+        };
         let expected = serde_json::to_value(rapport_client::views::AccountRow {
             id: a.id,
             name: a.name.clone(),
@@ -328,8 +335,8 @@ async fn the_list_json_is_the_rows_in_their_wire_form() {
             contact_count: u32::try_from(detail.contacts.len()).unwrap(),
             note_count: u32::try_from(store.notes_list(id, None).await.unwrap().len()).unwrap(),
             updated_at: a.updated_at,
-            health_score: None,
-            health_change_30_days: None,
+            health_score: health.as_ref().and_then(|h| h.current.score),
+            health_change_30_days: health.as_ref().and_then(|h| h.change_30_days),
         })
         .unwrap();
         let expected = expected.as_object().unwrap();

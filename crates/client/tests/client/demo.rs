@@ -205,3 +205,194 @@ fn accounts_named_after_a_place_are_in_its_zone() {
     zones.dedup();
     assert!(zones.len() >= 20, "still many zones: {zones:?}");
 }
+
+/// What a new user meets in the demo, whatever day it is loaded on: a Thursday late in
+/// November, the first day of a quarter (a Sunday at midnight in Berlin), a Monday morning
+/// mid-quarter.
+#[rstest::rstest]
+#[case("2026-11-26T09:00:00Z")]
+#[case("2026-03-31T22:30:00Z")]
+#[case("2027-05-17T06:15:00Z")]
+#[tokio::test]
+async fn the_demo_holds_a_teams_week(#[case] at: &str) {
+    use rapport_domain::onboarding::OnboardingStatus;
+    use rapport_domain::rca::RcaState;
+    use rapport_domain::request::Severity;
+    use rapport_domain::sla::SlaState;
+    let now = chrono::DateTime::parse_from_rfc3339(at)
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let store = Store::open_in_memory().await.unwrap();
+    store.load_demo(DemoSpec::demo(), now).await.unwrap();
+    assert_eq!(
+        store.pending_changes().await.unwrap(),
+        0,
+        "the activity is seed data too: nothing queued for the server"
+    );
+
+    // Urgent requests (what Today shows) in every clock state, now and a quarter of an
+    // hour later (the demo stays alive for a first look around).
+    for later in [0, 15] {
+        let t = now + chrono::TimeDelta::minutes(later);
+        let board = store.requests_board(t).await.unwrap();
+        let urgent: Vec<_> = board
+            .open
+            .iter()
+            .filter(|r| r.severity <= Severity::P2 || r.needs_triage)
+            .collect();
+        for state in [
+            SlaState::OnTrack,
+            SlaState::AtRisk,
+            SlaState::Breached,
+            SlaState::Met,
+            SlaState::Missed,
+        ] {
+            assert!(
+                urgent.iter().any(|r| r.clock.state == Some(state)),
+                "an urgent request is {state:?} {later} min after the load: {:?}",
+                urgent.iter().map(|r| r.clock.state).collect::<Vec<_>>()
+            );
+        }
+        for sev in [Severity::P1, Severity::P2, Severity::P3, Severity::P4] {
+            assert!(
+                board.open.iter().any(|r| r.severity == sev),
+                "an open {sev:?}"
+            );
+        }
+        assert!(
+            board.open.iter().any(|r| r.clock.state.is_none()),
+            "a request on a standard-plan account runs no SLA clock"
+        );
+        assert!(
+            !board.rca_due.is_empty(),
+            "a resolved incident awaits its RCA"
+        );
+    }
+    let board = store.requests_board(now).await.unwrap();
+    let mut called = false;
+    for r in board.open.iter().filter(|r| r.severity == Severity::P1) {
+        let d = store.request_get(r.id, now).await.unwrap();
+        called |= d.summary.call_link.is_some()
+            && d.timeline.iter().any(|e| {
+                matches!(
+                    e.kind,
+                    rapport_domain::request::RequestEventKind::CallLaunched { .. }
+                )
+            });
+    }
+    assert!(called, "an open P1 has its incident call launched");
+
+    let accounts = store.accounts_list(&AccountQuery::default()).await.unwrap();
+    let mut rca_states = std::collections::HashSet::new();
+    for a in &accounts {
+        for r in store.account_requests(a.id, now).await.unwrap() {
+            rca_states.extend(r.rca_state);
+        }
+    }
+    for s in [RcaState::Draft, RcaState::InReview, RcaState::Published] {
+        assert!(rca_states.contains(&s), "an RCA in {s:?}");
+    }
+
+    // Onboarding: every column, sessions today and this week.
+    let ob = store.onboarding_board().await.unwrap();
+    for s in [
+        OnboardingStatus::Planned,
+        OnboardingStatus::Scheduled,
+        OnboardingStatus::Completed,
+        OnboardingStatus::Cancelled,
+        OnboardingStatus::NoShow,
+    ] {
+        assert!(
+            ob.sessions.iter().any(|r| r.session.status == s),
+            "a session {s:?}"
+        );
+    }
+    assert!(!ob.needs_onboarding.is_empty(), "accounts still to onboard");
+    assert!(
+        store.onboarding_today(now).await.unwrap().len() >= 2,
+        "my sessions today"
+    );
+    assert!(
+        store
+            .onboarding_week(None, now)
+            .await
+            .unwrap()
+            .sessions
+            .len()
+            >= 5,
+        "my week holds sessions"
+    );
+
+    // Reviews: requested, scheduled and done this quarter, and an overdue one of mine.
+    let q = store
+        .quarter_board(0, &Default::default(), now)
+        .await
+        .unwrap();
+    assert!(
+        q.counts.requested > 0 && q.counts.scheduled > 0 && q.counts.done > 0,
+        "this quarter's board has requested, scheduled and done reviews: {:?}",
+        q.counts
+    );
+    assert!(
+        !store.reviews_overdue_mine(now).await.unwrap().is_empty(),
+        "Today shows an overdue review of mine"
+    );
+
+    // Health: every Professional Support account scored in the list exactly as on its
+    // page, with a 30-day trend.
+    let mut changed = 0;
+    for row in &accounts {
+        if row.plan != rapport_domain::Plan::ProfessionalSupport {
+            continue;
+        }
+        let page = store.health_get(row.id, now).await.unwrap();
+        assert!(
+            row.health_score.is_some(),
+            "{} is scored in the list",
+            row.name
+        );
+        assert_eq!(
+            row.health_score, page.current.score,
+            "{}: the list shows the page's score",
+            row.name
+        );
+        assert_eq!(
+            row.health_change_30_days, page.change_30_days,
+            "{}: the list shows the page's 30-day change",
+            row.name
+        );
+        assert!(page.history.len() >= 30, "{} has a history", row.name);
+        changed += usize::from(page.change_30_days.is_some_and(|c| c != 0));
+    }
+    assert!(
+        changed >= 5,
+        "scores moved over 30 days on {changed} accounts"
+    );
+}
+
+/// The window tests start from the demo too: a Sydney account waits for its onboarding,
+/// and a European account's review is still due this quarter.
+#[tokio::test]
+async fn the_demo_leaves_work_to_start_from() {
+    let store = Store::open_in_memory().await.unwrap();
+    store.load_demo(DemoSpec::demo(), t0()).await.unwrap();
+    let board = store.onboarding_board().await.unwrap();
+    assert!(
+        board
+            .needs_onboarding
+            .iter()
+            .any(|a| a.time_zone == "Australia/Sydney"),
+        "a Sydney account needs onboarding"
+    );
+    let q = store
+        .quarter_board(0, &Default::default(), t0())
+        .await
+        .unwrap();
+    assert!(
+        q.rows
+            .iter()
+            .any(|r| r.column == rapport_domain::review::BoardColumn::Due
+                && r.time_zone.starts_with("Europe/")),
+        "a European account's review is due this quarter"
+    );
+}
