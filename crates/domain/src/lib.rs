@@ -11,6 +11,7 @@ pub mod ics;
 pub mod links;
 pub mod note;
 pub mod onboarding;
+pub mod oncall;
 pub mod quarter;
 pub mod rca;
 pub mod request;
