@@ -34,7 +34,8 @@
 //! - The escalation starts when the request first reached its current severity or worse
 //!   (the `t_s` of [`crate::sla`]): raising the severity starts a new escalation.
 //! - An acknowledgement at or after that start stops the escalation, not the SLA clock: the
-//!   at-risk and breached pages still come while nobody has answered the customer.
+//!   at-risk and breached pages still come while nobody has answered the customer. Moving
+//!   the request on from `open` (to acknowledged or mitigated) counts as an acknowledgement.
 //! - Nothing is paged once the first public response came or the request is resolved.
 //! - A watcher that was down pages each step once, for its latest round, not once per
 //!   round it missed; a clock found already breached pages `breached` only.
@@ -48,7 +49,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::account::Plan;
-use crate::request::{RequestHistory, Severity};
+use crate::request::{RequestEventKind, RequestHistory, RequestStatus, Severity};
 use crate::schedule::Slot;
 use crate::sla::{self, SlaState};
 use crate::user::{Role, User, WorkingHours};
@@ -651,7 +652,20 @@ pub fn due_pages(
     let severity = clock.severity;
     let sp = policy.for_severity(severity);
     let start = escalation_start(request.history, severity);
-    let acknowledged = acks.iter().any(|a| start <= *a && *a <= now);
+    // Moving the request on from `open` on its timeline acknowledges it as well.
+    let on_timeline = request
+        .history
+        .events()
+        .iter()
+        .filter_map(|e| match e.kind {
+            RequestEventKind::StatusChanged { to, .. } if to != RequestStatus::Open => Some(e.at),
+            _ => None,
+        });
+    let acknowledged = acks
+        .iter()
+        .copied()
+        .chain(on_timeline)
+        .any(|a| start <= a && a <= now);
     let mut due = Vec::new();
     if !acknowledged {
         for (i, step) in sp.steps.iter().enumerate() {

@@ -1067,6 +1067,40 @@ fn acknowledging_stops_the_paging_not_the_clock() {
 }
 
 #[test]
+fn moving_the_request_to_acknowledged_on_its_timeline_stops_the_escalation_too() {
+    let h = RequestHistory::new(vec![
+        opened(Severity::P1, t(14, 0)),
+        event(
+            2,
+            t(14, 6),
+            RequestEventKind::StatusChanged {
+                from: RequestStatus::Open,
+                to: RequestStatus::Acknowledged,
+            },
+        ),
+    ])
+    .unwrap();
+    let log = watch(
+        &h,
+        Plan::ProfessionalSupport,
+        &[],
+        t(14, 0),
+        t(14, 31),
+        TimeDelta::minutes(1),
+    );
+    assert_eq!(
+        log,
+        pairs(&[
+            ("14:00", "escalation:p1:0:0"),
+            ("14:05", "escalation:p1:0:1"),
+            ("14:23", "at_risk:p1"),
+            ("14:31", "breached:p1"),
+        ]),
+        "the status change at 14:06 is an acknowledgement; the clock runs on"
+    );
+}
+
+#[test]
 fn an_acknowledgement_before_a_raise_does_not_silence_the_new_severity() {
     let h = RequestHistory::new(vec![
         opened(Severity::P3, t(9, 0)),
