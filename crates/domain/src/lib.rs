@@ -12,6 +12,7 @@ pub mod limits;
 pub mod links;
 pub mod note;
 pub mod onboarding;
+pub mod oncall;
 pub mod quarter;
 pub mod rca;
 pub mod request;
