@@ -11,6 +11,7 @@ mod lifecycle;
 mod list;
 mod notes;
 mod onboarding_session;
+mod package_smoke;
 mod quarter_review;
 mod screenshot;
 mod settings;
