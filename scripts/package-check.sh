@@ -90,11 +90,16 @@ done
 ok "service package: binary, unit, config (conffile, 0644), maintainer scripts in place"
 
 if command -v systemd-analyze >/dev/null; then
-  systemd-analyze verify --root="$unpack/server" /lib/systemd/system/rapport-server.service ||
-    fail "systemd-analyze verify refuses the unit"
-  systemd-analyze security --offline=true --root="$unpack/server" \
-    /lib/systemd/system/rapport-server.service | tail -1
-  ok "the unit passes systemd-analyze verify"
+  # verify checks ExecStart's binary exists: point a copy at the unpacked one. It only warns
+  # about an unknown key (exit 0), so any word from it fails the check.
+  mkdir -p "$unpack/verify"
+  sed "s#^ExecStart=/usr/bin/#ExecStart=$unpack/server/usr/bin/#" "$unit" \
+    >"$unpack/verify/rapport-server.service"
+  out=$(systemd-analyze verify --man=no "$unpack/verify/rapport-server.service" 2>&1) ||
+    fail "systemd-analyze verify refuses the unit: $out"
+  [ -z "$out" ] || fail "systemd-analyze verify warns about the unit: $out"
+  ok "the unit passes systemd-analyze verify; $(systemd-analyze security --offline=true \
+    --root="$unpack/server" /lib/systemd/system/rapport-server.service | tail -1 | sed 's/^→ //')"
 fi
 
 ## --- as apt would install them -------------------------------------------------------------
@@ -108,6 +113,8 @@ done
 
 ## --- the unpacked service binary -----------------------------------------------------------
 server="$unpack/server/usr/bin/rapport-server"
+# Errors as an admin sees them (no backtraces); the database only from the files below.
+unset RUST_BACKTRACE RUST_LIB_BACKTRACE
 tmp=$(mktemp -d)
 pid=""
 dbs=()
@@ -125,7 +132,7 @@ fresh_db() {
 }
 db_url() { sed -E "s#/[^/?]*(\\?.*)?\$#/$1\\1#" <<<"$DATABASE_URL"; }
 
-"$server" --config "$unpack/server/etc/rapport/server.toml" check-config ||
+env -u DATABASE_URL "$server" --config "$unpack/server/etc/rapport/server.toml" check-config ||
   fail "check-config refuses the packaged server.toml"
 ok "check-config accepts the packaged /etc/rapport/server.toml"
 
@@ -139,7 +146,7 @@ refuses() { # refuses <key> <file contents> [mode]
     fail "check-config accepted a bad file ($1): $out"
   fi
   grep -qF "$1" <<<"$out" || fail "check-config's error does not name $1: $out"
-  ok "check-config refuses a bad $1: $(tail -1 <<<"$out")"
+  ok "check-config refuses a bad $1: $(head -1 <<<"$out")"
 }
 refuses server.listen '[server]\nlisten = "localhost"\n'
 refuses server.listn '[server]\nlistn = "127.0.0.1:8080"\n'

@@ -198,18 +198,19 @@ async fn main() -> anyhow::Result<()> {
             );
         }
         Command::CheckConfig => {
-            let options = config.database_options(file)?;
+            config.database_options(file)?;
             let name = file.map_or_else(|| "(no config file)".into(), |p| p.display().to_string());
             println!("{name}: ok");
             println!("  server.listen = {}", config.server.listen);
+            // Checked above, so a URL is there; shown without any password.
+            let url = config.database.url.as_deref().unwrap_or_default();
+            println!("  database.url = {}", config::redact(url));
+            if let Some(path) = &config.database.password_file {
+                println!("  database.password_file = {} (readable)", path.display());
+            }
             println!(
-                "  database = {} as {}{}",
-                options.get_database().unwrap_or("(default)"),
-                options.get_username(),
-                options.get_socket().map_or_else(
-                    || format!(" on {}:{}", options.get_host(), options.get_port()),
-                    |s| format!(" on socket {}", s.display())
-                )
+                "  database.max_connections = {}",
+                config.database.max_connections
             );
             println!(
                 "  retention.tombstone_days = {}",
