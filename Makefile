@@ -21,7 +21,8 @@ SERVER_LISTEN ?= 127.0.0.1:8080
 RUN_DATA_DIR ?= $(HOME)/.local/share/rapport/demo
 
 .PHONY: all run test deps deps-apt deps-node deps-driver ui app fmt clippy bindings \
-	check-bindings rust-test sync-test ui-check webdriver postgres bench bench-launch bench-server server
+	check-bindings rust-test sync-test ui-check webdriver postgres bench bench-launch bench-server server \
+	deps-bundler dist package-check
 
 all: app
 
@@ -69,7 +70,7 @@ run: deps app
 	fi
 
 ## --- checks -----------------------------------------------------------------------------
-test: deps fmt ui clippy check-bindings rust-test sync-test ui-check webdriver
+test: deps fmt ui clippy check-bindings rust-test sync-test ui-check webdriver package-check
 	@echo "make test: every check passed"
 
 fmt:
@@ -125,3 +126,43 @@ server: postgres
 	@psql "$(DATABASE_URL)" -tAc "SELECT 1 FROM pg_database WHERE datname = 'rapport'" | grep -q 1 || \
 	  psql "$(DATABASE_URL)" -qc "CREATE DATABASE rapport"
 	DATABASE_URL="$(SERVER_DATABASE_URL)" cargo run -p rapport-server -- serve --listen $(SERVER_LISTEN)
+
+## --- packages ---------------------------------------------------------------------------
+# `make dist` builds dist/rapport_<version>_<arch>.deb (the desktop app, by Tauri's bundler)
+# and dist/rapport-server_<version>_<arch>.deb (the service, by scripts/build-server-deb.sh
+# with dpkg-deb), with dist/SHA256SUMS. Release builds, stripped: the release profile keeps
+# its symbols for `make bench`, so stripping is asked for here only.
+VERSION := $(shell sed -n 's/^version = "\(.*\)"$$/\1/p' Cargo.toml | head -n 1)
+DEB_ARCH := $(shell dpkg --print-architecture)
+DIST_DIR := $(CURDIR)/dist
+# Tauri's bundler is its CLI from npm, pinned exactly in packaging/desktop/package-lock.json:
+# `npm ci` installs it in seconds, where `cargo install tauri-cli` compiles for ~9 minutes.
+TAURI_CLI := $(CURDIR)/packaging/desktop/node_modules/.bin/tauri
+PACKAGE_UNPACK := $(CARGO_TARGET_DIR)/package-check
+
+deps-bundler: packaging/desktop/node_modules/.package-lock.json
+
+packaging/desktop/node_modules/.package-lock.json: packaging/desktop/package-lock.json packaging/desktop/package.json
+	npm --prefix packaging/desktop ci --no-audit --no-fund
+	@touch $@
+
+dist: deps-apt ui deps-bundler
+	cd src-tauri && CARGO_PROFILE_RELEASE_STRIP=symbols "$(TAURI_CLI)" build --ci --bundles deb
+	CARGO_PROFILE_RELEASE_STRIP=symbols cargo build --release -p rapport-server --bin rapport-server
+	rm -rf "$(DIST_DIR)" && mkdir -p "$(DIST_DIR)"
+	cp "$(CARGO_TARGET_DIR)/release/bundle/deb/Rapport_$(VERSION)_$(DEB_ARCH).deb" \
+	  "$(DIST_DIR)/rapport_$(VERSION)_$(DEB_ARCH).deb"
+	scripts/build-server-deb.sh "$(CARGO_TARGET_DIR)/release/rapport-server" "$(VERSION)" "$(DIST_DIR)"
+	cd "$(DIST_DIR)" && sha256sum *.deb > SHA256SUMS
+	@echo "package sizes:"; cd "$(DIST_DIR)" && for f in *.deb; do \
+	  printf '  %-36s %6d KiB (installed %s KiB)\n' "$$f" $$(( $$(stat -c %s "$$f") / 1024 )) \
+	    "$$(dpkg-deb --field "$$f" Installed-Size)"; done
+
+# Checks both packages as an installer would (scripts/package-check.sh), then drives the
+# desktop binary unpacked from its package through WebDriver (tests/webdriver/package_smoke.rs).
+package-check: dist deps-driver postgres
+	scripts/package-check.sh "$(DIST_DIR)" "$(PACKAGE_UNPACK)"
+	RAPPORT_APP_BIN="$(PACKAGE_UNPACK)/desktop/usr/bin/rapport-desktop" \
+	  dbus-run-session -- scripts/with-keyring.sh \
+	  xvfb-run -a -s "-screen 0 1280x800x24" \
+	  cargo test -p rapport-tests --test webdriver package_smoke -- --test-threads=1

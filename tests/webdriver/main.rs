@@ -14,6 +14,7 @@ mod living_demo;
 mod notes;
 mod onboarding_session;
 mod one_clock;
+mod package_smoke;
 mod quarter_review;
 mod screenshot;
 mod settings;

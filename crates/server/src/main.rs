@@ -1,21 +1,29 @@
 //! `rapport-server`: run the central service, or bootstrap users and teams from the shell.
 
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use chrono::TimeDelta;
 use clap::{Parser, Subcommand};
 use rapport_domain::{Role, User};
+use rapport_server::config::{self, Config};
 use rapport_server::db::{self, identity};
 use rapport_server::routes::admin::{CreateUser, create_team_with, create_user_with};
 use rapport_server::{AppState, MIGRATOR, Settings, state::system_clock};
+use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
 use tracing_subscriber::EnvFilter;
 
 #[derive(Debug, Parser)]
 #[command(name = "rapport-server", version, about = "Rapport's central service")]
 struct Cli {
-    /// PostgreSQL to use, e.g. postgres://postgres@127.0.0.1:5432/rapport
+    /// The config file (the package installs /etc/rapport/server.toml); without one every
+    /// setting takes its default. Flags and DATABASE_URL override the file.
+    #[arg(long, env = "RAPPORT_CONFIG", global = true)]
+    config: Option<PathBuf>,
+    /// PostgreSQL to use, e.g. postgres://postgres@127.0.0.1:5432/rapport (overrides
+    /// database.url of the config file)
     #[arg(long, env = "DATABASE_URL", global = true)]
     database_url: Option<String>,
     /// Log filter (tracing EnvFilter syntax), e.g. info or rapport_server=debug,tower_http=info
@@ -27,23 +35,31 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run migrations, then serve HTTP until SIGINT/SIGTERM.
+    /// Run migrations, then serve HTTP until SIGINT/SIGTERM. Each flag overrides its key
+    /// of the config file.
     Serve {
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        listen: SocketAddr,
-        /// Largest request body, in bytes.
-        #[arg(long, default_value_t = 4 * 1024 * 1024)]
-        max_body_bytes: usize,
-        /// How long a sign-in lasts, in hours.
-        #[arg(long, default_value_t = 24 * 30)]
-        token_ttl_hours: i64,
-        /// Tombstones older than this many days are purged (hourly); older cursors reset.
-        #[arg(long, default_value_t = 90)]
-        tombstone_retention_days: i64,
-        /// Database connections of this process.
-        #[arg(long, default_value_t = 20)]
-        max_connections: u32,
+        /// server.listen [default: 127.0.0.1:8080]
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+        /// Largest request body, in bytes: server.max_body_bytes [default: 4194304]
+        #[arg(long)]
+        max_body_bytes: Option<usize>,
+        /// How long a sign-in lasts, in hours: server.token_ttl_hours [default: 720]
+        #[arg(long)]
+        token_ttl_hours: Option<i64>,
+        /// Tombstones older than this many days are purged (hourly); older cursors reset:
+        /// retention.tombstone_days [default: 90]
+        #[arg(long)]
+        tombstone_retention_days: Option<i64>,
+        /// Database connections of this process: database.max_connections [default: 20]
+        #[arg(long)]
+        max_connections: Option<u32>,
     },
+    /// Bring the database schema up to date, then exit (`serve` does this on start too).
+    Migrate,
+    /// Check the config file (and the database settings) without starting; exits non-zero
+    /// naming the key at fault.
+    CheckConfig,
     /// Manage users and teams directly in the database (e.g. the first admin).
     Admin {
         #[command(subcommand)]
@@ -109,11 +125,14 @@ async fn main() -> anyhow::Result<()> {
             EnvFilter::try_new(&cli.log_level).context("--log-level is not a valid filter")?,
         )
         .init();
-    let Some(url) = cli.database_url else {
-        bail!(
-            "no database: pass --database-url or set DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/rapport)"
-        );
+    let file = cli.config.as_deref();
+    let mut config = match file {
+        Some(path) => Config::load(path)?,
+        None => Config::default(),
     };
+    if let Some(url) = cli.database_url {
+        config.override_database_url(url)?;
+    }
     match cli.command {
         Command::Serve {
             listen,
@@ -122,21 +141,26 @@ async fn main() -> anyhow::Result<()> {
             tombstone_retention_days,
             max_connections,
         } => {
-            let pool = PgPoolOptions::new()
-                .max_connections(max_connections)
-                .connect(&url)
-                .await
-                .context("connecting to PostgreSQL")?;
+            let s = &mut config.server;
+            s.listen = listen.unwrap_or(s.listen);
+            s.max_body_bytes = max_body_bytes.unwrap_or(s.max_body_bytes);
+            s.token_ttl_hours = token_ttl_hours.unwrap_or(s.token_ttl_hours);
+            let r = &mut config.retention;
+            r.tombstone_days = tombstone_retention_days.unwrap_or(r.tombstone_days);
+            let d = &mut config.database;
+            d.max_connections = max_connections.unwrap_or(d.max_connections);
+            let listen = config.server.listen;
+            let pool = connect(&config, file, config.database.max_connections).await?;
             MIGRATOR.run(&pool).await.context("running migrations")?;
             let settings = Settings {
-                token_ttl: TimeDelta::hours(token_ttl_hours),
-                max_body_bytes,
+                token_ttl: TimeDelta::hours(config.server.token_ttl_hours),
+                max_body_bytes: config.server.max_body_bytes,
                 ..Settings::default()
             };
             let state = AppState::new(pool.clone(), system_clock(), settings)
                 .await
                 .context("listening for change notices")?;
-            let retention = TimeDelta::days(tombstone_retention_days);
+            let retention = TimeDelta::days(config.retention.tombstone_days);
             let purge_pool = pool.clone();
             let purge_clock = state.clock.clone();
             tokio::spawn(async move {
@@ -160,12 +184,41 @@ async fn main() -> anyhow::Result<()> {
             rapport_server::serve(listener, state, shutdown_signal()).await?;
             tracing::info!("stopped");
         }
+        Command::Migrate => {
+            let pool = connect(&config, file, 2).await?;
+            MIGRATOR.run(&pool).await.context("running migrations")?;
+            let applied: i64 =
+                sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success")
+                    .fetch_one(&pool)
+                    .await
+                    .context("reading the applied migrations")?;
+            println!(
+                "database is up to date: {applied} of {} migrations applied",
+                MIGRATOR.iter().count()
+            );
+        }
+        Command::CheckConfig => {
+            config.database_options(file)?;
+            let name = file.map_or_else(|| "(no config file)".into(), |p| p.display().to_string());
+            println!("{name}: ok");
+            println!("  server.listen = {}", config.server.listen);
+            // Checked above, so a URL is there; shown without any password.
+            let url = config.database.url.as_deref().unwrap_or_default();
+            println!("  database.url = {}", config::redact(url));
+            if let Some(path) = &config.database.password_file {
+                println!("  database.password_file = {} (readable)", path.display());
+            }
+            println!(
+                "  database.max_connections = {}",
+                config.database.max_connections
+            );
+            println!(
+                "  retention.tombstone_days = {}",
+                config.retention.tombstone_days
+            );
+        }
         Command::Admin { command } => {
-            let pool = PgPoolOptions::new()
-                .max_connections(2)
-                .connect(&url)
-                .await
-                .context("connecting to PostgreSQL")?;
+            let pool = connect(&config, file, 2).await?;
             MIGRATOR.run(&pool).await.context("running migrations")?;
             let state = AppState::new(pool.clone(), system_clock(), Settings::default()).await?;
             admin(&state, command).await?;
@@ -173,6 +226,22 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// A pool on the configured database.
+async fn connect(config: &Config, file: Option<&Path>, max: u32) -> anyhow::Result<PgPool> {
+    let options = config.database_options(file)?;
+    let url = config
+        .database
+        .url
+        .as_deref()
+        .map(config::redact)
+        .unwrap_or_default();
+    PgPoolOptions::new()
+        .max_connections(max)
+        .connect_with(options)
+        .await
+        .with_context(|| format!("connecting to PostgreSQL at {url}"))
 }
 
 async fn admin(state: &AppState, command: AdminCommand) -> anyhow::Result<()> {
