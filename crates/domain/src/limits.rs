@@ -129,10 +129,7 @@ const CONTACT: &[(&str, Limit)] = &[
     ("role", NAME),
     ("time_zone", ZONE),
 ];
-const NOTE: &[(&str, Limit)] = &[
-    ("body", Limit::Text(MAX_NOTE_LEN)),
-    ("link", Limit::Token),
-];
+const NOTE: &[(&str, Limit)] = &[("body", Limit::Text(MAX_NOTE_LEN)), ("link", Limit::Token)];
 const USER: &[(&str, Limit)] = &[
     ("name", NAME),
     ("email", Limit::Line(MAX_EMAIL_LEN)),
@@ -285,10 +282,7 @@ fn check_value(path: &str, v: &Value, limit: Limit, depth: usize) -> Result<(), 
         (Limit::Token, Value::String(s)) => text(path, s, MAX_TOKEN_LEN, false),
         (Limit::List(max, item), Value::Array(items)) => {
             if items.len() > max {
-                return Err(format!(
-                    "{path}: at most {max} items, not {}",
-                    items.len()
-                ));
+                return Err(format!("{path}: at most {max} items, not {}", items.len()));
             }
             for (i, x) in items.iter().enumerate() {
                 check_value(&format!("{path}[{i}]"), x, *item, depth + 1)?;
@@ -430,7 +424,11 @@ mod tests {
             (r.code, r.field.as_deref()),
             (RejectCode::InvalidField, Some("title"))
         );
-        assert!(r.message.contains("at most 200 characters"), "{}", r.message);
+        assert!(
+            r.message.contains("at most 200 characters"),
+            "{}",
+            r.message
+        );
         let tags: Vec<String> = (0..40_000).map(|i| format!("t{i}")).collect();
         let r = refused(EntityKind::Account, json!({ "tags": tags }));
         assert_eq!(r.field.as_deref(), Some("tags"));
@@ -454,9 +452,17 @@ mod tests {
         assert_eq!(r.field.as_deref(), Some("name"));
         assert!(r.message.contains("U+0000"), "{}", r.message);
         let r = refused(EntityKind::Note, json!({"body": "a\u{0}b"}));
-        assert_eq!(r.field.as_deref(), Some("body"), "NUL is refused in free text too");
+        assert_eq!(
+            r.field.as_deref(),
+            Some("body"),
+            "NUL is refused in free text too"
+        );
         assert!(
-            check_fields(EntityKind::Note, &set(json!({"body": "line 1\n\tline 2\r\n"}))).is_ok(),
+            check_fields(
+                EntityKind::Note,
+                &set(json!({"body": "line 1\n\tline 2\r\n"}))
+            )
+            .is_ok(),
             "line breaks and tabs stay in free text"
         );
         let r = refused(EntityKind::Account, json!({"name": "two\nlines"}));

@@ -83,7 +83,9 @@ pub const MAX_NAME_LEN: usize = 200;
 
 /// Drops repeated items, keeping the first of each in order, in linear time (a hash set,
 /// never a `Vec::contains` scan: a list of 40,000 items costs 40,000 steps, not 800 million).
-pub fn dedup_in_order<T: Eq + std::hash::Hash + Clone>(items: impl IntoIterator<Item = T>) -> Vec<T> {
+pub fn dedup_in_order<T: Eq + std::hash::Hash + Clone>(
+    items: impl IntoIterator<Item = T>,
+) -> Vec<T> {
     let mut seen = std::collections::HashSet::new();
     items
         .into_iter()

@@ -64,9 +64,8 @@ pub fn verify_password(password: &str, phc: &str) -> bool {
 /// An argon2id hash checked when the email is unknown, so an unknown email costs as much
 /// time as a wrong password and does not reveal itself. Made on first use, on a blocking
 /// thread (it is as costly as a check).
-static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    hash_password("no user has this password").unwrap_or_default()
-});
+static DUMMY_HASH: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| hash_password("no user has this password").unwrap_or_default());
 
 /// Waits for one of the state's password-check turns: at most `Settings::password_checks`
 /// checks run at once, whatever the number of sign-ins, and the others wait in order.

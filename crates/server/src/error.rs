@@ -143,7 +143,10 @@ pub async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri
     ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
         "method_not_allowed",
-        format!("{method} is not served at {}: see the Allow header", uri.path()),
+        format!(
+            "{method} is not served at {}: see the Allow header",
+            uri.path()
+        ),
     )
 }
 

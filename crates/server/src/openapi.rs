@@ -145,14 +145,18 @@ impl Modify for Limits {
             for (name, l) in limits::fields(kind) {
                 o = o.property(*name, limit_schema(*l));
             }
-            components
-                .schemas
-                .insert(fields_schema_name(kind), RefOr::T(Schema::Object(o.build())));
+            components.schemas.insert(
+                fields_schema_name(kind),
+                RefOr::T(Schema::Object(o.build())),
+            );
         }
         if let Some(RefOr::T(Schema::Object(m))) = components.schemas.get_mut("Mutation")
             && let Some(RefOr::T(Schema::Object(f))) = m.properties.get_mut("fields")
         {
-            let names: Vec<String> = EntityKind::ALL.into_iter().map(fields_schema_name).collect();
+            let names: Vec<String> = EntityKind::ALL
+                .into_iter()
+                .map(fields_schema_name)
+                .collect();
             f.description = Some(format!(
                 "The fields this write sets, by their wire names (empty for a delete). Their sizes are limited per kind: see {}.",
                 names.join(", ")
@@ -163,7 +167,11 @@ impl Modify for Limits {
         {
             a.max_items = Some(sync::MAX_PUSH_BATCH);
         }
-        let (email, name, zone) = (limits::MAX_EMAIL_LEN, limits::MAX_NAME_LEN, limits::MAX_TIME_ZONE_LEN);
+        let (email, name, zone) = (
+            limits::MAX_EMAIL_LEN,
+            limits::MAX_NAME_LEN,
+            limits::MAX_TIME_ZONE_LEN,
+        );
         let (pmin, pmax) = (limits::MIN_PASSWORD_LEN, limits::MAX_PASSWORD_LEN);
         set_len(components, "LoginRequest", "email", Some(1), email);
         set_len(components, "LoginRequest", "password", Some(1), pmax);
@@ -205,23 +213,31 @@ impl Modify for MethodAndMediaErrors {
             .into_iter()
             .flatten()
             {
-                op.responses.responses.entry("405".into()).or_insert_with(|| {
-                    RefOr::T(
-                        ResponseBuilder::new()
-                            .description("this method is not served at this path (see the Allow header)")
-                            .content("application/json", error())
-                            .build(),
-                    )
-                });
-                if op.request_body.is_some() {
-                    op.responses.responses.entry("415".into()).or_insert_with(|| {
+                op.responses
+                    .responses
+                    .entry("405".into())
+                    .or_insert_with(|| {
                         RefOr::T(
                             ResponseBuilder::new()
-                                .description("the body is not sent as application/json")
+                                .description(
+                                    "this method is not served at this path (see the Allow header)",
+                                )
                                 .content("application/json", error())
                                 .build(),
                         )
                     });
+                if op.request_body.is_some() {
+                    op.responses
+                        .responses
+                        .entry("415".into())
+                        .or_insert_with(|| {
+                            RefOr::T(
+                                ResponseBuilder::new()
+                                    .description("the body is not sent as application/json")
+                                    .content("application/json", error())
+                                    .build(),
+                            )
+                        });
                 }
             }
         }

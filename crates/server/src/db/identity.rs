@@ -437,11 +437,13 @@ pub async fn clear_login_failures(
     ip: &str,
     before: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM login_attempts WHERE (email = lower($1) AND ip = $2) OR last_at <= $3")
-        .bind(email)
-        .bind(ip)
-        .bind(before)
-        .execute(conn)
-        .await?;
+    sqlx::query(
+        "DELETE FROM login_attempts WHERE (email = lower($1) AND ip = $2) OR last_at <= $3",
+    )
+    .bind(email)
+    .bind(ip)
+    .bind(before)
+    .execute(conn)
+    .await?;
     Ok(())
 }

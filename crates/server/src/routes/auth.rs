@@ -6,8 +6,8 @@ use axum::Router;
 use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
-use rapport_domain::sync::{LoginRequest, LoginResponse, Me};
 use rapport_domain::limits;
+use rapport_domain::sync::{LoginRequest, LoginResponse, Me};
 use tracing::instrument;
 
 use crate::auth::{self, AuthUser, MAX_PASSWORD_LEN};
