@@ -1,5 +1,5 @@
 //! `startup_mark`: how long after the process started the UI reached a milestone (the
-//! launch bench reads `accounts_first_paint`).
+//! launch bench reads `today_first_paint`).
 
 use std::time::Instant;
 

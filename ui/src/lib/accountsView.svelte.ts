@@ -38,8 +38,6 @@ export function clearFilters(): void {
   listView.ownerId = null;
 }
 
-/** The first paint of the accounts list is marked once per launch (docs/IPC.md, startup_mark). */
-export const firstPaint = { marked: false };
 
 /** The query the list sends for what `listView` says now. */
 export function currentQuery(): AccountQuery {
