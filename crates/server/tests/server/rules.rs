@@ -96,8 +96,10 @@ fn request(account: Uuid, who: Uuid, severity: &str, needs_triage: bool) -> Valu
 }
 
 fn event(account: Uuid, by: Value, kind: Value) -> Value {
-    json!({"account_id": account, "request_id": REQUEST, "at": "2026-11-26T09:05:00Z",
-           "by": by, "kind": kind})
+    let mut e = json!({"account_id": account, "request_id": REQUEST, "at": "2026-11-26T09:05:00Z"});
+    e["by"] = by;
+    e["kind"] = kind;
+    e
 }
 
 fn rca(account: Uuid, state: &str, summary: &str) -> Value {
@@ -189,9 +191,7 @@ fn expected(kind: EntityKind, path: Path, role: Role, stranger: bool) -> Option<
 async fn attempt(
     w: &World,
     token: &str,
-    kind: EntityKind,
-    id: Uuid,
-    path: Path,
+    (kind, id, path): (EntityKind, Uuid, Path),
     fields: Value,
     want: Option<&str>,
     what: &str,
@@ -279,7 +279,7 @@ async fn every_kind_path_and_role_of_the_rule_table_holds_on_the_server(pool: Pg
                     _ => edit(kind),
                 };
                 let want = expected(kind, path, *role, *stranger);
-                attempt(&w, token, kind, id, path, fields, want, &what).await;
+                attempt(&w, token, (kind, id, path), fields, want, &what).await;
                 walked += 1;
             }
         }
@@ -385,9 +385,7 @@ async fn writes_that_need_more_than_the_kinds_action_follow_the_role_on_every_pa
                 attempt(
                     &w,
                     token,
-                    case.kind,
-                    id,
-                    path,
+                    (case.kind, id, path),
                     (case.write)(w.account, *uid),
                     want,
                     &what,
