@@ -36,6 +36,19 @@ async fn world(pool: PgPool) -> World {
         staff.push((role, u.id, token));
     }
     let (stranger, stranger_token) = app.user(Role::Admin, &[elsewhere]).await;
+    // The request the timeline entries and RCAs below hang off.
+    let r = app
+        .push_one(
+            &admin_token,
+            mutation(
+                "request",
+                REQUEST,
+                "upsert",
+                request(account, admin.id, "p1", false),
+            ),
+        )
+        .await;
+    assert_applied(&r, "the request the entries hang off");
     World {
         app,
         team,
@@ -718,4 +731,83 @@ async fn rca_states_and_publish_checks_hold_on_the_server(pool: PgPool) {
         &r,
         "a second lead publishing the same RCA offline changes nothing and is not refused",
     );
+}
+
+/// A timeline entry or an RCA must name a live request of its own account: before, an
+/// entry naming no request at all, or another account's request, was stored.
+#[sqlx::test(migrator = "rapport_server::MIGRATOR")]
+async fn entries_and_rcas_hang_off_a_request_of_their_own_account(pool: PgPool) {
+    let w = world(pool).await;
+    let (lead, lead_token) = role_token(&w, Role::SupportLead);
+    let other = crate::common::seed_account(&w.app, &w.admin.1, w.team, "Other").await;
+    let response = json!({"type": "response", "visibility": "public", "text": "On it"});
+    let by = json!({"kind": "staff", "user_id": lead});
+
+    let mut orphan = event(w.account, by.clone(), response.clone());
+    orphan["request_id"] = json!(Uuid::now_v7());
+    let r = w
+        .app
+        .push_one(
+            &lead_token,
+            mutation("request_event", Uuid::now_v7(), "upsert", orphan),
+        )
+        .await;
+    assert_rejected(&r, "not_found", "an entry of a request that does not exist");
+    assert_eq!(
+        r["field"], "request_id",
+        "the rejection names the field: {r}"
+    );
+
+    // REQUEST belongs to w.account; an entry or an RCA filed under another account.
+    let r = w
+        .app
+        .push_one(
+            &lead_token,
+            mutation(
+                "request_event",
+                Uuid::now_v7(),
+                "upsert",
+                event(other, by.clone(), response.clone()),
+            ),
+        )
+        .await;
+    assert_rejected(
+        &r,
+        "invalid_field",
+        "an entry under another account than its request's",
+    );
+    assert_eq!(r["field"], "request_id", "{r}");
+    let r = w
+        .app
+        .push_one(
+            &lead_token,
+            mutation(
+                "rca",
+                Uuid::now_v7(),
+                "upsert",
+                rca(other, "draft", "Disk full"),
+            ),
+        )
+        .await;
+    assert_rejected(
+        &r,
+        "invalid_field",
+        "an RCA under another account than its request's",
+    );
+    assert_eq!(r["field"], "request_id", "{r}");
+
+    // The same entry under the request's own account applies.
+    let r = w
+        .app
+        .push_one(
+            &lead_token,
+            mutation(
+                "request_event",
+                Uuid::now_v7(),
+                "upsert",
+                event(w.account, by, response),
+            ),
+        )
+        .await;
+    assert_applied(&r, "an entry of the request's own account");
 }
