@@ -368,6 +368,21 @@ pub struct ParentRequest {
     pub team_id: Uuid,
     pub account_id: Uuid,
     pub deleted: bool,
+    /// Resolved or closed at P1 or P2 ([`request_needs_rca`]).
+    pub needs_rca: bool,
+}
+
+/// A request's stored fields say it is resolved or closed at P1 or P2: only then is an RCA
+/// written for it (as the desktop asks before opening one).
+pub fn request_needs_rca(fields: &Fields) -> bool {
+    use crate::request::{RequestStatus, Severity};
+    let status: Option<RequestStatus> = fields
+        .get("status")
+        .and_then(|v| serde_json::from_value(v.clone()).ok());
+    let severity: Option<Severity> = fields
+        .get("severity")
+        .and_then(|v| serde_json::from_value(v.clone()).ok());
+    matches!((status, severity), (Some(st), Some(sv)) if st >= RequestStatus::Resolved && sv.is_critical())
 }
 
 /// The `request_id` a write of `kind` names once merged with the stored record: what the
@@ -381,7 +396,7 @@ pub fn request_named(kind: EntityKind, stored: Option<&Fields>, set: &Fields) ->
         .and_then(|v| serde_json::from_value(v.clone()).ok())
 }
 
-fn check_request(p: &Proposal<'_>, merged: &Fields) -> Result<(), Rejection> {
+fn check_request(p: &Proposal<'_>, path: Path, merged: &Fields) -> Result<(), Rejection> {
     let Some(id) = merged
         .get("request_id")
         .and_then(|v| serde_json::from_value::<Uuid>(v.clone()).ok())
@@ -399,6 +414,12 @@ fn check_request(p: &Proposal<'_>, merged: &Fields) -> Result<(), Rejection> {
                     RejectCode::InvalidField,
                     "request_id",
                     format!("request_id: request {id} belongs to another account"),
+                ))
+            } else if p.kind == EntityKind::Rca && path == Path::Create && !r.needs_rca {
+                Err(Rejection::field(
+                    RejectCode::InvalidField,
+                    "request_id",
+                    "request_id: a root-cause analysis is written for a resolved P1 or P2 request",
                 ))
             } else {
                 Ok(())
@@ -554,7 +575,7 @@ pub fn decide(p: &Proposal<'_>) -> Result<Decision, Rejection> {
             }
             Check::Request => {
                 if let Some(m) = &merged {
-                    check_request(p, m)?;
+                    check_request(p, path, m)?;
                 }
             }
         }
@@ -779,6 +800,7 @@ mod tests {
                 team_id: Uuid::from_u128(4),
                 account_id: ACCOUNT,
                 deleted: false,
+                needs_rca: true,
             }),
             stored,
             set,

@@ -106,18 +106,19 @@ async fn parent_request(
     conn: &mut PgConnection,
     id: Uuid,
 ) -> Result<Option<rules::ParentRequest>, sqlx::Error> {
-    let row: Option<(Uuid, Option<Uuid>, bool)> = sqlx::query_as(
-        "SELECT team_id, account_id, deleted FROM records WHERE entity = 'request' AND id = $1 FOR SHARE",
+    let row: Option<(Uuid, Option<Uuid>, bool, sqlx::types::Json<Fields>)> = sqlx::query_as(
+        "SELECT team_id, account_id, deleted, fields FROM records WHERE entity = 'request' AND id = $1 FOR SHARE",
     )
     .bind(id)
     .fetch_optional(conn)
     .await?;
-    Ok(row.and_then(|(team_id, account_id, deleted)| {
+    Ok(row.and_then(|(team_id, account_id, deleted, fields)| {
         account_id.map(|account_id| rules::ParentRequest {
             id,
             team_id,
             account_id,
             deleted,
+            needs_rca: rules::request_needs_rca(&fields.0),
         })
     }))
 }

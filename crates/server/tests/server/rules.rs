@@ -36,16 +36,14 @@ async fn world(pool: PgPool) -> World {
         staff.push((role, u.id, token));
     }
     let (stranger, stranger_token) = app.user(Role::Admin, &[elsewhere]).await;
-    // The request the timeline entries and RCAs below hang off.
+    // The request the timeline entries and RCAs below hang off: a resolved P1, which needs
+    // an RCA.
+    let mut resolved = request(account, admin.id, "p1", false);
+    resolved["status"] = json!("resolved");
     let r = app
         .push_one(
             &admin_token,
-            mutation(
-                "request",
-                REQUEST,
-                "upsert",
-                request(account, admin.id, "p1", false),
-            ),
+            mutation("request", REQUEST, "upsert", resolved),
         )
         .await;
     assert_applied(&r, "the request the entries hang off");
@@ -795,6 +793,34 @@ async fn entries_and_rcas_hang_off_a_request_of_their_own_account(pool: PgPool) 
         "an RCA under another account than its request's",
     );
     assert_eq!(r["field"], "request_id", "{r}");
+
+    // An RCA for a request that is still open, or a P3, is refused; the desktop asks the same
+    // before it opens one.
+    for (severity, status) in [("p1", "open"), ("p3", "resolved")] {
+        let id = Uuid::now_v7();
+        let mut f = request(w.account, lead, severity, false);
+        f["status"] = json!(status);
+        let r = w
+            .app
+            .push_one(&lead_token, mutation("request", id, "upsert", f))
+            .await;
+        assert_applied(&r, "the request");
+        let mut fields = rca(w.account, "draft", "Disk full");
+        fields["request_id"] = json!(id);
+        let r = w
+            .app
+            .push_one(
+                &lead_token,
+                mutation("rca", Uuid::now_v7(), "upsert", fields),
+            )
+            .await;
+        assert_rejected(
+            &r,
+            "invalid_field",
+            &format!("an RCA of a {status} {severity} request"),
+        );
+        assert_eq!(r["field"], "request_id", "{r}");
+    }
 
     // The same entry under the request's own account applies.
     let r = w
