@@ -86,12 +86,15 @@ pub enum Check {
     Unchanged,
     /// The RCA state machine and its publish checks ([`crate::rca::check_synced_write`]).
     RcaStates,
+    /// The `request_id` of a timeline entry or an RCA names a live request of the same
+    /// account and team.
+    Request,
 }
 
 impl Check {
     /// Checks that judge the merged record, and so come after [`Check::Fields`].
     pub fn needs_merged(self) -> bool {
-        matches!(self, Check::EventKind | Check::Unchanged)
+        matches!(self, Check::EventKind | Check::Unchanged | Check::Request)
     }
 }
 
@@ -143,14 +146,21 @@ const REQUEST_UPDATE: Rule = Rule::Checks(&[
     C::Author,
     C::Fields,
 ]);
-const RCA_CREATE: Rule =
-    Rule::Checks(&[C::Role, C::StateRole, C::Version, C::Fields, C::RcaStates]);
+const RCA_CREATE: Rule = Rule::Checks(&[
+    C::Role,
+    C::StateRole,
+    C::Version,
+    C::Fields,
+    C::Request,
+    C::RcaStates,
+]);
 const RCA_UPDATE: Rule = Rule::Checks(&[
     C::Role,
     C::StateRole,
     C::Version,
     C::AccountLive,
     C::Fields,
+    C::Request,
     C::RcaStates,
 ]);
 
@@ -218,7 +228,14 @@ pub static TABLE: [Row; 9] = [
     Row {
         kind: EntityKind::RequestEvent,
         team_scoped: true,
-        create: Rule::Checks(&[C::Role, C::Version, C::Author, C::Fields, C::EventKind]),
+        create: Rule::Checks(&[
+            C::Role,
+            C::Version,
+            C::Author,
+            C::Fields,
+            C::Request,
+            C::EventKind,
+        ]),
         update: Rule::Checks(&[C::Role, C::Version, C::AccountLive, C::Fields, C::Unchanged]),
         delete: Rule::Refused(
             "a request's timeline is append-only: an entry is never deleted (add a new one)",
@@ -335,10 +352,85 @@ pub struct Proposal<'a> {
     pub account_id: Option<Uuid>,
     /// That account is live (true when the record hangs off no account).
     pub account_live: bool,
+    /// The request the write's `request_id` names, as the service found it (`None`: no
+    /// such request, or the write names none).
+    pub request: Option<ParentRequest>,
     pub stored: Option<Stored<'a>>,
     /// The fields the mutation sets.
     pub set: &'a Fields,
     pub base_version: Option<i64>,
+}
+
+/// The request a timeline entry or an RCA hangs off, as the service holds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParentRequest {
+    pub id: Uuid,
+    pub team_id: Uuid,
+    pub account_id: Uuid,
+    pub deleted: bool,
+    /// Resolved or closed at P1 or P2 ([`request_needs_rca`]).
+    pub needs_rca: bool,
+}
+
+/// A request's stored fields say it is resolved or closed at P1 or P2: only then is an RCA
+/// written for it (as the desktop asks before opening one).
+pub fn request_needs_rca(fields: &Fields) -> bool {
+    use crate::request::{RequestStatus, Severity};
+    let status: Option<RequestStatus> = fields
+        .get("status")
+        .and_then(|v| serde_json::from_value(v.clone()).ok());
+    let severity: Option<Severity> = fields
+        .get("severity")
+        .and_then(|v| serde_json::from_value(v.clone()).ok());
+    matches!((status, severity), (Some(st), Some(sv)) if st >= RequestStatus::Resolved && sv.is_critical())
+}
+
+/// The `request_id` a write of `kind` names once merged with the stored record: what the
+/// service looks up for [`Check::Request`]. `None` for kinds that hang off no request.
+pub fn request_named(kind: EntityKind, stored: Option<&Fields>, set: &Fields) -> Option<Uuid> {
+    if !matches!(kind, EntityKind::RequestEvent | EntityKind::Rca) {
+        return None;
+    }
+    set.get("request_id")
+        .or_else(|| stored.and_then(|s| s.get("request_id")))
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
+}
+
+fn check_request(p: &Proposal<'_>, path: Path, merged: &Fields) -> Result<(), Rejection> {
+    let Some(id) = merged
+        .get("request_id")
+        .and_then(|v| serde_json::from_value::<Uuid>(v.clone()).ok())
+    else {
+        return Err(Rejection::field(
+            RejectCode::MissingField,
+            "request_id",
+            format!("request_id: required for a {}", p.kind.as_str()),
+        ));
+    };
+    match p.request {
+        Some(r) if r.id == id && !r.deleted => {
+            if r.team_id != p.team_id || Some(r.account_id) != p.account_id {
+                Err(Rejection::field(
+                    RejectCode::InvalidField,
+                    "request_id",
+                    format!("request_id: request {id} belongs to another account"),
+                ))
+            } else if p.kind == EntityKind::Rca && path == Path::Create && !r.needs_rca {
+                Err(Rejection::field(
+                    RejectCode::InvalidField,
+                    "request_id",
+                    "request_id: a root-cause analysis is written for a resolved P1 or P2 request",
+                ))
+            } else {
+                Ok(())
+            }
+        }
+        _ => Err(Rejection::field(
+            RejectCode::NotFound,
+            "request_id",
+            format!("request_id: request {id} does not exist or was deleted"),
+        )),
+    }
 }
 
 /// What the service does after the rules said yes.
@@ -481,6 +573,11 @@ pub fn decide(p: &Proposal<'_>) -> Result<Decision, Rejection> {
             Check::RcaStates => {
                 crate::rca::check_synced_write(stored, merged.as_ref(), p.role)?;
             }
+            Check::Request => {
+                if let Some(m) = &merged {
+                    check_request(p, path, m)?;
+                }
+            }
         }
     }
     Ok(match path {
@@ -594,7 +691,7 @@ mod tests {
             (
                 EntityKind::RequestEvent,
                 [
-                    "Role Version Author Fields EventKind",
+                    "Role Version Author Fields Request EventKind",
                     "Role Version AccountLive Fields Unchanged",
                     "refused",
                     "refused",
@@ -603,10 +700,10 @@ mod tests {
             (
                 EntityKind::Rca,
                 [
-                    "Role StateRole Version Fields RcaStates",
-                    "Role StateRole Version AccountLive Fields RcaStates",
+                    "Role StateRole Version Fields Request RcaStates",
+                    "Role StateRole Version AccountLive Fields Request RcaStates",
                     "Role Version RcaStates",
-                    "Role StateRole Version AccountLive Fields RcaStates",
+                    "Role StateRole Version AccountLive Fields Request RcaStates",
                 ],
             ),
         ];
@@ -697,6 +794,14 @@ mod tests {
             in_team: true,
             account_id: Some(ACCOUNT),
             account_live: true,
+            // The request the write names is live and of the same account.
+            request: request_named(kind, stored.map(|s| s.fields), set).map(|id| ParentRequest {
+                id,
+                team_id: Uuid::from_u128(4),
+                account_id: ACCOUNT,
+                deleted: false,
+                needs_rca: true,
+            }),
             stored,
             set,
             base_version: None,
@@ -758,10 +863,13 @@ mod tests {
     }
 
     fn event(by: serde_json::Value, kind: serde_json::Value) -> Fields {
-        obj(json!({
+        let mut e = obj(json!({
             "account_id": ACCOUNT, "request_id": Uuid::from_u128(7),
-            "at": "2026-11-26T09:00:00Z", "by": by, "kind": kind,
-        }))
+            "at": "2026-11-26T09:00:00Z",
+        }));
+        e.insert("by".into(), by);
+        e.insert("kind".into(), kind);
+        e
     }
 
     #[test]

@@ -101,6 +101,28 @@ async fn live_account(conn: &mut PgConnection, id: Uuid) -> Result<Option<Uuid>,
     Ok(row.map(|r| r.0))
 }
 
+/// The request `id` as stored (locked against a concurrent write of it).
+async fn parent_request(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<Option<rules::ParentRequest>, sqlx::Error> {
+    let row: Option<(Uuid, Option<Uuid>, bool, sqlx::types::Json<Fields>)> = sqlx::query_as(
+        "SELECT team_id, account_id, deleted, fields FROM records WHERE entity = 'request' AND id = $1 FOR SHARE",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.and_then(|(team_id, account_id, deleted, fields)| {
+        account_id.map(|account_id| rules::ParentRequest {
+            id,
+            team_id,
+            account_id,
+            deleted,
+            needs_rca: rules::request_needs_rca(&fields.0),
+        })
+    }))
+}
+
 /// Applies one write to a record hanging off a team. The service only looks up the facts
 /// (the stored record, the owner's team, the pusher's teams, whether the account is live);
 /// `rapport_domain::rules` decides; then the SQL carries the decision out.
@@ -139,6 +161,11 @@ async fn apply_record(
         }
         _ => true,
     };
+    let request =
+        match rules::request_named(m.entity, current.as_ref().map(|c| &c.fields.0), &m.fields) {
+            Some(id) => parent_request(conn, id).await?,
+            None => None,
+        };
 
     // The decision.
     let decision = rules::decide(&Proposal {
@@ -151,6 +178,7 @@ async fn apply_record(
         in_team: teams.contains(&team_id),
         account_id,
         account_live,
+        request,
         stored: current.as_ref().map(|c| Stored {
             fields: &c.fields.0,
             deleted: c.deleted,
@@ -262,6 +290,7 @@ async fn apply_profile(
         in_team: true,
         account_id: None,
         account_live: true,
+        request: None,
         stored: Some(Stored {
             fields: &current,
             deleted: false,

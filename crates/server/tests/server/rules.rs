@@ -36,6 +36,17 @@ async fn world(pool: PgPool) -> World {
         staff.push((role, u.id, token));
     }
     let (stranger, stranger_token) = app.user(Role::Admin, &[elsewhere]).await;
+    // The request the timeline entries and RCAs below hang off: a resolved P1, which needs
+    // an RCA.
+    let mut resolved = request(account, admin.id, "p1", false);
+    resolved["status"] = json!("resolved");
+    let r = app
+        .push_one(
+            &admin_token,
+            mutation("request", REQUEST, "upsert", resolved),
+        )
+        .await;
+    assert_applied(&r, "the request the entries hang off");
     World {
         app,
         team,
@@ -96,8 +107,10 @@ fn request(account: Uuid, who: Uuid, severity: &str, needs_triage: bool) -> Valu
 }
 
 fn event(account: Uuid, by: Value, kind: Value) -> Value {
-    json!({"account_id": account, "request_id": REQUEST, "at": "2026-11-26T09:05:00Z",
-           "by": by, "kind": kind})
+    let mut e = json!({"account_id": account, "request_id": REQUEST, "at": "2026-11-26T09:05:00Z"});
+    e["by"] = by;
+    e["kind"] = kind;
+    e
 }
 
 fn rca(account: Uuid, state: &str, summary: &str) -> Value {
@@ -189,9 +202,7 @@ fn expected(kind: EntityKind, path: Path, role: Role, stranger: bool) -> Option<
 async fn attempt(
     w: &World,
     token: &str,
-    kind: EntityKind,
-    id: Uuid,
-    path: Path,
+    (kind, id, path): (EntityKind, Uuid, Path),
     fields: Value,
     want: Option<&str>,
     what: &str,
@@ -279,7 +290,7 @@ async fn every_kind_path_and_role_of_the_rule_table_holds_on_the_server(pool: Pg
                     _ => edit(kind),
                 };
                 let want = expected(kind, path, *role, *stranger);
-                attempt(&w, token, kind, id, path, fields, want, &what).await;
+                attempt(&w, token, (kind, id, path), fields, want, &what).await;
                 walked += 1;
             }
         }
@@ -385,9 +396,7 @@ async fn writes_that_need_more_than_the_kinds_action_follow_the_role_on_every_pa
                 attempt(
                     &w,
                     token,
-                    case.kind,
-                    id,
-                    path,
+                    (case.kind, id, path),
                     (case.write)(w.account, *uid),
                     want,
                     &what,
@@ -720,4 +729,111 @@ async fn rca_states_and_publish_checks_hold_on_the_server(pool: PgPool) {
         &r,
         "a second lead publishing the same RCA offline changes nothing and is not refused",
     );
+}
+
+/// A timeline entry or an RCA must name a live request of its own account: before, an
+/// entry naming no request at all, or another account's request, was stored.
+#[sqlx::test(migrator = "rapport_server::MIGRATOR")]
+async fn entries_and_rcas_hang_off_a_request_of_their_own_account(pool: PgPool) {
+    let w = world(pool).await;
+    let (lead, lead_token) = role_token(&w, Role::SupportLead);
+    let other = crate::common::seed_account(&w.app, &w.admin.1, w.team, "Other").await;
+    let response = json!({"type": "response", "visibility": "public", "text": "On it"});
+    let by = json!({"kind": "staff", "user_id": lead});
+
+    let mut orphan = event(w.account, by.clone(), response.clone());
+    orphan["request_id"] = json!(Uuid::now_v7());
+    let r = w
+        .app
+        .push_one(
+            &lead_token,
+            mutation("request_event", Uuid::now_v7(), "upsert", orphan),
+        )
+        .await;
+    assert_rejected(&r, "not_found", "an entry of a request that does not exist");
+    assert_eq!(
+        r["field"], "request_id",
+        "the rejection names the field: {r}"
+    );
+
+    // REQUEST belongs to w.account; an entry or an RCA filed under another account.
+    let r = w
+        .app
+        .push_one(
+            &lead_token,
+            mutation(
+                "request_event",
+                Uuid::now_v7(),
+                "upsert",
+                event(other, by.clone(), response.clone()),
+            ),
+        )
+        .await;
+    assert_rejected(
+        &r,
+        "invalid_field",
+        "an entry under another account than its request's",
+    );
+    assert_eq!(r["field"], "request_id", "{r}");
+    let r = w
+        .app
+        .push_one(
+            &lead_token,
+            mutation(
+                "rca",
+                Uuid::now_v7(),
+                "upsert",
+                rca(other, "draft", "Disk full"),
+            ),
+        )
+        .await;
+    assert_rejected(
+        &r,
+        "invalid_field",
+        "an RCA under another account than its request's",
+    );
+    assert_eq!(r["field"], "request_id", "{r}");
+
+    // An RCA for a request that is still open, or a P3, is refused; the desktop asks the same
+    // before it opens one.
+    for (severity, status) in [("p1", "open"), ("p3", "resolved")] {
+        let id = Uuid::now_v7();
+        let mut f = request(w.account, lead, severity, false);
+        f["status"] = json!(status);
+        let r = w
+            .app
+            .push_one(&lead_token, mutation("request", id, "upsert", f))
+            .await;
+        assert_applied(&r, "the request");
+        let mut fields = rca(w.account, "draft", "Disk full");
+        fields["request_id"] = json!(id);
+        let r = w
+            .app
+            .push_one(
+                &lead_token,
+                mutation("rca", Uuid::now_v7(), "upsert", fields),
+            )
+            .await;
+        assert_rejected(
+            &r,
+            "invalid_field",
+            &format!("an RCA of a {status} {severity} request"),
+        );
+        assert_eq!(r["field"], "request_id", "{r}");
+    }
+
+    // The same entry under the request's own account applies.
+    let r = w
+        .app
+        .push_one(
+            &lead_token,
+            mutation(
+                "request_event",
+                Uuid::now_v7(),
+                "upsert",
+                event(w.account, by, response),
+            ),
+        )
+        .await;
+    assert_applied(&r, "an entry of the request's own account");
 }
