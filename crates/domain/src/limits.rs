@@ -249,7 +249,7 @@ pub fn check_fields(kind: EntityKind, set: &Fields) -> Result<(), Rejection> {
             continue;
         }
         check_value(name, value, field_limit(kind, name), 0).map_err(|reason| {
-            Rejection::field(RejectCode::InvalidField, name, format!("{reason}"))
+            Rejection::field(RejectCode::InvalidField, name, reason.to_string())
         })?;
     }
     Ok(())
