@@ -26,3 +26,5 @@ pub mod views;
 pub use demo::{DemoSpec, DemoWorkspace};
 pub use error::{Result, StoreError};
 pub use store::{CACHE_FILE, RECENT_NOTES_DAYS, Store};
+pub use accounts::DeletedAccount;
+pub use store::MutationState;
