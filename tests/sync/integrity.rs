@@ -3,7 +3,6 @@
 //! push whose pull was cut off followed by a team removal or a reset, another user signing in
 //! on the same desktop, a late copy of a refused write, and an account deleted on a desktop.
 
-
 use chrono::Duration;
 use rapport_client::MutationState;
 use rapport_client::sync::{Fault, HttpTransport, Transport};
@@ -59,7 +58,11 @@ async fn assert_view(server: &Server, teams: &[Uuid], c: &Client, why: &str) {
     );
     for (k, fields) in &got {
         for (f, v) in fields {
-            assert_eq!(Some(v), want[k].get(f), "{why}: {k:?}.{f} equals the server's");
+            assert_eq!(
+                Some(v),
+                want[k].get(f),
+                "{why}: {k:?}.{f} equals the server's"
+            );
         }
     }
 }
@@ -159,11 +162,20 @@ async fn a_pushed_record_not_pulled_back_leaves_with_its_team() {
         "a user removed from a team must no longer see its account"
     );
     assert!(
-        a.store.notes_list(acc.id, None).await.map_or(true, |n| n.is_empty()),
+        a.store
+            .notes_list(acc.id, None)
+            .await
+            .map_or(true, |n| n.is_empty()),
         "nor its notes"
     );
     let left = if acc_team == team { other } else { team };
-    assert_view(&server, &[left], &a, "the team still joined stays, the other goes").await;
+    assert_view(
+        &server,
+        &[left],
+        &a,
+        "the team still joined stays, the other goes",
+    )
+    .await;
     server.drop_db().await.unwrap();
 }
 
@@ -178,15 +190,23 @@ async fn a_pushed_record_deleted_elsewhere_does_not_survive_a_reset() {
     let a = Client::new(&server, &ana).await.unwrap();
     let b = Client::new(&server, &ben).await.unwrap();
     a.sync().await.unwrap();
-    let acc = a.store.account_create(input("Zombie"), now()).await.unwrap();
+    let acc = a
+        .store
+        .account_create(input("Zombie"), now())
+        .await
+        .unwrap();
     push_then_lose_the_pull(&a).await;
     b.sync().await.unwrap();
     b.store.account_delete(acc.id, now()).await.unwrap();
     b.sync().await.unwrap();
-    let purged = rapport_server::db::sync::purge_tombstones(&server.pool, now() + Duration::days(1))
-        .await
-        .unwrap();
-    assert!(purged > 0, "the tombstone is gone, so A's cursor is too old");
+    let purged =
+        rapport_server::db::sync::purge_tombstones(&server.pool, now() + Duration::days(1))
+            .await
+            .unwrap();
+    assert!(
+        purged > 0,
+        "the tombstone is gone, so A's cursor is too old"
+    );
     a.sync().await.unwrap();
     assert!(
         !has_account(&a, acc.id).await,
@@ -207,9 +227,17 @@ async fn another_user_on_the_same_desktop_sees_nothing_of_the_first() {
     let ana = server.user(Role::Csm, &[t1]).await.unwrap();
     let carl = server.user(Role::Csm, &[t2]).await.unwrap();
     let a = Client::new(&server, &ana).await.unwrap();
-    let pulled = a.store.account_create(input("Pulled"), now()).await.unwrap();
+    let pulled = a
+        .store
+        .account_create(input("Pulled"), now())
+        .await
+        .unwrap();
     a.sync().await.unwrap();
-    let pushed = a.store.account_create(input("Pushed"), now()).await.unwrap();
+    let pushed = a
+        .store
+        .account_create(input("Pushed"), now())
+        .await
+        .unwrap();
     push_then_lose_the_pull(&a).await;
     let unsynced = a
         .store
@@ -237,10 +265,16 @@ async fn another_user_on_the_same_desktop_sees_nothing_of_the_first() {
             c.store.outbox().await.unwrap().is_empty(),
             "{phase}: the previous user's writes are not this user's to push"
         );
-        assert!(c.store.sync_snapshot().await.unwrap().is_empty(), "{phase}: nothing of Ana's");
+        assert!(
+            c.store.sync_snapshot().await.unwrap().is_empty(),
+            "{phase}: nothing of Ana's"
+        );
         c.sync().await.unwrap();
     }
-    assert!(!server_has(&server, "note", unsynced.id).await, "Carl never pushed Ana's note");
+    assert!(
+        !server_has(&server, "note", unsynced.id).await,
+        "Carl never pushed Ana's note"
+    );
 
     let Client { store, dir, .. } = c;
     store.sync_signed_out(false).await.unwrap();
@@ -251,7 +285,10 @@ async fn another_user_on_the_same_desktop_sees_nothing_of_the_first() {
         "Ana's unsynced note is back in her outbox"
     );
     a.sync().await.unwrap();
-    assert!(server_has(&server, "note", unsynced.id).await, "and reaches the server");
+    assert!(
+        server_has(&server, "note", unsynced.id).await,
+        "and reaches the server"
+    );
     assert_view(&server, &[t1], &a, "Ana's cache is her team's view again").await;
     server.drop_db().await.unwrap();
 }
@@ -307,18 +344,23 @@ async fn a_late_copy_of_a_refused_write_never_applies() {
         entity: EntityKind::Account,
         entity_id: account,
         op: MutationOp::Upsert,
-        fields: serde_json::to_value(rapport_domain::Account::create(account, input("Late"), now()).unwrap())
-            .unwrap()
-            .as_object()
-            .unwrap()
-            .iter()
-            .filter(|(k, _)| k.as_str() != "id")
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect(),
+        fields: serde_json::to_value(
+            rapport_domain::Account::create(account, input("Late"), now()).unwrap(),
+        )
+        .unwrap()
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(k, _)| k.as_str() != "id")
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect(),
         base_version: None,
         client_time: now(),
     };
-    assert_eq!(raw_push(&server, &token, &create).await, MutationStatus::Applied);
+    assert_eq!(
+        raw_push(&server, &token, &create).await,
+        MutationStatus::Applied
+    );
     assert_eq!(
         raw_push(&server, &token, &note).await,
         MutationStatus::Rejected,
@@ -328,7 +370,10 @@ async fn a_late_copy_of_a_refused_write_never_applies() {
         !server_has(&server, "note", note.entity_id).await,
         "the refused note never applied"
     );
-    assert!(!server.applied(note.id).await.unwrap(), "nor is it recorded as applied");
+    assert!(
+        !server.applied(note.id).await.unwrap(),
+        "nor is it recorded as applied"
+    );
     server.drop_db().await.unwrap();
 }
 
@@ -363,8 +408,14 @@ async fn an_account_deleted_on_a_desktop_goes_everywhere_and_undo_brings_it_back
 
     let before = a.store.account_get(acc.id).await.unwrap().account;
     let deleted = a.store.account_delete(acc.id, now()).await.unwrap();
-    assert_eq!(deleted.account, before, "the deleted account is given back for Undo");
-    assert!(!has_account(&a, acc.id).await, "gone from this desktop at once");
+    assert_eq!(
+        deleted.account, before,
+        "the deleted account is given back for Undo"
+    );
+    assert!(
+        !has_account(&a, acc.id).await,
+        "gone from this desktop at once"
+    );
     assert_eq!(
         a.store.mutation_state(deleted.mutation_id).await.unwrap(),
         MutationState::Pending
@@ -375,12 +426,25 @@ async fn an_account_deleted_on_a_desktop_goes_everywhere_and_undo_brings_it_back
         MutationState::Settled,
         "acknowledged"
     );
-    assert!(server.applied(deleted.mutation_id).await.unwrap(), "applied by that id");
-    assert!(!server_has(&server, "note", note.id).await, "the server cascades to the note");
+    assert!(
+        server.applied(deleted.mutation_id).await.unwrap(),
+        "applied by that id"
+    );
+    assert!(
+        !server_has(&server, "note", note.id).await,
+        "the server cascades to the note"
+    );
     b.sync().await.unwrap();
-    assert!(!has_account(&b, acc.id).await, "the delete reaches the other desktop");
+    assert!(
+        !has_account(&b, acc.id).await,
+        "the delete reaches the other desktop"
+    );
 
-    let back = a.store.account_restore(&deleted.account, now()).await.unwrap();
+    let back = a
+        .store
+        .account_restore(&deleted.account, now())
+        .await
+        .unwrap();
     assert_eq!(back.name, "Acme");
     let undo = a
         .store
@@ -391,7 +455,10 @@ async fn an_account_deleted_on_a_desktop_goes_everywhere_and_undo_brings_it_back
     a.sync().await.unwrap();
     b.sync().await.unwrap();
     assert!(server.applied(undo).await.unwrap());
-    assert!(has_account(&b, acc.id).await, "Undo re-creates the account everywhere");
+    assert!(
+        has_account(&b, acc.id).await,
+        "Undo re-creates the account everywhere"
+    );
     assert!(
         b.store.notes_list(acc.id, None).await.unwrap().is_empty(),
         "what hung off it stays deleted, as on the server"

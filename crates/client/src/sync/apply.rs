@@ -429,7 +429,10 @@ pub(crate) async fn sweep(conn: &mut SqliteConnection) -> Result<u64> {
         .execute(&mut *conn)
         .await?;
     if dropped > 0 {
-        tracing::info!(dropped, "reconcile: records the server no longer has for this user dropped");
+        tracing::info!(
+            dropped,
+            "reconcile: records the server no longer has for this user dropped"
+        );
     }
     Ok(dropped)
 }
