@@ -64,6 +64,7 @@ pub fn render() -> String {
         decl::<AccountQuery>(&cfg),
         decl::<AccountRow>(&cfg),
         decl::<AccountDetail>(&cfg),
+        decl::<rapport_client::DeletedAccount>(&cfg),
         decl::<NoteView>(&cfg),
         decl::<SearchHitKind>(&cfg),
         decl::<SearchHit>(&cfg),

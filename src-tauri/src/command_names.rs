@@ -12,6 +12,8 @@ pub const COMMANDS: &[&str] = &[
     "account_get",
     "account_create",
     "account_update",
+    "account_delete",
+    "account_restore",
     "contact_create",
     "contact_update",
     "contact_delete",

@@ -112,6 +112,8 @@ pub(crate) fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         commands::accounts::account_get,
         commands::accounts::account_create,
         commands::accounts::account_update,
+        commands::accounts::account_delete,
+        commands::accounts::account_restore,
         commands::contacts::contact_create,
         commands::contacts::contact_update,
         commands::contacts::contact_delete,

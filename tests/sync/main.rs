@@ -3,5 +3,6 @@
 
 mod conflicts;
 mod features;
+mod integrity;
 mod kill;
 mod property;

@@ -112,6 +112,12 @@ health_change_30_days: number | null, };
 export type AccountDetail = { account: Account, owner_name: string | null, rep_name: string | null, contacts: Array<Contact>, };
 
 /**
+ * An account just deleted: the record as it was (what Undo gives back) and the id of the
+ * outbox write that deletes it on the server.
+ */
+export type DeletedAccount = { account: Account, mutation_id: string, };
+
+/**
  * A note as the account page shows it; `body_html` is [`crate::markdown::render`] of `body`.
  */
 export type NoteView = { id: string, account_id: string, author_id: string, 

@@ -13,6 +13,15 @@ use crate::store::{
 };
 use crate::views::{AccountDetail, AccountQuery, AccountRow, AccountSort};
 
+/// An account just deleted: the record as it was (what Undo gives back) and the id of the
+/// outbox write that deletes it on the server.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct DeletedAccount {
+    pub account: Account,
+    pub mutation_id: Uuid,
+}
+
 impl Store {
     /// The local profile (the signed-in user), or `None` before the first start made it.
     pub async fn profile_get(&self) -> Result<Option<User>> {
@@ -124,6 +133,41 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(new)
+    }
+
+    /// Deletes an account as the server does: the account and everything hanging off it
+    /// (contacts, notes, sessions, reviews, requests, RCAs) leave the cache; one `delete`
+    /// goes to the outbox. Returns the account as it was, for Undo, and the write's id.
+    pub async fn account_delete(&self, id: Uuid, now: DateTime<Utc>) -> Result<DeletedAccount> {
+        let now = stamp(now);
+        let mut tx = self.writer.begin().await?;
+        Store::me(&mut tx).await?;
+        let account = account_by_id(&mut tx, id).await?;
+        let m = record(&mut tx, Write::AccountDelete(&account), now).await?;
+        tx.commit().await?;
+        Ok(DeletedAccount {
+            account,
+            mutation_id: m.id,
+        })
+    }
+
+    /// Undo of [`Store::account_delete`]: the account comes back as it was (same id, fields
+    /// and times), as the server re-creates a deleted account; what hung off it stays
+    /// deleted, as on the server. Refused while an account with that id is in the cache.
+    pub async fn account_restore(&self, account: &Account, now: DateTime<Utc>) -> Result<Account> {
+        let now = stamp(now);
+        let mut tx = self.writer.begin().await?;
+        Store::me(&mut tx).await?;
+        if account_by_id(&mut tx, account.id).await.is_ok() {
+            return Err(StoreError::invalid(
+                "id",
+                "this account is not deleted: there is nothing to undo",
+            ));
+        }
+        check_people(&mut tx, account).await?;
+        record(&mut tx, Write::AccountRestore(account), now).await?;
+        tx.commit().await?;
+        Ok(account.clone())
     }
 
     /// The account page.

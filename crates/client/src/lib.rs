@@ -23,6 +23,8 @@ mod store;
 pub mod sync;
 pub mod views;
 
+pub use accounts::DeletedAccount;
 pub use demo::{DemoSpec, DemoWorkspace};
 pub use error::{Result, StoreError};
+pub use store::MutationState;
 pub use store::{CACHE_FILE, RECENT_NOTES_DAYS, Store};

@@ -47,6 +47,9 @@ pub struct Store {
     /// Read-only connections (the writer itself for an in-memory store).
     pub(crate) reader: SqlitePool,
     path: Option<PathBuf>,
+    /// One sync at a time per cache: a pull from the start and its reconcile must not
+    /// interleave with another sync's pages (see `sync::apply::sweep`).
+    pub(crate) sync_gate: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Store {
@@ -91,6 +94,7 @@ impl Store {
             writer,
             reader,
             path: Some(path),
+            sync_gate: std::sync::Arc::default(),
         })
     }
 
@@ -113,6 +117,7 @@ impl Store {
             writer: pool.clone(),
             reader: pool,
             path: None,
+            sync_gate: std::sync::Arc::default(),
         })
     }
 
@@ -136,6 +141,39 @@ impl Store {
         .fetch_all(&self.reader)
         .await?;
         rows.iter().map(mutation_from_row).collect()
+    }
+
+    /// The id of the newest local write of a record still waiting in the outbox (the write
+    /// a use case just made, read right after it): what a caller follows end to end with
+    /// [`Store::mutation_state`]. `None` when nothing of that record waits.
+    pub async fn pending_mutation_of(&self, entity: EntityKind, id: Uuid) -> Result<Option<Uuid>> {
+        let m: Option<String> = sqlx::query_scalar(
+            "SELECT id FROM outbox WHERE entity = ?1 AND entity_id = ?2 ORDER BY seq DESC LIMIT 1",
+        )
+        .bind(entity.as_str())
+        .bind(id.to_string())
+        .fetch_optional(&self.reader)
+        .await?;
+        m.as_deref().map(|s| parse_uuid("id", s)).transpose()
+    }
+
+    /// Where one local write is: still in the outbox, refused (needs attention), or neither
+    /// (acknowledged by the server, or discarded).
+    pub async fn mutation_state(&self, mutation: Uuid) -> Result<MutationState> {
+        let (pending, refused): (i64, i64) = sqlx::query_as(
+            "SELECT (SELECT count(*) FROM outbox WHERE id = ?1), \
+             (SELECT count(*) FROM sync_attention WHERE id = ?1)",
+        )
+        .bind(mutation.to_string())
+        .fetch_one(&self.reader)
+        .await?;
+        Ok(if pending > 0 {
+            MutationState::Pending
+        } else if refused > 0 {
+            MutationState::NeedsAttention
+        } else {
+            MutationState::Settled
+        })
     }
 
     /// How many local writes wait to be pushed.
@@ -173,6 +211,19 @@ impl Store {
     }
 }
 
+/// Where one local write is (see [`Store::mutation_state`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum MutationState {
+    /// In the outbox, not acknowledged yet.
+    Pending,
+    /// The server refused it; it waits in "needs attention".
+    NeedsAttention,
+    /// Neither: the server applied it (or the user discarded it).
+    Settled,
+}
+
 // ---------------------------------------------------------------------------------------
 // The single write path.
 
@@ -187,6 +238,11 @@ pub(crate) enum Write<'a> {
         old: Option<&'a Account>,
         new: &'a Account,
     },
+    /// An account goes, with everything hanging off it (as the server cascades a delete).
+    AccountDelete(&'a Account),
+    /// Undo of a delete: the account comes back with all its fields (a create on the wire,
+    /// which the server takes as re-creating the tombstone); what hung off it stays deleted.
+    AccountRestore(&'a Account),
     Contact {
         old: Option<&'a Contact>,
         new: &'a Contact,
@@ -256,6 +312,19 @@ pub(crate) async fn record(
                 new.id,
                 MutationOp::Upsert,
                 fields_set(old, new),
+            )
+        }
+        Write::AccountDelete(a) => {
+            crate::sync::delete_record(&mut *conn, EntityKind::Account, a.id, now).await?;
+            (EntityKind::Account, a.id, MutationOp::Delete, Map::new())
+        }
+        Write::AccountRestore(a) => {
+            insert_accounts(&mut *conn, &[a]).await?;
+            (
+                EntityKind::Account,
+                a.id,
+                MutationOp::Upsert,
+                fields_set(None, a),
             )
         }
         Write::Contact { old, new } => {

@@ -1,8 +1,8 @@
 //! The accounts list and the account page.
 
 use chrono::Utc;
-use rapport_client::Store;
 use rapport_client::views::{AccountDetail, AccountQuery};
+use rapport_client::{DeletedAccount, Store};
 use rapport_domain::{Account, AccountInput};
 use tauri::State;
 use tauri::ipc::{InvokeResponseBody, Response};
@@ -51,4 +51,24 @@ pub async fn account_update(
     Ok(store
         .account_update(parse_id(&id)?, input, Utc::now())
         .await?)
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all, err(level = "warn"), fields(%id))]
+pub async fn account_delete(
+    store: State<'_, Store>,
+    id: String,
+) -> Result<DeletedAccount, IpcError> {
+    let deleted = store.account_delete(parse_id(&id)?, Utc::now()).await?;
+    tracing::info!(mutation = %deleted.mutation_id, "account deleted");
+    Ok(deleted)
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all, err(level = "warn"), fields(id = %account.id))]
+pub async fn account_restore(
+    store: State<'_, Store>,
+    account: Account,
+) -> Result<Account, IpcError> {
+    Ok(store.account_restore(&account, Utc::now()).await?)
 }

@@ -7,6 +7,7 @@ import type {
   SyncStatus,
   Account,
   AccountDetail,
+  DeletedAccount,
   AccountInput,
   AccountQuery,
   AccountRow,
@@ -80,6 +81,8 @@ export const api = {
   accountCreate: (input: AccountInput): Promise<Account> => write("account_create", { input }),
   accountUpdate: (id: string, input: AccountInput): Promise<Account> =>
     write("account_update", { id, input }),
+  accountDelete: (id: string): Promise<DeletedAccount> => write("account_delete", { id }),
+  accountRestore: (account: Account): Promise<Account> => write("account_restore", { account }),
 
   contactCreate: (accountId: string, input: ContactInput): Promise<Contact> =>
     write("contact_create", { accountId, input }),

@@ -60,11 +60,19 @@ pub(crate) fn mutation_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Mutatio
 /// Applies one pull page: purges, then each change with the pending overlay, then the
 /// parked children whose account arrived, then the cursor. The caller's transaction makes
 /// it all or nothing. Returns the number of records received.
+///
+/// `from_start`: the page answers a pull from the start (the first sync, or after a reset or
+/// a sign-out that kept rows): it opens a reconcile, and the last page of that pull closes
+/// it by dropping every record the pull did not bring (see [`sweep`]).
 pub(crate) async fn apply_page(
     conn: &mut SqliteConnection,
     page: &PullResponse,
+    from_start: bool,
     now: DateTime<Utc>,
 ) -> Result<u64> {
+    if from_start {
+        begin_reconcile(conn).await?;
+    }
     for team in &page.purge {
         purge_team(conn, *team).await?;
     }
@@ -84,6 +92,15 @@ pub(crate) async fn apply_page(
     .bind(page.total.and_then(|t| i64::try_from(t).ok()))
     .execute(&mut *conn)
     .await?;
+    if !page.has_more {
+        let reconciling: i64 =
+            sqlx::query_scalar("SELECT reconciling FROM sync_state WHERE singleton = 1")
+                .fetch_one(&mut *conn)
+                .await?;
+        if reconciling == 1 {
+            sweep(conn).await?;
+        }
+    }
     Ok(n)
 }
 
@@ -129,9 +146,10 @@ pub(crate) async fn apply_change(
         }
     }
     sqlx::query(
-        "INSERT INTO sync_versions (entity, id, team_id, version, deleted) \
-         VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (entity, id) DO UPDATE SET \
-         team_id = excluded.team_id, version = excluded.version, deleted = excluded.deleted",
+        "INSERT INTO sync_versions (entity, id, team_id, version, deleted, stale) \
+         VALUES (?1, ?2, ?3, ?4, ?5, 0) ON CONFLICT (entity, id) DO UPDATE SET \
+         team_id = excluded.team_id, version = excluded.version, deleted = excluded.deleted, \
+         stale = 0",
     )
     .bind(kind.as_str())
     .bind(id.to_string())
@@ -285,29 +303,178 @@ async fn purge_team(conn: &mut SqliteConnection, team: Uuid) -> Result<()> {
     Ok(())
 }
 
-/// `reset_required`: drop everything pulled (the server's log no longer reaches back to the
-/// cursor), keep the records the outbox still writes, and pull again from the start.
+/// `reset_required`: the server's log no longer reaches back to the cursor. Pull again from
+/// the start; the rows stay on screen meanwhile, and the reconcile that pull opens drops
+/// every one it does not bring back (pending writes and what they need stay).
 pub(crate) async fn reset(conn: &mut SqliteConnection) -> Result<()> {
-    let pending = pending(conn).await?;
-    let rows: Vec<(String, String)> = sqlx::query_as("SELECT entity, id FROM sync_versions")
-        .fetch_all(&mut *conn)
-        .await?;
-    for (entity, id) in rows {
-        if let (Some(kind), Ok(id)) = (EntityKind::parse(&entity), Uuid::parse_str(&id))
-            && !pending.contains_key(&(kind, id))
-        {
-            forget_record(conn, kind, id).await?;
-        }
-    }
+    sqlx::query(
+        "UPDATE sync_state SET cursor = '', received = 0, total = NULL WHERE singleton = 1",
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Another user signs in on this desktop: nothing of the previous user's may stay. Called
+/// once their outbox and refused writes are put aside, so nothing is pending: every synced
+/// row goes, and the pull starts over.
+pub(crate) async fn wipe(conn: &mut SqliteConnection) -> Result<()> {
+    begin_reconcile(conn).await?;
+    sweep(conn).await?;
     sqlx::query("DELETE FROM sync_versions")
         .execute(&mut *conn)
         .await?;
     sqlx::query("DELETE FROM sync_records")
         .execute(&mut *conn)
         .await?;
-    sqlx::query(
-        "UPDATE sync_state SET cursor = '', received = 0, total = NULL WHERE singleton = 1",
+    reset(conn).await
+}
+
+/// Opens a reconcile: every record the cache knows is unconfirmed until a page brings it.
+async fn begin_reconcile(conn: &mut SqliteConnection) -> Result<()> {
+    sqlx::query("UPDATE sync_versions SET stale = 1")
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("UPDATE sync_state SET reconciling = 1 WHERE singleton = 1")
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// The synced tables, children before their accounts, with the kind each holds.
+const SYNCED_TABLES: &[(EntityKind, &str)] = &[
+    (EntityKind::Contact, "contacts"),
+    (EntityKind::Note, "notes"),
+    (EntityKind::OnboardingSession, "onboarding_sessions"),
+    (EntityKind::Review, "reviews"),
+    (EntityKind::RequestEvent, "request_events"),
+    (EntityKind::Rca, "rcas"),
+    (EntityKind::Request, "requests"),
+    (EntityKind::Account, "accounts"),
+];
+
+/// Closes a reconcile (full reconcile by id sets): the pull from the start brought every
+/// record the server lets this user see, so every row it did not confirm goes, whatever its
+/// origin (pulled at a version, pushed and awaiting its echo, or on no list at all), unless a
+/// pending write still needs it (the record itself, or the account a pending record hangs
+/// off). Returns how many records were dropped.
+pub(crate) async fn sweep(conn: &mut SqliteConnection) -> Result<u64> {
+    let pending = pending(conn).await?;
+    let mut keep_accounts = std::collections::HashSet::new();
+    for (kind, id) in pending.keys() {
+        if *kind == EntityKind::Account {
+            keep_accounts.insert(*id);
+        } else if let Some(account) = local_fields(conn, *kind, *id)
+            .await?
+            .as_ref()
+            .and_then(|f| f.get("account_id"))
+            .and_then(Value::as_str)
+            .and_then(|a| Uuid::parse_str(a).ok())
+        {
+            keep_accounts.insert(account);
+        }
+    }
+    let mut dropped = 0;
+    for (kind, table) in SYNCED_TABLES {
+        let sql = format!(
+            "SELECT id FROM {table} WHERE id NOT IN \
+             (SELECT id FROM sync_versions WHERE entity = ?1 AND stale = 0)"
+        );
+        let ids: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .bind(kind.as_str())
+            .fetch_all(&mut *conn)
+            .await?;
+        for id in ids.iter().filter_map(|i| Uuid::parse_str(i).ok()) {
+            if pending.contains_key(&(*kind, id))
+                || (*kind == EntityKind::Account && keep_accounts.contains(&id))
+            {
+                continue;
+            }
+            forget_record(conn, *kind, id).await?;
+            dropped += 1;
+        }
+    }
+    let kept: Vec<(String, String)> = sqlx::query_as(
+        "SELECT entity, id FROM sync_records r WHERE NOT EXISTS (SELECT 1 FROM sync_versions v \
+         WHERE v.entity = r.entity AND v.id = r.id AND v.stale = 0)",
     )
+    .fetch_all(&mut *conn)
+    .await?;
+    for (entity, id) in kept {
+        if let (Some(kind), Ok(id)) = (EntityKind::parse(&entity), Uuid::parse_str(&id))
+            && !pending.contains_key(&(kind, id))
+        {
+            forget_record(conn, kind, id).await?;
+            dropped += 1;
+        }
+    }
+    for (kind, id) in pending.keys() {
+        sqlx::query("UPDATE sync_versions SET stale = 0 WHERE entity = ?1 AND id = ?2")
+            .bind(kind.as_str())
+            .bind(id.to_string())
+            .execute(&mut *conn)
+            .await?;
+    }
+    sqlx::query("DELETE FROM sync_versions WHERE stale = 1")
+        .execute(&mut *conn)
+        .await?;
+    // Profiles of people no longer in any of the user's teams (the user's own stays).
+    sqlx::query(
+        "DELETE FROM users WHERE id NOT IN (SELECT user_id FROM profile) AND id NOT IN \
+         (SELECT id FROM sync_versions WHERE entity = 'user')",
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("UPDATE sync_state SET reconciling = 0 WHERE singleton = 1")
+        .execute(&mut *conn)
+        .await?;
+    if dropped > 0 {
+        tracing::info!(
+            dropped,
+            "reconcile: records the server no longer has for this user dropped"
+        );
+    }
+    Ok(dropped)
+}
+
+/// The server applied a local write: the record is now the server's too, awaiting its echo
+/// in a pull. Recorded with version 0 and its team, so a team purge, a reset or a change of
+/// user finds it before the pull does.
+pub(crate) async fn record_pushed(conn: &mut SqliteConnection, m: &Mutation) -> Result<()> {
+    if m.entity == EntityKind::User {
+        return Ok(());
+    }
+    let field = |f: &Fields, name: &str| f.get(name).and_then(Value::as_str).map(str::to_owned);
+    let account = if m.entity == EntityKind::Account {
+        Some(m.entity_id.to_string())
+    } else {
+        match local_fields(conn, m.entity, m.entity_id).await? {
+            Some(f) => field(&f, "account_id"),
+            None => None,
+        }
+        .or_else(|| field(&m.fields, "account_id"))
+    };
+    let team: Option<String> = sqlx::query_scalar(
+        "SELECT coalesce(\
+         (SELECT team_id FROM sync_versions WHERE entity = ?1 AND id = ?2), \
+         (SELECT team_id FROM sync_versions WHERE entity = 'account' AND id = ?3), \
+         ?4, (SELECT default_team_id FROM sync_state WHERE singleton = 1))",
+    )
+    .bind(m.entity.as_str())
+    .bind(m.entity_id.to_string())
+    .bind(account)
+    .bind(field(&m.fields, "team_id"))
+    .fetch_one(&mut *conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO sync_versions (entity, id, team_id, version, deleted, stale) \
+         VALUES (?1, ?2, ?3, 0, ?4, 0) ON CONFLICT (entity, id) DO UPDATE SET \
+         team_id = coalesce(sync_versions.team_id, excluded.team_id), stale = 0",
+    )
+    .bind(m.entity.as_str())
+    .bind(m.entity_id.to_string())
+    .bind(team)
+    .bind(m.op == MutationOp::Delete)
     .execute(&mut *conn)
     .await?;
     Ok(())

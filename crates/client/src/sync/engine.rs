@@ -195,8 +195,9 @@ impl SyncClient {
         now: DateTime<Utc>,
         progress: &(dyn Fn(u64, Option<u64>) + Send + Sync),
     ) -> Result<SyncReport, SyncError> {
-        let (pushed, rejected) = self.push(now).await?;
-        let received = self.pull(now, progress).await?;
+        let _one_at_a_time = self.store.sync_gate.lock().await;
+        let (pushed, rejected) = self.push_now(now).await?;
+        let received = self.pull_now(now, progress).await?;
         self.store.sync_mark_synced(now).await?;
         Ok(SyncReport {
             pushed,
@@ -209,6 +210,11 @@ impl SyncClient {
     /// refused one moves to "needs attention" with its reason, and its record is reloaded
     /// from the server so the cache shows what the server holds. Returns (applied, refused).
     pub async fn push(&self, now: DateTime<Utc>) -> Result<(u64, u64), SyncError> {
+        let _one_at_a_time = self.store.sync_gate.lock().await;
+        self.push_now(now).await
+    }
+
+    async fn push_now(&self, now: DateTime<Utc>) -> Result<(u64, u64), SyncError> {
         let (mut applied, mut refused) = (0, 0);
         let batch_size = self.push_batch.clamp(1, MAX_PUSH_BATCH);
         loop {
@@ -295,8 +301,18 @@ impl SyncClient {
     }
 
     /// Pulls pages from the stored cursor until the server has no more, applying each page
-    /// and its cursor in one transaction. Returns the number of records received.
+    /// and its cursor in one transaction. Returns the number of records received. A pull
+    /// from the start reconciles: its last page drops what it did not bring.
     pub async fn pull(
+        &self,
+        now: DateTime<Utc>,
+        progress: &(dyn Fn(u64, Option<u64>) + Send + Sync),
+    ) -> Result<u64, SyncError> {
+        let _one_at_a_time = self.store.sync_gate.lock().await;
+        self.pull_now(now, progress).await
+    }
+
+    async fn pull_now(
         &self,
         now: DateTime<Utc>,
         progress: &(dyn Fn(u64, Option<u64>) + Send + Sync),
@@ -325,7 +341,9 @@ impl SyncClient {
                 self.store.sync_reset().await?;
                 continue;
             }
-            let (total_received, total) = self.store.sync_apply_page(&page, now).await?;
+            let from_start = cursor.is_empty();
+            let (total_received, total) =
+                self.store.sync_apply_page(&page, from_start, now).await?;
             received += page.changes.len() as u64;
             progress(total_received, total);
             if !page.has_more {

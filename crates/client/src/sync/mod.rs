@@ -32,6 +32,10 @@ use uuid::Uuid;
 
 pub use engine::{SyncClient, SyncError, SyncReport, login, logout, me};
 pub use rebuild::Rebuilt;
+
+/// Everything hanging off an account leaves the cache with it (a local account delete
+/// cascades as the server's does).
+pub(crate) use apply::delete_record;
 pub use transport::{Fault, FaultyTransport, HttpTransport, Transport};
 
 use crate::error::{Result, StoreError};
@@ -123,8 +127,11 @@ impl Store {
                 .fetch_one(&mut *tx)
                 .await?;
         let new_id = me.user.id;
-        if previous.is_some_and(|p| p != new_id.to_string()) {
-            apply::reset(&mut tx).await?;
+        if let Some(previous) = previous.filter(|p| *p != new_id.to_string()) {
+            // Another user on this desktop: the previous user's unsynced and refused writes
+            // are put aside under their id, and nothing of their teams stays in the cache.
+            park_writes(&mut tx, &previous).await?;
+            apply::wipe(&mut tx).await?;
         }
         let local: Option<String> =
             sqlx::query_scalar("SELECT user_id FROM profile WHERE singleton = 1")
@@ -158,6 +165,8 @@ impl Store {
         .bind(&new)
         .execute(&mut *tx)
         .await?;
+        // This user's writes put aside when someone else signed in here come back.
+        let restored = unpark_writes(&mut tx, &new).await?;
         if !old.is_empty() && old != new {
             sqlx::query("DELETE FROM users WHERE id = ?1")
                 .bind(&old)
@@ -182,6 +191,27 @@ impl Store {
                 .bind(&t.name)
                 .execute(&mut *tx)
                 .await?;
+        }
+        if restored > 0 {
+            // The server's profile wins at sign-in, for the writes put aside too.
+            sqlx::query("DELETE FROM outbox WHERE entity = 'user'")
+                .execute(&mut *tx)
+                .await?;
+            let pending = apply::pending(&mut tx).await?;
+            let outbox: Vec<(String, String)> =
+                sqlx::query_as("SELECT entity, entity_id FROM outbox ORDER BY seq")
+                    .fetch_all(&mut *tx)
+                    .await?;
+            let mut seen = std::collections::HashSet::new();
+            for (entity, id) in outbox {
+                if let (Some(kind), Ok(id)) = (EntityKind::parse(&entity), Uuid::parse_str(&id))
+                    && seen.insert((kind, id))
+                    && let Some(muts) = pending.get(&(kind, id))
+                {
+                    rebuild::rematerialize(&mut tx, kind, id, muts).await?;
+                }
+            }
+            apply::unpark(&mut tx).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -275,6 +305,14 @@ impl Store {
                 .await?;
                 tracing::info!(mutation = %m.id, entity = m.entity.as_str(), code = ?r.code, "change refused by the server: needs attention");
                 refused.push((m.entity, m.entity_id));
+            } else {
+                // Applied: final on the server, so it is no longer anything to attend to,
+                // and the record is known as the server's until its echo is pulled.
+                apply::record_pushed(&mut tx, m).await?;
+                sqlx::query("DELETE FROM sync_attention WHERE id = ?1")
+                    .bind(m.id.to_string())
+                    .execute(&mut *tx)
+                    .await?;
             }
             sqlx::query("DELETE FROM outbox WHERE id = ?1")
                 .bind(m.id.to_string())
@@ -312,10 +350,11 @@ impl Store {
     pub(crate) async fn sync_apply_page(
         &self,
         page: &PullResponse,
+        from_start: bool,
         now: DateTime<Utc>,
     ) -> Result<(u64, Option<u64>)> {
         let mut tx = self.writer.begin().await?;
-        apply::apply_page(&mut tx, page, now).await?;
+        apply::apply_page(&mut tx, page, from_start, now).await?;
         let (received, total): (i64, Option<i64>) =
             sqlx::query_as("SELECT received, total FROM sync_state WHERE singleton = 1")
                 .fetch_one(&mut *tx)
@@ -352,7 +391,8 @@ impl Store {
         Ok(())
     }
 
-    /// `reset_required`: drop what was pulled (keeping pending writes) and start over.
+    /// `reset_required`: pull again from the start; the reconcile that pull opens drops
+    /// what the server no longer has for this user (pending writes stay).
     pub async fn sync_reset(&self) -> Result<()> {
         let mut tx = self.writer.begin().await?;
         apply::reset(&mut tx).await?;
@@ -501,4 +541,47 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+/// Puts the outbox and the refused writes aside under `user` (another user signs in here).
+async fn park_writes(conn: &mut sqlx::SqliteConnection, user: &str) -> Result<()> {
+    for sql in [
+        "INSERT INTO parked_outbox (user_id, id, entity, entity_id, op, fields, base_version, \
+         client_time) SELECT ?1, id, entity, entity_id, op, fields, base_version, client_time \
+         FROM outbox ORDER BY seq",
+        "DELETE FROM outbox",
+        "INSERT INTO parked_attention (user_id, id, entity, entity_id, op, fields, \
+         base_version, client_time, code, message, field, rejected_at) SELECT ?1, id, entity, \
+         entity_id, op, fields, base_version, client_time, code, message, field, rejected_at \
+         FROM sync_attention ORDER BY seq",
+        "DELETE FROM sync_attention",
+    ] {
+        sqlx::query(sql).bind(user).execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Brings back the writes put aside for `user`, after their own current ones. Returns how
+/// many outbox entries came back.
+async fn unpark_writes(conn: &mut sqlx::SqliteConnection, user: &str) -> Result<u64> {
+    let n = sqlx::query(
+        "INSERT INTO outbox (id, entity, entity_id, op, fields, base_version, client_time) \
+         SELECT id, entity, entity_id, op, fields, base_version, client_time \
+         FROM parked_outbox WHERE user_id = ?1 ORDER BY seq",
+    )
+    .bind(user)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    for sql in [
+        "DELETE FROM parked_outbox WHERE user_id = ?1",
+        "INSERT INTO sync_attention (id, entity, entity_id, op, fields, base_version, \
+         client_time, code, message, field, rejected_at) SELECT id, entity, entity_id, op, \
+         fields, base_version, client_time, code, message, field, rejected_at \
+         FROM parked_attention WHERE user_id = ?1 ORDER BY seq",
+        "DELETE FROM parked_attention WHERE user_id = ?1",
+    ] {
+        sqlx::query(sql).bind(user).execute(&mut *conn).await?;
+    }
+    Ok(n)
 }

@@ -35,6 +35,9 @@ struct Carried {
     user: Option<Vec<(String, Value)>>,
     outbox: Vec<Vec<(String, Value)>>,
     attention: Vec<Vec<(String, Value)>>,
+    /// Another user's writes put aside (absent in caches older than that table: none).
+    parked_outbox: Vec<Vec<(String, Value)>>,
+    parked_attention: Vec<Vec<(String, Value)>>,
     sync_state: Option<Vec<(String, Value)>>,
 }
 
@@ -49,6 +52,30 @@ const OUTBOX_COLUMNS: &[&str] = &[
 ];
 const USER_COLUMNS: &[&str] = &["id", "name", "email", "role", "time_zone", "working_hours"];
 const ATTENTION_COLUMNS: &[&str] = &[
+    "id",
+    "entity",
+    "entity_id",
+    "op",
+    "fields",
+    "base_version",
+    "client_time",
+    "code",
+    "message",
+    "field",
+    "rejected_at",
+];
+const PARKED_OUTBOX_COLUMNS: &[&str] = &[
+    "user_id",
+    "id",
+    "entity",
+    "entity_id",
+    "op",
+    "fields",
+    "base_version",
+    "client_time",
+];
+const PARKED_ATTENTION_COLUMNS: &[&str] = &[
+    "user_id",
     "id",
     "entity",
     "entity_id",
@@ -101,6 +128,20 @@ async fn carry(path: &Path) -> Result<Carried> {
             &mut conn,
             "sync_attention",
             ATTENTION_COLUMNS,
+            "ORDER BY seq",
+        )
+        .await,
+        parked_outbox: read_rows(
+            &mut conn,
+            "parked_outbox",
+            PARKED_OUTBOX_COLUMNS,
+            "ORDER BY seq",
+        )
+        .await,
+        parked_attention: read_rows(
+            &mut conn,
+            "parked_attention",
+            PARKED_ATTENTION_COLUMNS,
             "ORDER BY seq",
         )
         .await,
@@ -209,6 +250,12 @@ impl Store {
         for row in &carried.attention {
             insert(&mut tx, "sync_attention", row).await?;
         }
+        for row in &carried.parked_outbox {
+            insert(&mut tx, "parked_outbox", row).await?;
+        }
+        for row in &carried.parked_attention {
+            insert(&mut tx, "parked_attention", row).await?;
+        }
         // Show the pending writes again: a create carries every field; an edit of a record
         // the new cache does not hold yet waits for the pull (which re-applies it on top).
         // In outbox order (an account before the notes written on it), then the parked.
@@ -248,7 +295,10 @@ impl Store {
     }
 }
 
-async fn rematerialize(
+/// Shows pending writes again in a cache that lost their rows (a rebuild, or the writes of
+/// a user put aside while another used this desktop): a create carries every field; an edit
+/// of a record the cache does not hold yet waits for the pull, which re-applies it on top.
+pub(crate) async fn rematerialize(
     conn: &mut SqliteConnection,
     kind: EntityKind,
     id: Uuid,

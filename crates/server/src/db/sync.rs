@@ -28,7 +28,9 @@ struct RecordRow {
 }
 
 /// Applies one mutation in its own transaction. Idempotent: a mutation id that was applied
-/// before answers `applied` and changes nothing. A rejected mutation changes nothing.
+/// before answers `applied` and changes nothing. A rejected mutation changes nothing, and
+/// its refusal is final: the id is remembered with its reason, so a late copy of the same
+/// mutation gets the same refusal and never applies.
 pub async fn apply_mutation(
     pool: &PgPool,
     user_id: Uuid,
@@ -55,6 +57,12 @@ pub async fn apply_mutation(
         tx.rollback().await?;
         return Ok(MutationResult::applied(m.id));
     }
+    // The claim waited for any concurrent copy; one that was refused is refused again.
+    if let Some(rejection) = refusal_of(&mut tx, m.id).await? {
+        tx.rollback().await?;
+        return Ok(MutationResult::rejected(m.id, rejection));
+    }
+    sqlx::query("SAVEPOINT mutation").execute(&mut *tx).await?;
     let outcome = match m.entity {
         EntityKind::User => apply_profile(&mut tx, user_id, m, now).await?,
         _ => apply_record(&mut tx, user_id, role, m, now).await?,
@@ -65,7 +73,13 @@ pub async fn apply_mutation(
             Ok(MutationResult::applied(m.id))
         }
         Err(rejection) => {
-            tx.rollback().await?;
+            // Undo the mutation's effects and its claim, and remember the refusal by id in
+            // the same commit, so a copy waiting on the claim finds it.
+            sqlx::query("ROLLBACK TO SAVEPOINT mutation")
+                .execute(&mut *tx)
+                .await?;
+            remember_refusal(&mut tx, user_id, m, &rejection, now).await?;
+            tx.commit().await?;
             Ok(MutationResult::rejected(m.id, rejection))
         }
     }
@@ -575,4 +589,65 @@ pub async fn purge_tombstones(
     }
     tx.commit().await?;
     Ok(purged.len() as u64)
+}
+
+/// The refusal remembered for a mutation id, if it was refused before.
+async fn refusal_of(conn: &mut PgConnection, id: Uuid) -> Result<Option<Rejection>, sqlx::Error> {
+    let row: Option<(String, Option<String>, String)> =
+        sqlx::query_as("SELECT code, field, message FROM refused_mutations WHERE id = $1")
+            .bind(id)
+            .fetch_optional(conn)
+            .await?;
+    Ok(row.map(|(code, field, message)| Rejection {
+        code: reject_code(&code),
+        message,
+        field,
+    }))
+}
+
+/// Records a refusal (and drops the mutation's claim on `applied_mutations`).
+async fn remember_refusal(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    m: &Mutation,
+    r: &Rejection,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM applied_mutations WHERE id = $1")
+        .bind(m.id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        "INSERT INTO refused_mutations (id, user_id, entity, entity_id, code, field, message, refused_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(m.id)
+    .bind(user_id)
+    .bind(m.entity.as_str())
+    .bind(m.entity_id)
+    .bind(r.code.as_str())
+    .bind(r.field.as_deref())
+    .bind(&r.message)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A stored refusal code read back (every code this server writes is one of these).
+fn reject_code(s: &str) -> RejectCode {
+    [
+        RejectCode::InvalidField,
+        RejectCode::UnknownField,
+        RejectCode::MissingField,
+        RejectCode::ImmutableField,
+        RejectCode::ForbiddenRole,
+        RejectCode::ForbiddenTeam,
+        RejectCode::ForbiddenRecord,
+        RejectCode::NotFound,
+        RejectCode::VersionConflict,
+    ]
+    .into_iter()
+    .find(|c| c.as_str() == s)
+    .unwrap_or(RejectCode::InvalidField)
 }
