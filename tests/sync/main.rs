@@ -3,5 +3,6 @@
 
 mod conflicts;
 mod features;
+mod intake;
 mod kill;
 mod property;

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod db;
 pub mod error;
 pub mod events;
+pub mod intake;
 pub mod openapi;
 pub mod routes;
 pub mod state;
@@ -34,6 +35,7 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::auth::router())
         .merge(routes::admin::router())
         .merge(routes::sync::router(state.clone()))
+        .merge(intake::routes::router())
         .merge(openapi::router())
         .fallback(routes::not_found)
         .layer(DefaultBodyLimit::max(body_limit))
