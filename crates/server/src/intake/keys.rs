@@ -287,6 +287,11 @@ mod tests {
         assert_ne!(s, sign(&k, 1_700_000_001, b"{}"), "another timestamp");
         assert_ne!(s, sign(&k, 1_700_000_000, b"{ }"), "another body");
         assert_eq!(hex_decode("0aff"), Some(vec![10, 255]));
+        // What the README's openssl lines compute for the same secret, time and body.
+        assert_eq!(
+            s,
+            "v1=54f46952682e2ff760eadf790ad877726dc3e79480e75c53f60d4fea6fa3c33b"
+        );
         assert_eq!(hex_decode("0g"), None);
     }
 }

@@ -1,13 +1,11 @@
 //! Intake: requests that arrive by themselves. The vendor's chat backend calls a signed API
-//! ([`routes`], [`keys`]); the support mailbox is watched over IMAP ([`mailbox`]). Both end
-//! here, in [`open`] and [`append`], which write ordinary synced records (a `request` and its
+//! ([`routes`], [`keys`]). It ends here, in [`open`] and [`append`], which write ordinary synced records (a `request` and its
 //! `request_event`s, through [`crate::db::sync::write_intake_record`]) so desktops receive
 //! them by pull and event stream like any other change, or park the request in the
 //! Unmatched queue when the customer is not recognised.
 
 pub mod cli;
 pub mod keys;
-pub mod mailbox;
 pub mod routes;
 pub mod store;
 

@@ -1,5 +1,5 @@
 //! What intake reads and writes in PostgreSQL beside the synced records: finding a
-//! customer's account, the Unmatched queue, a request's timeline, intake errors.
+//! customer's account, the Unmatched queue, a request's timeline.
 
 use chrono::{DateTime, Utc};
 use rapport_domain::request::{Channel, RequestEvent};
@@ -170,37 +170,6 @@ pub async fn lock_request(
     }))
 }
 
-/// An open request of a possible thread: (id, account, opened_at, title, thread keys).
-pub type ThreadRow = (Uuid, Uuid, DateTime<Utc>, String, Vec<String>);
-
-/// The open requests of `account_id` an email may continue.
-pub async fn open_requests_of(
-    conn: &mut PgConnection,
-    account_id: Uuid,
-) -> Result<Vec<ThreadRow>, sqlx::Error> {
-    let rows: Vec<(Uuid, Json<Value>)> = sqlx::query_as(
-        "SELECT id, fields FROM records
-         WHERE entity = 'request' AND account_id = $1 AND NOT deleted
-           AND fields->>'status' IN ('open', 'acknowledged', 'mitigated')",
-    )
-    .bind(account_id)
-    .fetch_all(conn)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(id, f)| {
-            let f = f.0;
-            Some((
-                id,
-                account_id,
-                serde_json::from_value(f.get("opened_at")?.clone()).ok()?,
-                f.get("title")?.as_str()?.to_owned(),
-                serde_json::from_value(f.get("thread_keys")?.clone()).unwrap_or_default(),
-            ))
-        })
-        .collect())
-}
-
 /// An Unmatched request.
 #[derive(Debug, Clone)]
 pub struct Unmatched {
@@ -339,26 +308,6 @@ pub async fn mark_assigned(
     Ok(())
 }
 
-/// The request (a record, or a still-waiting Unmatched one) an email with these referenced
-/// Message-IDs continues, found through the Unmatched queue's Message-IDs.
-pub async fn unmatched_thread(
-    conn: &mut PgConnection,
-    referenced: &[String],
-) -> Result<Option<Uuid>, sqlx::Error> {
-    if referenced.is_empty() {
-        return Ok(None);
-    }
-    let row: Option<(Uuid,)> = sqlx::query_as(
-        "SELECT t.unmatched_id FROM intake_unmatched_threads t
-         JOIN intake_unmatched u ON u.id = t.unmatched_id
-         WHERE t.message_id = ANY($1) ORDER BY u.opened_at DESC LIMIT 1",
-    )
-    .bind(referenced)
-    .fetch_optional(conn)
-    .await?;
-    Ok(row.map(|r| r.0))
-}
-
 /// An Unmatched request as support leads see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, ToSchema)]
 pub struct UnmatchedItem {
@@ -386,61 +335,6 @@ pub async fn list_unmatched(conn: &mut PgConnection) -> Result<Vec<UnmatchedItem
                 needs_triage, opened_at, received_at, jsonb_array_length(events)::bigint AS entries
          FROM intake_unmatched WHERE assigned_at IS NULL ORDER BY severity, opened_at, id",
     )
-    .fetch_all(conn)
-    .await
-}
-
-/// A message intake could not take in.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, ToSchema)]
-pub struct IntakeErrorRow {
-    pub id: Uuid,
-    /// The mailbox's name (or `chat`).
-    pub source: String,
-    pub uid: Option<i64>,
-    pub message_id: Option<String>,
-    pub reason: String,
-    pub at: DateTime<Utc>,
-    /// Size of the raw message kept with it.
-    pub raw_bytes: Option<i64>,
-}
-
-pub async fn record_error(
-    conn: &mut PgConnection,
-    source: &str,
-    uid: Option<i64>,
-    message_id: Option<&str>,
-    reason: &str,
-    raw: Option<&[u8]>,
-    now: DateTime<Utc>,
-) -> Result<Uuid, sqlx::Error> {
-    let id = Uuid::now_v7();
-    sqlx::query(
-        "INSERT INTO intake_errors (id, source, uid, message_id, reason, raw, at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(id)
-    .bind(source)
-    .bind(uid)
-    .bind(message_id)
-    .bind(reason)
-    .bind(raw)
-    .bind(now)
-    .execute(conn)
-    .await?;
-    tracing::warn!(%id, source, uid, reason, "intake error recorded");
-    Ok(id)
-}
-
-/// The latest intake errors, newest first.
-pub async fn list_errors(
-    conn: &mut PgConnection,
-    limit: i64,
-) -> Result<Vec<IntakeErrorRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, source, uid, message_id, reason, at, octet_length(raw)::bigint AS raw_bytes
-         FROM intake_errors ORDER BY at DESC, id DESC LIMIT $1",
-    )
-    .bind(limit)
     .fetch_all(conn)
     .await
 }
