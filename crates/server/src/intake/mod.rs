@@ -5,6 +5,7 @@
 //! Unmatched queue when the customer is not recognised.
 
 pub mod cli;
+pub mod email;
 pub mod keys;
 pub mod routes;
 pub mod store;

@@ -338,3 +338,54 @@ pub async fn list_unmatched(conn: &mut PgConnection) -> Result<Vec<UnmatchedItem
     .fetch_all(conn)
     .await
 }
+
+/// An open request of a possible thread: (id, account, opened_at, title, thread keys).
+pub type ThreadRow = (Uuid, Uuid, DateTime<Utc>, String, Vec<String>);
+
+/// The open requests of `account_id` an email may continue.
+pub async fn open_requests_of(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+) -> Result<Vec<ThreadRow>, sqlx::Error> {
+    let rows: Vec<(Uuid, Json<Value>)> = sqlx::query_as(
+        "SELECT id, fields FROM records
+         WHERE entity = 'request' AND account_id = $1 AND NOT deleted
+           AND fields->>'status' IN ('open', 'acknowledged', 'mitigated')",
+    )
+    .bind(account_id)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, f)| {
+            let f = f.0;
+            Some((
+                id,
+                account_id,
+                serde_json::from_value(f.get("opened_at")?.clone()).ok()?,
+                f.get("title")?.as_str()?.to_owned(),
+                serde_json::from_value(f.get("thread_keys")?.clone()).unwrap_or_default(),
+            ))
+        })
+        .collect())
+}
+
+/// The request (a record, or a still-waiting Unmatched one) an email with these referenced
+/// Message-IDs continues, found through the Unmatched queue's Message-IDs.
+pub async fn unmatched_thread(
+    conn: &mut PgConnection,
+    referenced: &[String],
+) -> Result<Option<Uuid>, sqlx::Error> {
+    if referenced.is_empty() {
+        return Ok(None);
+    }
+    let row: Option<(Uuid,)> = sqlx::query_as(
+        "SELECT t.unmatched_id FROM intake_unmatched_threads t
+         JOIN intake_unmatched u ON u.id = t.unmatched_id
+         WHERE t.message_id = ANY($1) ORDER BY u.opened_at DESC LIMIT 1",
+    )
+    .bind(referenced)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|r| r.0))
+}

@@ -492,3 +492,196 @@ async fn customers_are_matched_by_domain_and_unknown_ones_wait_in_unmatched(pool
     assert_eq!(r.body["account_id"], json!(w.account), "{}", r.body);
     assert_eq!(events_of(&w.app, id).await.len(), 4);
 }
+
+fn mail(from: &str, subject: &str, id: &str, extra: &str, body: &str) -> Vec<u8> {
+    format!(
+        "From: Ana Silva <{from}>\r\nTo: support@vendor.example\r\nSubject: {subject}\r\n\
+         Message-ID: <{id}>\r\nDate: Tue, 1 Dec 2026 03:00:00 +0000\r\n{extra}\r\n{body}\r\n"
+    )
+    .into_bytes()
+}
+
+async fn take_in(
+    app: &TestApp,
+    raw: &[u8],
+    at: DateTime<Utc>,
+) -> rapport_server::intake::email::EmailOutcome {
+    use rapport_server::intake::email;
+    let parsed = email::parse(raw).expect("a well-formed email");
+    let mut tx = app.state.pool.begin().await.unwrap();
+    let out = email::import(&mut tx, &parsed, at, app.clock.now())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    out
+}
+
+#[sqlx::test(migrator = "rapport_server::MIGRATOR")]
+async fn emails_are_triaged_threaded_escalated_and_automatic_ones_open_nothing(pool: PgPool) {
+    use rapport_server::intake::email::{self, EmailOutcome};
+    let w = world(pool).await;
+    let received = w.app.clock.now() - TimeDelta::minutes(1);
+
+    let EmailOutcome::Opened {
+        request_id: plain,
+        unmatched: false,
+        ..
+    } = take_in(
+        &w.app,
+        &mail(
+            "ana@acme.com",
+            "Question about exports",
+            "q1@acme.com",
+            "",
+            "How do I export?",
+        ),
+        received,
+    )
+    .await
+    else {
+        panic!("a plain email from a known contact opens a request");
+    };
+    let (f, _, _) = record(&w.app, "request", plain).await;
+    assert_eq!(
+        (f["severity"].as_str(), f["needs_triage"].as_bool()),
+        (Some("p3"), Some(true)),
+        "plain: P3 needs triage"
+    );
+    let opened: DateTime<Utc> = serde_json::from_value(f["opened_at"].clone()).unwrap();
+    assert_eq!(opened, received, "opened when the server received it");
+
+    let EmailOutcome::Opened {
+        request_id: urgent, ..
+    } = take_in(
+        &w.app,
+        &mail(
+            "ana@acme.com",
+            "[URGENT] checkout down",
+            "u1@acme.com",
+            "",
+            "All payments fail",
+        ),
+        received,
+    )
+    .await
+    else {
+        panic!("an urgent email opens a request");
+    };
+    let (f, _, _) = record(&w.app, "request", urgent).await;
+    assert_eq!(
+        (f["severity"].as_str(), f["needs_triage"].as_bool()),
+        (Some("p1"), Some(true)),
+        "urgent: P1 needs triage"
+    );
+
+    // An urgent reply to the plain thread escalates it.
+    let reply = mail(
+        "ana@acme.com",
+        "Re: urgent now",
+        "q2@acme.com",
+        "In-Reply-To: <q1@acme.com>\r\n",
+        "It got worse",
+    );
+    assert_eq!(
+        take_in(&w.app, &reply, received).await,
+        EmailOutcome::Threaded {
+            request_id: plain,
+            escalated: true
+        },
+        "threaded by In-Reply-To, escalated by its subject"
+    );
+    let (f, _, _) = record(&w.app, "request", plain).await;
+    assert_eq!(f["severity"], "p1");
+    assert!(
+        f["thread_keys"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("q2@acme.com"))
+    );
+
+    // Automatic mail opens nothing.
+    let before = w
+        .app
+        .count("SELECT count(*) FROM records WHERE entity = 'request'")
+        .await;
+    let ooo = mail(
+        "ana@acme.com",
+        "Out of office",
+        "o1@acme.com",
+        "Auto-Submitted: auto-replied\r\n",
+        "Away",
+    );
+    assert_eq!(
+        take_in(&w.app, &ooo, received).await,
+        EmailOutcome::Automatic
+    );
+    let bounce = "From: MAILER-DAEMON@mx.acme.com\r\nSubject: Undelivered\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nfailed\r\n--b--\r\n";
+    assert_eq!(
+        take_in(&w.app, bounce.as_bytes(), received).await,
+        EmailOutcome::Automatic
+    );
+    assert_eq!(
+        w.app
+            .count("SELECT count(*) FROM records WHERE entity = 'request'")
+            .await,
+        before,
+        "auto-replies and bounces open nothing"
+    );
+
+    // HTML only becomes text; attachments are listed.
+    let html = "From: ana@acme.com\r\nSubject: Screens\r\nMessage-ID: <h1@acme.com>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\nContent-Type: text/html\r\n\r\n<p>See <b>attached</b></p>\r\n--x\r\nContent-Type: image/png\r\nContent-Disposition: attachment; filename=shot.png\r\n\r\nPNGDATA\r\n--x--\r\n";
+    let parsed = email::parse(html.as_bytes()).unwrap();
+    assert!(
+        parsed.body.contains("See attached") && !parsed.body.contains("<b>"),
+        "{}",
+        parsed.body
+    );
+    assert!(
+        parsed.body.contains("shot.png"),
+        "attachments listed: {}",
+        parsed.body
+    );
+
+    // Unknown senders wait in Unmatched, and their replies thread there.
+    let EmailOutcome::Opened {
+        request_id: lost,
+        unmatched: true,
+        ..
+    } = take_in(
+        &w.app,
+        &mail(
+            "zoe@unknown.example",
+            "Help",
+            "z1@unknown.example",
+            "",
+            "hi",
+        ),
+        received,
+    )
+    .await
+    else {
+        panic!("an unknown sender lands in Unmatched");
+    };
+    let again = mail(
+        "zoe@unknown.example",
+        "Re: Help",
+        "z2@unknown.example",
+        "References: <z1@unknown.example>\r\n",
+        "hello?",
+    );
+    assert_eq!(
+        take_in(&w.app, &again, received).await,
+        EmailOutcome::Threaded {
+            request_id: lost,
+            escalated: false
+        }
+    );
+
+    // A message intake cannot read says why.
+    assert!(email::parse(b"").is_err());
+    assert!(
+        email::parse(b"Subject: no sender\r\n\r\nbody")
+            .unwrap_err()
+            .contains("From")
+    );
+}
