@@ -58,3 +58,30 @@ CREATE TABLE intake_unmatched_threads (
     message_id   text PRIMARY KEY,
     unmatched_id uuid NOT NULL REFERENCES intake_unmatched (id)
 );
+
+-- Each mailbox's place: UIDVALIDITY and the last UID imported, moved in the same
+-- transaction as what the message opened, under this row's lock (so two server processes
+-- on one database import each message once). The rest is its state for admins.
+CREATE TABLE intake_mailboxes (
+    name           text PRIMARY KEY,
+    uid_validity   bigint,
+    last_uid       bigint NOT NULL DEFAULT 0,
+    imported       bigint NOT NULL DEFAULT 0,
+    state          text NOT NULL DEFAULT 'starting',
+    last_error     text,
+    last_error_at  timestamptz,
+    updated_at     timestamptz NOT NULL
+);
+
+-- Messages intake could not take in: what was wrong, which message, when. The raw message
+-- is kept so nothing is lost.
+CREATE TABLE intake_errors (
+    id          uuid PRIMARY KEY,
+    source      text NOT NULL,
+    uid         bigint,
+    message_id  text,
+    reason      text NOT NULL,
+    raw         bytea,
+    at          timestamptz NOT NULL
+);
+CREATE INDEX intake_errors_at ON intake_errors (at);

@@ -135,3 +135,204 @@ async fn a_p1_chat_reaches_the_leads_desktop_with_its_clock_and_alert() {
     );
     server.drop_db().await.unwrap();
 }
+
+fn email(from: &str, subject: &str, id: &str, extra: &str) -> Vec<u8> {
+    format!(
+        "From: {from}\r\nTo: support@vendor.example\r\nSubject: {subject}\r\n\
+         Message-ID: <{id}>\r\nDate: Tue, 1 Dec 2026 03:00:00 +0000\r\n{extra}\r\nSee subject.\r\n"
+    )
+    .into_bytes()
+}
+
+async fn count(server: &Server, sql: &'static str) -> i64 {
+    let (n,): (i64,) = sqlx::query_as(sql).fetch_one(&server.pool).await.unwrap();
+    n
+}
+
+/// Polls until the mailbox's last UID reaches `uid` (bounded).
+async fn wait_for_uid(server: &Server, uid: i64) {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let last: Option<(i64,)> =
+            sqlx::query_as("SELECT last_uid FROM intake_mailboxes WHERE name = 'support'")
+                .fetch_optional(&server.pool)
+                .await
+                .unwrap();
+        if last.is_some_and(|l| l.0 >= uid) {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the mailbox did not reach UID {uid}: {last:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+fn spawn_watcher(
+    server: &Server,
+    port: u16,
+) -> (
+    tokio::sync::watch::Sender<bool>,
+    tokio::task::JoinHandle<()>,
+) {
+    use rapport_server::intake::mailbox::{MailboxConfig, watch};
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let cfg = MailboxConfig {
+        name: "support".into(),
+        host: "127.0.0.1".into(),
+        port,
+        user: rapport_tests::dovecot::USER.into(),
+        password: rapport_tests::dovecot::PASSWORD.into(),
+        folder: "INBOX".into(),
+        poll: std::time::Duration::from_secs(2),
+    };
+    let clock: rapport_server::Clock = std::sync::Arc::new(Utc::now);
+    let task = tokio::spawn(watch(server.pool.clone(), clock, cfg, rx));
+    (tx, task)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_support_mailbox_is_imported_exactly_once_through_restarts_and_two_watchers() {
+    let server = Server::start().await.unwrap();
+    let team = server.team("Support").await.unwrap();
+    let csm = server.user(Role::Csm, &[team]).await.unwrap();
+    let lead = server.user(Role::SupportLead, &[team]).await.unwrap();
+    let a = Client::new(&server, &csm).await.unwrap();
+    let b = Client::new(&server, &lead).await.unwrap();
+    a.store
+        .account_create(
+            AccountInput {
+                name: "Acme".into(),
+                plan: Plan::ProfessionalSupport,
+                time_zone: "Europe/Berlin".into(),
+                fiscal_year_start_month: 1,
+                owner_csm_id: None,
+                account_rep_id: None,
+                slack_channel: None,
+                support_email_domains: vec!["acme.com".into()],
+                stage: LifecycleStage::Active,
+                tags: vec![],
+            },
+            now(),
+        )
+        .await
+        .unwrap();
+    a.sync().await.unwrap();
+    let mut dovecot = rapport_tests::dovecot::Dovecot::start().await.unwrap();
+
+    // UIDs 1-5: urgent, plain, an urgent reply to the plain one, an auto-reply, a broken one.
+    dovecot
+        .deliver(&email(
+            "ana@acme.com",
+            "URGENT: checkout down",
+            "u1@acme.com",
+            "",
+        ))
+        .await
+        .unwrap();
+    dovecot
+        .deliver(&email("ana@acme.com", "Export question", "p1@acme.com", ""))
+        .await
+        .unwrap();
+    dovecot
+        .deliver(&email(
+            "ana@acme.com",
+            "Re: Export question - urgent now",
+            "p2@acme.com",
+            "In-Reply-To: <p1@acme.com>\r\n",
+        ))
+        .await
+        .unwrap();
+    dovecot
+        .deliver(&email(
+            "ana@acme.com",
+            "Out of office",
+            "o1@acme.com",
+            "Auto-Submitted: auto-replied\r\n",
+        ))
+        .await
+        .unwrap();
+    dovecot
+        .deliver(b"Subject: no sender at all\r\n\r\nbody\r\n")
+        .await
+        .unwrap();
+    let (stop1, w1) = spawn_watcher(&server, dovecot.port);
+    let mut w1 = Some(w1);
+    wait_for_uid(&server, 5).await;
+    b.sync().await.unwrap();
+    let board = b.store.requests_board(now()).await.unwrap();
+    let by_title = |t: &str| board.open.iter().find(|r| r.title == t).cloned();
+    let urgent =
+        by_title("URGENT: checkout down").expect("the urgent email is on the lead's board");
+    assert_eq!(
+        (urgent.severity, urgent.needs_triage),
+        (Severity::P1, true),
+        "urgent: P1 needs triage"
+    );
+    let plain = by_title("Export question").expect("the plain email is on the board");
+    assert_eq!(
+        (plain.severity, plain.needs_triage),
+        (Severity::P1, true),
+        "the urgent reply escalated the plain request (P3 needs triage before)"
+    );
+    assert_eq!(
+        board.open.len(),
+        2,
+        "the reply threads, the auto-reply opens nothing"
+    );
+    assert_eq!(
+        count(
+            &server,
+            "SELECT count(*) FROM intake_errors WHERE reason LIKE '%From%'"
+        )
+        .await,
+        1,
+        "the message without a sender is an intake error"
+    );
+
+    // 500 more, while a second watcher runs on the same database, Dovecot restarts and the
+    // first watcher is replaced mid-stream.
+    let (stop2, w2) = spawn_watcher(&server, dovecot.port);
+    for i in 0..500 {
+        dovecot
+            .deliver(&email(
+                "bo@acme.com",
+                &format!("Load test {i}"),
+                &format!("l{i}@acme.com"),
+                "",
+            ))
+            .await
+            .unwrap();
+        if i == 150 {
+            dovecot.restart().await.unwrap();
+        }
+        if i == 300 {
+            stop1.send_replace(true);
+            if let Some(w) = w1.take() {
+                let _ = w.await;
+            }
+        }
+    }
+    let (stop3, w3) = spawn_watcher(&server, dovecot.port);
+    wait_for_uid(&server, 505).await;
+    let loaded = count(
+        &server,
+        "SELECT count(*) FROM records WHERE entity = 'request' AND fields->>'title' LIKE 'Load test %'",
+    )
+    .await;
+    assert_eq!(loaded, 500, "every message imported exactly once");
+    let distinct = count(
+        &server,
+        "SELECT count(DISTINCT fields->>'title') FROM records WHERE entity = 'request' AND fields->>'title' LIKE 'Load test %'",
+    )
+    .await;
+    assert_eq!(distinct, 500, "none twice, none skipped");
+    for s in [stop2, stop3] {
+        s.send_replace(true);
+    }
+    let _ = w2.await;
+    let _ = w3.await;
+    dovecot.stop().await.unwrap();
+    server.drop_db().await.unwrap();
+}

@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod email;
 pub mod keys;
+pub mod mailbox;
 pub mod routes;
 pub mod store;
 

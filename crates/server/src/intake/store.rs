@@ -389,3 +389,44 @@ pub async fn unmatched_thread(
     .await?;
     Ok(row.map(|r| r.0))
 }
+
+/// A message intake could not take in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, ToSchema)]
+pub struct IntakeErrorRow {
+    pub id: Uuid,
+    /// The mailbox's name (or `chat`).
+    pub source: String,
+    pub uid: Option<i64>,
+    pub message_id: Option<String>,
+    pub reason: String,
+    pub at: DateTime<Utc>,
+    /// Size of the raw message kept with it.
+    pub raw_bytes: Option<i64>,
+}
+
+pub async fn record_error(
+    conn: &mut PgConnection,
+    source: &str,
+    uid: Option<i64>,
+    message_id: Option<&str>,
+    reason: &str,
+    raw: Option<&[u8]>,
+    now: DateTime<Utc>,
+) -> Result<Uuid, sqlx::Error> {
+    let id = Uuid::now_v7();
+    sqlx::query(
+        "INSERT INTO intake_errors (id, source, uid, message_id, reason, raw, at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(id)
+    .bind(source)
+    .bind(uid)
+    .bind(message_id)
+    .bind(reason)
+    .bind(raw)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    tracing::warn!(%id, source, uid, reason, "intake error recorded");
+    Ok(id)
+}
