@@ -36,6 +36,8 @@ use crate::state::AppState;
         crate::intake::routes::list_keys,
         crate::intake::routes::create_key,
         crate::intake::routes::revoke_key,
+        crate::intake::routes::list_mailboxes,
+        crate::intake::routes::list_errors,
         openapi_json,
     ),
     components(schemas(

@@ -1,5 +1,5 @@
 //! The intake HTTP API: the chat backend's signed calls, the Unmatched queue for support
-//! leads, and the admin's intake keys.
+//! leads, and the admin's keys, mailbox states and intake errors.
 //!
 //! A chat call is checked in this order, each before the next is looked at: the body's
 //! size (413), the signature over the raw body (401), the JSON (400/422), each field's
@@ -16,15 +16,15 @@ use rapport_domain::intake::{ChatIntakeResponse, ChatMessage, ChatOpen, external
 use rapport_domain::request::Channel;
 use serde::{Deserialize, Serialize};
 use tracing::instrument;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::keys::{self, CreatedIntakeKey, IntakeKey};
-use super::store::{self, UnmatchedItem};
+use super::store::{self, IntakeErrorRow, UnmatchedItem};
 use super::{Addition, Incoming, IntakeError, Opened, Placement};
 use crate::auth::AuthUser;
 use crate::db::identity;
-use crate::error::{ApiError, Json, Path};
+use crate::error::{ApiError, Json, Path, Query};
 use crate::state::AppState;
 
 /// Largest chat intake body (bytes): a message of 100,000 characters fits.
@@ -42,6 +42,8 @@ pub fn router() -> Router<AppState> {
         .route("/v1/intake/unmatched/{id}/assign", post(assign_unmatched))
         .route("/v1/admin/intake/keys", get(list_keys).post(create_key))
         .route("/v1/admin/intake/keys/{id}", delete(revoke_key))
+        .route("/v1/admin/intake/mailboxes", get(list_mailboxes))
+        .route("/v1/admin/intake/errors", get(list_errors))
 }
 
 impl From<IntakeError> for ApiError {
@@ -451,4 +453,41 @@ pub async fn revoke_key(
         .await?
         .map(Json)
         .ok_or_else(|| ApiError::not_found("no such intake key"))
+}
+
+/// Each configured mailbox's state: connected or not, its place (UIDVALIDITY, last UID),
+/// how many messages it imported, its last error.
+#[utoipa::path(get, path = "/v1/admin/intake/mailboxes", tag = "admin", security(("bearer" = [])), responses(
+    (status = 200, body = Vec<super::mailbox::MailboxState>),
+    (status = 401, body = rapport_domain::sync::ErrorBody), (status = 403, body = rapport_domain::sync::ErrorBody),
+))]
+pub async fn list_mailboxes(
+    State(state): State<AppState>,
+    me: AuthUser,
+) -> Result<Json<Vec<super::mailbox::MailboxState>>, ApiError> {
+    me.require(Action::ManageUsers)?;
+    let mut conn = state.pool.acquire().await?;
+    Ok(Json(super::mailbox::states(&mut conn).await?))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ErrorsQuery {
+    /// How many, newest first (default 100, at most 1000).
+    pub limit: Option<i64>,
+}
+
+/// Messages intake could not take in, newest first (the raw message is kept with each).
+#[utoipa::path(get, path = "/v1/admin/intake/errors", tag = "admin", security(("bearer" = [])), params(ErrorsQuery), responses(
+    (status = 200, body = Vec<IntakeErrorRow>),
+    (status = 401, body = rapport_domain::sync::ErrorBody), (status = 403, body = rapport_domain::sync::ErrorBody),
+))]
+pub async fn list_errors(
+    State(state): State<AppState>,
+    me: AuthUser,
+    Query(q): Query<ErrorsQuery>,
+) -> Result<Json<Vec<IntakeErrorRow>>, ApiError> {
+    me.require(Action::ManageUsers)?;
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let mut conn = state.pool.acquire().await?;
+    Ok(Json(store::list_errors(&mut conn, limit).await?))
 }

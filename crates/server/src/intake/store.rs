@@ -430,3 +430,17 @@ pub async fn record_error(
     tracing::warn!(%id, source, uid, reason, "intake error recorded");
     Ok(id)
 }
+
+/// The latest intake errors, newest first.
+pub async fn list_errors(
+    conn: &mut PgConnection,
+    limit: i64,
+) -> Result<Vec<IntakeErrorRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, source, uid, message_id, reason, at, octet_length(raw)::bigint AS raw_bytes
+         FROM intake_errors ORDER BY at DESC, id DESC LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}

@@ -677,6 +677,22 @@ async fn emails_are_triaged_threaded_escalated_and_automatic_ones_open_nothing(p
         }
     );
 
+    // Admins see intake errors and mailbox states (none recorded by this direct import).
+    let (_, admin) = w.app.user(Role::Admin, &[]).await;
+    for path in ["/v1/admin/intake/errors", "/v1/admin/intake/mailboxes"] {
+        let r = w.app.call(Method::GET, path, Some(&admin), None).await;
+        assert_eq!(
+            (r.status, r.body.clone()),
+            (StatusCode::OK, json!([])),
+            "{path}"
+        );
+        let r = w
+            .app
+            .call(Method::GET, path, Some(&w.lead_token), None)
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{path} is an admin's");
+    }
+
     // A message intake cannot read says why.
     assert!(email::parse(b"").is_err());
     assert!(
