@@ -66,6 +66,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let stop = state.shutdown_handle();
+    intake::mailbox::spawn_from_env(&state)?;
     let router = app(state);
     axum::serve(
         listener,

@@ -62,6 +62,112 @@ pub async fn states(conn: &mut PgConnection) -> Result<Vec<MailboxState>, sqlx::
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// The environment variable naming the mailboxes file.
+pub const MAILBOXES_ENV: &str = "RAPPORT_MAILBOXES";
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MailboxesFile {
+    #[serde(default)]
+    mailbox: Vec<MailboxEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MailboxEntry {
+    name: String,
+    host: String,
+    #[serde(default = "default_port")]
+    port: u16,
+    /// Only `none` for now (plain IMAP).
+    #[serde(default = "default_tls")]
+    tls: String,
+    user: String,
+    password_env: Option<String>,
+    password_file: Option<std::path::PathBuf>,
+    #[serde(default = "default_folder")]
+    folder: String,
+    #[serde(default = "default_poll")]
+    poll_seconds: u64,
+}
+
+fn default_port() -> u16 {
+    143
+}
+fn default_tls() -> String {
+    "none".into()
+}
+fn default_folder() -> String {
+    "INBOX".into()
+}
+fn default_poll() -> u64 {
+    60
+}
+
+/// Reads a mailboxes file (TOML, one `[[mailbox]]` table each); the password comes from
+/// the variable `password_env` names or from `password_file`, never from the file itself.
+pub fn parse_config(
+    text: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<MailboxConfig>, String> {
+    let file: MailboxesFile = toml::from_str(text).map_err(|e| format!("mailboxes file: {e}"))?;
+    file.mailbox
+        .into_iter()
+        .map(|m| {
+            if m.tls != "none" {
+                return Err(format!(
+                    "mailbox {}: tls = {:?} is not supported yet; use \"none\" (plain IMAP, e.g. to a local relay)",
+                    m.name, m.tls
+                ));
+            }
+            let password = match (&m.password_env, &m.password_file) {
+                (Some(var), None) => env(var)
+                    .ok_or_else(|| format!("mailbox {}: {var} is not set", m.name))?,
+                (None, Some(path)) => std::fs::read_to_string(path)
+                    .map_err(|e| format!("mailbox {}: reading {}: {e}", m.name, path.display()))?
+                    .trim_end_matches(['\r', '\n'])
+                    .to_owned(),
+                _ => {
+                    return Err(format!(
+                        "mailbox {}: give exactly one of password_env and password_file",
+                        m.name
+                    ));
+                }
+            };
+            Ok(MailboxConfig {
+                name: m.name,
+                host: m.host,
+                port: m.port,
+                user: m.user,
+                password,
+                folder: m.folder,
+                poll: Duration::from_secs(m.poll_seconds.max(1)),
+            })
+        })
+        .collect()
+}
+
+/// Starts a watcher for each mailbox of the file [`MAILBOXES_ENV`] names (none when it is
+/// unset); they stop with the state's shutdown.
+pub fn spawn_from_env(state: &crate::state::AppState) -> std::io::Result<()> {
+    let Ok(path) = std::env::var(MAILBOXES_ENV) else {
+        return Ok(());
+    };
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| std::io::Error::other(format!("{MAILBOXES_ENV}={path}: {e}")))?;
+    let configs = parse_config(&text, &|v| std::env::var(v).ok()).map_err(std::io::Error::other)?;
+    for cfg in configs {
+        tracing::info!(mailbox = cfg.name, host = cfg.host, "watching the mailbox");
+        tokio::spawn(watch(
+            state.pool.clone(),
+            state.clock.clone(),
+            cfg,
+            state.shutdown_signal(),
+        ));
+    }
+    Ok(())
+}
+
 async fn set_state(
     pool: &PgPool,
     name: &str,
@@ -280,4 +386,41 @@ async fn import_one(
     .execute(&mut *tx)
     .await?;
     tx.commit().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_mailboxes_file_reads_with_its_password_from_the_environment() {
+        let text = "[[mailbox]]\nname = \"support\"\nhost = \"127.0.0.1\"\nuser = \"support\"\npassword_env = \"PW\"\n";
+        let env = |v: &str| (v == "PW").then(|| "s3cret".to_owned());
+        let got = parse_config(text, &env).unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!(
+            (
+                got[0].port,
+                got[0].folder.as_str(),
+                got[0].password.as_str()
+            ),
+            (143, "INBOX", "s3cret")
+        );
+        let none = |_: &str| None;
+        assert!(
+            parse_config(text, &none)
+                .unwrap_err()
+                .contains("PW is not set")
+        );
+        let tls = text.replace("user =", "tls = \"starttls\"\nuser =");
+        assert!(
+            parse_config(&tls, &env)
+                .unwrap_err()
+                .contains("not supported")
+        );
+        assert!(
+            parse_config("[[mailbox]]\nname = 1", &env).is_err(),
+            "a broken file is refused"
+        );
+    }
 }
