@@ -7,6 +7,7 @@
 //! environment, so each launch gets its own driver with the workspace's variables), on free
 //! ports, and one WebDriver session. Every wait polls a condition against a deadline.
 
+pub mod dovecot;
 pub mod driver;
 pub mod proc;
 pub mod syncenv;

@@ -4,5 +4,6 @@
 mod conflicts;
 mod features;
 mod integrity;
+mod intake;
 mod kill;
 mod property;

@@ -8,6 +8,7 @@ pub mod authz;
 pub mod contact;
 pub mod health;
 pub mod ics;
+pub mod intake;
 pub mod limits;
 pub mod links;
 pub mod note;

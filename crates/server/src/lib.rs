@@ -10,6 +10,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod events;
+pub mod intake;
 pub mod openapi;
 pub mod routes;
 pub mod state;
@@ -34,6 +35,7 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::auth::router())
         .merge(routes::admin::router())
         .merge(routes::sync::router(state.clone()))
+        .merge(intake::routes::router())
         .merge(openapi::router())
         .fallback(routes::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
@@ -78,6 +80,7 @@ pub async fn serve(
 
     let stop = state.shutdown_handle();
     let idle = state.settings.header_read_timeout;
+    intake::mailbox::spawn_from_env(&state)?;
     let router = app(state);
     let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
     builder

@@ -103,6 +103,9 @@ enum AdminCommand {
         #[arg(long, default_value_t = 90)]
         older_than_days: i64,
     },
+    /// Intake keys of the chat backends: create-intake-key, list-intake-keys, revoke-intake-key.
+    #[command(flatten)]
+    Intake(rapport_server::intake::cli::IntakeCommand),
 }
 
 fn read_password() -> anyhow::Result<String> {
@@ -319,6 +322,7 @@ async fn admin(state: &AppState, command: AdminCommand) -> anyhow::Result<()> {
             .await?;
             println!("purged {n} tombstones");
         }
+        AdminCommand::Intake(command) => rapport_server::intake::cli::run(state, command).await?,
     }
     Ok(())
 }

@@ -651,3 +651,55 @@ fn reject_code(s: &str) -> RejectCode {
     .find(|c| c.as_str() == s)
     .unwrap_or(RejectCode::InvalidField)
 }
+
+/// Creates or changes one record on behalf of intake (the service itself, no user): the
+/// fields are merged and checked by the entity's own rules as a mutation's are, the record
+/// takes the next sequence number, and the team's desktops are told. `updated_by` is
+/// [`rapport_domain::intake::INTAKE_ACTOR_ID`]. Runs in the caller's transaction, so what
+/// intake records beside it (a mailbox's last UID, a conversation id) commits with it.
+pub async fn write_intake_record(
+    conn: &mut PgConnection,
+    entity: EntityKind,
+    id: Uuid,
+    team_id: Uuid,
+    account_id: Uuid,
+    set: &Fields,
+    now: DateTime<Utc>,
+) -> Result<Result<(), Rejection>, sqlx::Error> {
+    let current = lock_record(conn, entity, id).await?;
+    if let Some(row) = &current
+        && (row.team_id != team_id || row.account_id != Some(account_id))
+    {
+        return Ok(Err(Rejection::field(
+            RejectCode::ImmutableField,
+            "account_id",
+            format!("the {} belongs to another account", entity.as_str()),
+        )));
+    }
+    let mut set = set.clone();
+    set.insert("account_id".into(), Value::String(account_id.to_string()));
+    let merged = match sync::merge_fields(entity, current.as_ref().map(|c| &c.fields.0), &set) {
+        Ok(f) => f,
+        Err(r) => return Ok(Err(r)),
+    };
+    let seq = next_seqs(conn, 1).await?;
+    sqlx::query(
+        "INSERT INTO records (entity, id, team_id, account_id, fields, deleted, version, seq, created_at, updated_at, updated_by)
+         VALUES ($1, $2, $3, $4, $5, false, 1, $6, $7, $7, $8)
+         ON CONFLICT (entity, id) DO UPDATE SET fields = EXCLUDED.fields, deleted = false,
+           version = records.version + 1, seq = EXCLUDED.seq, updated_at = EXCLUDED.updated_at,
+           updated_by = EXCLUDED.updated_by",
+    )
+    .bind(entity.as_str())
+    .bind(id)
+    .bind(team_id)
+    .bind(account_id)
+    .bind(sqlx::types::Json(&merged))
+    .bind(seq)
+    .bind(now)
+    .bind(rapport_domain::intake::INTAKE_ACTOR_ID)
+    .execute(&mut *conn)
+    .await?;
+    events::notify(conn, Event::Team(team_id)).await?;
+    Ok(Ok(()))
+}

@@ -7,6 +7,7 @@ mod authz;
 mod common;
 mod concurrency;
 mod hostile;
+mod intake;
 mod openapi;
 mod processes;
 mod requests;

@@ -34,6 +34,15 @@ async fn the_document_lists_every_endpoint_with_its_errors(pool: PgPool) {
         ("get", "/v1/sync/records/{entity}/{id}"),
         ("get", "/v1/sync/events"),
         ("get", "/v1/openapi.json"),
+        ("post", "/v1/intake/chat"),
+        ("post", "/v1/intake/chat/{conversation_id}/messages"),
+        ("get", "/v1/intake/unmatched"),
+        ("post", "/v1/intake/unmatched/{id}/assign"),
+        ("get", "/v1/admin/intake/keys"),
+        ("post", "/v1/admin/intake/keys"),
+        ("delete", "/v1/admin/intake/keys/{id}"),
+        ("get", "/v1/admin/intake/mailboxes"),
+        ("get", "/v1/admin/intake/errors"),
     ];
     let paths = doc["paths"].as_object().unwrap();
     let documented: usize = paths.values().map(|p| p.as_object().unwrap().len()).sum();

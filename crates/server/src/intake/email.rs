@@ -1,0 +1,199 @@
+//! One email taken in by the service: parsed with mail-parser, triaged by the domain's rule
+//! (urgent as a whole word in the subject → P1 *needs triage*, else P3 *needs triage*),
+//! threaded onto the open request it continues (an urgent reply escalates it), or opening
+//! a request at the time the server received it. Automatic mail opens nothing.
+
+use chrono::{DateTime, Utc};
+use mail_parser::{MessageParser, MimeHeaders};
+use rapport_domain::request::{Channel, Severity};
+use rapport_domain::triage::{
+    IncomingEmail, ThreadCandidate, find_thread, initial_triage, message_ids, subject_is_urgent,
+};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::{Addition, Incoming, IntakeError, Opened, store};
+
+/// What intake reads from an email.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedEmail {
+    pub sender: String,
+    pub sender_name: Option<String>,
+    pub subject: String,
+    pub message_id: Option<String>,
+    pub in_reply_to: Option<String>,
+    pub references: Option<String>,
+    /// The text (an HTML-only email converted), then its attachments by name and size.
+    pub body: String,
+    /// An auto-reply, bulk mail or a delivery report.
+    pub automatic: bool,
+}
+
+fn ids_of(v: &mail_parser::HeaderValue<'_>) -> Option<String> {
+    if let Some(list) = v.as_text_list() {
+        let ids: Vec<&str> = list.iter().map(AsRef::as_ref).collect();
+        return (!ids.is_empty()).then(|| ids.join(" "));
+    }
+    v.as_text().map(str::to_owned)
+}
+
+/// Parses an email; `Err` says why it is not one intake can take in.
+pub fn parse(raw: &[u8]) -> Result<ParsedEmail, String> {
+    if raw.is_empty() {
+        return Err("the message is empty".into());
+    }
+    let m = MessageParser::default()
+        .parse(raw)
+        .ok_or("the message has no header block")?;
+    let from = m
+        .from()
+        .and_then(|a| a.first())
+        .ok_or("the message has no From: sender")?;
+    let sender = from
+        .address()
+        .map(str::trim)
+        .filter(|a| a.contains('@'))
+        .ok_or("the From: header has no email address")?
+        .to_owned();
+    let header = |name: &str| m.header_raw(name).map(str::to_owned);
+    let ctype = m.content_type().map_or_else(String::new, |c| {
+        format!("{}/{}", c.ctype(), c.subtype().unwrap_or(""))
+    });
+    let automatic = rapport_domain::intake::is_automatic_email(&header, &ctype, &sender);
+    let mut body = m
+        .body_text(0)
+        .map(|b| b.trim().to_owned())
+        .unwrap_or_default();
+    let attachments: Vec<String> = m
+        .attachments()
+        .map(|a| {
+            format!(
+                "- {} ({} bytes)",
+                a.attachment_name().unwrap_or("unnamed"),
+                a.contents().len()
+            )
+        })
+        .collect();
+    if !attachments.is_empty() {
+        body.push_str("\n\nAttachments:\n");
+        body.push_str(&attachments.join("\n"));
+    }
+    Ok(ParsedEmail {
+        sender,
+        sender_name: from.name().map(str::to_owned),
+        subject: m.subject().unwrap_or("").trim().to_owned(),
+        message_id: m.message_id().map(str::to_owned),
+        in_reply_to: ids_of(m.in_reply_to()),
+        references: ids_of(m.references()),
+        body,
+        automatic,
+    })
+}
+
+/// What one email did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmailOutcome {
+    Opened {
+        request_id: Uuid,
+        severity: Severity,
+        unmatched: bool,
+    },
+    Threaded {
+        request_id: Uuid,
+        escalated: bool,
+    },
+    /// An auto-reply, bulk mail or delivery report: nothing opened.
+    Automatic,
+}
+
+/// Takes one parsed email in, received by the server at `received_at` (IMAP INTERNALDATE),
+/// in the caller's transaction.
+pub async fn import(
+    conn: &mut PgConnection,
+    email: &ParsedEmail,
+    received_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<EmailOutcome, IntakeError> {
+    if email.automatic {
+        return Ok(EmailOutcome::Automatic);
+    }
+    let text = if email.body.is_empty() {
+        "(the email has no text)".to_owned()
+    } else {
+        email.body.clone()
+    };
+    let add = Addition {
+        text: text.clone(),
+        at: received_at,
+        urgent: subject_is_urgent(&email.subject),
+        thread_key: email.message_id.clone(),
+        event_id: Uuid::now_v7(),
+    };
+    let placement = store::find_account(conn, &email.sender, None).await?;
+    let thread = match placement {
+        Some(p) => {
+            let candidates: Vec<ThreadCandidate> = store::open_requests_of(conn, p.account_id)
+                .await?
+                .into_iter()
+                .map(
+                    |(request_id, account_id, opened_at, subject, message_ids)| ThreadCandidate {
+                        request_id,
+                        account_id,
+                        opened_at,
+                        subject,
+                        message_ids,
+                    },
+                )
+                .collect();
+            let incoming = IncomingEmail {
+                subject: email.subject.clone(),
+                in_reply_to: email.in_reply_to.clone(),
+                references: email.references.clone(),
+            };
+            find_thread(&incoming, p.account_id, &candidates).map(|t| t.0)
+        }
+        None => {
+            let mut referenced = Vec::new();
+            for h in [&email.in_reply_to, &email.references]
+                .into_iter()
+                .flatten()
+            {
+                referenced.extend(message_ids(h));
+            }
+            store::unmatched_thread(conn, &referenced).await?
+        }
+    };
+    if let Some(request_id) = thread
+        && let Some(done) = super::append(conn, request_id, &add, now).await?
+    {
+        return Ok(EmailOutcome::Threaded {
+            request_id,
+            escalated: done.escalated,
+        });
+    }
+    let triage = initial_triage(&email.subject);
+    let title = if email.subject.is_empty() {
+        "(no subject)".to_owned()
+    } else {
+        email.subject.chars().take(200).collect()
+    };
+    let inc = Incoming {
+        channel: Channel::Email,
+        sender_email: email.sender.clone(),
+        sender_name: email.sender_name.clone(),
+        account_hint: None,
+        severity: triage.severity,
+        needs_triage: triage.needs_triage,
+        title,
+        text,
+        at: received_at,
+        thread_keys: email.message_id.iter().cloned().collect(),
+    };
+    let id = Uuid::now_v7();
+    let opened = super::open(conn, id, &inc, now).await?;
+    Ok(EmailOutcome::Opened {
+        request_id: id,
+        severity: triage.severity,
+        unmatched: opened == Opened::Unmatched,
+    })
+}

@@ -1,0 +1,446 @@
+//! What intake reads and writes in PostgreSQL beside the synced records: finding a
+//! customer's account, the Unmatched queue, a request's timeline.
+
+use chrono::{DateTime, Utc};
+use rapport_domain::request::{Channel, RequestEvent};
+use rapport_domain::triage::{SenderMatch, account_for_sender};
+use serde::Serialize;
+use serde_json::Value;
+use sqlx::PgConnection;
+use sqlx::types::Json;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::{Incoming, Placement};
+
+async fn accounts_with_domains(
+    conn: &mut PgConnection,
+) -> Result<Vec<(Uuid, Uuid, Vec<String>)>, sqlx::Error> {
+    let rows: Vec<(Uuid, Uuid, Option<Json<Value>>)> = sqlx::query_as(
+        "SELECT id, team_id, fields->'support_email_domains' FROM records
+         WHERE entity = 'account' AND NOT deleted",
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, team, d)| {
+            let domains = d
+                .and_then(|d| serde_json::from_value::<Vec<String>>(d.0).ok())
+                .unwrap_or_default();
+            (id, team, domains)
+        })
+        .collect())
+}
+
+fn by_domain(sender: &str, accounts: &[(Uuid, Uuid, Vec<String>)]) -> Option<Placement> {
+    let list: Vec<(Uuid, Vec<String>)> =
+        accounts.iter().map(|(id, _, d)| (*id, d.clone())).collect();
+    match account_for_sender(sender, &list) {
+        SenderMatch::Account { account_id } => {
+            accounts
+                .iter()
+                .find(|a| a.0 == account_id)
+                .map(|a| Placement {
+                    account_id,
+                    team_id: a.1,
+                    contact_id: None,
+                })
+        }
+        SenderMatch::Ambiguous { .. } | SenderMatch::Unknown => None,
+    }
+}
+
+/// The account of a customer: the account of a contact with this address; else the one the
+/// hint names (an account id, or a support email domain); else the one whose support email
+/// domains claim the address's domain. `None` when nothing matches or two accounts claim
+/// the domain equally (a person decides, in the Unmatched queue).
+pub async fn find_account(
+    conn: &mut PgConnection,
+    email: &str,
+    hint: Option<&str>,
+) -> Result<Option<Placement>, sqlx::Error> {
+    let contact: Option<(Uuid, Uuid, Uuid)> = sqlx::query_as(
+        "SELECT c.id, a.id, a.team_id FROM records c
+         JOIN records a ON a.entity = 'account' AND a.id = c.account_id AND NOT a.deleted
+         WHERE c.entity = 'contact' AND NOT c.deleted AND lower(c.fields->>'email') = lower($1)
+         ORDER BY c.created_at, c.id LIMIT 1",
+    )
+    .bind(email.trim())
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some((contact_id, account_id, team_id)) = contact {
+        return Ok(Some(Placement {
+            account_id,
+            team_id,
+            contact_id: Some(contact_id),
+        }));
+    }
+    if let Some(hint) = hint.map(str::trim).filter(|h| !h.is_empty()) {
+        if let Ok(id) = Uuid::parse_str(hint) {
+            let team: Option<(Uuid,)> = sqlx::query_as(
+                "SELECT team_id FROM records WHERE entity = 'account' AND id = $1 AND NOT deleted",
+            )
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?;
+            if let Some((team_id,)) = team {
+                return Ok(Some(Placement {
+                    account_id: id,
+                    team_id,
+                    contact_id: None,
+                }));
+            }
+        } else {
+            let accounts = accounts_with_domains(conn).await?;
+            let domain = hint.trim_start_matches('@');
+            if let Some(p) = by_domain(&format!("hint@{domain}"), &accounts) {
+                return Ok(Some(p));
+            }
+            return Ok(by_domain(email, &accounts));
+        }
+    }
+    let accounts = accounts_with_domains(conn).await?;
+    Ok(by_domain(email, &accounts))
+}
+
+/// A request record locked for an append, with its timeline.
+pub struct LockedRequest {
+    pub placement: Placement,
+    pub thread_keys: Vec<String>,
+    pub events: Vec<RequestEvent>,
+    pub contact_id: Option<Uuid>,
+}
+
+fn event_of(id: Uuid, f: &Value) -> Option<RequestEvent> {
+    Some(RequestEvent {
+        id,
+        at: serde_json::from_value(f.get("at")?.clone()).ok()?,
+        actor: serde_json::from_value(f.get("by")?.clone()).ok()?,
+        kind: serde_json::from_value(f.get("kind")?.clone()).ok()?,
+    })
+}
+
+/// The live request `id`, locked until the transaction ends, and its timeline.
+pub async fn lock_request(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<Option<LockedRequest>, sqlx::Error> {
+    let row: Option<(Uuid, Option<Uuid>, Json<Value>)> = sqlx::query_as(
+        "SELECT team_id, account_id, fields FROM records
+         WHERE entity = 'request' AND id = $1 AND NOT deleted FOR UPDATE",
+    )
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((team_id, Some(account_id), fields)) = row else {
+        return Ok(None);
+    };
+    let events: Vec<(Uuid, Json<Value>)> = sqlx::query_as(
+        "SELECT id, fields FROM records
+         WHERE entity = 'request_event' AND account_id = $1 AND NOT deleted
+           AND fields->>'request_id' = $2",
+    )
+    .bind(account_id)
+    .bind(id.to_string())
+    .fetch_all(&mut *conn)
+    .await?;
+    let contact_id = fields
+        .0
+        .get("contact_id")
+        .and_then(|v| serde_json::from_value::<Option<Uuid>>(v.clone()).ok())
+        .flatten();
+    let thread_keys = fields
+        .0
+        .get("thread_keys")
+        .and_then(|v| serde_json::from_value::<Vec<String>>(v.clone()).ok())
+        .unwrap_or_default();
+    Ok(Some(LockedRequest {
+        placement: Placement {
+            account_id,
+            team_id,
+            contact_id,
+        },
+        thread_keys,
+        events: events
+            .iter()
+            .filter_map(|(id, f)| event_of(*id, &f.0))
+            .collect(),
+        contact_id,
+    }))
+}
+
+/// An Unmatched request.
+#[derive(Debug, Clone)]
+pub struct Unmatched {
+    pub id: Uuid,
+    pub channel: Channel,
+    pub title: String,
+    pub thread_keys: Vec<String>,
+    pub events: Vec<RequestEvent>,
+}
+
+pub async fn insert_unmatched(
+    conn: &mut PgConnection,
+    id: Uuid,
+    inc: &Incoming,
+    events: &[RequestEvent],
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO intake_unmatched (id, channel, customer_email, customer_name, account_hint,
+           title, severity, needs_triage, opened_at, thread_keys, events, received_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(id)
+    .bind(channel_str(inc.channel))
+    .bind(&inc.sender_email)
+    .bind(inc.sender_name.as_deref())
+    .bind(inc.account_hint.as_deref())
+    .bind(&inc.title)
+    .bind(inc.severity.as_str())
+    .bind(inc.needs_triage)
+    .bind(inc.at)
+    .bind(Json(&inc.thread_keys))
+    .bind(Json(events))
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    for k in &inc.thread_keys {
+        sqlx::query(
+            "INSERT INTO intake_unmatched_threads (message_id, unmatched_id) VALUES ($1, $2)
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(k)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+fn channel_str(c: Channel) -> &'static str {
+    match c {
+        Channel::Chat => "chat",
+        Channel::Email => "email",
+    }
+}
+
+type UnmatchedRow = (
+    Uuid,
+    String,
+    String,
+    Json<Vec<String>>,
+    Json<Vec<RequestEvent>>,
+);
+
+/// The waiting (not yet assigned) Unmatched request `id`, locked.
+pub async fn lock_unmatched(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<Option<Unmatched>, sqlx::Error> {
+    let row: Option<UnmatchedRow> = sqlx::query_as(
+        "SELECT id, channel, title, thread_keys, events FROM intake_unmatched
+         WHERE id = $1 AND assigned_at IS NULL FOR UPDATE",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|(id, channel, title, keys, events)| Unmatched {
+        id,
+        channel: if channel == "chat" {
+            Channel::Chat
+        } else {
+            Channel::Email
+        },
+        title,
+        thread_keys: keys.0,
+        events: events.0,
+    }))
+}
+
+pub async fn update_unmatched(conn: &mut PgConnection, u: &Unmatched) -> Result<(), sqlx::Error> {
+    let summary = rapport_domain::request::RequestHistory::new(u.events.clone())
+        .ok()
+        .map(|h| h.summary());
+    sqlx::query(
+        "UPDATE intake_unmatched SET events = $2, thread_keys = $3,
+           severity = coalesce($4, severity), needs_triage = coalesce($5, needs_triage)
+         WHERE id = $1",
+    )
+    .bind(u.id)
+    .bind(Json(&u.events))
+    .bind(Json(&u.thread_keys))
+    .bind(summary.as_ref().map(|s| s.severity.as_str()))
+    .bind(summary.as_ref().map(|s| s.needs_triage))
+    .execute(&mut *conn)
+    .await?;
+    for k in &u.thread_keys {
+        sqlx::query(
+            "INSERT INTO intake_unmatched_threads (message_id, unmatched_id) VALUES ($1, $2)
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(k)
+        .bind(u.id)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+pub async fn mark_assigned(
+    conn: &mut PgConnection,
+    id: Uuid,
+    account_id: Uuid,
+    by: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE intake_unmatched SET assigned_at = $2, assigned_by = $3, assigned_account = $4
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(now)
+    .bind(by)
+    .bind(account_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// An Unmatched request as support leads see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, ToSchema)]
+pub struct UnmatchedItem {
+    pub id: Uuid,
+    /// `chat` or `email`.
+    pub channel: String,
+    pub customer_email: String,
+    pub customer_name: Option<String>,
+    pub account_hint: Option<String>,
+    pub title: String,
+    /// `p1`..`p4`.
+    pub severity: String,
+    pub needs_triage: bool,
+    /// When the customer wrote: the SLA clock runs from here once assigned.
+    pub opened_at: DateTime<Utc>,
+    pub received_at: DateTime<Utc>,
+    /// How many timeline entries wait with it.
+    pub entries: i64,
+}
+
+/// The Unmatched requests still waiting, most severe first, then oldest first.
+pub async fn list_unmatched(conn: &mut PgConnection) -> Result<Vec<UnmatchedItem>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, channel, customer_email, customer_name, account_hint, title, severity,
+                needs_triage, opened_at, received_at, jsonb_array_length(events)::bigint AS entries
+         FROM intake_unmatched WHERE assigned_at IS NULL ORDER BY severity, opened_at, id",
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// An open request of a possible thread: (id, account, opened_at, title, thread keys).
+pub type ThreadRow = (Uuid, Uuid, DateTime<Utc>, String, Vec<String>);
+
+/// The open requests of `account_id` an email may continue.
+pub async fn open_requests_of(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+) -> Result<Vec<ThreadRow>, sqlx::Error> {
+    let rows: Vec<(Uuid, Json<Value>)> = sqlx::query_as(
+        "SELECT id, fields FROM records
+         WHERE entity = 'request' AND account_id = $1 AND NOT deleted
+           AND fields->>'status' IN ('open', 'acknowledged', 'mitigated')",
+    )
+    .bind(account_id)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, f)| {
+            let f = f.0;
+            Some((
+                id,
+                account_id,
+                serde_json::from_value(f.get("opened_at")?.clone()).ok()?,
+                f.get("title")?.as_str()?.to_owned(),
+                serde_json::from_value(f.get("thread_keys")?.clone()).unwrap_or_default(),
+            ))
+        })
+        .collect())
+}
+
+/// The request (a record, or a still-waiting Unmatched one) an email with these referenced
+/// Message-IDs continues, found through the Unmatched queue's Message-IDs.
+pub async fn unmatched_thread(
+    conn: &mut PgConnection,
+    referenced: &[String],
+) -> Result<Option<Uuid>, sqlx::Error> {
+    if referenced.is_empty() {
+        return Ok(None);
+    }
+    let row: Option<(Uuid,)> = sqlx::query_as(
+        "SELECT t.unmatched_id FROM intake_unmatched_threads t
+         JOIN intake_unmatched u ON u.id = t.unmatched_id
+         WHERE t.message_id = ANY($1) ORDER BY u.opened_at DESC LIMIT 1",
+    )
+    .bind(referenced)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|r| r.0))
+}
+
+/// A message intake could not take in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, ToSchema)]
+pub struct IntakeErrorRow {
+    pub id: Uuid,
+    /// The mailbox's name (or `chat`).
+    pub source: String,
+    pub uid: Option<i64>,
+    pub message_id: Option<String>,
+    pub reason: String,
+    pub at: DateTime<Utc>,
+    /// Size of the raw message kept with it.
+    pub raw_bytes: Option<i64>,
+}
+
+pub async fn record_error(
+    conn: &mut PgConnection,
+    source: &str,
+    uid: Option<i64>,
+    message_id: Option<&str>,
+    reason: &str,
+    raw: Option<&[u8]>,
+    now: DateTime<Utc>,
+) -> Result<Uuid, sqlx::Error> {
+    let id = Uuid::now_v7();
+    sqlx::query(
+        "INSERT INTO intake_errors (id, source, uid, message_id, reason, raw, at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(id)
+    .bind(source)
+    .bind(uid)
+    .bind(message_id)
+    .bind(reason)
+    .bind(raw)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    tracing::warn!(%id, source, uid, reason, "intake error recorded");
+    Ok(id)
+}
+
+/// The latest intake errors, newest first.
+pub async fn list_errors(
+    conn: &mut PgConnection,
+    limit: i64,
+) -> Result<Vec<IntakeErrorRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, source, uid, message_id, reason, at, octet_length(raw)::bigint AS raw_bytes
+         FROM intake_errors ORDER BY at DESC, id DESC LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}

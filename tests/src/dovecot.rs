@@ -1,0 +1,143 @@
+//! A real Dovecot (Debian's `dovecot-imapd`) for the mailbox tests, started from a throw-away
+//! config in a temp folder (`dovecot -F -c …`, a passwd-file user, its own port), never as a
+//! system service. Mail is delivered as a mail server would, through `dovecot-lda`.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use tokio::io::AsyncWriteExt;
+
+pub const USER: &str = "support";
+pub const PASSWORD: &str = "mailbox secret 1";
+const LDA: &str = "/usr/lib/dovecot/dovecot-lda";
+
+pub struct Dovecot {
+    pub dir: tempfile::TempDir,
+    pub port: u16,
+    child: Option<tokio::process::Child>,
+}
+
+fn free_port() -> Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+impl Dovecot {
+    pub async fn start() -> Result<Dovecot> {
+        let dir = tempfile::tempdir()?;
+        let d = dir.path();
+        for sub in ["run", "state", "mail"] {
+            std::fs::create_dir_all(d.join(sub))?;
+        }
+        // Mail is stored as the `dovecot` user (mail access as root is refused).
+        let status = std::process::Command::new("chown")
+            .args(["-R", "dovecot:dovecot"])
+            .arg(d.join("mail"))
+            .status()?;
+        if !status.success() {
+            bail!("chown of the mail folder failed");
+        }
+        std::fs::write(
+            d.join("passwd"),
+            format!("{USER}:{{PLAIN}}{PASSWORD}::::::\n"),
+        )?;
+        let port = free_port()?;
+        let p = d.display();
+        let conf = format!(
+            "base_dir = {p}/run\nstate_dir = {p}/state\nlog_path = {p}/dovecot.log\n\
+             protocols = imap\nlisten = 127.0.0.1\nssl = no\nfirst_valid_uid = 100\n\
+             disable_plaintext_auth = no\nauth_mechanisms = plain login\n\
+             mail_location = maildir:{p}/mail/%u\n\
+             passdb {{\n  driver = passwd-file\n  args = scheme=PLAIN username_format=%u {p}/passwd\n}}\n\
+             userdb {{\n  driver = static\n  args = uid=dovecot gid=dovecot home={p}/mail/%u\n}}\n\
+             service imap-login {{\n  chroot =\n  inet_listener imap {{\n    address = 127.0.0.1\n    port = {port}\n  }}\n  inet_listener imaps {{\n    port = 0\n  }}\n}}\n\
+             service anvil {{\n  chroot =\n}}\n"
+        );
+        std::fs::write(d.join("dovecot.conf"), conf)?;
+        let mut dv = Dovecot {
+            dir,
+            port,
+            child: None,
+        };
+        dv.run().await?;
+        Ok(dv)
+    }
+
+    fn conf(&self) -> PathBuf {
+        self.dir.path().join("dovecot.conf")
+    }
+
+    async fn run(&mut self) -> Result<()> {
+        let child = tokio::process::Command::new("dovecot")
+            .arg("-F")
+            .arg("-c")
+            .arg(self.conf())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .context("starting dovecot (apt-get install dovecot-imapd)")?;
+        self.child = Some(child);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        while tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+            .await
+            .is_err()
+        {
+            if tokio::time::Instant::now() > deadline {
+                bail!("dovecot did not listen on {} within 15 s", self.port);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Ok(())
+    }
+
+    /// Stops Dovecot (the mail stays in its folder).
+    pub async fn stop(&mut self) -> Result<()> {
+        if let Some(mut c) = self.child.take() {
+            c.kill().await?;
+        }
+        // The port is free once nothing accepts on it.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+            .await
+            .is_ok()
+        {
+            if tokio::time::Instant::now() > deadline {
+                bail!("dovecot still listens after being stopped");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Ok(())
+    }
+
+    pub async fn restart(&mut self) -> Result<()> {
+        self.stop().await?;
+        self.run().await
+    }
+
+    /// Delivers one message into the user's INBOX as a mail server would.
+    pub async fn deliver(&self, raw: &[u8]) -> Result<()> {
+        let mut lda = tokio::process::Command::new(LDA)
+            .arg("-c")
+            .arg(self.conf())
+            .args(["-d", USER])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()?;
+        let mut stdin = lda.stdin.take().context("dovecot-lda stdin")?;
+        stdin.write_all(raw).await?;
+        drop(stdin);
+        let out = lda.wait_with_output().await?;
+        if !out.status.success() {
+            bail!(
+                "dovecot-lda failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,338 @@
+//! A chat posted to the running server reaches a support lead's desktop by itself: the
+//! desktop's ordinary sync brings the request, which its board shows as P1 with a running
+//! SLA clock from when the customer wrote, and its urgent alert is due.
+
+use chrono::{Duration, Utc};
+use rapport_domain::request::{Channel, Severity};
+use rapport_domain::sla::SlaAlert;
+use rapport_domain::{AccountInput, LifecycleStage, Plan, Role};
+use rapport_server::intake::keys;
+use rapport_tests::syncenv::{Client, Server, now};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// One HTTP/1.1 POST over a real socket, signed as a chat backend signs it.
+async fn post_signed(
+    base: &str,
+    path: &str,
+    key_id: uuid::Uuid,
+    secret: &str,
+    body: &str,
+) -> (u16, serde_json::Value) {
+    let addr = base.trim_start_matches("http://");
+    let ts = Utc::now().timestamp();
+    let sig = keys::sign(&keys::signing_key(secret), ts, body.as_bytes());
+    let req = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nRapport-Intake-Key: {key_id}\r\nRapport-Timestamp: {ts}\r\n\
+         Rapport-Signature: {sig}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).await.unwrap();
+    let text = String::from_utf8_lossy(&out);
+    let status: u16 = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap();
+    let json = text
+        .split_once("\r\n\r\n")
+        .and_then(|(_, b)| serde_json::from_str(b).ok())
+        .unwrap_or(serde_json::Value::Null);
+    (status, json)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_p1_chat_reaches_the_leads_desktop_with_its_clock_and_alert() {
+    let server = Server::start().await.unwrap();
+    let team = server.team("Support").await.unwrap();
+    let csm = server.user(Role::Csm, &[team]).await.unwrap();
+    let lead = server.user(Role::SupportLead, &[team]).await.unwrap();
+    let a = Client::new(&server, &csm).await.unwrap();
+    let b = Client::new(&server, &lead).await.unwrap();
+    let acme = a
+        .store
+        .account_create(
+            AccountInput {
+                name: "Acme".into(),
+                plan: Plan::ProfessionalSupport,
+                time_zone: "Europe/Berlin".into(),
+                fiscal_year_start_month: 1,
+                owner_csm_id: None,
+                account_rep_id: None,
+                slack_channel: None,
+                support_email_domains: vec!["acme.com".into()],
+                stage: LifecycleStage::Active,
+                tags: vec![],
+            },
+            now(),
+        )
+        .await
+        .unwrap();
+    a.sync().await.unwrap();
+    b.sync().await.unwrap();
+
+    let mut conn = server.pool.acquire().await.unwrap();
+    let key = keys::create(&mut conn, "website chat", None, Utc::now())
+        .await
+        .unwrap();
+    drop(conn);
+    let sent_at = Utc::now() - Duration::minutes(4);
+    let body = serde_json::json!({
+        "conversation_id": "chat-7781",
+        "customer_email": "ops@acme.com",
+        "customer_name": "Ops Team",
+        "severity": "P1 - Production down, no workaround",
+        "title": "Checkout down for all EU customers",
+        "message": "Since 03:02 every payment fails.",
+        "sent_at": sent_at,
+    })
+    .to_string();
+    let (status, answer) = post_signed(
+        &server.url,
+        "/v1/intake/chat",
+        key.key.id,
+        &key.secret,
+        &body,
+    )
+    .await;
+    assert_eq!(status, 201, "{answer}");
+    let id: uuid::Uuid = answer["request_id"].as_str().unwrap().parse().unwrap();
+
+    // Nobody on the desktop does anything but its ordinary sync.
+    b.sync().await.unwrap();
+    let board = b.store.requests_board(now()).await.unwrap();
+    let row = board
+        .open
+        .iter()
+        .find(|r| r.id == id)
+        .expect("the chat is on the lead's Requests board");
+    assert_eq!(row.account_id, acme.id, "matched by the sender's domain");
+    assert_eq!(row.severity, Severity::P1, "the customer's choice");
+    assert_eq!(row.channel, Channel::Chat);
+    let opened = row.clock.opened_at;
+    assert!(
+        (opened - sent_at).num_milliseconds().abs() < 1000,
+        "the clock starts when the customer wrote ({opened} vs {sent_at})"
+    );
+    let due = row
+        .clock
+        .due_at
+        .expect("a Professional Support account has an SLA");
+    assert_eq!(
+        due,
+        opened + Duration::minutes(30),
+        "P1: due 30 minutes later"
+    );
+    let alerts = b.store.alerts_pending(now()).await.unwrap();
+    assert!(
+        alerts
+            .iter()
+            .any(|p| p.request_id == id && p.alert == SlaAlert::Urgent),
+        "the urgent alert fires as for any new P1: {alerts:?}"
+    );
+    server.drop_db().await.unwrap();
+}
+
+fn email(from: &str, subject: &str, id: &str, extra: &str) -> Vec<u8> {
+    format!(
+        "From: {from}\r\nTo: support@vendor.example\r\nSubject: {subject}\r\n\
+         Message-ID: <{id}>\r\nDate: Tue, 1 Dec 2026 03:00:00 +0000\r\n{extra}\r\nSee subject.\r\n"
+    )
+    .into_bytes()
+}
+
+async fn count(server: &Server, sql: &'static str) -> i64 {
+    let (n,): (i64,) = sqlx::query_as(sql).fetch_one(&server.pool).await.unwrap();
+    n
+}
+
+/// Polls until the mailbox's last UID reaches `uid` (bounded).
+async fn wait_for_uid(server: &Server, uid: i64) {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let last: Option<(i64,)> =
+            sqlx::query_as("SELECT last_uid FROM intake_mailboxes WHERE name = 'support'")
+                .fetch_optional(&server.pool)
+                .await
+                .unwrap();
+        if last.is_some_and(|l| l.0 >= uid) {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the mailbox did not reach UID {uid}: {last:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+fn spawn_watcher(
+    server: &Server,
+    port: u16,
+) -> (
+    tokio::sync::watch::Sender<bool>,
+    tokio::task::JoinHandle<()>,
+) {
+    use rapport_server::intake::mailbox::{MailboxConfig, watch};
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let cfg = MailboxConfig {
+        name: "support".into(),
+        host: "127.0.0.1".into(),
+        port,
+        user: rapport_tests::dovecot::USER.into(),
+        password: rapport_tests::dovecot::PASSWORD.into(),
+        folder: "INBOX".into(),
+        poll: std::time::Duration::from_secs(2),
+    };
+    let clock: rapport_server::Clock = std::sync::Arc::new(Utc::now);
+    let task = tokio::spawn(watch(server.pool.clone(), clock, cfg, rx));
+    (tx, task)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_support_mailbox_is_imported_exactly_once_through_restarts_and_two_watchers() {
+    let server = Server::start().await.unwrap();
+    let team = server.team("Support").await.unwrap();
+    let csm = server.user(Role::Csm, &[team]).await.unwrap();
+    let lead = server.user(Role::SupportLead, &[team]).await.unwrap();
+    let a = Client::new(&server, &csm).await.unwrap();
+    let b = Client::new(&server, &lead).await.unwrap();
+    a.store
+        .account_create(
+            AccountInput {
+                name: "Acme".into(),
+                plan: Plan::ProfessionalSupport,
+                time_zone: "Europe/Berlin".into(),
+                fiscal_year_start_month: 1,
+                owner_csm_id: None,
+                account_rep_id: None,
+                slack_channel: None,
+                support_email_domains: vec!["acme.com".into()],
+                stage: LifecycleStage::Active,
+                tags: vec![],
+            },
+            now(),
+        )
+        .await
+        .unwrap();
+    a.sync().await.unwrap();
+    let mut dovecot = rapport_tests::dovecot::Dovecot::start().await.unwrap();
+
+    // UIDs 1-5: urgent, plain, an urgent reply to the plain one, an auto-reply, a broken one.
+    dovecot
+        .deliver(&email(
+            "ana@acme.com",
+            "URGENT: checkout down",
+            "u1@acme.com",
+            "",
+        ))
+        .await
+        .unwrap();
+    dovecot
+        .deliver(&email("ana@acme.com", "Export question", "p1@acme.com", ""))
+        .await
+        .unwrap();
+    dovecot
+        .deliver(&email(
+            "ana@acme.com",
+            "Re: Export question - urgent now",
+            "p2@acme.com",
+            "In-Reply-To: <p1@acme.com>\r\n",
+        ))
+        .await
+        .unwrap();
+    dovecot
+        .deliver(&email(
+            "ana@acme.com",
+            "Out of office",
+            "o1@acme.com",
+            "Auto-Submitted: auto-replied\r\n",
+        ))
+        .await
+        .unwrap();
+    dovecot
+        .deliver(b"Subject: no sender at all\r\n\r\nbody\r\n")
+        .await
+        .unwrap();
+    let (stop1, w1) = spawn_watcher(&server, dovecot.port);
+    let mut w1 = Some(w1);
+    wait_for_uid(&server, 5).await;
+    b.sync().await.unwrap();
+    let board = b.store.requests_board(now()).await.unwrap();
+    let by_title = |t: &str| board.open.iter().find(|r| r.title == t).cloned();
+    let urgent =
+        by_title("URGENT: checkout down").expect("the urgent email is on the lead's board");
+    assert_eq!(
+        (urgent.severity, urgent.needs_triage),
+        (Severity::P1, true),
+        "urgent: P1 needs triage"
+    );
+    let plain = by_title("Export question").expect("the plain email is on the board");
+    assert_eq!(
+        (plain.severity, plain.needs_triage),
+        (Severity::P1, true),
+        "the urgent reply escalated the plain request (P3 needs triage before)"
+    );
+    assert_eq!(
+        board.open.len(),
+        2,
+        "the reply threads, the auto-reply opens nothing"
+    );
+    assert_eq!(
+        count(
+            &server,
+            "SELECT count(*) FROM intake_errors WHERE reason LIKE '%From%'"
+        )
+        .await,
+        1,
+        "the message without a sender is an intake error"
+    );
+
+    // 500 more, while a second watcher runs on the same database, Dovecot restarts and the
+    // first watcher is replaced mid-stream.
+    let (stop2, w2) = spawn_watcher(&server, dovecot.port);
+    for i in 0..500 {
+        dovecot
+            .deliver(&email(
+                "bo@acme.com",
+                &format!("Load test {i}"),
+                &format!("l{i}@acme.com"),
+                "",
+            ))
+            .await
+            .unwrap();
+        if i == 150 {
+            dovecot.restart().await.unwrap();
+        }
+        if i == 300 {
+            stop1.send_replace(true);
+            if let Some(w) = w1.take() {
+                let _ = w.await;
+            }
+        }
+    }
+    let (stop3, w3) = spawn_watcher(&server, dovecot.port);
+    wait_for_uid(&server, 505).await;
+    let loaded = count(
+        &server,
+        "SELECT count(*) FROM records WHERE entity = 'request' AND fields->>'title' LIKE 'Load test %'",
+    )
+    .await;
+    assert_eq!(loaded, 500, "every message imported exactly once");
+    let distinct = count(
+        &server,
+        "SELECT count(DISTINCT fields->>'title') FROM records WHERE entity = 'request' AND fields->>'title' LIKE 'Load test %'",
+    )
+    .await;
+    assert_eq!(distinct, 500, "none twice, none skipped");
+    for s in [stop2, stop3] {
+        s.send_replace(true);
+    }
+    let _ = w2.await;
+    let _ = w3.await;
+    dovecot.stop().await.unwrap();
+    server.drop_db().await.unwrap();
+}
