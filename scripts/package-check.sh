@@ -24,7 +24,7 @@ one() { # the single file matching a glob
   echo "$f"
 }
 has() { # has <listing> <path> <what>
-  grep -qE "[[:space:]]\\.$2\$" <<<"$1" || fail "$3: no $2 in the package"
+  grep -qE "[[:space:]](\\./|)${2#/}\$" <<<"$1" || fail "$3: no $2 in the package"
 }
 
 desktop_deb=$(one "$dist/rapport_*.deb")
