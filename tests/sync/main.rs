@@ -3,7 +3,7 @@
 
 mod conflicts;
 mod features;
-mod integrity;
 mod intake;
+mod integrity;
 mod kill;
 mod property;
