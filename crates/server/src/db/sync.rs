@@ -678,7 +678,11 @@ pub async fn write_intake_record(
     }
     let mut set = set.clone();
     set.insert("account_id".into(), Value::String(account_id.to_string()));
-    let merged = match sync::merge_fields(entity, current.as_ref().map(|c| &c.fields.0), &set) {
+    let merged = match rapport_domain::sync::merge_fields(
+        entity,
+        current.as_ref().map(|c| &c.fields.0),
+        &set,
+    ) {
         Ok(f) => f,
         Err(r) => return Ok(Err(r)),
     };
