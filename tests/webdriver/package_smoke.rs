@@ -19,9 +19,9 @@ async fn the_packaged_app_opens_loads_the_demo_and_keeps_a_note() -> Result<()> 
     app.fill(&by_testid("profile-email"), "pat@example.com")
         .await?;
     app.click(&by_testid("choose-demo")).await?;
-    let total = crate::common::wait_account_count(&app, |n| n >= DEMO_ACCOUNTS)
+    let total = crate::common::show_accounts(&app, |n| n >= DEMO_ACCOUNTS)
         .await
-        .context("the demo data embedded in the binary loads")?;
+        .context("the demo data embedded in the binary loads and the app opens on Today")?;
     ensure!(
         total >= DEMO_ACCOUNTS,
         "the demo has its {DEMO_ACCOUNTS}+ accounts: {total}"
