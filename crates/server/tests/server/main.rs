@@ -6,6 +6,7 @@ mod auth;
 mod authz;
 mod common;
 mod concurrency;
+mod hardening;
 mod hostile;
 mod intake;
 mod openapi;
