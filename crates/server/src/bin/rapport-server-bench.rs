@@ -1,10 +1,17 @@
-//! Load bench of the central service's pull endpoint.
+//! Load bench of the central service's pull endpoint, alone and under attack.
 //!
 //! Creates a fresh database on the PostgreSQL named by `--database-url`/`DATABASE_URL`
-//! (dropped at the end), starts the server in this process on 127.0.0.1 port 0, seeds one
-//! team's accounts and notes through `/v1/sync/push`, then runs closed-loop clients over
+//! (dropped at the end), starts the server as a child process of this one (this binary run
+//! with `--serve`, on 127.0.0.1 port 0) so that its memory is its own, seeds one team's
+//! accounts and notes through `/v1/sync/push`, then runs closed-loop clients over
 //! loopback for a bounded time at each concurrency and prints pulls/s and latency
 //! percentiles, with the machine it ran on.
+//!
+//! The *hardening* run then compares, interleaved in the same process and database, the
+//! signed-in pulls of `--load-clients` clients alone and while `--flood` clients send
+//! failed sign-ins (unknown emails, each one a full argon2 check) and `--pushers` clients
+//! push maximal records (100,000-character notes, accounts with every tag), and reports the
+//! p99 ratio and the server process's peak resident memory (VmHWM, reset before each run).
 //!
 //! `cargo run --release -p rapport-server --bin rapport-server-bench -- --database-url postgres://postgres@127.0.0.1:5432/postgres`
 
@@ -43,6 +50,19 @@ struct Args {
     /// Page size of a catch-up pull.
     #[arg(long, default_value_t = 100)]
     limit: u32,
+    /// Pulling clients of the hardening run.
+    #[arg(long, default_value_t = 200)]
+    load_clients: usize,
+    /// Clients flooding failed sign-ins in the hardening run.
+    #[arg(long, default_value_t = 60)]
+    flood: usize,
+    /// Clients pushing maximal records in the hardening run.
+    #[arg(long, default_value_t = 2)]
+    pushers: usize,
+    /// Internal: serve the database at this URL on 127.0.0.1:0 and print the address (the
+    /// bench runs its server as a child process this way).
+    #[arg(long, hide = true)]
+    serve: Option<String>,
 }
 
 const PASSWORD: &str = "bench password 123";
@@ -170,6 +190,9 @@ fn pct(sorted: &[u64], p: f64) -> f64 {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    if let Some(url) = &args.serve {
+        return serve_child(url).await;
+    }
     let (server_url, _) = args
         .database_url
         .rsplit_once('/')
@@ -197,7 +220,6 @@ async fn bench(args: &Args, url: &str) -> anyhow::Result<()> {
         .await?;
     MIGRATOR.run(&pool).await?;
     let state = AppState::new(pool.clone(), system_clock(), Settings::default()).await?;
-    let stop = state.shutdown_handle();
     let team = create_team_with(&state, "Bench")
         .await
         .map_err(|e| anyhow::anyhow!(e.message))?;
@@ -222,13 +244,9 @@ async fn bench(args: &Args, url: &str) -> anyhow::Result<()> {
         tx.commit().await?;
         emails.push(user.email);
     }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    let server = tokio::spawn(rapport_server::serve(
-        listener,
-        state,
-        std::future::pending(),
-    ));
+    drop(state);
+    let mut server = Server::start(url).await?;
+    let base = server.base.clone();
 
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(512)
@@ -399,8 +417,265 @@ async fn bench(args: &Args, url: &str) -> anyhow::Result<()> {
         pct(&delays, 1.0)
     );
 
-    stop.trigger();
-    server.abort();
+    hardening(args, &http, &base, &tokens, &catch_up, &server).await?;
+
+    server.stop();
     pool.close().await;
+    Ok(())
+}
+
+/// The child: the real service on the bench's database, with the service's own default
+/// settings and pool size, until its parent kills it.
+async fn serve_child(url: &str) -> anyhow::Result<()> {
+    let pool = PgPoolOptions::new()
+        .max_connections(20)
+        .connect(url)
+        .await?;
+    let state = AppState::new(pool, system_clock(), Settings::default()).await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    println!("listening http://{}", listener.local_addr()?);
+    rapport_server::serve(listener, state, std::future::pending()).await?;
+    Ok(())
+}
+
+/// The server child process (std's: the service's tokio has no `process` feature).
+struct Server {
+    child: std::process::Child,
+    base: String,
+}
+
+impl Server {
+    async fn start(url: &str) -> anyhow::Result<Self> {
+        let mut child = std::process::Command::new(std::env::current_exe()?)
+            .arg("--serve")
+            .arg(url)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .context("starting the server process")?;
+        let stdout = child.stdout.take().context("no stdout")?;
+        let line = tokio::time::timeout(
+            Duration::from_secs(30),
+            tokio::task::spawn_blocking(move || {
+                let mut line = String::new();
+                std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line)
+                    .map(|_| line)
+            }),
+        )
+        .await
+        .context("the server did not start within 30 s")???;
+        let Some(base) = line.trim().strip_prefix("listening ") else {
+            let _ = child.kill();
+            anyhow::bail!("the server exited before listening: {line:?}");
+        };
+        Ok(Server {
+            base: base.to_owned(),
+            child,
+        })
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Forgets the peak resident set size (`VmHWM`) so the next reading covers one run.
+    fn reset_peak(&self) {
+        // Writing 5 to clear_refs resets the peak RSS (proc(5)); a failure only leaves the
+        // earlier peak in the reading, which the report then overstates.
+        let _ = std::fs::write(format!("/proc/{}/clear_refs", self.pid()), "5");
+    }
+
+    /// Peak resident memory since the last reset, MiB.
+    fn peak_mib(&self) -> f64 {
+        let kb: u64 = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with("VmHWM"))
+                    .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+            })
+            .unwrap_or(0);
+        #[allow(clippy::cast_precision_loss)]
+        let mib = kb as f64 / 1024.0;
+        mib
+    }
+
+    fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Attackers of the hardening run, until `deadline`: failed sign-ins and maximal pushes.
+/// Returns (sign-in answers by status, pushes applied, push errors).
+async fn attack(
+    http: &reqwest::Client,
+    base: &str,
+    tokens: &[String],
+    flood: usize,
+    pushers: usize,
+    deadline: Instant,
+) -> (std::collections::BTreeMap<u16, usize>, usize, usize) {
+    let mut logins = Vec::new();
+    for c in 0..flood {
+        let http = http.clone();
+        let base = base.to_owned();
+        logins.push(tokio::spawn(async move {
+            let mut seen = std::collections::BTreeMap::<u16, usize>::new();
+            let mut i = 0usize;
+            while Instant::now() < deadline {
+                i += 1;
+                // A new unknown email each time: no rate limit spares the argon2 check.
+                let status = http
+                    .post(format!("{base}/v1/auth/login"))
+                    .json(&json!({"email": format!("nobody{c}x{i}@flood.example.com"), "password": "wrong password 123"}))
+                    .send()
+                    .await
+                    .map_or(0, |r| r.status().as_u16());
+                *seen.entry(status).or_default() += 1;
+            }
+            seen
+        }));
+    }
+    let mut pushes = Vec::new();
+    for p in 0..pushers {
+        let http = http.clone();
+        let base = base.to_owned();
+        let token = tokens[p % tokens.len()].clone();
+        pushes.push(tokio::spawn(async move {
+            let (mut applied, mut errors) = (0usize, 0usize);
+            let body = "x".repeat(rapport_domain::limits::MAX_NOTE_LEN);
+            let tags: Vec<String> = (0..rapport_domain::limits::MAX_TAGS)
+                .map(|t| format!("{t:0>width$}", width = rapport_domain::limits::MAX_TAG_LEN))
+                .collect();
+            while Instant::now() < deadline {
+                let account = Uuid::now_v7();
+                let mut batch = vec![json!({"id": Uuid::now_v7(), "entity": "account", "entity_id": account, "op": "upsert",
+                    "fields": {"name": "N".repeat(rapport_domain::limits::MAX_NAME_LEN), "plan": "professional_support",
+                        "time_zone": "Europe/Berlin", "fiscal_year_start_month": 1, "stage": "active", "tags": tags},
+                    "client_time": "2026-11-26T09:00:00Z"})];
+                // 30 notes of 100,000 characters: a push just under the 4 MiB body limit.
+                for _ in 0..30 {
+                    batch.push(json!({"id": Uuid::now_v7(), "entity": "note", "entity_id": Uuid::now_v7(), "op": "upsert",
+                        "fields": {"account_id": account, "body": body}, "client_time": "2026-11-26T09:00:00Z"}));
+                }
+                match http
+                    .post(format!("{base}/v1/sync/push"))
+                    .bearer_auth(&token)
+                    .header("rapport-protocol", "1")
+                    .json(&json!({ "mutations": batch }))
+                    .send()
+                    .await
+                {
+                    Ok(r) if r.status().is_success() => applied += batch.len(),
+                    _ => errors += 1,
+                }
+            }
+            (applied, errors)
+        }));
+    }
+    let mut statuses = std::collections::BTreeMap::new();
+    for t in logins {
+        for (k, v) in t.await.unwrap_or_default() {
+            *statuses.entry(k).or_default() += v;
+        }
+    }
+    let (mut applied, mut errors) = (0, 0);
+    for t in pushes {
+        let (a, e) = t.await.unwrap_or((0, 1));
+        applied += a;
+        errors += e;
+    }
+    (statuses, applied, errors)
+}
+
+/// Signed-in pulls alone, then under the flood, three times interleaved; p99 ratio and the
+/// server's peak memory of each run.
+async fn hardening(
+    args: &Args,
+    http: &reqwest::Client,
+    base: &str,
+    tokens: &[String],
+    catch_up: &Arc<Vec<String>>,
+    server: &Server,
+) -> anyhow::Result<()> {
+    println!(
+        "\nhardening: {} clients pulling catch-up pages (limit {}), alone and while {} clients flood failed sign-ins and {} push maximal records; {} s per run, server process only for memory\n",
+        args.load_clients, args.limit, args.flood, args.pushers, args.seconds
+    );
+    println!(
+        "| run | pulls/s | p50 ms | p99 ms | pull errors | server peak MiB | sign-ins (status: count) | records pushed |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    let mut alone_p99 = Vec::new();
+    let mut flood_p99 = Vec::new();
+    let mut peaks = Vec::new();
+    for round in 0..3 {
+        for flooded in [false, true] {
+            server.reset_peak();
+            let deadline = Instant::now() + Duration::from_secs(args.seconds);
+            let attackers = flooded.then(|| {
+                let (http, base, tokens) = (http.clone(), base.to_owned(), tokens.to_vec());
+                let (flood, pushers) = (args.flood, args.pushers);
+                tokio::spawn(async move {
+                    attack(&http, &base, &tokens, flood, pushers, deadline).await
+                })
+            });
+            let (n, errors, mut lat, elapsed) = run(
+                http,
+                base,
+                tokens,
+                catch_up,
+                args.load_clients,
+                args.limit,
+                args.seconds,
+            )
+            .await;
+            let (logins, pushed) = match attackers {
+                Some(t) => {
+                    let (statuses, applied, push_errors) = t.await?;
+                    let logins = statuses
+                        .iter()
+                        .map(|(k, v)| format!("{k}: {v}"))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    (logins, format!("{applied} ({push_errors} failed pushes)"))
+                }
+                None => ("—".to_owned(), "—".to_owned()),
+            };
+            let peak = server.peak_mib();
+            lat.sort_unstable();
+            let p99 = pct(&lat, 0.99);
+            if flooded {
+                flood_p99.push(p99);
+            } else {
+                alone_p99.push(p99);
+            }
+            peaks.push(peak);
+            #[allow(clippy::cast_precision_loss)]
+            let per_sec = n as f64 / elapsed.as_secs_f64();
+            println!(
+                "| {} {} | {per_sec:.0} | {:.1} | {p99:.1} | {errors} | {peak:.0} | {logins} | {pushed} |",
+                if flooded { "flood" } else { "alone" },
+                round + 1,
+                pct(&lat, 0.5),
+            );
+        }
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (a, f) = (median(&mut alone_p99), median(&mut flood_p99));
+    let peak = peaks.iter().copied().fold(0.0, f64::max);
+    println!(
+        "\npull p99, median of 3: alone {a:.1} ms, under the flood {f:.1} ms = {:.2}x (goal: at most 3x); server peak resident memory {peak:.0} MiB (goal: under 300 MiB)",
+        f / a
+    );
     Ok(())
 }
