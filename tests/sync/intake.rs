@@ -392,6 +392,7 @@ async fn chat_and_mail_intake_wake_a_signed_in_desktop_through_its_event_stream(
     let body = serde_json::json!({
         "conversation_id": "chat-event-1",
         "customer_email": "ops@acme.com",
+        "customer_name": "Ops Team",
         "severity": "P1",
         "title": "Payments down",
         "message": "Nothing goes through.",
