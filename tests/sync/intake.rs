@@ -3,11 +3,11 @@
 //! SLA clock from when the customer wrote, and its urgent alert is due.
 
 use chrono::{Duration, Utc};
+use rapport_client::sync::HttpTransport;
+use rapport_client::sync::transport::EventStream;
 use rapport_domain::request::{Channel, Severity};
 use rapport_domain::sla::SlaAlert;
 use rapport_domain::{AccountInput, LifecycleStage, Plan, Role};
-use rapport_client::sync::HttpTransport;
-use rapport_client::sync::transport::EventStream;
 use rapport_server::intake::keys;
 use rapport_server::intake::tls::TlsMode;
 use rapport_tests::syncenv::{Client, Server, now};
@@ -215,7 +215,12 @@ fn spawn_watcher_with(
     (tx, task)
 }
 
-async fn stop_watcher(w: (tokio::sync::watch::Sender<bool>, tokio::task::JoinHandle<()>)) {
+async fn stop_watcher(
+    w: (
+        tokio::sync::watch::Sender<bool>,
+        tokio::task::JoinHandle<()>,
+    ),
+) {
     w.0.send_replace(true);
     let _ = w.1.await;
 }
@@ -247,15 +252,29 @@ async fn mail_is_fetched_over_implicit_tls_and_starttls_and_a_wrong_ca_is_refuse
     let b = Client::new(&server, &lead).await.unwrap();
     b.sync().await.unwrap();
     let mut dovecot = rapport_tests::dovecot::Dovecot::start_tls().await.unwrap();
-    let ca = dovecot.cert_file.clone().expect("a TLS Dovecot has a certificate");
+    let ca = dovecot
+        .cert_file
+        .clone()
+        .expect("a TLS Dovecot has a certificate");
     let imaps = dovecot.tls_port.expect("a TLS Dovecot has an IMAPS port");
 
     // Implicit TLS (IMAPS) takes in UID 1.
     dovecot
-        .deliver(&email("ana@acme.com", "URGENT: over IMAPS", "t1@acme.com", ""))
+        .deliver(&email(
+            "ana@acme.com",
+            "URGENT: over IMAPS",
+            "t1@acme.com",
+            "",
+        ))
         .await
         .unwrap();
-    let w = spawn_watcher_with(&server, "support", imaps, TlsMode::Implicit, Some(ca.clone()));
+    let w = spawn_watcher_with(
+        &server,
+        "support",
+        imaps,
+        TlsMode::Implicit,
+        Some(ca.clone()),
+    );
     wait_for_uid(&server, 1).await;
     stop_watcher(w).await;
 
@@ -331,7 +350,11 @@ async fn mail_is_fetched_over_implicit_tls_and_starttls_and_a_wrong_ca_is_refuse
         assert_eq!(state.last_uid, 0, "{name}: nothing taken in");
     }
     assert_eq!(
-        count(&server, "SELECT count(*) FROM records WHERE entity = 'request'").await,
+        count(
+            &server,
+            "SELECT count(*) FROM records WHERE entity = 'request'"
+        )
+        .await,
         2
     );
     dovecot.stop().await.unwrap();

@@ -207,7 +207,10 @@ async fn run(
     let want = i64::try_from(messages)?;
     let deadline = t + Duration::from_secs(1800);
     while last_uid(server).await? < want {
-        ensure!(Instant::now() < deadline, "the mailbox was not taken in within 30 minutes");
+        ensure!(
+            Instant::now() < deadline,
+            "the mailbox was not taken in within 30 minutes"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let secs = t.elapsed().as_secs_f64();
@@ -222,9 +225,7 @@ async fn run(
     ensure!(opened == want, "{opened} requests for {messages} messages");
     #[allow(clippy::cast_precision_loss)]
     let rate = messages as f64 / secs;
-    println!(
-        "emails: {messages} taken in (one request each) in {secs:.2} s: {rate:.0} emails/s"
-    );
+    println!("emails: {messages} taken in (one request each) in {secs:.2} s: {rate:.0} emails/s");
 
     // 2. Chat requests/s.
     let mut conn = server.pool.acquire().await?;

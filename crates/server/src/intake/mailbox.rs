@@ -430,7 +430,10 @@ mod tests {
                 .contains("PW is not set")
         );
         let starttls = text.replace("\"none\"", "\"starttls\"");
-        assert_eq!(parse_config(&starttls, &env).unwrap()[0].tls, TlsMode::StartTls);
+        assert_eq!(
+            parse_config(&starttls, &env).unwrap()[0].tls,
+            TlsMode::StartTls
+        );
         let implicit = text.replace("tls = \"none\"\n", "");
         let got = parse_config(&implicit, &env).unwrap();
         assert_eq!(
