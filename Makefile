@@ -21,7 +21,7 @@ SERVER_LISTEN ?= 127.0.0.1:8080
 RUN_DATA_DIR ?= $(HOME)/.local/share/rapport/demo
 
 .PHONY: all run test deps deps-apt deps-node deps-driver ui app fmt clippy bindings \
-	check-bindings rust-test sync-test ui-check webdriver postgres bench bench-launch bench-server server \
+	check-bindings rust-test sync-test ui-check webdriver postgres bench bench-launch bench-server bench-intake server \
 	deps-bundler dist package-check
 
 all: app
@@ -119,6 +119,11 @@ bench-launch: deps ui
 
 bench-server: postgres
 	cargo run --release -p rapport-server --bin rapport-server-bench -- --database-url "$(DATABASE_URL)"
+
+# Intake: emails/s from a real Dovecot (started by the bench), signed chat calls/s, and the
+# chat-to-desktop delay p50/p95.
+bench-intake: deps-apt postgres
+	DATABASE_URL="$(DATABASE_URL)" cargo run --release -p rapport-tests --bin intake-bench
 
 ## --- the central service ----------------------------------------------------------------
 # Runs rapport-server on $(SERVER_LISTEN) against the `rapport` database (created if missing).

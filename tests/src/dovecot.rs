@@ -1,6 +1,9 @@
 //! A real Dovecot (Debian's `dovecot-imapd`) for the mailbox tests, started from a throw-away
 //! config in a temp folder (`dovecot -F -c …`, a passwd-file user, its own port), never as a
 //! system service. Mail is delivered as a mail server would, through `dovecot-lda`.
+//! [`Dovecot::start_tls`] also serves TLS: a throw-away self-signed certificate for
+//! `localhost`/`127.0.0.1` (made with rcgen at test time) on an IMAPS port, and STARTTLS
+//! on the plain one.
 
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -15,8 +18,20 @@ const LDA: &str = "/usr/lib/dovecot/dovecot-lda";
 
 pub struct Dovecot {
     pub dir: tempfile::TempDir,
+    /// Plain IMAP (and STARTTLS when started with TLS).
     pub port: u16,
+    /// Implicit TLS (IMAPS), when started with TLS.
+    pub tls_port: Option<u16>,
+    /// The server certificate (PEM), the one file a client must trust, when started with TLS.
+    pub cert_file: Option<PathBuf>,
     child: Option<tokio::process::Child>,
+}
+
+/// A self-signed certificate for `localhost` and `127.0.0.1`: (certificate PEM, key PEM).
+pub fn self_signed_certificate() -> Result<(String, String)> {
+    let rcgen::CertifiedKey { cert, signing_key } =
+        rcgen::generate_simple_self_signed(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])?;
+    Ok((cert.pem(), signing_key.serialize_pem()))
 }
 
 fn free_port() -> Result<u16> {
@@ -26,12 +41,25 @@ fn free_port() -> Result<u16> {
 }
 
 impl Dovecot {
+    /// Plain IMAP only.
     pub async fn start() -> Result<Dovecot> {
+        Self::start_with(false).await
+    }
+
+    /// Plain IMAP with STARTTLS on [`Dovecot::port`] and IMAPS on [`Dovecot::tls_port`],
+    /// with a fresh self-signed certificate ([`Dovecot::cert_file`]).
+    pub async fn start_tls() -> Result<Dovecot> {
+        Self::start_with(true).await
+    }
+
+    async fn start_with(tls: bool) -> Result<Dovecot> {
         let dir = tempfile::tempdir()?;
         let d = dir.path();
         for sub in ["run", "state", "mail"] {
             std::fs::create_dir_all(d.join(sub))?;
         }
+        // Dovecot's auth process (the `dovecot` user) reads the passwd file in here.
+        std::fs::set_permissions(d, std::os::unix::fs::PermissionsExt::from_mode(0o755))?;
         // Mail is stored as the `dovecot` user (mail access as root is refused).
         let status = std::process::Command::new("chown")
             .args(["-R", "dovecot:dovecot"])
@@ -46,20 +74,38 @@ impl Dovecot {
         )?;
         let port = free_port()?;
         let p = d.display();
+        let (ssl, tls_port, cert_file) = if tls {
+            let (cert, key) = self_signed_certificate()?;
+            std::fs::write(d.join("cert.pem"), cert)?;
+            std::fs::write(d.join("key.pem"), key)?;
+            (
+                format!("ssl = yes\nssl_cert = <{p}/cert.pem\nssl_key = <{p}/key.pem\n"),
+                Some(free_port()?),
+                Some(d.join("cert.pem")),
+            )
+        } else {
+            ("ssl = no\n".to_owned(), None, None)
+        };
+        let imaps = tls_port.map_or_else(
+            || "  inet_listener imaps {\n    port = 0\n  }\n".to_owned(),
+            |t| format!("  inet_listener imaps {{\n    address = 127.0.0.1\n    port = {t}\n    ssl = yes\n  }}\n"),
+        );
         let conf = format!(
             "base_dir = {p}/run\nstate_dir = {p}/state\nlog_path = {p}/dovecot.log\n\
-             protocols = imap\nlisten = 127.0.0.1\nssl = no\nfirst_valid_uid = 100\n\
+             protocols = imap\nlisten = 127.0.0.1\n{ssl}first_valid_uid = 100\n\
              disable_plaintext_auth = no\nauth_mechanisms = plain login\n\
              mail_location = maildir:{p}/mail/%u\n\
              passdb {{\n  driver = passwd-file\n  args = scheme=PLAIN username_format=%u {p}/passwd\n}}\n\
              userdb {{\n  driver = static\n  args = uid=dovecot gid=dovecot home={p}/mail/%u\n}}\n\
-             service imap-login {{\n  chroot =\n  inet_listener imap {{\n    address = 127.0.0.1\n    port = {port}\n  }}\n  inet_listener imaps {{\n    port = 0\n  }}\n}}\n\
+             service imap-login {{\n  chroot =\n  inet_listener imap {{\n    address = 127.0.0.1\n    port = {port}\n  }}\n{imaps}}}\n\
              service anvil {{\n  chroot =\n}}\n"
         );
         std::fs::write(d.join("dovecot.conf"), conf)?;
         let mut dv = Dovecot {
             dir,
             port,
+            tls_port,
+            cert_file,
             child: None,
         };
         dv.run().await?;
@@ -82,14 +128,16 @@ impl Dovecot {
             .context("starting dovecot (apt-get install dovecot-imapd)")?;
         self.child = Some(child);
         let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-        while tokio::net::TcpStream::connect(("127.0.0.1", self.port))
-            .await
-            .is_err()
-        {
-            if tokio::time::Instant::now() > deadline {
-                bail!("dovecot did not listen on {} within 15 s", self.port);
+        for port in std::iter::once(self.port).chain(self.tls_port) {
+            while tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_err()
+            {
+                if tokio::time::Instant::now() > deadline {
+                    bail!("dovecot did not listen on {port} within 15 s");
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
             }
-            tokio::time::sleep(Duration::from_millis(50)).await;
         }
         Ok(())
     }

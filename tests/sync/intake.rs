@@ -3,10 +3,13 @@
 //! SLA clock from when the customer wrote, and its urgent alert is due.
 
 use chrono::{Duration, Utc};
+use rapport_client::sync::HttpTransport;
+use rapport_client::sync::transport::EventStream;
 use rapport_domain::request::{Channel, Severity};
 use rapport_domain::sla::SlaAlert;
 use rapport_domain::{AccountInput, LifecycleStage, Plan, Role};
 use rapport_server::intake::keys;
+use rapport_server::intake::tls::TlsMode;
 use rapport_tests::syncenv::{Client, Server, now};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -151,10 +154,15 @@ async fn count(server: &Server, sql: &'static str) -> i64 {
 
 /// Polls until the mailbox's last UID reaches `uid` (bounded).
 async fn wait_for_uid(server: &Server, uid: i64) {
+    wait_for_uid_of(server, "support", uid).await;
+}
+
+async fn wait_for_uid_of(server: &Server, mailbox: &str, uid: i64) {
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(120);
     loop {
         let last: Option<(i64,)> =
-            sqlx::query_as("SELECT last_uid FROM intake_mailboxes WHERE name = 'support'")
+            sqlx::query_as("SELECT last_uid FROM intake_mailboxes WHERE name = $1")
+                .bind(mailbox)
                 .fetch_optional(&server.pool)
                 .await
                 .unwrap();
@@ -163,7 +171,7 @@ async fn wait_for_uid(server: &Server, uid: i64) {
         }
         assert!(
             tokio::time::Instant::now() < deadline,
-            "the mailbox did not reach UID {uid}: {last:?}"
+            "the mailbox {mailbox} did not reach UID {uid}: {last:?}"
         );
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
@@ -176,12 +184,27 @@ fn spawn_watcher(
     tokio::sync::watch::Sender<bool>,
     tokio::task::JoinHandle<()>,
 ) {
+    spawn_watcher_with(server, "support", port, TlsMode::None, None)
+}
+
+fn spawn_watcher_with(
+    server: &Server,
+    name: &str,
+    port: u16,
+    tls: TlsMode,
+    ca_file: Option<std::path::PathBuf>,
+) -> (
+    tokio::sync::watch::Sender<bool>,
+    tokio::task::JoinHandle<()>,
+) {
     use rapport_server::intake::mailbox::{MailboxConfig, watch};
     let (tx, rx) = tokio::sync::watch::channel(false);
     let cfg = MailboxConfig {
-        name: "support".into(),
+        name: name.into(),
         host: "127.0.0.1".into(),
         port,
+        tls,
+        ca_file,
         user: rapport_tests::dovecot::USER.into(),
         password: rapport_tests::dovecot::PASSWORD.into(),
         folder: "INBOX".into(),
@@ -190,6 +213,261 @@ fn spawn_watcher(
     let clock: rapport_server::Clock = std::sync::Arc::new(Utc::now);
     let task = tokio::spawn(watch(server.pool.clone(), clock, cfg, rx));
     (tx, task)
+}
+
+async fn stop_watcher(
+    w: (
+        tokio::sync::watch::Sender<bool>,
+        tokio::task::JoinHandle<()>,
+    ),
+) {
+    w.0.send_replace(true);
+    let _ = w.1.await;
+}
+
+fn acme_input() -> AccountInput {
+    AccountInput {
+        name: "Acme".into(),
+        plan: Plan::ProfessionalSupport,
+        time_zone: "Europe/Berlin".into(),
+        fiscal_year_start_month: 1,
+        owner_csm_id: None,
+        account_rep_id: None,
+        slack_channel: None,
+        support_email_domains: vec!["acme.com".into()],
+        stage: LifecycleStage::Active,
+        tags: vec![],
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mail_is_fetched_over_implicit_tls_and_starttls_and_a_wrong_ca_is_refused() {
+    let server = Server::start().await.unwrap();
+    let team = server.team("Support").await.unwrap();
+    let csm = server.user(Role::Csm, &[team]).await.unwrap();
+    let lead = server.user(Role::SupportLead, &[team]).await.unwrap();
+    let a = Client::new(&server, &csm).await.unwrap();
+    a.store.account_create(acme_input(), now()).await.unwrap();
+    a.sync().await.unwrap();
+    let b = Client::new(&server, &lead).await.unwrap();
+    b.sync().await.unwrap();
+    let mut dovecot = rapport_tests::dovecot::Dovecot::start_tls().await.unwrap();
+    let ca = dovecot
+        .cert_file
+        .clone()
+        .expect("a TLS Dovecot has a certificate");
+    let imaps = dovecot.tls_port.expect("a TLS Dovecot has an IMAPS port");
+
+    // Implicit TLS (IMAPS) takes in UID 1.
+    dovecot
+        .deliver(&email(
+            "ana@acme.com",
+            "URGENT: over IMAPS",
+            "t1@acme.com",
+            "",
+        ))
+        .await
+        .unwrap();
+    let w = spawn_watcher_with(
+        &server,
+        "support",
+        imaps,
+        TlsMode::Implicit,
+        Some(ca.clone()),
+    );
+    wait_for_uid(&server, 1).await;
+    stop_watcher(w).await;
+
+    // STARTTLS on the plain port carries on from there with UID 2.
+    dovecot
+        .deliver(&email("ana@acme.com", "Over STARTTLS", "t2@acme.com", ""))
+        .await
+        .unwrap();
+    let w = spawn_watcher_with(
+        &server,
+        "support",
+        dovecot.port,
+        TlsMode::StartTls,
+        Some(ca.clone()),
+    );
+    wait_for_uid(&server, 2).await;
+    stop_watcher(w).await;
+
+    b.sync().await.unwrap();
+    let board = b.store.requests_board(now()).await.unwrap();
+    let titles: Vec<(&str, Severity)> = board
+        .open
+        .iter()
+        .map(|r| (r.title.as_str(), r.severity))
+        .collect();
+    assert!(
+        titles.contains(&("URGENT: over IMAPS", Severity::P1)),
+        "{titles:?}"
+    );
+    assert!(
+        titles.contains(&("Over STARTTLS", Severity::P3)),
+        "{titles:?}"
+    );
+    assert_eq!(titles.len(), 2, "each message once: {titles:?}");
+
+    // A CA that did not sign the server's certificate: no session, a clear error in the
+    // mailbox's state, nothing taken in.
+    let other = dovecot.dir.path().join("other-ca.pem");
+    std::fs::write(
+        &other,
+        rapport_tests::dovecot::self_signed_certificate().unwrap().0,
+    )
+    .unwrap();
+    for (name, port, mode) in [
+        ("wrong-ca-imaps", imaps, TlsMode::Implicit),
+        ("wrong-ca-starttls", dovecot.port, TlsMode::StartTls),
+    ] {
+        let w = spawn_watcher_with(&server, name, port, mode, Some(other.clone()));
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+        let state = loop {
+            let mut conn = server.pool.acquire().await.unwrap();
+            let states = rapport_server::intake::mailbox::states(&mut conn)
+                .await
+                .unwrap();
+            if let Some(s) = states
+                .into_iter()
+                .find(|s| s.name == name && s.last_error.is_some())
+            {
+                break s;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{name}: no error recorded"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        };
+        stop_watcher(w).await;
+        let err = state.last_error.unwrap();
+        assert!(
+            err.contains("TLS handshake") && err.contains("certificate") && err.contains("ca_file"),
+            "{name}: the error says the certificate is not vouched for: {err}"
+        );
+        assert_eq!(state.last_uid, 0, "{name}: nothing taken in");
+    }
+    assert_eq!(
+        count(
+            &server,
+            "SELECT count(*) FROM records WHERE entity = 'request'"
+        )
+        .await,
+        2
+    );
+    dovecot.stop().await.unwrap();
+    server.drop_db().await.unwrap();
+}
+
+/// Waits (bounded) for `changes` on a desktop's event stream and pulls once for each, as
+/// the app does, until the board shows a request `found` accepts (at most 5 wake-ups:
+/// notices of one commit may come as more than one).
+async fn pull_on_changes_until(
+    stream: &mut EventStream,
+    b: &Client,
+    found: impl Fn(&rapport_client::requests::RequestRow) -> bool,
+) -> rapport_client::requests::RequestRow {
+    for _ in 0..5 {
+        let ev = tokio::time::timeout(std::time::Duration::from_secs(60), stream.next())
+            .await
+            .expect("no event within a minute");
+        assert_eq!(ev.as_deref(), Some("changes"), "the stream ended");
+        b.sync().await.unwrap();
+        let board = b.store.requests_board(now()).await.unwrap();
+        if let Some(row) = board.open.into_iter().find(&found) {
+            return row;
+        }
+    }
+    panic!("five wake-ups and the request is not on the board");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chat_and_mail_intake_wake_a_signed_in_desktop_through_its_event_stream() {
+    let server = Server::start().await.unwrap();
+    let team = server.team("Support").await.unwrap();
+    let csm = server.user(Role::Csm, &[team]).await.unwrap();
+    let lead = server.user(Role::SupportLead, &[team]).await.unwrap();
+    let a = Client::new(&server, &csm).await.unwrap();
+    a.store.account_create(acme_input(), now()).await.unwrap();
+    a.sync().await.unwrap();
+    let b = Client::new(&server, &lead).await.unwrap();
+    b.sync().await.unwrap();
+    let mut conn = server.pool.acquire().await.unwrap();
+    let key = keys::create(&mut conn, "website chat", None, Utc::now())
+        .await
+        .unwrap();
+    drop(conn);
+    let mut dovecot = rapport_tests::dovecot::Dovecot::start().await.unwrap();
+    let watcher = spawn_watcher(&server, dovecot.port);
+
+    // The desktop holds its event stream open, as the app does once signed in.
+    let token = server.token(&lead).await.unwrap();
+    let mut stream = HttpTransport::new(&server.url)
+        .unwrap()
+        .events(&token)
+        .await
+        .unwrap();
+    assert_eq!(stream.next().await.as_deref(), Some("ready"));
+
+    // A P1 chat: the stream says `changes`, and the one pull it triggers brings the request.
+    let body = serde_json::json!({
+        "conversation_id": "chat-event-1",
+        "customer_email": "ops@acme.com",
+        "customer_name": "Ops Team",
+        "severity": "P1",
+        "title": "Payments down",
+        "message": "Nothing goes through.",
+        "sent_at": Utc::now(),
+    })
+    .to_string();
+    let (status, answer) = post_signed(
+        &server.url,
+        "/v1/intake/chat",
+        key.key.id,
+        &key.secret,
+        &body,
+    )
+    .await;
+    assert_eq!(status, 201, "{answer}");
+    let chat: uuid::Uuid = answer["request_id"].as_str().unwrap().parse().unwrap();
+    let row = pull_on_changes_until(&mut stream, &b, |r| r.id == chat).await;
+    assert_eq!(row.severity, Severity::P1);
+    let alerts = b.store.alerts_pending(now()).await.unwrap();
+    assert!(
+        alerts
+            .iter()
+            .any(|p| p.request_id == chat && p.alert == SlaAlert::Urgent),
+        "{alerts:?}"
+    );
+
+    // An urgent email: the same, from the mailbox watcher.
+    dovecot
+        .deliver(&email(
+            "ana@acme.com",
+            "URGENT: warehouse sync stopped",
+            "ev1@acme.com",
+            "",
+        ))
+        .await
+        .unwrap();
+    let row = pull_on_changes_until(&mut stream, &b, |r| {
+        r.title == "URGENT: warehouse sync stopped"
+    })
+    .await;
+    assert_eq!((row.severity, row.needs_triage), (Severity::P1, true));
+    let alerts = b.store.alerts_pending(now()).await.unwrap();
+    assert!(
+        alerts
+            .iter()
+            .any(|p| p.request_id == row.id && p.alert == SlaAlert::Urgent),
+        "{alerts:?}"
+    );
+
+    stop_watcher(watcher).await;
+    dovecot.stop().await.unwrap();
+    server.drop_db().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

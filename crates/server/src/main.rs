@@ -103,7 +103,9 @@ enum AdminCommand {
         #[arg(long, default_value_t = 90)]
         older_than_days: i64,
     },
-    /// Intake keys of the chat backends: create-intake-key, list-intake-keys, revoke-intake-key.
+    /// Intake: keys of the chat backends (create-intake-key, list-intake-keys,
+    /// revoke-intake-key), the mailboxes (list-mailboxes, list-intake-errors) and the
+    /// Unmatched queue (list-unmatched, assign-unmatched).
     #[command(flatten)]
     Intake(rapport_server::intake::cli::IntakeCommand),
 }

@@ -6,6 +6,7 @@
 //! a server's IDLE says nothing); a lost connection is retried with backoff (1 s doubling to
 //! 60 s). One bad message never stops the loop: it becomes an intake error row.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use async_imap::types::Fetch;
@@ -13,22 +14,26 @@ use chrono::{DateTime, Utc};
 use futures_util::TryStreamExt;
 use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, PgPool};
-use tokio::net::TcpStream;
 use tokio::sync::watch;
 use utoipa::ToSchema;
 
 use super::email;
+use super::tls::{self, TlsMode};
 use super::{IntakeError, store};
 use crate::state::Clock;
 
-/// One mailbox to watch. Decided for now: plain IMAP (a local relay or a loopback Dovecot);
-/// TLS modes are still to come.
+/// One mailbox to watch.
 #[derive(Debug, Clone)]
 pub struct MailboxConfig {
     /// The mailbox's name in the state table and in intake errors.
     pub name: String,
     pub host: String,
     pub port: u16,
+    /// Implicit TLS, STARTTLS, or plain IMAP to a loopback address ([`super::tls`]).
+    pub tls: TlsMode,
+    /// PEM certificates to trust instead of the public roots (a private CA, a self-signed
+    /// certificate).
+    pub ca_file: Option<PathBuf>,
     pub user: String,
     pub password: String,
     pub folder: String,
@@ -77,11 +82,12 @@ struct MailboxesFile {
 struct MailboxEntry {
     name: String,
     host: String,
-    #[serde(default = "default_port")]
-    port: u16,
-    /// Only `none` for now (plain IMAP).
+    /// The mode's own (993 for `implicit`, else 143) when left out.
+    port: Option<u16>,
+    /// `implicit` (the default), `starttls`, or `none` (only to a loopback address).
     #[serde(default = "default_tls")]
     tls: String,
+    ca_file: Option<PathBuf>,
     user: String,
     password_env: Option<String>,
     password_file: Option<std::path::PathBuf>,
@@ -91,11 +97,8 @@ struct MailboxEntry {
     poll_seconds: u64,
 }
 
-fn default_port() -> u16 {
-    143
-}
 fn default_tls() -> String {
-    "none".into()
+    "implicit".into()
 }
 fn default_folder() -> String {
     "INBOX".into()
@@ -114,11 +117,26 @@ pub fn parse_config(
     file.mailbox
         .into_iter()
         .map(|m| {
-            if m.tls != "none" {
+            let Some(mode) = TlsMode::parse(&m.tls) else {
                 return Err(format!(
-                    "mailbox {}: tls = {:?} is not supported yet; use \"none\" (plain IMAP, e.g. to a local relay)",
+                    "mailbox {}: tls = {:?}: use \"implicit\" (IMAPS, port 993), \"starttls\" (port 143) or \"none\"",
                     m.name, m.tls
                 ));
+            };
+            if mode == TlsMode::None && !tls::is_loopback(&m.host) {
+                return Err(format!(
+                    "mailbox {}: tls = \"none\" sends the password in clear, so it is allowed only to a loopback address (127.0.0.1, ::1, localhost), not {}; use \"implicit\" or \"starttls\"",
+                    m.name, m.host
+                ));
+            }
+            if let Some(path) = &m.ca_file {
+                if mode == TlsMode::None {
+                    return Err(format!(
+                        "mailbox {}: ca_file is for TLS; tls = \"none\" uses none",
+                        m.name
+                    ));
+                }
+                tls::read_ca_file(path).map_err(|e| format!("mailbox {}: {e}", m.name))?;
             }
             let password = match (&m.password_env, &m.password_file) {
                 (Some(var), None) => env(var)
@@ -137,7 +155,9 @@ pub fn parse_config(
             Ok(MailboxConfig {
                 name: m.name,
                 host: m.host,
-                port: m.port,
+                port: m.port.unwrap_or_else(|| mode.default_port()),
+                tls: mode,
+                ca_file: m.ca_file,
                 user: m.user,
                 password,
                 folder: m.folder,
@@ -229,20 +249,17 @@ async fn session(
     cfg: &MailboxConfig,
     stop: &mut watch::Receiver<bool>,
 ) -> Result<(), BoxError> {
-    let tcp = tokio::time::timeout(
-        Duration::from_secs(30),
-        TcpStream::connect((cfg.host.as_str(), cfg.port)),
-    )
-    .await??;
-    let mut client = async_imap::Client::new(tcp);
-    client
-        .read_response()
-        .await?
-        .ok_or("the IMAP server closed the connection before its greeting")?;
+    let client = tls::connect(&tls::Endpoint {
+        host: &cfg.host,
+        port: cfg.port,
+        tls: cfg.tls,
+        ca_file: cfg.ca_file.as_ref(),
+    })
+    .await?;
     let mut session = client
         .login(&cfg.user, &cfg.password)
         .await
-        .map_err(|(e, _)| e)?;
+        .map_err(|(e, _)| format!("signing in as {}: {e}", cfg.user))?;
     loop {
         let mbox = session.select(&cfg.folder).await?;
         let validity = i64::from(mbox.uid_validity.ok_or("the folder has no UIDVALIDITY")?);
@@ -394,7 +411,7 @@ mod tests {
 
     #[test]
     fn a_mailboxes_file_reads_with_its_password_from_the_environment() {
-        let text = "[[mailbox]]\nname = \"support\"\nhost = \"127.0.0.1\"\nuser = \"support\"\npassword_env = \"PW\"\n";
+        let text = "[[mailbox]]\nname = \"support\"\nhost = \"127.0.0.1\"\ntls = \"none\"\nuser = \"support\"\npassword_env = \"PW\"\n";
         let env = |v: &str| (v == "PW").then(|| "s3cret".to_owned());
         let got = parse_config(text, &env).unwrap();
         assert_eq!(got.len(), 1);
@@ -412,11 +429,35 @@ mod tests {
                 .unwrap_err()
                 .contains("PW is not set")
         );
-        let tls = text.replace("user =", "tls = \"starttls\"\nuser =");
+        let starttls = text.replace("\"none\"", "\"starttls\"");
+        assert_eq!(
+            parse_config(&starttls, &env).unwrap()[0].tls,
+            TlsMode::StartTls
+        );
+        let implicit = text.replace("tls = \"none\"\n", "");
+        let got = parse_config(&implicit, &env).unwrap();
+        assert_eq!(
+            (got[0].tls, got[0].port),
+            (TlsMode::Implicit, 993),
+            "implicit TLS on 993 unless told otherwise"
+        );
         assert!(
-            parse_config(&tls, &env)
+            parse_config(&text.replace("\"none\"", "\"ssl\""), &env)
                 .unwrap_err()
-                .contains("not supported")
+                .contains("\"implicit\"")
+        );
+        let remote = text.replace("127.0.0.1", "imap.vendor.example");
+        assert!(
+            parse_config(&remote, &env)
+                .unwrap_err()
+                .contains("loopback"),
+            "plain IMAP to another machine is refused"
+        );
+        let no_ca = implicit.replace("user =", "ca_file = \"/nonexistent/ca.pem\"\nuser =");
+        assert!(
+            parse_config(&no_ca, &env)
+                .unwrap_err()
+                .contains("/nonexistent/ca.pem")
         );
         assert!(
             parse_config("[[mailbox]]\nname = 1", &env).is_err(),

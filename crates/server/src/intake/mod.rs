@@ -10,6 +10,7 @@ pub mod keys;
 pub mod mailbox;
 pub mod routes;
 pub mod store;
+pub mod tls;
 
 use chrono::{DateTime, Utc};
 use rapport_domain::request::{
@@ -316,12 +317,13 @@ pub async fn append(
 }
 
 /// Gives a waiting Unmatched request its account: it becomes a synced request of that
-/// account's team, with its whole timeline.
+/// account's team, with its whole timeline. `by` is the support lead who decided (none
+/// from the admin CLI, which runs on the server itself).
 pub async fn assign(
     conn: &mut PgConnection,
     unmatched_id: Uuid,
     p: Placement,
-    by: Uuid,
+    by: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> Result<Option<()>, IntakeError> {
     let Some(u) = store::lock_unmatched(conn, unmatched_id).await? else {

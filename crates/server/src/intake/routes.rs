@@ -385,7 +385,10 @@ pub async fn assign_unmatched(
         team_id,
         contact_id: None,
     };
-    if super::assign(&mut tx, id, p, me.id, now).await?.is_none() {
+    if super::assign(&mut tx, id, p, Some(me.id), now)
+        .await?
+        .is_none()
+    {
         return Err(ApiError::not_found(
             "no such request waits in the Unmatched queue (it may have been assigned already)",
         ));

@@ -292,7 +292,7 @@ pub async fn mark_assigned(
     conn: &mut PgConnection,
     id: Uuid,
     account_id: Uuid,
-    by: Uuid,
+    by: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(

@@ -701,3 +701,141 @@ async fn emails_are_triaged_threaded_escalated_and_automatic_ones_open_nothing(p
             .contains("From")
     );
 }
+
+async fn cli(app: &TestApp, command: rapport_server::intake::cli::IntakeCommand) -> String {
+    let mut out = Vec::new();
+    rapport_server::intake::cli::run_to(&app.state, command, &mut out)
+        .await
+        .unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+#[sqlx::test(migrator = "rapport_server::MIGRATOR")]
+async fn the_admin_cli_shows_mailboxes_errors_and_unmatched_and_assigns_one(pool: PgPool) {
+    use rapport_server::intake::cli::{IntakeCommand, run_to};
+    use rapport_server::intake::email::EmailOutcome;
+    let w = world(pool).await;
+    let now = w.app.clock.now();
+
+    assert!(
+        cli(&w.app, IntakeCommand::ListMailboxes)
+            .await
+            .contains("no mailbox has been watched yet")
+    );
+    assert_eq!(
+        cli(&w.app, IntakeCommand::ListUnmatched).await,
+        "the Unmatched queue is empty\n"
+    );
+
+    // What a watcher leaves: its place and its last error; and one message it could not read.
+    sqlx::query(
+        "INSERT INTO intake_mailboxes (name, state, uid_validity, last_uid, imported, last_error, last_error_at, updated_at)
+         VALUES ('support', 'idle', 7, 3, 3, 'TLS handshake with imap.vendor.example:993 failed: invalid peer certificate: UnknownIssuer', $1, $1)",
+    )
+    .bind(now)
+    .execute(&w.app.state.pool)
+    .await
+    .unwrap();
+    let mut conn = w.app.state.pool.acquire().await.unwrap();
+    rapport_server::intake::store::record_error(
+        &mut conn,
+        "support",
+        Some(2),
+        Some("broken@acme.com"),
+        "the message has no From: sender",
+        Some(b"Subject: x\r\n\r\ny"),
+        now,
+    )
+    .await
+    .unwrap();
+    drop(conn);
+    let mailboxes = cli(&w.app, IntakeCommand::ListMailboxes).await;
+    assert!(
+        mailboxes.contains("support  idle  uidvalidity 7  last uid 3  imported 3"),
+        "{mailboxes}"
+    );
+    assert!(
+        mailboxes.contains("last error") && mailboxes.contains("UnknownIssuer"),
+        "{mailboxes}"
+    );
+    let errors = cli(&w.app, IntakeCommand::ListIntakeErrors { limit: 10 }).await;
+    assert!(
+        errors.contains("support  uid 2  message-id broken@acme.com  15 bytes kept")
+            && errors.contains("no From: sender"),
+        "{errors}"
+    );
+
+    // An unknown sender waits in Unmatched; the CLI lists it and gives it its account.
+    let EmailOutcome::Opened {
+        request_id: lost,
+        unmatched: true,
+        ..
+    } = take_in(
+        &w.app,
+        &mail(
+            "zoe@unknown.example",
+            "URGENT: nothing works",
+            "z1@unknown.example",
+            "",
+            "hi",
+        ),
+        now - TimeDelta::minutes(3),
+    )
+    .await
+    else {
+        panic!("an unknown sender lands in Unmatched");
+    };
+    let waiting = cli(&w.app, IntakeCommand::ListUnmatched).await;
+    assert!(
+        waiting.contains(&lost.to_string())
+            && waiting.contains("P1 needs triage")
+            && waiting.contains("\"URGENT: nothing works\"")
+            && waiting.contains("from zoe@unknown.example"),
+        "{waiting}"
+    );
+    let mut out = Vec::new();
+    let err = run_to(
+        &w.app.state,
+        IntakeCommand::AssignUnmatched {
+            id: lost,
+            account: "No Such Customer".into(),
+        },
+        &mut out,
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("no account"), "{err}");
+    let done = cli(
+        &w.app,
+        IntakeCommand::AssignUnmatched {
+            id: lost,
+            account: "Acme".into(),
+        },
+    )
+    .await;
+    assert!(done.contains(&w.account.to_string()), "{done}");
+    let (f, _, team) = record(&w.app, "request", lost).await;
+    assert_eq!(team, w.team, "the account's team has it");
+    assert_eq!(
+        (f["severity"].as_str(), f["title"].as_str()),
+        (Some("p1"), Some("URGENT: nothing works"))
+    );
+    assert_eq!(
+        cli(&w.app, IntakeCommand::ListUnmatched).await,
+        "the Unmatched queue is empty\n"
+    );
+    let err = run_to(
+        &w.app.state,
+        IntakeCommand::AssignUnmatched {
+            id: lost,
+            account: w.account.to_string(),
+        },
+        &mut out,
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("assigned already"),
+        "twice is refused: {err}"
+    );
+}
