@@ -8,6 +8,7 @@ mod common;
 mod concurrency;
 mod hostile;
 mod intake;
+mod oncall;
 mod openapi;
 mod processes;
 mod requests;
