@@ -227,7 +227,7 @@ pub async fn roster(
         match Member::from_user(&user, opted.contains(&u.id)) {
             Ok(m) => members.push(m),
             Err(e) => {
-                tracing::warn!(user = %u.id, error = %e.reason, "left out of the on-call roster")
+                tracing::warn!(user = %u.id, error = %e.reason, "left out of the on-call roster");
             }
         }
     }

@@ -155,9 +155,12 @@ impl Mail {
 }
 
 /// A real HTTP receiver for team webhooks: every POST's headers and body.
+/// One webhook post: its headers and body.
+type Post = (HeaderMap, Vec<u8>);
+
 #[derive(Clone, Default)]
 struct Receiver {
-    got: Arc<Mutex<Vec<(HeaderMap, Vec<u8>)>>>,
+    got: Arc<Mutex<Vec<Post>>>,
 }
 
 impl Receiver {
@@ -180,7 +183,7 @@ impl Receiver {
         (r, format!("http://{addr}/hook"))
     }
 
-    fn all(&self) -> Vec<(HeaderMap, Vec<u8>)> {
+    fn all(&self) -> Vec<Post> {
         self.got.lock().unwrap().clone()
     }
 
