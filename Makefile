@@ -9,7 +9,7 @@ export CARGO_TARGET_DIR
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APP_BIN := $(CARGO_TARGET_DIR)/debug/rapport-desktop
 APT_PACKAGES := libwebkit2gtk-4.1-dev xvfb xauth webkit2gtk-driver gnome-keyring keyutils \
-	dbus-daemon build-essential pkg-config curl dovecot-imapd
+	dbus-daemon build-essential pkg-config curl dovecot-imapd python3-aiosmtpd
 # The server tests give each test its own database on this PostgreSQL (`#[sqlx::test]`).
 # The password only matters where ensure-postgres.sh had to install a cluster (trust ignores it).
 DATABASE_URL ?= postgres://postgres:postgres@127.0.0.1:5432/postgres

@@ -42,10 +42,15 @@ pub enum Action {
     PublishRca,
     /// Edit one's own profile (name, time zone, working hours).
     EditOwnProfile,
+    /// Edit the on-call setup: the escalation policy, the rotation, who opts in to follow
+    /// the sun, the teams' webhooks.
+    ManageOnCall,
+    /// Put someone on call for another for a window (an override), or remove one.
+    OverrideOnCall,
 }
 
 impl Action {
-    pub const ALL: [Action; 13] = [
+    pub const ALL: [Action; 15] = [
         Action::ManageUsers,
         Action::ManageTeams,
         Action::ReadTeamData,
@@ -59,6 +64,8 @@ impl Action {
         Action::WriteRca,
         Action::PublishRca,
         Action::EditOwnProfile,
+        Action::ManageOnCall,
+        Action::OverrideOnCall,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -76,6 +83,8 @@ impl Action {
             Action::WriteRca => "write_rca",
             Action::PublishRca => "publish_rca",
             Action::EditOwnProfile => "edit_own_profile",
+            Action::ManageOnCall => "manage_on_call",
+            Action::OverrideOnCall => "override_on_call",
         }
     }
 }
@@ -90,6 +99,8 @@ impl Action {
 /// | write accounts | yes | yes | no (they read them) |
 /// | book sessions / reviews | yes | yes | no |
 /// | change severity after triage, publish RCA | no | no | yes |
+/// | manage on call (policy, rotation, webhooks) | no | no | no |
+/// | override on call (cover for someone) | no | no | yes |
 pub fn allows(role: Role, action: Action) -> bool {
     use Action as A;
     match role {
@@ -116,6 +127,7 @@ pub fn allows(role: Role, action: Action) -> bool {
                 | A::WriteRca
                 | A::PublishRca
                 | A::EditOwnProfile
+                | A::OverrideOnCall
         ),
     }
 }
@@ -183,7 +195,7 @@ mod tests {
     fn every_cell_of_the_role_action_table() {
         use Action as A;
         // (action, csm, account_rep, support_lead, admin)
-        let table: [(Action, bool, bool, bool, bool); 13] = [
+        let table: [(Action, bool, bool, bool, bool); 15] = [
             (A::ManageUsers, false, false, false, true),
             (A::ManageTeams, false, false, false, true),
             (A::ReadTeamData, true, true, true, true),
@@ -197,6 +209,8 @@ mod tests {
             (A::WriteRca, true, true, true, true),
             (A::PublishRca, false, false, true, true),
             (A::EditOwnProfile, true, true, true, true),
+            (A::ManageOnCall, false, false, false, true),
+            (A::OverrideOnCall, false, false, true, true),
         ];
         assert_eq!(
             table.len(),

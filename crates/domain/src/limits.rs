@@ -21,6 +21,12 @@ use crate::validation::FieldError;
 pub const MAX_NAME_LEN: usize = crate::validation::MAX_NAME_LEN;
 /// An email address: 64 before the @, 255 after it.
 pub const MAX_EMAIL_LEN: usize = 320;
+/// On call: members of the rotation, steps of one severity's escalation, targets of one
+/// at-risk or breached page, and the longest override.
+pub const MAX_ROTATION_MEMBERS: usize = 200;
+pub const MAX_ESCALATION_STEPS: usize = 20;
+pub const MAX_PAGE_TARGETS: usize = 3;
+pub const MAX_OVERRIDE_DAYS: i64 = 90;
 /// An IANA time zone name (the longest is 32 characters).
 pub const MAX_TIME_ZONE_LEN: usize = 64;
 /// A link (meeting, Slack): see [`crate::links::MAX_LINK_LEN`].

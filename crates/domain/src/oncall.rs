@@ -451,6 +451,7 @@ fn offset_changes(tz: Tz, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<DateTim
 
 /// Who a page goes to; the server resolves each to people at sending time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PageTarget {
     /// Everyone [`who_is_on_call`] lists at that instant.
@@ -460,6 +461,7 @@ pub enum PageTarget {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EscalationStep {
     pub target: PageTarget,
     /// Minutes after the escalation starts (of each round) without an acknowledgement.
@@ -468,6 +470,7 @@ pub struct EscalationStep {
 
 /// How one severity is paged. No steps and no SLA pages: in the app only.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SeverityPolicy {
     pub steps: Vec<EscalationStep>,
     /// The steps start again this many minutes after each round started; `None`: once.
@@ -544,6 +547,7 @@ impl SeverityPolicy {
 
 /// The escalation policy, per severity; admins edit it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EscalationPolicy {
     pub p1: SeverityPolicy,
     pub p2: SeverityPolicy,

@@ -26,6 +26,8 @@ pub struct Config {
     pub server: ServerSection,
     pub database: DatabaseSection,
     pub retention: RetentionSection,
+    pub oncall: OnCallSection,
+    pub smtp: SmtpSection,
 }
 
 /// `[server]`: the HTTP side.
@@ -94,6 +96,178 @@ pub struct RetentionSection {
 impl Default for RetentionSection {
     fn default() -> Self {
         RetentionSection { tombstone_days: 90 }
+    }
+}
+
+/// `[oncall]`: the watcher that pages, and the Acknowledge links of its emails.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OnCallSection {
+    /// Where people reach this service (`https://rapport.example.com`): the base of the
+    /// Acknowledge links. Without it, page emails carry no link.
+    pub public_url: Option<String>,
+    /// A file holding the links' HMAC key (at least 32 characters; the same in every server
+    /// process). `RAPPORT_ONCALL_LINK_SECRET` in the service's environment does instead.
+    pub link_secret_file: Option<PathBuf>,
+    /// How long an Acknowledge link works, in hours.
+    pub link_hours: i64,
+    /// How often the watcher looks for due pages, in seconds.
+    pub tick_seconds: u64,
+    /// How long a claimed page is left to its process before another takes it again.
+    pub lease_seconds: i64,
+}
+
+impl Default for OnCallSection {
+    fn default() -> Self {
+        OnCallSection {
+            public_url: None,
+            link_secret_file: None,
+            link_hours: 24,
+            tick_seconds: 5,
+            lease_seconds: 120,
+        }
+    }
+}
+
+/// `[smtp]`: where page emails are sent. No `host`: no email (webhooks still go).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmtpSection {
+    pub host: Option<String>,
+    /// Default: 587 for `starttls`, 465 for `tls`, 25 for `none`.
+    pub port: Option<u16>,
+    /// `starttls` (default), `tls`, or `none` (a relay on this host only).
+    pub security: String,
+    pub username: Option<String>,
+    /// A file holding the password; `RAPPORT_SMTP_PASSWORD` in the environment does instead.
+    pub password_file: Option<PathBuf>,
+    /// The From of the pages, e.g. `Rapport on call <oncall@example.com>`.
+    pub from: Option<String>,
+    pub timeout_seconds: u64,
+}
+
+impl Default for SmtpSection {
+    fn default() -> Self {
+        SmtpSection {
+            host: None,
+            port: None,
+            security: "starttls".into(),
+            username: None,
+            password_file: None,
+            from: None,
+            timeout_seconds: 30,
+        }
+    }
+}
+
+/// The variable that holds the SMTP password instead of `smtp.password_file`.
+pub const SMTP_PASSWORD_ENV: &str = "RAPPORT_SMTP_PASSWORD";
+/// The variable that holds the Acknowledge links' key instead of `oncall.link_secret_file`.
+pub const LINK_SECRET_ENV: &str = "RAPPORT_ONCALL_LINK_SECRET";
+
+/// A secret from a private file (one line).
+fn read_secret(key: &str, path: &Path) -> Result<String, ConfigError> {
+    let err = |message: String| ConfigError {
+        file: None,
+        key: Some(key.to_owned()),
+        line: None,
+        message,
+    };
+    if world_readable(path) {
+        return Err(err(format!(
+            "{} is readable by every user: chmod 0640 it (owner root, group of the service)",
+            path.display()
+        )));
+    }
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| err(format!("cannot read {}: {e}", path.display())))?;
+    let secret = text.trim_end_matches(['\r', '\n']);
+    if secret.is_empty() {
+        return Err(err(format!("{} is empty", path.display())));
+    }
+    Ok(secret.to_owned())
+}
+
+impl Config {
+    /// What on call runs with: the sections above, the secrets from their files or from
+    /// the environment (`env` reads a variable).
+    pub fn oncall_settings(
+        &self,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<crate::oncall::OnCallSettings, ConfigError> {
+        use crate::oncall::{OnCallSettings, Secret, SmtpSecurity, SmtpSettings};
+        let err = |key: &str, message: String| ConfigError {
+            file: None,
+            key: Some(key.to_owned()),
+            line: None,
+            message,
+        };
+        let o = &self.oncall;
+        let link_secret = match (&o.link_secret_file, env(LINK_SECRET_ENV)) {
+            (Some(path), _) => Some(read_secret("oncall.link_secret_file", path)?),
+            (None, Some(s)) if !s.is_empty() => Some(s),
+            _ => None,
+        };
+        if let Some(s) = &link_secret
+            && s.chars().count() < 32
+        {
+            return Err(err(
+                "oncall.link_secret_file",
+                "the link secret is too short: at least 32 characters (e.g. `openssl rand -hex 32`)"
+                    .into(),
+            ));
+        }
+        let smtp = match &self.smtp.host {
+            None => None,
+            Some(host) => {
+                let s = &self.smtp;
+                let security = match s.security.as_str() {
+                    "starttls" => SmtpSecurity::StartTls,
+                    "tls" => SmtpSecurity::Tls,
+                    "none" => SmtpSecurity::None,
+                    other => {
+                        return Err(err(
+                            "smtp.security",
+                            format!("{other:?}: expected starttls, tls or none"),
+                        ));
+                    }
+                };
+                let from = s.from.clone().ok_or_else(|| {
+                    err(
+                        "smtp.from",
+                        "pages need a From address, e.g. \"Rapport on call <oncall@example.com>\""
+                            .into(),
+                    )
+                })?;
+                let password = match (&s.password_file, env(SMTP_PASSWORD_ENV)) {
+                    (Some(path), _) => Some(read_secret("smtp.password_file", path)?),
+                    (None, Some(p)) if !p.is_empty() => Some(p),
+                    _ => None,
+                };
+                Some(SmtpSettings {
+                    host: host.clone(),
+                    port: s.port.unwrap_or(match security {
+                        SmtpSecurity::StartTls => 587,
+                        SmtpSecurity::Tls => 465,
+                        SmtpSecurity::None => 25,
+                    }),
+                    security,
+                    username: s.username.clone(),
+                    password: password.map(Secret),
+                    from,
+                    timeout: std::time::Duration::from_secs(s.timeout_seconds.max(1)),
+                })
+            }
+        };
+        Ok(OnCallSettings {
+            public_url: o.public_url.clone(),
+            link_secret: link_secret.map(Secret),
+            link_ttl: chrono::TimeDelta::hours(o.link_hours),
+            smtp,
+            tick: std::time::Duration::from_secs(o.tick_seconds),
+            lease: chrono::TimeDelta::seconds(o.lease_seconds),
+            ..OnCallSettings::default()
+        })
     }
 }
 
@@ -241,6 +415,50 @@ impl Config {
                     "{} is out of range: 1 to 3650 days",
                     self.retention.tombstone_days
                 ),
+            ));
+        }
+        if !(1..=24 * 30).contains(&self.oncall.link_hours) {
+            return Err((
+                "oncall",
+                "link_hours",
+                format!("{} is out of range: 1 to 720 hours", self.oncall.link_hours),
+            ));
+        }
+        if !(1..=3600).contains(&self.oncall.tick_seconds) {
+            return Err((
+                "oncall",
+                "tick_seconds",
+                format!("{} is out of range: 1 to 3600", self.oncall.tick_seconds),
+            ));
+        }
+        if !(10..=3600).contains(&self.oncall.lease_seconds) {
+            return Err((
+                "oncall",
+                "lease_seconds",
+                format!("{} is out of range: 10 to 3600", self.oncall.lease_seconds),
+            ));
+        }
+        if let Some(u) = &self.oncall.public_url
+            && !url::Url::parse(u).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
+        {
+            return Err((
+                "oncall",
+                "public_url",
+                format!("{u:?} is not an http(s) URL"),
+            ));
+        }
+        if !matches!(self.smtp.security.as_str(), "starttls" | "tls" | "none") {
+            return Err((
+                "smtp",
+                "security",
+                format!("{:?}: expected starttls, tls or none", self.smtp.security),
+            ));
+        }
+        if self.smtp.host.is_some() && self.smtp.from.is_none() {
+            return Err((
+                "smtp",
+                "from",
+                "pages need a From address when smtp.host is set".into(),
             ));
         }
         Ok(())
@@ -578,6 +796,42 @@ mod tests {
             .database_options(None)
             .expect_err("no URL");
         assert_eq!(e.key.as_deref(), Some("database.url"));
+    }
+
+    #[test]
+    fn on_call_settings_take_their_secrets_from_files_or_the_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let secret = dir.path().join("link-secret");
+        std::fs::write(&secret, format!("{}\n", "k".repeat(40))).unwrap();
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
+        let c = parse(&format!(
+            "[oncall]\npublic_url = \"https://rapport.example.com\"\nlink_secret_file = {secret:?}\n\
+             [smtp]\nhost = \"smtp.example.com\"\nusername = \"rapport\"\nfrom = \"Rapport <oncall@example.com>\"\n"
+        ))
+        .expect("valid");
+        let env = |k: &str| (k == SMTP_PASSWORD_ENV).then(|| "pw-from-env".to_owned());
+        let s = c.oncall_settings(&env).expect("usable");
+        assert_eq!(s.link_secret.as_ref().unwrap().0, "k".repeat(40));
+        let smtp = s.smtp.as_ref().unwrap();
+        assert_eq!(
+            smtp.port, 587,
+            "starttls by default, on the submission port"
+        );
+        assert_eq!(smtp.password.as_ref().unwrap().0, "pw-from-env");
+        assert!(
+            !format!("{s:?}").contains("pw-from-env") && !format!("{s:?}").contains("kkkk"),
+            "secrets never show in Debug output"
+        );
+        let short = |k: &str| (k == LINK_SECRET_ENV).then(|| "short".to_owned());
+        let e = parse("").unwrap().oncall_settings(&short).unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("oncall.link_secret_file"), "{e}");
+        let e = parse("[smtp]\nhost = \"h\"\n").unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("smtp.from"), "{e}");
+        let e = parse("[smtp]\nsecurity = \"ssl\"\n").unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("smtp.security"), "{e}");
     }
 
     #[test]

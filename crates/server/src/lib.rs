@@ -11,6 +11,7 @@ pub mod db;
 pub mod error;
 pub mod events;
 pub mod intake;
+pub mod oncall;
 pub mod openapi;
 pub mod routes;
 pub mod state;
@@ -36,6 +37,7 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::admin::router())
         .merge(routes::sync::router(state.clone()))
         .merge(intake::routes::router())
+        .merge(oncall::routes::router())
         .merge(openapi::router())
         .fallback(routes::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
@@ -47,7 +49,13 @@ pub fn app(state: AppState) -> Router {
         .layer(CatchPanicLayer::custom(
             |p: Box<dyn std::any::Any + Send>| panic_response(&*p),
         ))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(
+            |req: &axum::http::Request<axum::body::Body>| {
+                // An Acknowledge link's token is a credential: never in a log line.
+                tracing::debug_span!("request", method = %req.method(),
+                    path = %oncall::routes::redacted_path(req.uri()), version = ?req.version())
+            },
+        ))
         .with_state(state)
 }
 

@@ -162,9 +162,13 @@ async fn main() -> anyhow::Result<()> {
                 max_body_bytes: config.server.max_body_bytes,
                 ..Settings::default()
             };
-            let state = AppState::new(pool.clone(), system_clock(), settings)
+            let oncall = config.oncall_settings(&|k| std::env::var(k).ok())?;
+            let mut state = AppState::new(pool.clone(), system_clock(), settings)
                 .await
                 .context("listening for change notices")?;
+            state.oncall = std::sync::Arc::new(oncall);
+            // Every process runs the watcher: claims in PostgreSQL keep each page to one.
+            rapport_server::oncall::watcher::spawn(&state, state.oncall.clone())?;
             let retention = TimeDelta::days(config.retention.tombstone_days);
             let purge_pool = pool.clone();
             let purge_clock = state.clock.clone();
@@ -204,6 +208,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::CheckConfig => {
             config.database_options(file)?;
+            let oncall = config.oncall_settings(&|k| std::env::var(k).ok())?;
             let name = file.map_or_else(|| "(no config file)".into(), |p| p.display().to_string());
             println!("{name}: ok");
             println!("  server.listen = {}", config.server.listen);
@@ -220,6 +225,21 @@ async fn main() -> anyhow::Result<()> {
             println!(
                 "  retention.tombstone_days = {}",
                 config.retention.tombstone_days
+            );
+            match &oncall.smtp {
+                Some(m) => println!(
+                    "  smtp = {}:{} ({:?}), from {}",
+                    m.host, m.port, m.security, m.from
+                ),
+                None => println!("  smtp = (none: pages go by webhook and in the app only)"),
+            }
+            println!(
+                "  oncall.ack links = {}",
+                if oncall.link_secret.is_some() && oncall.public_url.is_some() {
+                    "on"
+                } else {
+                    "off (needs public_url and a link secret)"
+                }
             );
         }
         Command::Admin { command } => {

@@ -44,6 +44,20 @@ use crate::state::AppState;
         crate::intake::routes::revoke_key,
         crate::intake::routes::list_mailboxes,
         crate::intake::routes::list_errors,
+        crate::oncall::routes::on_call_now,
+        crate::oncall::routes::create_override,
+        crate::oncall::routes::delete_override,
+        crate::oncall::routes::ack_in_app,
+        crate::oncall::routes::ack_page,
+        crate::oncall::routes::ack_by_link,
+        crate::oncall::routes::setup,
+        crate::oncall::routes::put_policy,
+        crate::oncall::routes::put_rotation,
+        crate::oncall::routes::delete_rotation,
+        crate::oncall::routes::put_opt_in,
+        crate::oncall::routes::put_webhook,
+        crate::oncall::routes::delete_webhook,
+        crate::oncall::routes::list_pages,
         openapi_json,
     ),
     components(schemas(
@@ -195,6 +209,19 @@ impl Modify for Limits {
         set_len(components, "CreateUser", "password", Some(pmin), pmax);
         set_len(components, "ResetPassword", "password", Some(pmin), pmax);
         set_len(components, "CreateTeam", "name", Some(1), name);
+        set_len(
+            components,
+            "PutWebhook",
+            "url",
+            Some(1),
+            limits::MAX_LINK_LEN,
+        );
+        set_len(components, "RotationSpec", "time_zone", Some(1), zone);
+        if let Some(RefOr::T(Schema::Object(r))) = components.schemas.get_mut("RotationSpec")
+            && let Some(RefOr::T(Schema::Array(a))) = r.properties.get_mut("members")
+        {
+            a.max_items = Some(limits::MAX_ROTATION_MEMBERS);
+        }
         if let Some(RefOr::T(Schema::Object(w))) = components.schemas.get_mut("WorkingHours")
             && let Some(RefOr::T(Schema::Array(a))) = w.properties.get_mut("days")
         {

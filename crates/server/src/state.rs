@@ -74,6 +74,8 @@ pub struct AppState {
     /// Password checks running now, and the most that ever ran at once.
     pub password_checks_running: Arc<AtomicU64>,
     pub password_checks_peak: Arc<AtomicU64>,
+    /// On call's SMTP, Acknowledge-link secret and watcher timing (set by the binary).
+    pub oncall: Arc<crate::oncall::OnCallSettings>,
     shutdown: Arc<watch::Sender<bool>>,
 }
 
@@ -101,6 +103,7 @@ impl AppState {
             password_checks_run: Arc::new(AtomicU64::new(0)),
             password_checks_running: Arc::new(AtomicU64::new(0)),
             password_checks_peak: Arc::new(AtomicU64::new(0)),
+            oncall: Arc::default(),
             settings: Arc::new(settings),
             events,
             shutdown,

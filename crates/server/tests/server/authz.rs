@@ -12,7 +12,7 @@ use crate::common::{TestApp, account_in, assert_applied, assert_rejected, mutati
 /// (action, csm, account_rep, support_lead, admin) for the actions with a server endpoint.
 /// Booking, severity and RCA actions arrive with their entities; their cells are tested in
 /// rapport-domain's authz table test.
-const SERVED: [(Action, bool, bool, bool, bool); 7] = [
+const SERVED: [(Action, bool, bool, bool, bool); 9] = [
     (Action::ManageUsers, false, false, false, true),
     (Action::ManageTeams, false, false, false, true),
     (Action::ReadTeamData, true, true, true, true),
@@ -20,6 +20,8 @@ const SERVED: [(Action, bool, bool, bool, bool); 7] = [
     (Action::WriteContact, true, true, true, true),
     (Action::WriteNote, true, true, true, true),
     (Action::EditOwnProfile, true, true, true, true),
+    (Action::ManageOnCall, false, false, false, true),
+    (Action::OverrideOnCall, false, false, true, true),
 ];
 
 /// Does `action` as the user and tells whether the server allowed it; a refusal must carry
@@ -150,6 +152,30 @@ async fn attempt(
                 )
                 .await;
             r["status"] == "applied"
+        }
+        Action::ManageOnCall => {
+            let r = app
+                .call(Method::GET, "/v1/admin/oncall", Some(token), None)
+                .await;
+            if r.status == StatusCode::FORBIDDEN {
+                assert_eq!(r.code(), "forbidden_role");
+            }
+            r.status == StatusCode::OK
+        }
+        Action::OverrideOnCall => {
+            // Removing an override that does not exist: 404 once the role may.
+            let r = app
+                .call(
+                    Method::DELETE,
+                    &format!("/v1/oncall/overrides/{}", Uuid::now_v7()),
+                    Some(token),
+                    None,
+                )
+                .await;
+            if r.status == StatusCode::FORBIDDEN {
+                assert_eq!(r.code(), "forbidden_role");
+            }
+            r.status == StatusCode::NOT_FOUND
         }
         other => panic!("{other:?} has no server endpoint yet"),
     }

@@ -9,6 +9,7 @@ mod concurrency;
 mod hardening;
 mod hostile;
 mod intake;
+mod oncall;
 mod openapi;
 mod processes;
 mod requests;

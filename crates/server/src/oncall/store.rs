@@ -1,0 +1,816 @@
+//! What on call keeps in PostgreSQL: its setup, the open requests it watches, the pages it
+//! claimed and sent, and the acknowledgements.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use rapport_domain::Role;
+use rapport_domain::account::Plan;
+use rapport_domain::oncall::{EscalationPolicy, Member, Override, PageKey, PageTarget, Roster};
+use rapport_domain::oncall::{Rotation, RotationPeriod};
+use rapport_domain::request::{
+    Actor, RequestEvent, RequestEventKind, RequestHistory, RequestStatus, Severity, Visibility,
+};
+use rapport_domain::sync::{EntityKind, Rejection};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use sqlx::types::Json;
+use sqlx::{PgConnection, PgPool};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::db::identity;
+
+/// The escalation policy in force: the stored one, else the domain's default.
+pub async fn policy(conn: &mut PgConnection) -> Result<EscalationPolicy, sqlx::Error> {
+    let row: Option<(Option<Json<EscalationPolicy>>,)> =
+        sqlx::query_as("SELECT policy FROM oncall_config WHERE id")
+            .fetch_optional(conn)
+            .await?;
+    Ok(row
+        .and_then(|(p,)| p)
+        .map_or_else(EscalationPolicy::default, |p| p.0))
+}
+
+pub async fn set_policy(
+    conn: &mut PgConnection,
+    policy: &EscalationPolicy,
+    by: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO oncall_config (id, policy, updated_at, updated_by) VALUES (true, $1, $2, $3)
+         ON CONFLICT (id) DO UPDATE SET policy = EXCLUDED.policy,
+           updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by",
+    )
+    .bind(Json(policy))
+    .bind(now)
+    .bind(by)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A rotation as stored and as the API shows it (the zone as its IANA name).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RotationSpec {
+    /// In turn order; the first takes the first shift.
+    pub members: Vec<Uuid>,
+    /// The zone whose wall clock the handoff time is read on, e.g. `Europe/Berlin`.
+    pub time_zone: String,
+    /// Minutes after local midnight, `0..1440`.
+    pub handoff_minute: u16,
+    /// `daily` or `weekly`.
+    #[schema(value_type = String)]
+    pub period: RotationPeriod,
+    /// The local date of the first handoff.
+    pub first_day: chrono::NaiveDate,
+}
+
+impl RotationSpec {
+    pub fn to_rotation(&self) -> Result<Rotation, rapport_domain::validation::FieldError> {
+        Ok(Rotation {
+            id: Uuid::nil(),
+            members: self.members.clone(),
+            time_zone: rapport_domain::validation::time_zone("time_zone", &self.time_zone)?,
+            handoff_minute: self.handoff_minute,
+            period: self.period,
+            first_day: self.first_day,
+        })
+    }
+}
+
+pub async fn rotation(conn: &mut PgConnection) -> Result<Option<RotationSpec>, sqlx::Error> {
+    let row: Option<(Option<Json<RotationSpec>>,)> =
+        sqlx::query_as("SELECT rotation FROM oncall_config WHERE id")
+            .fetch_optional(conn)
+            .await?;
+    Ok(row.and_then(|(r,)| r).map(|r| r.0))
+}
+
+pub async fn set_rotation(
+    conn: &mut PgConnection,
+    rotation: Option<&RotationSpec>,
+    by: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO oncall_config (id, rotation, updated_at, updated_by) VALUES (true, $1, $2, $3)
+         ON CONFLICT (id) DO UPDATE SET rotation = EXCLUDED.rotation,
+           updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by",
+    )
+    .bind(rotation.map(Json))
+    .bind(now)
+    .bind(by)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn set_opt_in(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    opted_in: bool,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    if opted_in {
+        sqlx::query(
+            "INSERT INTO oncall_opt_ins (user_id, created_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        )
+        .bind(user_id)
+        .bind(now)
+        .execute(conn)
+        .await?;
+    } else {
+        sqlx::query("DELETE FROM oncall_opt_ins WHERE user_id = $1")
+            .bind(user_id)
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+pub async fn opt_ins(conn: &mut PgConnection) -> Result<Vec<Uuid>, sqlx::Error> {
+    sqlx::query_scalar("SELECT user_id FROM oncall_opt_ins ORDER BY user_id")
+        .fetch_all(conn)
+        .await
+}
+
+pub async fn insert_override(
+    conn: &mut PgConnection,
+    o: &Override,
+    by: Uuid,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO oncall_overrides (id, covering, covered, starts_at, ends_at, created_at, created_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(o.id)
+    .bind(o.covering)
+    .bind(o.covered)
+    .bind(o.start)
+    .bind(o.end)
+    .bind(o.created_at)
+    .bind(by)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn delete_override(conn: &mut PgConnection, id: Uuid) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query("DELETE FROM oncall_overrides WHERE id = $1")
+        .bind(id)
+        .execute(conn)
+        .await?
+        .rows_affected()
+        == 1)
+}
+
+/// The overrides that have not ended by `since`.
+pub async fn overrides(
+    conn: &mut PgConnection,
+    since: DateTime<Utc>,
+) -> Result<Vec<Override>, sqlx::Error> {
+    type Row = (
+        Uuid,
+        Uuid,
+        Uuid,
+        DateTime<Utc>,
+        DateTime<Utc>,
+        DateTime<Utc>,
+    );
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT id, covering, covered, starts_at, ends_at, created_at FROM oncall_overrides
+         WHERE ends_at > $1 ORDER BY starts_at, id",
+    )
+    .bind(since)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, covering, covered, start, end, created_at)| Override {
+            id,
+            covering,
+            covered,
+            start,
+            end,
+            created_at,
+        })
+        .collect())
+}
+
+/// A staff member as paging needs them.
+#[derive(Debug, Clone)]
+pub struct Person {
+    pub id: Uuid,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+}
+
+/// Everyone who can be paged (not disabled), and the roster of who is on call, as of `now`.
+pub async fn roster(
+    conn: &mut PgConnection,
+    now: DateTime<Utc>,
+) -> Result<(Roster, Vec<Person>), sqlx::Error> {
+    let users = identity::list_users(&mut *conn).await?;
+    let opted: Vec<Uuid> = opt_ins(&mut *conn).await?;
+    let mut people = Vec::new();
+    let mut members = Vec::new();
+    for u in users.iter().filter(|u| !u.disabled) {
+        let user = u.to_user();
+        people.push(Person {
+            id: u.id,
+            name: u.name.clone(),
+            email: u.email.clone(),
+            role: user.role,
+        });
+        match Member::from_user(&user, opted.contains(&u.id)) {
+            Ok(m) => members.push(m),
+            Err(e) => {
+                tracing::warn!(user = %u.id, error = %e.reason, "left out of the on-call roster");
+            }
+        }
+    }
+    let rotation = match rotation(&mut *conn).await? {
+        Some(spec) => match spec.to_rotation() {
+            Ok(r) => Some(r),
+            Err(e) => {
+                tracing::warn!(error = %e.reason, "the stored rotation is unusable");
+                None
+            }
+        },
+        None => None,
+    };
+    let overrides = overrides(&mut *conn, now - TimeDelta::days(1)).await?;
+    Ok((
+        Roster {
+            members,
+            rotation,
+            overrides,
+        },
+        people,
+    ))
+}
+
+/// How a team's webhook is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum WebhookFormat {
+    /// Slack's incoming-webhook JSON (`{"text": ...}`).
+    Slack,
+    /// The page as JSON, signed: `Rapport-Signature: sha256=<hex HMAC of timestamp.body>`.
+    SignedJson,
+}
+
+impl WebhookFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WebhookFormat::Slack => "slack",
+            WebhookFormat::SignedJson => "signed_json",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Webhook {
+    pub team_id: Uuid,
+    pub url: String,
+    pub format: WebhookFormat,
+    pub secret: Option<String>,
+}
+
+pub async fn set_webhook(
+    conn: &mut PgConnection,
+    w: &Webhook,
+    by: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO oncall_webhooks (team_id, url, format, secret, updated_at, updated_by)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (team_id) DO UPDATE SET url = EXCLUDED.url, format = EXCLUDED.format,
+           secret = EXCLUDED.secret, updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by",
+    )
+    .bind(w.team_id)
+    .bind(&w.url)
+    .bind(w.format.as_str())
+    .bind(w.secret.as_deref())
+    .bind(now)
+    .bind(by)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn delete_webhook(conn: &mut PgConnection, team_id: Uuid) -> Result<bool, sqlx::Error> {
+    Ok(
+        sqlx::query("DELETE FROM oncall_webhooks WHERE team_id = $1")
+            .bind(team_id)
+            .execute(conn)
+            .await?
+            .rows_affected()
+            == 1,
+    )
+}
+
+pub async fn webhooks(conn: &mut PgConnection) -> Result<Vec<Webhook>, sqlx::Error> {
+    let rows: Vec<(Uuid, String, String, Option<String>)> =
+        sqlx::query_as("SELECT team_id, url, format, secret FROM oncall_webhooks ORDER BY team_id")
+            .fetch_all(conn)
+            .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(team_id, url, format, secret)| Webhook {
+            team_id,
+            url,
+            format: if format == "slack" {
+                WebhookFormat::Slack
+            } else {
+                WebhookFormat::SignedJson
+            },
+            secret,
+        })
+        .collect())
+}
+
+/// An open request as the watcher sees it.
+#[derive(Debug, Clone)]
+pub struct Watched {
+    pub id: Uuid,
+    pub team_id: Uuid,
+    pub account_id: Uuid,
+    pub account_name: String,
+    pub plan: Plan,
+    pub history: RequestHistory,
+    pub acks: Vec<DateTime<Utc>>,
+    pub sent: Vec<PageKey>,
+}
+
+fn event_of(id: Uuid, f: &Value) -> Option<RequestEvent> {
+    Some(RequestEvent {
+        id,
+        at: serde_json::from_value(f.get("at")?.clone()).ok()?,
+        actor: serde_json::from_value(f.get("by")?.clone()).ok()?,
+        kind: serde_json::from_value(f.get("kind")?.clone()).ok()?,
+    })
+}
+
+type WatchedRow = (
+    Uuid,
+    Uuid,
+    Option<Uuid>,
+    Option<Json<Value>>,
+    Json<Vec<(Uuid, Value)>>,
+    Json<Vec<DateTime<Utc>>>,
+    Json<Vec<Value>>,
+);
+
+/// The active requests (all, or the `only` ones; of the `severities`, when given) with their
+/// timelines, acknowledgements and the pages already claimed for them.
+pub async fn watched(
+    conn: &mut PgConnection,
+    only: Option<&[Uuid]>,
+    severities: Option<&[&str]>,
+) -> Result<Vec<Watched>, sqlx::Error> {
+    let rows: Vec<WatchedRow> = sqlx::query_as(
+        "SELECT r.id, r.team_id, r.account_id, a.fields,
+           coalesce((SELECT jsonb_agg(jsonb_build_array(e.id, e.fields)) FROM records e
+                     WHERE e.entity = 'request_event' AND e.fields->>'request_id' = r.id::text
+                       AND e.account_id = r.account_id AND NOT e.deleted), '[]'),
+           coalesce((SELECT jsonb_agg(k.at) FROM oncall_acks k WHERE k.request_id = r.id), '[]'),
+           coalesce((SELECT jsonb_agg(p.key) FROM oncall_pages p WHERE p.request_id = r.id), '[]')
+         FROM records r
+         LEFT JOIN records a ON a.entity = 'account' AND a.id = r.account_id AND NOT a.deleted
+         WHERE r.entity = 'request' AND NOT r.deleted AND r.account_id IS NOT NULL
+           AND coalesce(r.fields->>'status', 'open') IN ('open', 'acknowledged', 'mitigated')
+           AND ($1::uuid[] IS NULL OR r.id = ANY($1))
+           AND ($2::text[] IS NULL OR r.fields->>'severity' = ANY($2))",
+    )
+    .bind(only)
+    .bind(severities)
+    .fetch_all(conn)
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for (id, team_id, account_id, account, events, acks, sent) in rows {
+        let Some(account_id) = account_id else {
+            continue;
+        };
+        let events: Vec<RequestEvent> = events
+            .0
+            .iter()
+            .filter_map(|(id, f)| event_of(*id, f))
+            .collect();
+        let Ok(history) = RequestHistory::new(events) else {
+            continue;
+        };
+        let account = account.map(|a| a.0).unwrap_or(Value::Null);
+        let plan = account
+            .get("plan")
+            .and_then(|p| serde_json::from_value::<Plan>(p.clone()).ok())
+            .unwrap_or(Plan::Standard);
+        let account_name = account
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("(unknown account)")
+            .to_owned();
+        out.push(Watched {
+            id,
+            team_id,
+            account_id,
+            account_name,
+            plan,
+            history,
+            acks: acks.0,
+            sent: sent
+                .0
+                .into_iter()
+                .filter_map(|k| serde_json::from_value(k).ok())
+                .collect(),
+        });
+    }
+    Ok(out)
+}
+
+/// A page claimed by a watcher, to send.
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    pub request_id: Uuid,
+    pub dedupe_key: String,
+    pub key: PageKey,
+    pub team_id: Uuid,
+    pub targets: Vec<PageTarget>,
+    pub due_at: DateTime<Utc>,
+    pub attempts: i32,
+}
+
+/// Claims a new page: `None` when any watcher already claimed it.
+#[allow(clippy::too_many_arguments)]
+pub async fn claim_new(
+    conn: &mut PgConnection,
+    request_id: Uuid,
+    team_id: Uuid,
+    key: PageKey,
+    targets: &[PageTarget],
+    due_at: DateTime<Utc>,
+    worker: &str,
+    now: DateTime<Utc>,
+    lease: TimeDelta,
+) -> Result<Option<Claimed>, sqlx::Error> {
+    let severity = match key {
+        PageKey::Escalation { severity, .. }
+        | PageKey::AtRisk { severity }
+        | PageKey::Breached { severity } => severity,
+    };
+    let dedupe_key = key.dedupe_key();
+    let won = sqlx::query(
+        "INSERT INTO oncall_pages (request_id, dedupe_key, key, team_id, severity, targets, due_at,
+           claimed_at, claimed_by, lease_until)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING",
+    )
+    .bind(request_id)
+    .bind(&dedupe_key)
+    .bind(Json(key))
+    .bind(team_id)
+    .bind(severity.as_str())
+    .bind(Json(targets))
+    .bind(due_at)
+    .bind(now)
+    .bind(worker)
+    .bind(now + lease)
+    .execute(conn)
+    .await?
+    .rows_affected()
+        == 1;
+    Ok(won.then(|| Claimed {
+        request_id,
+        dedupe_key,
+        key,
+        team_id,
+        targets: targets.to_vec(),
+        due_at,
+        attempts: 1,
+    }))
+}
+
+type ClaimRow = (
+    Uuid,
+    String,
+    Json<PageKey>,
+    Uuid,
+    Json<Vec<PageTarget>>,
+    DateTime<Utc>,
+    i32,
+);
+
+/// Takes again up to `limit` claims whose lease ran out unsent. Rows another watcher is
+/// taking at this moment are skipped, not waited for.
+pub async fn reclaim_expired(
+    conn: &mut PgConnection,
+    worker: &str,
+    now: DateTime<Utc>,
+    lease: TimeDelta,
+    limit: i64,
+) -> Result<Vec<Claimed>, sqlx::Error> {
+    let rows: Vec<ClaimRow> = sqlx::query_as(
+        "UPDATE oncall_pages p SET claimed_by = $1, claimed_at = $2, lease_until = $3,
+           attempts = p.attempts + 1
+         FROM (SELECT request_id, dedupe_key FROM oncall_pages
+               WHERE sent_at IS NULL AND lease_until <= $2
+               ORDER BY lease_until LIMIT $4 FOR UPDATE SKIP LOCKED) due
+         WHERE p.request_id = due.request_id AND p.dedupe_key = due.dedupe_key
+         RETURNING p.request_id, p.dedupe_key, p.key, p.team_id, p.targets, p.due_at, p.attempts",
+    )
+    .bind(worker)
+    .bind(now)
+    .bind(now + lease)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(request_id, dedupe_key, key, team_id, targets, due_at, attempts)| Claimed {
+                request_id,
+                dedupe_key,
+                key: key.0,
+                team_id,
+                targets: targets.0,
+                due_at,
+                attempts,
+            },
+        )
+        .collect())
+}
+
+/// One message of a page.
+pub async fn record_delivery(
+    pool: &PgPool,
+    page: &Claimed,
+    channel: &str,
+    recipient: &str,
+    error: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO oncall_deliveries (request_id, dedupe_key, channel, recipient, ok, error, at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(page.request_id)
+    .bind(&page.dedupe_key)
+    .bind(channel)
+    .bind(recipient)
+    .bind(error.is_none())
+    .bind(error)
+    .bind(now)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Ends a claim: `outcome` is `sent`, `skipped` or `failed`. Only the claim's holder can end
+/// it (a watcher whose lease ran out and was taken over changes nothing).
+pub async fn finish(
+    pool: &PgPool,
+    page: &Claimed,
+    worker: &str,
+    outcome: &str,
+    recipients: &[Uuid],
+    error: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query(
+        "UPDATE oncall_pages SET sent_at = $4, outcome = $5, recipients = $6, last_error = $7
+         WHERE request_id = $1 AND dedupe_key = $2 AND claimed_by = $3 AND sent_at IS NULL",
+    )
+    .bind(page.request_id)
+    .bind(&page.dedupe_key)
+    .bind(worker)
+    .bind(now)
+    .bind(outcome)
+    .bind(Json(recipients))
+    .bind(error)
+    .execute(pool)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+/// Leaves a claim for another try once its lease runs out (every channel failed).
+pub async fn retry_later(
+    pool: &PgPool,
+    page: &Claimed,
+    worker: &str,
+    error: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE oncall_pages SET last_error = $4
+         WHERE request_id = $1 AND dedupe_key = $2 AND claimed_by = $3 AND sent_at IS NULL",
+    )
+    .bind(page.request_id)
+    .bind(&page.dedupe_key)
+    .bind(worker)
+    .bind(error)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Why an acknowledgement was not recorded.
+#[derive(Debug, thiserror::Error)]
+pub enum AckError {
+    #[error("{0}")]
+    Db(#[from] sqlx::Error),
+    #[error("no such open request")]
+    NoRequest,
+    #[error("this Acknowledge link was used already")]
+    LinkUsed,
+    #[error("refused by the record rules: {}", .0.message)]
+    Refused(Rejection),
+}
+
+/// What an acknowledgement did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Acknowledged {
+    pub request_id: Uuid,
+    pub at: DateTime<Utc>,
+    /// The request moved from `open` to `acknowledged` (else it had moved on already).
+    pub status_changed: bool,
+}
+
+/// The team of request `id` (live), for the authorisation of an acknowledgement.
+pub async fn request_team(conn: &mut PgConnection, id: Uuid) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT team_id FROM records WHERE entity = 'request' AND id = $1 AND NOT deleted",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Records that `user_id` acknowledged request `request_id` at `now` (by an Acknowledge
+/// link whose nonce is `link`, or in the app): it stops the escalation. The request's
+/// timeline shows it as a synced event by the user: `open` → `acknowledged` when the request
+/// was still open, else an internal note. Everything commits together, so a link used twice
+/// at once acknowledges once.
+pub async fn acknowledge(
+    conn: &mut PgConnection,
+    request_id: Uuid,
+    user_id: Uuid,
+    link: Option<&[u8; 16]>,
+    now: DateTime<Utc>,
+) -> Result<Acknowledged, AckError> {
+    if let Some(nonce) = link {
+        let fresh = sqlx::query(
+            "INSERT INTO oncall_used_links (nonce, used_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        )
+        .bind(&nonce[..])
+        .bind(now)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected()
+            == 1;
+        if !fresh {
+            return Err(AckError::LinkUsed);
+        }
+    }
+    let Some(req) = crate::intake::store::lock_request(conn, request_id).await? else {
+        return Err(AckError::NoRequest);
+    };
+    let history = RequestHistory::new(req.events.clone()).map_err(|_| AckError::NoRequest)?;
+    let status = history.summary().status;
+    if !status.is_active() {
+        return Err(AckError::NoRequest);
+    }
+    sqlx::query(
+        "INSERT INTO oncall_acks (id, request_id, user_id, at, via) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(Uuid::now_v7())
+    .bind(request_id)
+    .bind(user_id)
+    .bind(now)
+    .bind(if link.is_some() { "email" } else { "app" })
+    .execute(&mut *conn)
+    .await?;
+    let status_changed = status == RequestStatus::Open;
+    let kind = if status_changed {
+        RequestEventKind::StatusChanged {
+            from: RequestStatus::Open,
+            to: RequestStatus::Acknowledged,
+        }
+    } else {
+        RequestEventKind::Response {
+            visibility: Visibility::Internal,
+            text: "Acknowledged the page.".into(),
+        }
+    };
+    let event = RequestEvent {
+        id: Uuid::now_v7(),
+        at: now,
+        actor: Actor::Staff { user_id },
+        kind,
+    };
+    let p = req.placement;
+    let fields = json!({
+        "account_id": p.account_id,
+        "request_id": request_id,
+        "at": event.at,
+        "by": event.actor,
+        "kind": event.kind,
+    });
+    let Value::Object(fields) = fields else {
+        unreachable!("a json! object")
+    };
+    write(conn, EntityKind::RequestEvent, event.id, p, &fields, now).await?;
+    if status_changed {
+        let Value::Object(set) = json!({ "status": RequestStatus::Acknowledged }) else {
+            unreachable!("a json! object")
+        };
+        write(conn, EntityKind::Request, request_id, p, &set, now).await?;
+    }
+    tracing::info!(request = %request_id, user = %user_id, "page acknowledged");
+    Ok(Acknowledged {
+        request_id,
+        at: now,
+        status_changed,
+    })
+}
+
+async fn write(
+    conn: &mut PgConnection,
+    entity: EntityKind,
+    id: Uuid,
+    p: crate::intake::Placement,
+    set: &serde_json::Map<String, Value>,
+    now: DateTime<Utc>,
+) -> Result<(), AckError> {
+    crate::db::sync::write_intake_record(conn, entity, id, p.team_id, p.account_id, set, now)
+        .await?
+        .map_err(AckError::Refused)
+}
+
+/// A page as the admin screen lists it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PageRow {
+    pub request_id: Uuid,
+    pub dedupe_key: String,
+    pub severity: String,
+    pub due_at: DateTime<Utc>,
+    pub claimed_at: DateTime<Utc>,
+    pub attempts: i32,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub outcome: Option<String>,
+    pub recipients: Option<Vec<Uuid>>,
+}
+
+type PageDbRow = (
+    Uuid,
+    String,
+    String,
+    DateTime<Utc>,
+    DateTime<Utc>,
+    i32,
+    Option<DateTime<Utc>>,
+    Option<String>,
+    Option<Json<Vec<Uuid>>>,
+);
+
+/// The latest pages (of one request, or all), newest first.
+pub async fn pages(
+    conn: &mut PgConnection,
+    request: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<PageRow>, sqlx::Error> {
+    let rows: Vec<PageDbRow> = sqlx::query_as(
+        "SELECT request_id, dedupe_key, severity, due_at, claimed_at, attempts, sent_at, outcome,
+           recipients
+         FROM oncall_pages WHERE ($1::uuid IS NULL OR request_id = $1)
+         ORDER BY claimed_at DESC, dedupe_key LIMIT $2",
+    )
+    .bind(request)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| PageRow {
+            request_id: r.0,
+            dedupe_key: r.1,
+            severity: r.2,
+            due_at: r.3,
+            claimed_at: r.4,
+            attempts: r.5,
+            sent_at: r.6,
+            outcome: r.7,
+            recipients: r.8.map(|j| j.0),
+        })
+        .collect())
+}
+
+/// The severity a page key is for.
+pub fn key_severity(key: PageKey) -> Severity {
+    match key {
+        PageKey::Escalation { severity, .. }
+        | PageKey::AtRisk { severity }
+        | PageKey::Breached { severity } => severity,
+    }
+}
