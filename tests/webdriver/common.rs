@@ -130,7 +130,34 @@ pub async fn open_account(app: &App, name: &str) -> Result<String> {
 
 /// Writes a note on the open account page and waits until it is listed; returns its id.
 pub async fn add_note(app: &App, body: &str, marker: &str) -> Result<String> {
-    app.click(&by_testid("note-new")).await?;
+    // Right after a first start the account page is still growing as its panels load, and a
+    // click WebKit reports as done can land beside "New note" when the page moves under it:
+    // click again until the editor is open (bounded by the driver's wait).
+    app.poll(
+        "the new-note editor to open",
+        rapport_tests::driver::WAIT,
+        async |c| {
+            if c.find(fantoccini::Locator::Css(&by_testid("note-editor-body")))
+                .await
+                .is_ok()
+            {
+                return Ok(Some(()));
+            }
+            if let Ok(button) = c
+                .find(fantoccini::Locator::Css(&by_testid("note-new")))
+                .await
+            {
+                c.execute(
+                    "arguments[0].scrollIntoView({ block: 'center' });",
+                    vec![serde_json::to_value(&button)?],
+                )
+                .await?;
+                button.click().await?;
+            }
+            Ok(None)
+        },
+    )
+    .await?;
     app.fill(&by_testid("note-editor-body"), body).await?;
     app.click(&by_testid("note-save")).await?;
     app.wait_gone(&by_testid("note-new-editor")).await?;
