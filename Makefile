@@ -70,7 +70,9 @@ run: deps app
 	fi
 
 ## --- checks -----------------------------------------------------------------------------
-test: deps fmt ui clippy check-bindings rust-test sync-test ui-check webdriver
+# package-check last: it builds both release packages (`make dist`) and checks them as an
+# installer would, the packaged desktop binary through WebDriver.
+test: deps fmt ui clippy check-bindings rust-test sync-test ui-check webdriver package-check
 	@echo "make test: every check passed"
 
 fmt:
@@ -151,9 +153,12 @@ packaging/desktop/node_modules/.package-lock.json: packaging/desktop/package-loc
 	npm --prefix packaging/desktop ci --no-audit --no-fund
 	@touch $@
 
+# Both release binaries come from one cargo invocation, so the dependencies they share are
+# compiled once; Tauri's bundler then packages the binary already built (`tauri bundle`).
 dist: deps-apt ui deps-bundler
-	cd src-tauri && CARGO_PROFILE_RELEASE_STRIP=symbols "$(TAURI_CLI)" build --ci --bundles deb
-	CARGO_PROFILE_RELEASE_STRIP=symbols cargo build --release -p rapport-server --bin rapport-server
+	CARGO_PROFILE_RELEASE_STRIP=symbols cargo build --release -p rapport-desktop -p rapport-server \
+	  --bin rapport-desktop --bin rapport-server --features rapport-desktop/custom-protocol
+	cd src-tauri && "$(TAURI_CLI)" bundle --ci --bundles deb
 	rm -rf "$(DIST_DIR)" && mkdir -p "$(DIST_DIR)"
 	cp "$(CARGO_TARGET_DIR)/release/bundle/deb/Rapport_$(VERSION)_$(DEB_ARCH).deb" \
 	  "$(DIST_DIR)/rapport_$(VERSION)_$(DEB_ARCH).deb"

@@ -44,7 +44,7 @@ for dep in libwebkit2gtk-4.1-0 libgtk-3-0 'default-dbus-session-bus | dbus-sessi
 done
 contents=$(dpkg-deb --contents "$desktop_deb")
 has "$contents" /usr/bin/rapport-desktop "desktop"
-bins=$(grep -oE '\./usr/bin/[^ ]+$' <<<"$contents" | sed 's#^\./usr/bin/##' | sort | tr '\n' ' ')
+bins=$(grep -oE '[[:space:]](\./|)usr/bin/[^ ]+$' <<<"$contents" | sed -E 's#^[[:space:]](\./|)usr/bin/##' | sort | tr '\n' ' ')
 [ "$bins" = "rapport-desktop " ] || fail "the desktop package ships other programs in /usr/bin: $bins"
 has "$contents" /usr/share/applications/Rapport.desktop "desktop"
 for size in 32x32 128x128 256x256@2; do
