@@ -21,7 +21,7 @@ SERVER_LISTEN ?= 127.0.0.1:8080
 RUN_DATA_DIR ?= $(HOME)/.local/share/rapport/demo
 
 .PHONY: all run test deps deps-apt deps-node deps-driver ui app fmt clippy bindings \
-	check-bindings rust-test sync-test ui-check webdriver postgres bench bench-launch bench-server bench-intake server \
+	check-bindings rust-test sync-test ui-check webdriver postgres bench bench-launch bench-server bench-intake bench-oncall server \
 	deps-bundler dist package-check
 
 all: app
@@ -126,6 +126,11 @@ bench-server: postgres
 # chat-to-desktop delay p50/p95.
 bench-intake: deps-apt postgres
 	DATABASE_URL="$(DATABASE_URL)" cargo run --release -p rapport-tests --bin intake-bench
+
+# On call: pages/s the watcher sends with 10,000 open requests (500 of them P1) to a webhook
+# receiver on loopback, its tick with nothing due, and the intake-to-page delay.
+bench-oncall: postgres
+	cargo run --release -p rapport-server --bin rapport-oncall-bench -- --database-url "$(DATABASE_URL)"
 
 ## --- the central service ----------------------------------------------------------------
 # Runs rapport-server on $(SERVER_LISTEN) against the `rapport` database (created if missing).

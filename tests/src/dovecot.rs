@@ -166,6 +166,62 @@ impl Dovecot {
         self.run().await
     }
 
+    /// Runs `doveadm` on this Dovecot's config for the test user (`doveadm <cmd> -u support
+    /// <args>`), with `stdin` as its input; returns what it printed.
+    async fn doveadm(&self, cmd: &[&str], args: &[&str], stdin: &[u8]) -> Result<String> {
+        let mut child = tokio::process::Command::new("doveadm")
+            .arg("-c")
+            .arg(self.conf())
+            .args(cmd)
+            .args(["-u", USER])
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .context("running doveadm (dovecot-core)")?;
+        let mut input = child.stdin.take().context("doveadm stdin")?;
+        input.write_all(stdin).await?;
+        drop(input);
+        let out = child.wait_with_output().await?;
+        if !out.status.success() {
+            bail!(
+                "doveadm {cmd:?} {args:?} failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    /// Creates the folder `name` in the user's mailbox.
+    pub async fn create_folder(&self, name: &str) -> Result<()> {
+        self.doveadm(&["mailbox", "create"], &[name], b"").await?;
+        Ok(())
+    }
+
+    /// Deletes the folder `name` with its messages.
+    pub async fn delete_folder(&self, name: &str) -> Result<()> {
+        self.doveadm(&["mailbox", "delete"], &[name], b"").await?;
+        Ok(())
+    }
+
+    /// Stores one message into folder `name` (as an IMAP APPEND would: no headers added).
+    pub async fn save(&self, name: &str, raw: &[u8]) -> Result<()> {
+        self.doveadm(&["save"], &["-m", name], raw).await?;
+        Ok(())
+    }
+
+    /// The folder's UIDVALIDITY.
+    pub async fn uid_validity(&self, name: &str) -> Result<u32> {
+        let out = self
+            .doveadm(&["mailbox", "status"], &["uidvalidity", name], b"")
+            .await?;
+        out.split_whitespace()
+            .find_map(|w| w.strip_prefix("uidvalidity="))
+            .and_then(|v| v.parse().ok())
+            .with_context(|| format!("doveadm printed {out:?}"))
+    }
+
     /// Delivers one message into the user's INBOX as a mail server would.
     pub async fn deliver(&self, raw: &[u8]) -> Result<()> {
         let mut lda = tokio::process::Command::new(LDA)

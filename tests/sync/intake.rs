@@ -197,6 +197,20 @@ fn spawn_watcher_with(
     tokio::sync::watch::Sender<bool>,
     tokio::task::JoinHandle<()>,
 ) {
+    spawn_watcher_on(server, name, port, tls, ca_file, "INBOX")
+}
+
+fn spawn_watcher_on(
+    server: &Server,
+    name: &str,
+    port: u16,
+    tls: TlsMode,
+    ca_file: Option<std::path::PathBuf>,
+    folder: &str,
+) -> (
+    tokio::sync::watch::Sender<bool>,
+    tokio::task::JoinHandle<()>,
+) {
     use rapport_server::intake::mailbox::{MailboxConfig, watch};
     let (tx, rx) = tokio::sync::watch::channel(false);
     let cfg = MailboxConfig {
@@ -207,7 +221,7 @@ fn spawn_watcher_with(
         ca_file,
         user: rapport_tests::dovecot::USER.into(),
         password: rapport_tests::dovecot::PASSWORD.into(),
-        folder: "INBOX".into(),
+        folder: folder.into(),
         poll: std::time::Duration::from_secs(2),
     };
     let clock: rapport_server::Clock = std::sync::Arc::new(Utc::now);
@@ -611,6 +625,135 @@ async fn the_support_mailbox_is_imported_exactly_once_through_restarts_and_two_w
     }
     let _ = w2.await;
     let _ = w3.await;
+    dovecot.stop().await.unwrap();
+    server.drop_db().await.unwrap();
+}
+
+/// How many timeline entries (request events) each request has, by request id.
+async fn timeline_lengths(server: &Server) -> Vec<(String, i64)> {
+    sqlx::query_as(
+        "SELECT fields->>'request_id', count(*) FROM records WHERE entity = 'request_event'
+         GROUP BY 1 ORDER BY 1",
+    )
+    .fetch_all(&server.pool)
+    .await
+    .unwrap()
+}
+
+/// The titles of the requests intake opened, each with how many requests carry it.
+async fn request_titles(server: &Server) -> Vec<(String, i64)> {
+    sqlx::query_as(
+        "SELECT fields->>'title', count(*) FROM records WHERE entity = 'request'
+         GROUP BY 1 ORDER BY 1",
+    )
+    .fetch_all(&server.pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recreated_folder_with_a_new_uidvalidity_imports_only_what_is_new() {
+    const FOLDER: &str = "Support";
+    let server = Server::start().await.unwrap();
+    let team = server.team("Support").await.unwrap();
+    let csm = server.user(Role::Csm, &[team]).await.unwrap();
+    let a = Client::new(&server, &csm).await.unwrap();
+    a.store.account_create(acme_input(), now()).await.unwrap();
+    a.sync().await.unwrap();
+    let mut dovecot = rapport_tests::dovecot::Dovecot::start().await.unwrap();
+    dovecot.create_folder(FOLDER).await.unwrap();
+    let first = [
+        email("ana@acme.com", "Export question", "r1@acme.com", ""),
+        email("ana@acme.com", "URGENT: checkout down", "r2@acme.com", ""),
+        email("bo@acme.com", "Invoice missing", "r3@acme.com", ""),
+        // No Message-ID: known by its content.
+        b"From: cy@acme.com\r\nTo: support@vendor.example\r\nSubject: No id at all\r\n\
+          Date: Tue, 1 Dec 2026 03:00:00 +0000\r\n\r\nHello.\r\n"
+            .to_vec(),
+    ];
+    for m in &first {
+        dovecot.save(FOLDER, m).await.unwrap();
+    }
+    let (stop, task) = spawn_watcher_on(
+        &server,
+        "recreated",
+        dovecot.port,
+        TlsMode::None,
+        None,
+        FOLDER,
+    );
+    wait_for_uid_of(&server, "recreated", 4).await;
+    let imported = request_titles(&server).await;
+    assert_eq!(imported.len(), 4, "{imported:?}");
+    let timelines = timeline_lengths(&server).await;
+    let before = dovecot.uid_validity(FOLDER).await.unwrap();
+
+    // The folder is deleted and created again while the watcher runs (a mail admin's
+    // "rebuild", a restore), and the same messages come back, with one new one.
+    dovecot.delete_folder(FOLDER).await.unwrap();
+    dovecot.create_folder(FOLDER).await.unwrap();
+    let after = dovecot.uid_validity(FOLDER).await.unwrap();
+    assert_ne!(before, after, "a recreated folder has a new UIDVALIDITY");
+    for m in &first {
+        dovecot.save(FOLDER, m).await.unwrap();
+    }
+    dovecot
+        .save(
+            FOLDER,
+            &email("dan@acme.com", "New after the rebuild", "r5@acme.com", ""),
+        )
+        .await
+        .unwrap();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let row: (Option<i64>, i64) = sqlx::query_as(
+            "SELECT uid_validity, last_uid FROM intake_mailboxes WHERE name = 'recreated'",
+        )
+        .fetch_one(&server.pool)
+        .await
+        .unwrap();
+        if row == (Some(i64::from(after)), 5) {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the recreated folder was not read to its UID 5: {row:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let titles = request_titles(&server).await;
+    assert_eq!(
+        titles,
+        vec![
+            ("Export question".to_owned(), 1),
+            ("Invoice missing".to_owned(), 1),
+            ("New after the rebuild".to_owned(), 1),
+            ("No id at all".to_owned(), 1),
+            ("URGENT: checkout down".to_owned(), 1),
+        ],
+        "the new UIDVALIDITY imported only the new message; the others are known by their \
+         Message-ID (or content)"
+    );
+    // Nor as replies: the old requests' timelines are as they were.
+    let new_request: (String,) = sqlx::query_as(
+        "SELECT id::text FROM records WHERE entity = 'request'
+         AND fields->>'title' = 'New after the rebuild'",
+    )
+    .fetch_one(&server.pool)
+    .await
+    .unwrap();
+    let mut after: Vec<(String, i64)> = timeline_lengths(&server).await;
+    after.retain(|(request, _)| *request != new_request.0);
+    assert_eq!(
+        after, timelines,
+        "no message taken in before was appended again to its request's timeline"
+    );
+    assert_eq!(
+        count(&server, "SELECT count(*) FROM intake_errors").await,
+        0,
+        "nothing was refused"
+    );
+    stop_watcher((stop, task)).await;
     dovecot.stop().await.unwrap();
     server.drop_db().await.unwrap();
 }

@@ -6,6 +6,7 @@
 //! that matters between requests: any number of them can serve one database.
 
 pub mod auth;
+pub mod bench_common;
 pub mod config;
 pub mod db;
 pub mod error;

@@ -12,19 +12,17 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use anyhow::Context;
 use chrono::{TimeDelta, TimeZone, Utc};
 use clap::Parser;
 use rapport_domain::Role;
 use rapport_domain::request::{Channel, Severity};
+use rapport_server::bench_common::{machine, seed_team, with_fresh_database};
 use rapport_server::intake::{self, Incoming};
 use rapport_server::oncall::OnCallSettings;
 use rapport_server::oncall::watcher::Watcher;
-use rapport_server::routes::admin::{CreateUser, create_team_with, create_user_with};
 use rapport_server::{AppState, MIGRATOR, Settings, state::system_clock};
 use serde_json::json;
-use sqlx::Connection;
-use sqlx::postgres::{PgConnection, PgPoolOptions};
+use sqlx::postgres::PgPoolOptions;
 use uuid::Uuid;
 
 #[derive(Debug, Parser)]
@@ -53,24 +51,13 @@ struct Args {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let (server_url, _) = args
-        .database_url
-        .rsplit_once('/')
-        .context("--database-url needs a /database part")?;
-    let db = format!("rapport_oncall_bench_{}", Uuid::now_v7().simple());
-    let mut admin = PgConnection::connect(&args.database_url)
-        .await
-        .context("connecting to PostgreSQL")?;
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {db}")))
-        .execute(&mut admin)
-        .await?;
-    let result = bench(&args, &format!("{server_url}/{db}")).await;
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE IF EXISTS {db} WITH (FORCE)"
-    )))
-    .execute(&mut admin)
-    .await?;
-    result
+    let a = &args;
+    with_fresh_database(
+        &args.database_url,
+        "rapport_oncall_bench",
+        |url| async move { bench(a, &url).await },
+    )
+    .await
 }
 
 fn ms(d: std::time::Duration) -> f64 {
@@ -81,30 +68,7 @@ async fn bench(args: &Args, url: &str) -> anyhow::Result<()> {
     let pool = PgPoolOptions::new().max_connections(8).connect(url).await?;
     MIGRATOR.run(&pool).await?;
     let state = AppState::new(pool.clone(), system_clock(), Settings::default()).await?;
-    let team = create_team_with(&state, "Bench")
-        .await
-        .map_err(|e| anyhow::anyhow!(e.message))?;
-    for (i, role) in [Role::SupportLead, Role::SupportLead, Role::Admin]
-        .into_iter()
-        .enumerate()
-    {
-        let user = create_user_with(
-            &state,
-            CreateUser {
-                name: format!("Bench {i}"),
-                email: format!("bench{i}@bench.example.com"),
-                role,
-                time_zone: "UTC".into(),
-                working_hours: None,
-                password: "bench password 123".into(),
-            },
-        )
-        .await
-        .map_err(|e| anyhow::anyhow!(e.message))?;
-        let mut tx = pool.begin().await?;
-        rapport_server::db::identity::add_member(&mut tx, team.id, user.id).await?;
-        tx.commit().await?;
-    }
+    let (team, _) = seed_team(&state, &[Role::SupportLead, Role::SupportLead, Role::Admin]).await?;
     // One account whose customers write from bench.example (a record as a push leaves it).
     let account = Uuid::now_v7();
     let t0 = Utc.with_ymd_and_hms(2026, 11, 26, 10, 0, 0).unwrap();
@@ -114,16 +78,18 @@ async fn bench(args: &Args, url: &str) -> anyhow::Result<()> {
          SELECT 'account', $1, $2, NULL, $3, 1, s.last_seq, $4, $4 FROM s",
     )
     .bind(account)
-    .bind(team.id)
+    .bind(team)
     .bind(sqlx::types::Json(json!({
         "name": "Bench Co", "plan": "professional_support", "time_zone": "UTC",
-        "fiscal_year_start_month": 1, "stage": "live", "team_id": team.id,
+        "fiscal_year_start_month": 1, "stage": "live", "team_id": team,
         "support_email_domains": ["bench.example"],
     })))
     .bind(t0)
     .execute(&pool)
     .await?;
 
+    println!("rapport-server on-call watcher bench");
+    println!("machine: {}", machine());
     let started = Instant::now();
     for i in 0..args.requests {
         let severity = if i < args.p1 {
@@ -160,7 +126,7 @@ async fn bench(args: &Args, url: &str) -> anyhow::Result<()> {
         "INSERT INTO oncall_webhooks (team_id, url, format, secret, updated_at, updated_by)
          VALUES ($1, $2, 'signed_json', 'bench secret', $3, $4)",
     )
-    .bind(team.id)
+    .bind(team)
     .bind(&hook)
     .bind(t0)
     .bind(Uuid::nil())

@@ -21,11 +21,10 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, ensure};
 use clap::Parser;
 use rapport_domain::Role;
-use rapport_server::routes::admin::{CreateUser, create_team_with, create_user_with};
+use rapport_server::bench_common::{PASSWORD, machine, seed_team, with_fresh_database};
 use rapport_server::{AppState, MIGRATOR, Settings, state::system_clock};
 use serde_json::{Value, json};
-use sqlx::Connection;
-use sqlx::postgres::{PgConnection, PgPoolOptions};
+use sqlx::postgres::PgPoolOptions;
 use uuid::Uuid;
 
 #[derive(Debug, Parser)]
@@ -65,31 +64,7 @@ struct Args {
     serve: Option<String>,
 }
 
-const PASSWORD: &str = "bench password 123";
 const USERS: usize = 20;
-
-fn machine() -> String {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
-        })
-        .unwrap_or_else(|| "unknown CPU".into());
-    let cores = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
-    let mem_kb: u64 = std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("MemTotal"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0);
-    #[allow(clippy::cast_precision_loss)]
-    let gib = mem_kb as f64 / 1024.0 / 1024.0;
-    format!("{cpu}, {cores} cores, {gib:.1} GiB memory")
-}
 
 /// One closed-loop run: `clients` tasks pull until the deadline; returns (pulls, errors, latencies µs).
 async fn run(
@@ -193,24 +168,11 @@ async fn main() -> anyhow::Result<()> {
     if let Some(url) = &args.serve {
         return serve_child(url).await;
     }
-    let (server_url, _) = args
-        .database_url
-        .rsplit_once('/')
-        .context("--database-url needs a /database part")?;
-    let db = format!("rapport_bench_{}", Uuid::now_v7().simple());
-    let mut admin = PgConnection::connect(&args.database_url)
-        .await
-        .context("connecting to PostgreSQL")?;
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {db}")))
-        .execute(&mut admin)
-        .await?;
-    let result = bench(&args, &format!("{server_url}/{db}")).await;
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE IF EXISTS {db} WITH (FORCE)"
-    )))
-    .execute(&mut admin)
-    .await?;
-    result
+    let a = &args;
+    with_fresh_database(&args.database_url, "rapport_bench", |url| async move {
+        bench(a, &url).await
+    })
+    .await
 }
 
 async fn bench(args: &Args, url: &str) -> anyhow::Result<()> {
@@ -220,30 +182,10 @@ async fn bench(args: &Args, url: &str) -> anyhow::Result<()> {
         .await?;
     MIGRATOR.run(&pool).await?;
     let state = AppState::new(pool.clone(), system_clock(), Settings::default()).await?;
-    let team = create_team_with(&state, "Bench")
-        .await
-        .map_err(|e| anyhow::anyhow!(e.message))?;
-    let mut emails = Vec::new();
-    for i in 0..USERS {
-        let role = [Role::Csm, Role::AccountRep, Role::SupportLead, Role::Admin][i % 4];
-        let user = create_user_with(
-            &state,
-            CreateUser {
-                name: format!("Bench {i}"),
-                email: format!("bench{i}@bench.example.com"),
-                role,
-                time_zone: "UTC".into(),
-                working_hours: None,
-                password: PASSWORD.into(),
-            },
-        )
-        .await
-        .map_err(|e| anyhow::anyhow!(e.message))?;
-        let mut tx = pool.begin().await?;
-        rapport_server::db::identity::add_member(&mut tx, team.id, user.id).await?;
-        tx.commit().await?;
-        emails.push(user.email);
-    }
+    let roles: Vec<Role> = (0..USERS)
+        .map(|i| [Role::Csm, Role::AccountRep, Role::SupportLead, Role::Admin][i % 4])
+        .collect();
+    let (_team, emails) = seed_team(&state, &roles).await?;
     drop(state);
     let mut server = Server::start(url).await?;
     let base = server.base.clone();

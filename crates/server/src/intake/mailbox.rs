@@ -1,7 +1,11 @@
 //! The support mailbox, watched over IMAP: new messages are fetched by UID and each is taken
 //! in ([`super::email`]) in one PostgreSQL transaction that also moves the mailbox's last UID,
 //! under a lock on the mailbox's row, so a restart, a reconnect or a second server process
-//! on the same database never imports a message twice and never skips one. Between
+//! on the same database never imports a message twice and never skips one. The same
+//! transaction records the message's Message-ID (or, without one, a SHA-256 of it): when
+//! the folder's UIDVALIDITY changes (the folder was deleted and created again) the UIDs
+//! start over and the folder is read again from the start, and what was taken in before
+//! is skipped by that key. Between
 //! imports the watcher waits in IMAP IDLE, waking at least every `poll` (the fallback when
 //! a server's IDLE says nothing); a lost connection is retried with backoff (1 s doubling to
 //! 60 s). One bad message never stops the loop: it becomes an intake error row.
@@ -355,6 +359,23 @@ async fn import_one(
         return tx.commit().await; // taken in already
     }
     let message_id = email::parse(raw).ok().and_then(|p| p.message_id);
+    // A new UIDVALIDITY (the folder recreated) starts the UIDs over, so the folder is read
+    // again from UID 1: what was taken in before is known by its Message-ID (or content).
+    let key = store::mailbox_message_key(message_id.as_deref(), raw);
+    if !store::remember_mailbox_message(&mut tx, name, &key, validity, uid, now).await? {
+        tracing::info!(mailbox = name, uid, key = %key, "taken in already (before a UIDVALIDITY change); skipped");
+        sqlx::query(
+            "UPDATE intake_mailboxes SET uid_validity = $2, last_uid = $3, updated_at = $4
+             WHERE name = $1",
+        )
+        .bind(name)
+        .bind(validity)
+        .bind(uid)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        return tx.commit().await;
+    }
     match email::parse(raw) {
         Err(reason) => {
             store::record_error(

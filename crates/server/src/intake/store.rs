@@ -444,3 +444,42 @@ pub async fn list_errors(
     .fetch_all(conn)
     .await
 }
+
+/// The key a mailbox remembers a message by across UIDVALIDITY changes: its Message-ID, or
+/// when it has none a SHA-256 of the message as the IMAP server holds it.
+pub fn mailbox_message_key(message_id: Option<&str>, raw: &[u8]) -> String {
+    match message_id.map(str::trim).filter(|id| !id.is_empty()) {
+        Some(id) => format!("message-id:{id}"),
+        None => {
+            use sha2::{Digest, Sha256};
+            let digest = Sha256::digest(raw);
+            let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+            format!("sha256:{hex}")
+        }
+    }
+}
+
+/// Records that mailbox `mailbox` took in the message with `key` (as UID `uid` of
+/// `uid_validity`): `false` when it had taken it in already, under any UIDVALIDITY.
+pub async fn remember_mailbox_message(
+    conn: &mut PgConnection,
+    mailbox: &str,
+    key: &str,
+    uid_validity: i64,
+    uid: i64,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query(
+        "INSERT INTO intake_mailbox_messages (mailbox, dedupe_key, uid_validity, uid, taken_at)
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+    )
+    .bind(mailbox)
+    .bind(key)
+    .bind(uid_validity)
+    .bind(uid)
+    .bind(now)
+    .execute(conn)
+    .await?
+    .rows_affected()
+        == 1)
+}

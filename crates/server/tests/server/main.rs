@@ -10,6 +10,7 @@ mod hardening;
 mod hostile;
 mod intake;
 mod oncall;
+mod oncall_kill;
 mod openapi;
 mod processes;
 mod requests;

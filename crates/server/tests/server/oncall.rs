@@ -33,8 +33,8 @@ const PUBLIC_URL: &str = "http://rapport.test";
 
 /// A real SMTP server: `python3 -m aiosmtpd` with its Maildir handler, on a free loopback
 /// port, killed when dropped.
-struct Smtp {
-    port: u16,
+pub(crate) struct Smtp {
+    pub(crate) port: u16,
     maildir: PathBuf,
     _dir: tempfile::TempDir,
     child: std::process::Child,
@@ -48,7 +48,7 @@ impl Drop for Smtp {
 }
 
 impl Smtp {
-    async fn start() -> Smtp {
+    pub(crate) async fn start() -> Smtp {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -92,7 +92,7 @@ impl Smtp {
         panic!("aiosmtpd did not listen on {port}");
     }
 
-    fn settings(&self) -> SmtpSettings {
+    pub(crate) fn settings(&self) -> SmtpSettings {
         SmtpSettings {
             host: "127.0.0.1".into(),
             port: self.port,
@@ -106,7 +106,7 @@ impl Smtp {
 
     /// Every message received so far: (envelope recipients, parsed subject, text body,
     /// Message-ID).
-    fn messages(&self) -> Vec<Mail> {
+    pub(crate) fn messages(&self) -> Vec<Mail> {
         let mut out = Vec::new();
         for sub in ["new", "cur"] {
             let Ok(entries) = std::fs::read_dir(self.maildir.join(sub)) else {
@@ -122,11 +122,11 @@ impl Smtp {
 }
 
 #[derive(Debug, Clone)]
-struct Mail {
-    rcpt: String,
+pub(crate) struct Mail {
+    pub(crate) rcpt: String,
     subject: String,
     body: String,
-    message_id: String,
+    pub(crate) message_id: String,
 }
 
 impl Mail {
@@ -159,12 +159,12 @@ impl Mail {
 type Post = (HeaderMap, Vec<u8>);
 
 #[derive(Clone, Default)]
-struct Receiver {
+pub(crate) struct Receiver {
     got: Arc<Mutex<Vec<Post>>>,
 }
 
 impl Receiver {
-    async fn start() -> (Receiver, String) {
+    pub(crate) async fn start() -> (Receiver, String) {
         let r = Receiver::default();
         let got = r.got.clone();
         let app = axum::Router::new().route(
@@ -188,7 +188,7 @@ impl Receiver {
     }
 
     /// How many posts each page key got.
-    fn per_key(&self) -> HashMap<String, usize> {
+    pub(crate) fn per_key(&self) -> HashMap<String, usize> {
         let mut m = HashMap::new();
         for (h, _) in self.all() {
             let k = h["rapport-page-key"].to_str().unwrap().to_owned();
@@ -212,7 +212,7 @@ struct World {
     settings: Arc<OnCallSettings>,
 }
 
-async fn staff(app: &TestApp, role: Role, zone: &str, team: Uuid) -> (Uuid, String) {
+pub(crate) async fn staff(app: &TestApp, role: Role, zone: &str, team: Uuid) -> (Uuid, String) {
     let n = Uuid::now_v7().simple().to_string();
     let u = create_user_with(
         &app.state,

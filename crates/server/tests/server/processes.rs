@@ -25,7 +25,7 @@ impl Drop for Server {
 }
 
 /// The URL of the test's own database, from DATABASE_URL and the pool's database name.
-fn database_url(pool: &PgPool) -> String {
+pub(crate) fn database_url(pool: &PgPool) -> String {
     let base = std::env::var("DATABASE_URL").expect("DATABASE_URL is set for sqlx::test");
     let db = pool
         .connect_options()
