@@ -91,8 +91,9 @@ rust-test: postgres
 	cargo test --workspace --exclude rapport-tests
 
 # Sync against the real server (in-process, fresh PostgreSQL databases on DATABASE_URL) with
-# real clients: conflicts, the convergence property test (SYNC_PROPTEST_CASES, default 200),
-# SIGKILL mid-pull.
+# real clients: conflicts, the cache invariant, the fault proxy, the convergence property
+# test (SYNC_PROPTEST_CASES, default 200; `SYNC_PROPTEST_CASES=1000 make sync-test` is the
+# nightly-size run), SIGKILL mid-pull and mid-push.
 sync-test: postgres
 	cargo test -p rapport-tests --test sync
 

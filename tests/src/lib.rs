@@ -6,10 +6,14 @@
 //! One [`App`] is one launch: its own `tauri-driver` (the app inherits the driver's
 //! environment, so each launch gets its own driver with the workspace's variables), on free
 //! ports, and one WebDriver session. Every wait polls a condition against a deadline.
+//!
+//! For the sync tests (`tests/sync`): [`syncenv`] (the real server and real clients) and
+//! [`proxy`] (a TCP proxy that breaks HTTP exchanges inside a connection).
 
 pub mod dovecot;
 pub mod driver;
 pub mod proc;
+pub mod proxy;
 pub mod syncenv;
 
 pub use driver::{App, Workspace, app_binary, by_testid};

@@ -230,6 +230,26 @@ impl Server {
         Ok(())
     }
 
+    /// Takes a user (by id) out of a team, as an admin does.
+    pub async fn remove_member(&self, team: Uuid, user: Uuid) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        rapport_server::db::identity::remove_member(&mut tx, team, user)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Puts a user (by id) into a team, as an admin does.
+    pub async fn add_member(&self, team: Uuid, user: Uuid) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        rapport_server::db::identity::add_member(&mut tx, team, user)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Stops the server and drops its database.
     pub async fn drop_db(mut self) -> Result<()> {
         if let Some(stop) = self.stop.take() {
@@ -306,12 +326,18 @@ impl Client {
 
     /// A fresh data folder signed in with an existing token (no password round).
     pub async fn with_token(server: &Server, token: &str) -> Result<Client> {
+        Self::with_token_via(server, &server.url, token).await
+    }
+
+    /// [`Client::with_token`], its requests going to `url` (a [`crate::proxy::FaultProxy`]
+    /// in front of `server`) instead of the server itself.
+    pub async fn with_token_via(server: &Server, url: &str, token: &str) -> Result<Client> {
         let dir = tempfile::tempdir()?;
         let store = Store::open(dir.path()).await?;
         store
             .profile_create(local_profile("Local Me"), now())
             .await?;
-        let http: Arc<dyn Transport> = Arc::new(HttpTransport::new(&server.url)?);
+        let http: Arc<dyn Transport> = Arc::new(HttpTransport::new(url)?);
         let faults = Arc::new(FaultyTransport::new(http));
         let me = rapport_client::sync::me(&*faults, token).await?;
         store.sync_signed_in(&server.url, &me).await?;

@@ -7,3 +7,4 @@ mod intake;
 mod integrity;
 mod kill;
 mod property;
+mod proxy;
