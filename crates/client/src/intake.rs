@@ -162,7 +162,8 @@ fn answer<T: DeserializeOwned>(
 ) -> Result<T, IntakeError> {
     let resp = got.map_err(|e| IntakeError::Offline(e.0))?;
     if (200..300).contains(&resp.status) {
-        return serde_json::from_slice(&resp.body).map_err(|e| IntakeError::Protocol(e.to_string()));
+        return serde_json::from_slice(&resp.body)
+            .map_err(|e| IntakeError::Protocol(e.to_string()));
     }
     let body: Option<ErrorBody> = serde_json::from_slice(&resp.body).ok();
     let (code, message, field) = body.map_or_else(
@@ -237,7 +238,8 @@ impl IntakeClient {
         let (Some(url), Some(token)) = (server_url, token) else {
             return Err(IntakeError::SignedOut(why));
         };
-        let transport = crate::sync::HttpTransport::new(url).map_err(|e| IntakeError::Offline(e.0))?;
+        let transport =
+            crate::sync::HttpTransport::new(url).map_err(|e| IntakeError::Offline(e.0))?;
         Ok(IntakeClient::new(Arc::new(transport), token))
     }
 
@@ -281,8 +283,13 @@ impl IntakeClient {
 
     /// `GET /v1/admin/intake/keys`: live keys first.
     pub async fn keys(&self) -> Result<Vec<IntakeKey>, IntakeError> {
-        self.send(Method::Get, "/v1/admin/intake/keys".into(), None, Who::Admins)
-            .await
+        self.send(
+            Method::Get,
+            "/v1/admin/intake/keys".into(),
+            None,
+            Who::Admins,
+        )
+        .await
     }
 
     /// `POST /v1/admin/intake/keys`: the answer holds the secret, this once.
@@ -394,9 +401,15 @@ mod tests {
     #[rstest]
     #[case::offline(Err(TransportError("the server cannot be reached".into())), "cannot be reached")]
     #[case::server_down(resp(503, err("unavailable", "busy", None)), "cannot be reached")]
-    #[case::too_many(resp(429, err("too_many_requests", "slow down", None)), "cannot be reached")]
+    #[case::too_many(
+        resp(429, err("too_many_requests", "slow down", None)),
+        "cannot be reached"
+    )]
     #[case::ended(resp(401, err("unauthorized", "expired", None)), "sign in again")]
-    #[case::upgrade(resp(426, err("upgrade_required", "protocol 3", None)), "update Rapport")]
+    #[case::upgrade(
+        resp(426, err("upgrade_required", "protocol 3", None)),
+        "update Rapport"
+    )]
     #[case::unreadable(resp(200, serde_json::json!({"not": "a list"})), "could not be read")]
     fn each_failure_says_what_to_do(
         #[case] got: Result<HttpResponse, TransportError>,
@@ -408,17 +421,34 @@ mod tests {
 
     #[test]
     fn a_refused_role_names_who_may() {
-        let got = resp(403, err("forbidden_role", "a csm may not change severity", None));
+        let got = resp(
+            403,
+            err("forbidden_role", "a csm may not change severity", None),
+        );
         let e = answer::<Vec<UnmatchedItem>>(got, Who::Leads).unwrap_err();
         assert!(
             matches!(&e, IntakeError::Forbidden(m) if m.starts_with("only support leads and admins")
                 && m.contains("a csm may not")),
             "{e:?}"
         );
-        let got = resp(403, err("forbidden_role", "a support_lead may not manage users", None));
+        let got = resp(
+            403,
+            err(
+                "forbidden_role",
+                "a support_lead may not manage users",
+                None,
+            ),
+        );
         let e = answer::<Vec<IntakeKey>>(got, Who::Admins).unwrap_err();
         assert!(e.to_string().starts_with("only admins"), "{e}");
-        let got = resp(403, err("forbidden_team", "this account belongs to a team you are not in", None));
+        let got = resp(
+            403,
+            err(
+                "forbidden_team",
+                "this account belongs to a team you are not in",
+                None,
+            ),
+        );
         let e = answer::<Assigned>(got, Who::Leads).unwrap_err();
         assert_eq!(
             e,
@@ -429,13 +459,27 @@ mod tests {
 
     #[test]
     fn a_refused_field_is_named() {
-        let got = resp(409, err("name_taken", "name: a live intake key is already called \"x\"", Some("name")));
+        let got = resp(
+            409,
+            err(
+                "name_taken",
+                "name: a live intake key is already called \"x\"",
+                Some("name"),
+            ),
+        );
         let e = answer::<CreatedIntakeKey>(got, Who::Admins).unwrap_err();
         assert!(
             matches!(&e, IntakeError::Invalid { field, .. } if field == "name"),
             "{e:?}"
         );
-        let got = resp(404, err("not_found", "account_id: no such account", Some("account_id")));
+        let got = resp(
+            404,
+            err(
+                "not_found",
+                "account_id: no such account",
+                Some("account_id"),
+            ),
+        );
         let e = answer::<Assigned>(got, Who::Leads).unwrap_err();
         assert!(matches!(e, IntakeError::NotFound(_)), "{e:?}");
         let got = resp(400, serde_json::json!("not an error body"));
@@ -454,10 +498,7 @@ mod tests {
     #[case("", Err("required"))]
     #[case("   ", Err("required"))]
     #[case("tab\there", Err("control characters"))]
-    fn key_names_are_checked_before_sending(
-        #[case] raw: &str,
-        #[case] want: Result<&str, &str>,
-    ) {
+    fn key_names_are_checked_before_sending(#[case] raw: &str, #[case] want: Result<&str, &str>) {
         match (check_key_name(raw), want) {
             (Ok(n), Ok(w)) => assert_eq!(n, w),
             (Err(IntakeError::Invalid { field, message }), Err(w)) => {
@@ -477,7 +518,11 @@ mod tests {
         assert_eq!(e, IntakeError::SignedOut("to see the queue"));
         assert!(e.to_string().contains("Settings → Connection"), "{e}");
         let e = IntakeClient::connect(Some("http://127.0.0.1:1"), None, "x").unwrap_err();
-        assert_eq!(e, IntakeError::SignedOut("x"), "no token in memory: signed out");
+        assert_eq!(
+            e,
+            IntakeError::SignedOut("x"),
+            "no token in memory: signed out"
+        );
         assert!(IntakeClient::connect(Some("http://127.0.0.1:1"), Some("t".into()), "x").is_ok());
     }
 

@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use rapport_client::Store;
 use rapport_client::intake::{
-    Assigned, CreatedIntakeKey, IntakeClient, IntakeError, IntakeErrorRow, IntakeKey,
-    MailboxState, UnmatchedItem,
+    Assigned, CreatedIntakeKey, IntakeClient, IntakeError, IntakeErrorRow, IntakeKey, MailboxState,
+    UnmatchedItem,
 };
 use tauri::State;
 
@@ -46,8 +46,7 @@ async fn client(
     why: &'static str,
 ) -> Result<IntakeClient, IpcError> {
     let info = store.sync_info().await?;
-    IntakeClient::connect(info.server_url.as_deref(), rt.current_token(), why)
-        .map_err(intake_error)
+    IntakeClient::connect(info.server_url.as_deref(), rt.current_token(), why).map_err(intake_error)
 }
 
 #[tauri::command]
@@ -148,7 +147,10 @@ mod tests {
         assert_eq!(e.code, IpcErrorCode::Sync);
         assert!(e.message.contains("sign in"), "{}", e.message);
         let e = intake_error(IntakeError::Forbidden("only admins".into()));
-        assert_eq!((e.code, e.message.as_str()), (IpcErrorCode::Sync, "only admins"));
+        assert_eq!(
+            (e.code, e.message.as_str()),
+            (IpcErrorCode::Sync, "only admins")
+        );
         assert_eq!(
             intake_error(IntakeError::NotFound("gone".into())).code,
             IpcErrorCode::NotFound
