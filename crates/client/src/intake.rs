@@ -346,10 +346,10 @@ mod tests {
     use super::*;
     use rstest::rstest;
 
-    fn resp(status: u16, body: serde_json::Value) -> Result<HttpResponse, TransportError> {
+    fn resp(status: u16, body: &serde_json::Value) -> Result<HttpResponse, TransportError> {
         Ok(HttpResponse {
             status,
-            body: serde_json::to_vec(&body).unwrap(),
+            body: serde_json::to_vec(body).unwrap(),
         })
     }
 
@@ -372,7 +372,7 @@ mod tests {
             "received_at": "2026-12-02T03:00:01Z",
             "entries": 2
         }]);
-        let items: Vec<UnmatchedItem> = answer(resp(200, body), Who::Leads).unwrap();
+        let items: Vec<UnmatchedItem> = answer(resp(200, &body), Who::Leads).unwrap();
         assert_eq!(items.len(), 1);
         assert_eq!(items[0].severity, Severity::P1, "the service's `p1` is P1");
         assert_eq!(items[0].channel, Channel::Chat);
@@ -388,7 +388,7 @@ mod tests {
             "last_used_at": null,
             "secret": "rik_00ff"
         });
-        let k: CreatedIntakeKey = answer(resp(201, body.clone()), Who::Admins).unwrap();
+        let k: CreatedIntakeKey = answer(resp(201, &body), Who::Admins).unwrap();
         assert_eq!(k.key.name, "website chat");
         assert_eq!(k.secret, "rik_00ff");
         assert_eq!(
@@ -400,17 +400,17 @@ mod tests {
 
     #[rstest]
     #[case::offline(Err(TransportError("the server cannot be reached".into())), "cannot be reached")]
-    #[case::server_down(resp(503, err("unavailable", "busy", None)), "cannot be reached")]
+    #[case::server_down(resp(503, &err("unavailable", "busy", None)), "cannot be reached")]
     #[case::too_many(
-        resp(429, err("too_many_requests", "slow down", None)),
+        resp(429, &err("too_many_requests", "slow down", None)),
         "cannot be reached"
     )]
-    #[case::ended(resp(401, err("unauthorized", "expired", None)), "sign in again")]
+    #[case::ended(resp(401, &err("unauthorized", "expired", None)), "sign in again")]
     #[case::upgrade(
-        resp(426, err("upgrade_required", "protocol 3", None)),
+        resp(426, &err("upgrade_required", "protocol 3", None)),
         "update Rapport"
     )]
-    #[case::unreadable(resp(200, serde_json::json!({"not": "a list"})), "could not be read")]
+    #[case::unreadable(resp(200, &serde_json::json!({"not": "a list"})), "could not be read")]
     fn each_failure_says_what_to_do(
         #[case] got: Result<HttpResponse, TransportError>,
         #[case] says: &str,
@@ -423,7 +423,7 @@ mod tests {
     fn a_refused_role_names_who_may() {
         let got = resp(
             403,
-            err("forbidden_role", "a csm may not change severity", None),
+            &err("forbidden_role", "a csm may not change severity", None),
         );
         let e = answer::<Vec<UnmatchedItem>>(got, Who::Leads).unwrap_err();
         assert!(
@@ -433,7 +433,7 @@ mod tests {
         );
         let got = resp(
             403,
-            err(
+            &err(
                 "forbidden_role",
                 "a support_lead may not manage users",
                 None,
@@ -443,7 +443,7 @@ mod tests {
         assert!(e.to_string().starts_with("only admins"), "{e}");
         let got = resp(
             403,
-            err(
+            &err(
                 "forbidden_team",
                 "this account belongs to a team you are not in",
                 None,
@@ -461,7 +461,7 @@ mod tests {
     fn a_refused_field_is_named() {
         let got = resp(
             409,
-            err(
+            &err(
                 "name_taken",
                 "name: a live intake key is already called \"x\"",
                 Some("name"),
@@ -474,7 +474,7 @@ mod tests {
         );
         let got = resp(
             404,
-            err(
+            &err(
                 "not_found",
                 "account_id: no such account",
                 Some("account_id"),
@@ -482,7 +482,7 @@ mod tests {
         );
         let e = answer::<Assigned>(got, Who::Leads).unwrap_err();
         assert!(matches!(e, IntakeError::NotFound(_)), "{e:?}");
-        let got = resp(400, serde_json::json!("not an error body"));
+        let got = resp(400, &serde_json::json!("not an error body"));
         let e = answer::<Assigned>(got, Who::Leads).unwrap_err();
         assert_eq!(
             e,
