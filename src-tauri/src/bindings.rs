@@ -147,6 +147,13 @@ pub fn render() -> String {
         decl::<crate::sync_task::SyncState>(&cfg),
         decl::<crate::sync_task::SyncStatus>(&cfg),
         decl::<rapport_client::sync::AttentionItem>(&cfg),
+        section("intake: the Unmatched queue and Settings → Intake"),
+        decl::<rapport_client::intake::UnmatchedItem>(&cfg),
+        decl::<rapport_client::intake::Assigned>(&cfg),
+        decl::<rapport_client::intake::IntakeKey>(&cfg),
+        decl::<rapport_client::intake::CreatedIntakeKey>(&cfg),
+        decl::<rapport_client::intake::MailboxState>(&cfg),
+        decl::<rapport_client::intake::IntakeErrorRow>(&cfg),
     ];
     let mut out = String::from(HEADER);
     for d in decls {

@@ -83,4 +83,11 @@ pub const COMMANDS: &[&str] = &[
     "attention_list",
     "attention_resend",
     "attention_discard",
+    "intake_unmatched",
+    "intake_assign",
+    "intake_keys",
+    "intake_key_create",
+    "intake_key_revoke",
+    "intake_mailboxes",
+    "intake_errors",
 ];

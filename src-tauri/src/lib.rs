@@ -183,6 +183,13 @@ pub(crate) fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         commands::sync::attention_list,
         commands::sync::attention_resend,
         commands::sync::attention_discard,
+        commands::intake::intake_unmatched,
+        commands::intake::intake_assign,
+        commands::intake::intake_keys,
+        commands::intake::intake_key_create,
+        commands::intake::intake_key_revoke,
+        commands::intake::intake_mailboxes,
+        commands::intake::intake_errors,
     ])
 }
 

@@ -4,6 +4,7 @@
 mod conflicts;
 mod features;
 mod intake;
+mod intake_client;
 mod integrity;
 mod kill;
 mod property;

@@ -7,6 +7,7 @@ mod common;
 mod first_start;
 mod form_walk;
 mod incident;
+mod intake;
 mod keyboard;
 mod lifecycle;
 mod list;

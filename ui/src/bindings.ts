@@ -826,3 +826,71 @@ fields: Record<string, unknown>,
  * Why: a stable code (`invalid_field`, `forbidden_team`, ...) and words a user can act on.
  */
 code: string, message: string, field: string | null, client_time: string, rejected_at: string, };
+
+// --- intake: the Unmatched queue and Settings → Intake ---
+
+/**
+ * A request waiting in the Unmatched queue for an account.
+ */
+export type UnmatchedItem = { id: string, channel: Channel, customer_email: string, customer_name: string | null, 
+/**
+ * What the chat backend said about the account (an external id or a domain).
+ */
+account_hint: string | null, title: string, severity: Severity, needs_triage: boolean, 
+/**
+ * When the customer wrote: the SLA clock runs from here once assigned.
+ */
+opened_at: string, 
+/**
+ * When the service took it in.
+ */
+received_at: string, 
+/**
+ * Timeline entries waiting with it.
+ */
+entries: number, };
+
+/**
+ * What assigning answered.
+ */
+export type Assigned = { request_id: string, account_id: string, };
+
+/**
+ * An intake key as admins see it (never its secret).
+ */
+export type IntakeKey = { id: string, name: string, created_at: string, revoked_at: string | null, 
+/**
+ * The last call signed with it that the service accepted.
+ */
+last_used_at: string | null, };
+
+/**
+ * A key just created, with its secret: shown this once, never again.
+ */
+export type CreatedIntakeKey = { secret: string, id: string, name: string, created_at: string, revoked_at: string | null, 
+/**
+ * The last call signed with it that the service accepted.
+ */
+last_used_at: string | null, };
+
+/**
+ * One support mailbox the service watches.
+ */
+export type MailboxState = { name: string, 
+/**
+ * `connecting`, `importing`, `idle`, `disconnected`, `stopped`.
+ */
+state: string, uid_validity: number | null, 
+/**
+ * Every message up to this UID is taken in.
+ */
+last_uid: number, imported: number, last_error: string | null, last_error_at: string | null, updated_at: string, };
+
+/**
+ * A message intake could not take in (kept on the service with its raw bytes).
+ */
+export type IntakeErrorRow = { id: string, 
+/**
+ * The mailbox's name, or `chat`.
+ */
+source: string, uid: number | null, message_id: string | null, reason: string, at: string, raw_bytes: number | null, };

@@ -6,11 +6,14 @@
 //! - [`views`]: the shapes the UI reads (docs/IPC.md).
 //! - [`markdown`]: notes rendered to sanitised HTML.
 //! - [`demo`]: the deterministic demo and scale workspaces.
+//! - [`intake`]: the Unmatched queue and the admin's intake keys, mailboxes and errors,
+//!   asked of the central service directly (not synced).
 
 mod accounts;
 pub mod demo;
 mod error;
 pub mod health;
+pub mod intake;
 pub mod markdown;
 mod notes;
 pub mod onboarding;

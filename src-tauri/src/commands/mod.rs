@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod contacts;
 pub mod demo;
+pub mod intake;
 pub mod links;
 pub mod notes;
 pub mod onboarding;

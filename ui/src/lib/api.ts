@@ -207,3 +207,23 @@ export const reportsApi = {
   slaReport: (accountId: string | null): Promise<SlaReport> => call("sla_report", { accountId }),
   slaReportExport: (accountId: string | null): Promise<string> => call("sla_report_export", { accountId }),
 };
+
+// --- Intake: the Unmatched queue and Settings → Intake (docs/IPC.md, "intake") ---
+import type {
+  Assigned,
+  CreatedIntakeKey,
+  IntakeErrorRow,
+  IntakeKey,
+  MailboxState,
+  UnmatchedItem,
+} from "../bindings";
+
+export const intakeApi = {
+  unmatched: (): Promise<UnmatchedItem[]> => call("intake_unmatched"),
+  assign: (id: string, accountId: string): Promise<Assigned> => write("intake_assign", { id, accountId }),
+  keys: (): Promise<IntakeKey[]> => call("intake_keys"),
+  createKey: (name: string): Promise<CreatedIntakeKey> => call("intake_key_create", { name }),
+  revokeKey: (id: string): Promise<IntakeKey> => call("intake_key_revoke", { id }),
+  mailboxes: (): Promise<MailboxState[]> => call("intake_mailboxes"),
+  errors: (): Promise<IntakeErrorRow[]> => call("intake_errors"),
+};

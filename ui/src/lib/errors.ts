@@ -4,7 +4,7 @@
 import type { IpcError } from "../bindings";
 import { fieldLabel } from "./labels";
 
-const CODES: ReadonlySet<string> = new Set(["invalid_input", "not_found", "no_profile", "storage"]);
+const CODES: ReadonlySet<string> = new Set(["invalid_input", "not_found", "no_profile", "storage", "sync"]);
 
 /** An error thrown by a command wrapper in api.ts; carries the IpcError as it came. */
 export class CommandError extends Error {
