@@ -147,6 +147,17 @@ pub fn render() -> String {
         decl::<crate::sync_task::SyncState>(&cfg),
         decl::<crate::sync_task::SyncStatus>(&cfg),
         decl::<rapport_client::sync::AttentionItem>(&cfg),
+        section("on call: Settings → On call, Today, the page alert"),
+        decl::<rapport_client::oncall::OnCallEntry>(&cfg),
+        decl::<rapport_client::oncall::OnCallGap>(&cfg),
+        decl::<rapport_client::oncall::OnCallHandoff>(&cfg),
+        decl::<rapport_client::oncall::OnCallOverride>(&cfg),
+        decl::<rapport_client::oncall::OnCallRotation>(&cfg),
+        decl::<rapport_client::oncall::OnCallPerson>(&cfg),
+        decl::<rapport_client::oncall::OnCallPage>(&cfg),
+        decl::<rapport_client::oncall::OnCallNow>(&cfg),
+        decl::<rapport_client::oncall::NewOverride>(&cfg),
+        decl::<rapport_client::oncall::Acknowledged>(&cfg),
     ];
     let mut out = String::from(HEADER);
     for d in decls {

@@ -83,4 +83,8 @@ pub const COMMANDS: &[&str] = &[
     "attention_list",
     "attention_resend",
     "attention_discard",
+    "oncall_get",
+    "oncall_override_create",
+    "oncall_override_delete",
+    "oncall_ack",
 ];

@@ -183,6 +183,10 @@ pub(crate) fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         commands::sync::attention_list,
         commands::sync::attention_resend,
         commands::sync::attention_discard,
+        commands::oncall::oncall_get,
+        commands::oncall::oncall_override_create,
+        commands::oncall::oncall_override_delete,
+        commands::oncall::oncall_ack,
     ])
 }
 

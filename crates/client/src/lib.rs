@@ -14,6 +14,7 @@ pub mod health;
 pub mod markdown;
 mod notes;
 pub mod onboarding;
+pub mod oncall;
 pub mod rca;
 pub mod reports;
 pub mod requests;

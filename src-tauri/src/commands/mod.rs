@@ -11,6 +11,7 @@ pub mod demo;
 pub mod links;
 pub mod notes;
 pub mod onboarding;
+pub mod oncall;
 pub mod perf;
 pub mod profile;
 pub mod rca;

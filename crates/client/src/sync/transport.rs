@@ -17,6 +17,7 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 pub enum Method {
     Get,
     Post,
+    Delete,
 }
 
 /// One request to the service: a path with its query (`/v1/sync/pull?cursor=...`), an
@@ -112,6 +113,7 @@ impl Transport for HttpTransport {
             let mut b = match req.method {
                 Method::Get => self.client.get(url),
                 Method::Post => self.client.post(url),
+                Method::Delete => self.client.delete(url),
             }
             .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string());
             if let Some(t) = &req.token {
