@@ -144,10 +144,7 @@ async fn a_lead_acknowledges_a_page_from_the_app_and_the_timeline_shows_it() -> 
 
     // The lead's desktop learns of it by itself (event stream → sync → the server's pages):
     // the in-app alert, and the page on Today's card.
-    let alert = format!(
-        "{}[data-request-id=\"{request}\"]",
-        by_testid("page-alert")
-    );
+    let alert = format!("{}[data-request-id=\"{request}\"]", by_testid("page-alert"));
     app.find(&alert)
         .await
         .context("the in-app alert of the page shows without a refresh")?;

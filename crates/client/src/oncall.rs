@@ -157,7 +157,11 @@ pub async fn on_call_now(
     transport: &dyn Transport,
     token: &str,
 ) -> std::result::Result<OnCallNow, SyncError> {
-    call(transport, req(Method::Get, "/v1/oncall".into(), token, None)).await
+    call(
+        transport,
+        req(Method::Get, "/v1/oncall".into(), token, None),
+    )
+    .await
 }
 
 /// `POST /v1/oncall/overrides` (support leads and admins).
@@ -293,7 +297,10 @@ mod tests {
         assert_eq!(now.rotation.unwrap().period, "weekly");
         assert_eq!(now.gaps.len(), 1);
         let offline = on_call_now(&t, "rpt_x").await.unwrap_err();
-        assert!(offline.is_transient(), "no answer reads as offline: {offline}");
+        assert!(
+            offline.is_transient(),
+            "no answer reads as offline: {offline}"
+        );
         let refused = override_create(
             &t,
             "rpt_x",

@@ -38,10 +38,7 @@ pub(crate) fn oncall_error(e: SyncError) -> IpcError {
 }
 
 /// The service and the token, or the error saying to sign in.
-async fn connection(
-    store: &Store,
-    rt: &SyncRuntime,
-) -> Result<(HttpTransport, String), IpcError> {
+async fn connection(store: &Store, rt: &SyncRuntime) -> Result<(HttpTransport, String), IpcError> {
     let info = store.sync_info().await?;
     let (Some(url), Some(token)) = (info.server_url, rt.current_token()) else {
         return Err(sync(

@@ -823,7 +823,8 @@ pub async fn paged_requests(
     teams: &[Uuid],
     me: Uuid,
 ) -> Result<Vec<PagedRequest>, sqlx::Error> {
-    let rows: Vec<(Uuid, DateTime<Utc>, DateTime<Utc>, i64, bool)> = sqlx::query_as(
+    type Row = (Uuid, DateTime<Utc>, DateTime<Utc>, i64, bool);
+    let rows: Vec<Row> = sqlx::query_as(
         "SELECT p.request_id, min(p.sent_at), max(p.sent_at), count(*),
            coalesce(bool_or(p.recipients @> jsonb_build_array($2::text)), false)
          FROM oncall_pages p

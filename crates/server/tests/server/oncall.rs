@@ -873,14 +873,19 @@ async fn the_on_call_screen_lists_the_unacknowledged_pages_the_rotation_and_the_
     let get = |token: String| {
         let app = &w.app;
         async move {
-            let r = app.call(Method::GET, "/v1/oncall", Some(&token), None).await;
+            let r = app
+                .call(Method::GET, "/v1/oncall", Some(&token), None)
+                .await;
             assert_eq!(r.status, StatusCode::OK, "{}", r.body);
             r.body
         }
     };
     let before = get(w.lead_token.clone()).await;
     assert_eq!(before["pages"], json!([]), "no page went out yet: {before}");
-    assert_eq!(before["rotation"], spec, "the rotation is shown to everyone");
+    assert_eq!(
+        before["rotation"], spec,
+        "the rotation is shown to everyone"
+    );
     let people = before["people"].as_array().unwrap();
     assert!(
         people
