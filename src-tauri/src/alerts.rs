@@ -3,15 +3,24 @@
 //! computed from the local cache. What was shown is recorded in SQLite before the next
 //! round, so a restart never repeats an alert (and an alert the desktop could not show is
 //! still recorded and logged, rather than retried every few seconds).
+//!
+//! The on-call pages ([`pages_loop`]) come from the server instead: who was paged is its
+//! to know. Each page that reached me is notified once, and sent to the window, which
+//! shows it with an Acknowledge button.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
 use rapport_client::Store;
+use rapport_client::oncall::{OnCallPage, on_call_now};
 use rapport_client::requests::PendingAlert;
+use rapport_client::sync::{HttpTransport, SyncError};
 use rapport_domain::sla::SlaAlert;
-use tauri::{AppHandle, Manager, Runtime};
+use tauri::{AppHandle, Emitter, Manager, Runtime};
 use tauri_plugin_notification::NotificationExt;
+
+use crate::sync_task::SyncRuntime;
 
 /// How often the clocks are looked at. At-risk windows are 7.5 minutes or more, so a few
 /// seconds late is immaterial; new requests alert within this delay.
@@ -75,4 +84,74 @@ fn text(a: &PendingAlert) -> (String, String) {
         SlaAlert::Breached => format!("{sev} SLA breached: {}", a.account_name),
     };
     (title, a.title.clone())
+}
+
+/// The window event of a page that just reached me: an [`OnCallPage`]; the window shows
+/// the in-app alert with Acknowledge (the notification plugin has no action buttons on
+/// desktop systems).
+pub const PAGE_EVENT: &str = "oncall://page";
+
+/// How often the pages are looked at without a sync to prompt it.
+const PAGES_EVERY: Duration = Duration::from_secs(60);
+
+/// The on-call pages: after each sync (the server's event stream wakes the sync when a page
+/// goes out to the team) and every minute, while signed in, asks the server for the pages
+/// awaiting an acknowledgement, and notifies each page that went to me once (recorded in
+/// the cache first, so a restart does not repeat it).
+pub async fn pages_loop<R: Runtime>(app: AppHandle<R>, rt: Arc<SyncRuntime>) {
+    loop {
+        tokio::select! {
+            () = rt.synced.notified() => {}
+            () = tokio::time::sleep(PAGES_EVERY) => {}
+        }
+        let Some((url, token)) = rt.connection().await else {
+            continue;
+        };
+        let Some(store) = app.try_state::<Store>() else {
+            continue;
+        };
+        let got = match HttpTransport::new(&url) {
+            Ok(t) => on_call_now(&t, &token).await,
+            Err(e) => Err(SyncError::Offline(e.0)),
+        };
+        let pages = match got {
+            Ok(now) => now.pages,
+            Err(e) => {
+                tracing::debug!(error = %e, "the on-call pages could not be read");
+                continue;
+            }
+        };
+        for page in pages.into_iter().filter(|p| p.paged_me) {
+            match store
+                .oncall_page_alert_record(page.request_id, page.last_paged_at, Utc::now())
+                .await
+            {
+                Ok(true) => show_page(&app, &page),
+                Ok(false) => {}
+                Err(e) => tracing::warn!(error = %e, "the page alert could not be recorded"),
+            }
+        }
+    }
+}
+
+fn show_page<R: Runtime>(app: &AppHandle<R>, page: &OnCallPage) {
+    let title = format!(
+        "Paged: {} {}",
+        page.severity.to_uppercase(),
+        page.account_name
+    );
+    let body = format!("{} — acknowledge it in Rapport", page.title);
+    if let Err(e) = app
+        .notification()
+        .builder()
+        .title(&title)
+        .body(&body)
+        .show()
+    {
+        tracing::warn!(request_id = %page.request_id, error = %e, "the desktop could not show the page");
+    }
+    if let Err(e) = app.emit(PAGE_EVENT, page) {
+        tracing::warn!(error = %e, "could not send the page to the window");
+    }
+    tracing::info!(request_id = %page.request_id, severity = %page.severity, "page shown");
 }

@@ -154,6 +154,17 @@ pub fn render() -> String {
         decl::<rapport_client::intake::CreatedIntakeKey>(&cfg),
         decl::<rapport_client::intake::MailboxState>(&cfg),
         decl::<rapport_client::intake::IntakeErrorRow>(&cfg),
+        section("on call: Settings → On call, Today, the page alert"),
+        decl::<rapport_client::oncall::OnCallEntry>(&cfg),
+        decl::<rapport_client::oncall::OnCallGap>(&cfg),
+        decl::<rapport_client::oncall::OnCallHandoff>(&cfg),
+        decl::<rapport_client::oncall::OnCallOverride>(&cfg),
+        decl::<rapport_client::oncall::OnCallRotation>(&cfg),
+        decl::<rapport_client::oncall::OnCallPerson>(&cfg),
+        decl::<rapport_client::oncall::OnCallPage>(&cfg),
+        decl::<rapport_client::oncall::OnCallNow>(&cfg),
+        decl::<rapport_client::oncall::NewOverride>(&cfg),
+        decl::<rapport_client::oncall::Acknowledged>(&cfg),
     ];
     let mut out = String::from(HEADER);
     for d in decls {

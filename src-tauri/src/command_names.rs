@@ -90,4 +90,8 @@ pub const COMMANDS: &[&str] = &[
     "intake_key_revoke",
     "intake_mailboxes",
     "intake_errors",
+    "oncall_get",
+    "oncall_override_create",
+    "oncall_override_delete",
+    "oncall_ack",
 ];

@@ -190,6 +190,10 @@ pub(crate) fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         commands::intake::intake_key_revoke,
         commands::intake::intake_mailboxes,
         commands::intake::intake_errors,
+        commands::oncall::oncall_get,
+        commands::oncall::oncall_override_create,
+        commands::oncall::oncall_override_delete,
+        commands::oncall::oncall_ack,
     ])
 }
 

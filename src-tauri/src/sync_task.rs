@@ -76,6 +76,8 @@ pub struct SyncRuntime {
     /// The token, in memory only (loaded from the keyring at start).
     token: Mutex<Option<String>>,
     wake: Notify,
+    /// Told after each successful sync (the on-call page loop waits on it).
+    pub(crate) synced: Notify,
     /// Bumped at every sign-in and sign-out, so an event stream of an old sign-in ends.
     generation: std::sync::atomic::AtomicU64,
 }
@@ -87,6 +89,7 @@ impl SyncRuntime {
             live: Mutex::new(Live::default()),
             token: Mutex::new(None),
             wake: Notify::new(),
+            synced: Notify::new(),
             generation: std::sync::atomic::AtomicU64::new(0),
         })
     }
@@ -129,6 +132,12 @@ impl SyncRuntime {
     /// The token to revoke at sign-out.
     pub fn current_token(&self) -> Option<String> {
         self.token()
+    }
+
+    /// The server URL and the token, while signed in.
+    pub async fn connection(&self) -> Option<(String, String)> {
+        let url = self.store.sync_info().await.ok()?.server_url?;
+        Some((url, self.token()?))
     }
 
     fn set_live(&self, f: impl FnOnce(&mut Live)) {
@@ -204,6 +213,7 @@ pub fn spawn<R: Runtime>(app: AppHandle<R>, rt: Arc<SyncRuntime>) {
         }
         emit_status(&app2, &loader).await;
     });
+    tauri::async_runtime::spawn(crate::alerts::pages_loop(app.clone(), rt.clone()));
     tauri::async_runtime::spawn(sync_loop(app, rt.clone()));
     tauri::async_runtime::spawn(outbox_watch(rt.clone()));
     tauri::async_runtime::spawn(events_loop(rt));
@@ -287,6 +297,7 @@ async fn sync_loop<R: Runtime>(app: AppHandle<R>, rt: Arc<SyncRuntime>) {
                 if report.received > 0 || report.rejected > 0 {
                     let _ = app.emit(CHANGED_EVENT, ());
                 }
+                rt.synced.notify_one();
             }
             Err(e) => {
                 let offline = e.is_transient();

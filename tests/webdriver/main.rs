@@ -14,6 +14,7 @@ mod list;
 mod living_demo;
 mod notes;
 mod onboarding_session;
+mod oncall;
 mod one_clock;
 mod package_smoke;
 mod quarter_review;

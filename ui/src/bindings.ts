@@ -894,3 +894,107 @@ export type IntakeErrorRow = { id: string,
  * The mailbox's name, or `chat`.
  */
 source: string, uid: number | null, message_id: string | null, reason: string, at: string, raw_bytes: number | null, };
+
+// --- on call: Settings → On call, Today, the page alert ---
+
+/**
+ * Someone on call now, and why.
+ */
+export type OnCallEntry = { user_id: string, name: string, 
+/**
+ * `follow_the_sun`, `rotation` or `override`.
+ */
+reason: string, 
+/**
+ * For an override: whom they cover for.
+ */
+covering_for: string | null, };
+
+/**
+ * A window where nobody is on call.
+ */
+export type OnCallGap = { start: string, end: string, };
+
+/**
+ * A shift of the rotation: `user_id` takes over at `start`.
+ */
+export type OnCallHandoff = { user_id: string, start: string, end: string, };
+
+/**
+ * `covering` is on call instead of `covered` for `[start, end)`.
+ */
+export type OnCallOverride = { id: string, covering: string, covered: string, start: string, end: string, created_at: string, };
+
+/**
+ * The rotation for the hours nobody's working day covers.
+ */
+export type OnCallRotation = { 
+/**
+ * In turn order.
+ */
+members: Array<string>, 
+/**
+ * The zone whose wall clock the handoff time is read on.
+ */
+time_zone: string, 
+/**
+ * Minutes after local midnight.
+ */
+handoff_minute: number, 
+/**
+ * `daily` or `weekly`.
+ */
+period: string, first_day: string, };
+
+/**
+ * Someone who can be on call.
+ */
+export type OnCallPerson = { user_id: string, name: string, 
+/**
+ * `admin`, `support_lead`, `csm` or `account_rep`.
+ */
+role: string, };
+
+/**
+ * A request of my teams that was paged and waits for an acknowledgement.
+ */
+export type OnCallPage = { request_id: string, account_id: string, account_name: string, title: string, 
+/**
+ * `p1` … `p4`.
+ */
+severity: string, first_paged_at: string, last_paged_at: string, 
+/**
+ * Pages sent for it so far.
+ */
+pages: number, 
+/**
+ * Whether one of them went to me.
+ */
+paged_me: boolean, };
+
+/**
+ * What `GET /v1/oncall` answers: now, and the next 7 days.
+ */
+export type OnCallNow = { 
+/**
+ * The server's clock when it answered.
+ */
+now: string, on_call: Array<OnCallEntry>, gaps: Array<OnCallGap>, handoffs: Array<OnCallHandoff>, 
+/**
+ * Overrides not ended yet.
+ */
+overrides: Array<OnCallOverride>, rotation: OnCallRotation | null, people: Array<OnCallPerson>, pages: Array<OnCallPage>, };
+
+/**
+ * A new override: `covering` is on call instead of `covered` for `[start, end)`.
+ */
+export type NewOverride = { covering: string, covered: string, start: string, end: string, };
+
+/**
+ * What acknowledging did.
+ */
+export type Acknowledged = { request_id: string, at: string, 
+/**
+ * The request moved from `open` to `acknowledged`.
+ */
+status_changed: boolean, };

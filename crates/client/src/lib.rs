@@ -17,6 +17,7 @@ pub mod intake;
 pub mod markdown;
 mod notes;
 pub mod onboarding;
+pub mod oncall;
 pub mod rca;
 pub mod reports;
 pub mod requests;

@@ -656,22 +656,8 @@ pub fn due_pages(
     let severity = clock.severity;
     let sp = policy.for_severity(severity);
     let start = escalation_start(request.history, severity);
-    // Moving the request on from `open` on its timeline acknowledges it as well.
-    let on_timeline = request
-        .history
-        .events()
-        .iter()
-        .filter_map(|e| match e.kind {
-            RequestEventKind::StatusChanged { to, .. } if to != RequestStatus::Open => Some(e.at),
-            _ => None,
-        });
-    let acknowledged = acks
-        .iter()
-        .copied()
-        .chain(on_timeline)
-        .any(|a| start <= a && a <= now);
     let mut due = Vec::new();
-    if !acknowledged {
+    if !acknowledged(request.history, severity, acks, now) {
         for (i, step) in sp.steps.iter().enumerate() {
             let first = start + TimeDelta::minutes(i64::from(step.after_minutes));
             if now < first {
@@ -722,6 +708,36 @@ pub fn due_pages(
         });
     }
     due
+}
+
+/// Whether the escalation of a request at `severity` is acknowledged at `now`: by an
+/// acknowledgement in `acks`, or by a move on from `open` on its timeline, at or after the
+/// escalation started (so raising the severity asks for a new acknowledgement).
+pub fn acknowledged(
+    history: &RequestHistory,
+    severity: Severity,
+    acks: &[DateTime<Utc>],
+    now: DateTime<Utc>,
+) -> bool {
+    let start = escalation_start(history, severity);
+    let on_timeline = history.events().iter().filter_map(|e| match e.kind {
+        RequestEventKind::StatusChanged { to, .. } if to != RequestStatus::Open => Some(e.at),
+        _ => None,
+    });
+    acks.iter()
+        .copied()
+        .chain(on_timeline)
+        .any(|a| start <= a && a <= now)
+}
+
+/// Whether a request's pages wait for an acknowledgement at `now`: it is active, nobody has
+/// answered the customer yet, and its escalation is not [`acknowledged`]. What the desktops
+/// list as an unacknowledged page (once a page went out for it).
+pub fn awaiting_ack(request: RequestFacts<'_>, acks: &[DateTime<Utc>], now: DateTime<Utc>) -> bool {
+    let clock = sla::clock(request.history, request.plan, now);
+    request.history.summary().status.is_active()
+        && clock.stopped_at.is_none()
+        && !acknowledged(request.history, clock.severity, acks, now)
 }
 
 /// The first moment the request was at `severity` or worse.

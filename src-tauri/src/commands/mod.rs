@@ -12,6 +12,7 @@ pub mod intake;
 pub mod links;
 pub mod notes;
 pub mod onboarding;
+pub mod oncall;
 pub mod perf;
 pub mod profile;
 pub mod rca;

@@ -227,3 +227,13 @@ export const intakeApi = {
   mailboxes: (): Promise<MailboxState[]> => call("intake_mailboxes"),
   errors: (): Promise<IntakeErrorRow[]> => call("intake_errors"),
 };
+
+// --- On call (docs/IPC.md, "oncall"): read from the server, never cached ---
+import type { Acknowledged, NewOverride, OnCallNow, OnCallOverride } from "../bindings";
+
+export const oncallApi = {
+  get: (): Promise<OnCallNow> => call("oncall_get"),
+  overrideCreate: (input: NewOverride): Promise<OnCallOverride> => call("oncall_override_create", { input }),
+  overrideDelete: (id: string): Promise<null> => call("oncall_override_delete", { id }),
+  ack: (requestId: string): Promise<Acknowledged> => call("oncall_ack", { requestId }),
+};

@@ -57,7 +57,7 @@ pub struct SyncReport {
     pub received: u64,
 }
 
-async fn call<T: DeserializeOwned>(
+pub(crate) async fn call<T: DeserializeOwned>(
     transport: &dyn Transport,
     req: HttpRequest,
 ) -> Result<T, SyncError> {

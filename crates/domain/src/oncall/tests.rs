@@ -1335,3 +1335,60 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_request_awaits_an_acknowledgement_until_acked_answered_or_moved_on() {
+    let facts = |h| RequestFacts {
+        history: h,
+        plan: Plan::ProfessionalSupport,
+    };
+    let open = RequestHistory::new(vec![opened(Severity::P1, t(14, 0))]).unwrap();
+    assert!(
+        awaiting_ack(facts(&open), &[], t(14, 1)),
+        "a new P1 waits for someone to acknowledge it"
+    );
+    assert!(
+        !awaiting_ack(facts(&open), &[t(14, 2)], t(14, 3)),
+        "an acknowledgement ends the wait"
+    );
+    assert!(
+        awaiting_ack(facts(&open), &[t(14, 5)], t(14, 3)),
+        "an acknowledgement after `now` does not count yet"
+    );
+    let answered = RequestHistory::new(vec![
+        opened(Severity::P1, t(14, 0)),
+        event(
+            2,
+            t(14, 3),
+            RequestEventKind::Response {
+                visibility: Visibility::Public,
+                text: "on it".into(),
+            },
+        ),
+    ])
+    .unwrap();
+    assert!(
+        !awaiting_ack(facts(&answered), &[], t(14, 4)),
+        "a first public response stops the paging, so nothing waits"
+    );
+    let moved = RequestHistory::new(vec![
+        opened(Severity::P1, t(14, 0)),
+        event(
+            2,
+            t(14, 3),
+            RequestEventKind::StatusChanged {
+                from: RequestStatus::Open,
+                to: RequestStatus::Acknowledged,
+            },
+        ),
+    ])
+    .unwrap();
+    assert!(
+        !awaiting_ack(facts(&moved), &[], t(14, 4)),
+        "moving the request on from open acknowledges it"
+    );
+    assert!(
+        acknowledged(&moved, Severity::P1, &[], t(14, 4)),
+        "the same rule due_pages uses"
+    );
+}

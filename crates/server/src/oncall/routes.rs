@@ -11,7 +11,9 @@ use axum::routing::{delete, get, post, put};
 use chrono::{DateTime, TimeDelta, Utc};
 use rapport_domain::authz::Action;
 use rapport_domain::limits;
-use rapport_domain::oncall::{EscalationPolicy, OnCallReason, Override, gaps, who_is_on_call};
+use rapport_domain::oncall::{
+    EscalationPolicy, OnCallReason, Override, RequestFacts, awaiting_ack, gaps, who_is_on_call,
+};
 use serde::{Deserialize, Serialize};
 use tracing::instrument;
 use utoipa::ToSchema;
@@ -100,6 +102,32 @@ impl From<&Override> for OverrideView {
     }
 }
 
+/// Someone who can be on call (every staff member not disabled).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PersonView {
+    pub user_id: Uuid,
+    pub name: String,
+    /// `admin`, `support_lead`, `csm` or `account_rep`.
+    pub role: String,
+}
+
+/// A request of my teams that was paged and waits for an acknowledgement.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OpenPage {
+    pub request_id: Uuid,
+    pub account_id: Uuid,
+    pub account_name: String,
+    pub title: String,
+    /// `p1` … `p4`: the severity its clock runs for.
+    pub severity: String,
+    pub first_paged_at: DateTime<Utc>,
+    pub last_paged_at: DateTime<Utc>,
+    /// Pages sent for it so far (escalation steps and SLA pages).
+    pub pages: i64,
+    /// Whether one of them went to me.
+    pub paged_me: bool,
+}
+
 /// Who is on call now, and what is ahead.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct OnCallNow {
@@ -111,6 +139,13 @@ pub struct OnCallNow {
     pub handoffs: Vec<Handoff>,
     /// Overrides not ended yet.
     pub overrides: Vec<OverrideView>,
+    /// The rotation that covers the hours nobody's day covers, if one is set.
+    pub rotation: Option<RotationSpec>,
+    /// Everyone who can be on call, by name (for the ids above and for new overrides).
+    pub people: Vec<PersonView>,
+    /// The requests of my teams that were paged and wait for an acknowledgement, oldest
+    /// page first.
+    pub pages: Vec<OpenPage>,
 }
 
 /// Who is on call now, the gaps and handoffs of the next 7 days, the overrides.
@@ -134,6 +169,8 @@ pub async fn on_call_now(
             .map_or_else(String::new, |p| p.name.clone())
     };
     let week = now + TimeDelta::days(7);
+    let rotation = store::rotation(&mut conn).await?;
+    let pages = open_pages(&mut conn, me.id, now).await?;
     Ok(Json(OnCallNow {
         now,
         on_call: who_is_on_call(now, &roster)
@@ -177,7 +214,58 @@ pub async fn on_call_now(
             .filter(|o| o.end > now)
             .map(OverrideView::from)
             .collect(),
+        rotation,
+        people: people
+            .iter()
+            .map(|p| PersonView {
+                user_id: p.id,
+                name: p.name.clone(),
+                role: p.role.as_str().to_owned(),
+            })
+            .collect(),
+        pages,
     }))
+}
+
+/// The requests of `me`'s teams that were paged and still wait for an acknowledgement
+/// (the domain's `awaiting_ack`).
+async fn open_pages(
+    conn: &mut sqlx::PgConnection,
+    me: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Vec<OpenPage>, ApiError> {
+    let teams = identity::team_ids_of(&mut *conn, me).await?;
+    let paged = store::paged_requests(&mut *conn, &teams, me).await?;
+    if paged.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<Uuid> = paged.iter().map(|p| p.request_id).collect();
+    let watched = store::watched(&mut *conn, Some(&ids), None).await?;
+    Ok(paged
+        .into_iter()
+        .filter_map(|p| {
+            let w = watched.iter().find(|w| w.id == p.request_id)?;
+            let facts = RequestFacts {
+                history: &w.history,
+                plan: w.plan,
+            };
+            if !awaiting_ack(facts, &w.acks, now) {
+                return None;
+            }
+            let clock = rapport_domain::sla::clock(&w.history, w.plan, now);
+            Some(OpenPage {
+                request_id: w.id,
+                account_id: w.account_id,
+                account_name: w.account_name.clone(),
+                title: w.history.summary().title.clone(),
+                severity: clock.severity.as_str().to_owned(),
+                first_paged_at: p.first_paged_at,
+                last_paged_at: p.last_paged_at,
+                pages: p.pages,
+                paged_me: p.paged_me,
+            })
+        })
+        .collect())
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

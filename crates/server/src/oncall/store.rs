@@ -806,6 +806,51 @@ pub async fn pages(
         .collect())
 }
 
+/// A request of `teams` that pages were sent for, with when and whether one reached `me`.
+#[derive(Debug, Clone)]
+pub struct PagedRequest {
+    pub request_id: Uuid,
+    pub first_paged_at: DateTime<Utc>,
+    pub last_paged_at: DateTime<Utc>,
+    pub pages: i64,
+    pub paged_me: bool,
+}
+
+/// The requests of `teams` with at least one page sent, oldest page first. Whether each
+/// still waits for an acknowledgement is the caller's (the domain's) to decide.
+pub async fn paged_requests(
+    conn: &mut PgConnection,
+    teams: &[Uuid],
+    me: Uuid,
+) -> Result<Vec<PagedRequest>, sqlx::Error> {
+    type Row = (Uuid, DateTime<Utc>, DateTime<Utc>, i64, bool);
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT p.request_id, min(p.sent_at), max(p.sent_at), count(*),
+           coalesce(bool_or(p.recipients @> jsonb_build_array($2::text)), false)
+         FROM oncall_pages p
+         JOIN records r ON r.entity = 'request' AND r.id = p.request_id AND NOT r.deleted
+         WHERE p.team_id = ANY($1) AND p.outcome = 'sent' AND p.sent_at IS NOT NULL
+           AND coalesce(r.fields->>'status', 'open') IN ('open', 'acknowledged', 'mitigated')
+         GROUP BY p.request_id ORDER BY min(p.sent_at), p.request_id",
+    )
+    .bind(teams)
+    .bind(me.to_string())
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(request_id, first_paged_at, last_paged_at, pages, paged_me)| PagedRequest {
+                request_id,
+                first_paged_at,
+                last_paged_at,
+                pages,
+                paged_me,
+            },
+        )
+        .collect())
+}
+
 /// The severity a page key is for.
 pub fn key_severity(key: PageKey) -> Severity {
     match key {

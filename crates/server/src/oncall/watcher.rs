@@ -211,6 +211,10 @@ impl Watcher {
                 )
                 .await?;
                 report.sent += 1;
+                // The team's open desktops list the page (GET /v1/oncall) and notify: their
+                // event stream wakes them as for any change of the team.
+                let mut conn = self.pool.acquire().await?;
+                crate::events::notify(&mut conn, crate::events::Event::Team(page.team_id)).await?;
             } else if page.attempts >= self.settings.max_attempts {
                 tracing::error!(request = %page.request_id, page = %page.dedupe_key, error = error.as_deref().unwrap_or(""), "page given up");
                 store::finish(

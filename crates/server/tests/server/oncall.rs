@@ -844,3 +844,93 @@ async fn a_link_that_was_changed_or_has_expired_does_not_acknowledge(pool: PgPoo
         .unwrap();
     assert_eq!(acks, 0);
 }
+
+#[sqlx::test(migrator = "rapport_server::MIGRATOR")]
+async fn the_on_call_screen_lists_the_unacknowledged_pages_the_rotation_and_the_people(
+    pool: PgPool,
+) {
+    let w = world(pool, None).await;
+    let (_, csm) = w.app.user(Role::Csm, &[w.team]).await;
+    let other_team = w.app.team("Elsewhere").await;
+    let (_, stranger) = w.app.user(Role::SupportLead, &[other_team]).await;
+    account(&w, "Hooli", "hooli.example").await;
+    let spec = json!({"members": [w.far_lead, w.lead], "time_zone": "Europe/Berlin",
+                      "handoff_minute": 1200, "period": "daily", "first_day": "2026-11-01"});
+    let r = w
+        .app
+        .call(
+            Method::PUT,
+            "/v1/admin/oncall/rotation",
+            Some(&w.admin),
+            Some(spec.clone()),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let t0 = w.app.clock.now();
+    let req = open(&w, "hooli.example", Severity::P1, "Search is down").await;
+
+    // Nothing was paged yet: the request is on the board, not among the pages.
+    let get = |token: String| {
+        let app = &w.app;
+        async move {
+            let r = app
+                .call(Method::GET, "/v1/oncall", Some(&token), None)
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+            r.body
+        }
+    };
+    let before = get(w.lead_token.clone()).await;
+    assert_eq!(before["pages"], json!([]), "no page went out yet: {before}");
+    assert_eq!(
+        before["rotation"], spec,
+        "the rotation is shown to everyone"
+    );
+    let people = before["people"].as_array().unwrap();
+    assert!(
+        people
+            .iter()
+            .any(|p| p["user_id"] == json!(w.lead) && p["role"] == "support_lead"),
+        "{people:?}"
+    );
+
+    watcher(&w).tick(t0).await.unwrap();
+    let lead_view = get(w.lead_token.clone()).await;
+    let pages = lead_view["pages"].as_array().unwrap();
+    assert_eq!(pages.len(), 1, "{lead_view}");
+    assert_eq!(pages[0]["request_id"], json!(req));
+    assert_eq!(pages[0]["title"], "Search is down");
+    assert_eq!(pages[0]["account_name"], "Hooli");
+    assert_eq!(pages[0]["severity"], "p1");
+    assert_eq!(pages[0]["pages"], 1);
+    assert_eq!(
+        pages[0]["paged_me"], true,
+        "the Berlin lead is on call at 10:00 Berlin and was paged"
+    );
+    let csm_view = get(csm.clone()).await;
+    assert_eq!(
+        csm_view["pages"][0]["paged_me"], false,
+        "a CSM of the team sees the page, not as theirs"
+    );
+    let elsewhere = get(stranger).await;
+    assert_eq!(
+        elsewhere["pages"],
+        json!([]),
+        "another team's pages are not listed"
+    );
+
+    // Acknowledged in the app: the page is no longer listed, for anyone.
+    w.app.clock.advance(TimeDelta::minutes(2));
+    let r = w
+        .app
+        .call(
+            Method::POST,
+            &format!("/v1/oncall/requests/{req}/ack"),
+            Some(&w.lead_token),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(get(w.lead_token.clone()).await["pages"], json!([]));
+    assert_eq!(get(csm).await["pages"], json!([]));
+}
