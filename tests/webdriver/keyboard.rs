@@ -82,6 +82,12 @@ async fn the_accounts_list_works_from_the_keyboard() -> Result<()> {
     );
     app.press(&Key::Escape.to_string()).await?;
     app.testid("accounts-page").await?;
+    // The list page shows before its rows are rendered again: wait for a selected row.
+    app.wait_js(
+        "the list's rows with a selection",
+        "return document.querySelector('[data-testid=account-row].selected') !== null",
+    )
+    .await?;
     ensure!(
         selected_index(&app).await? == 2,
         "Esc returns to the list with the same selection"
