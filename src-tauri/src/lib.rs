@@ -84,6 +84,9 @@ pub fn run(started: Instant, context: tauri::Context) {
     match result {
         Ok(app) => app.run(|handle, event| on_event(handle, &event)),
         Err(e) => {
+            if instance::is_stale_owner(&e.to_string()) {
+                instance::start_again_after_stale_owner();
+            }
             tracing::error!(error = %e, "Rapport could not start");
             std::process::exit(1);
         }

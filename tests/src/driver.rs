@@ -20,6 +20,8 @@ use crate::proc;
 
 /// How long a user-visible condition may take before a test fails.
 pub const WAIT: Duration = Duration::from_secs(20);
+/// How long a launch may take to open its window (a loaded 2-core machine takes seconds).
+const LAUNCH_WAIT: Duration = Duration::from_secs(90);
 /// How often a condition is polled.
 const POLL: Duration = Duration::from_millis(50);
 
@@ -130,6 +132,25 @@ impl Workspace {
     }
 }
 
+/// The WARN and ERROR lines of the app's log files in `data_dir/logs`, oldest first.
+fn app_log_warnings(data_dir: &Path) -> Vec<String> {
+    let Ok(entries) = fs::read_dir(data_dir.join("logs")) else {
+        return Vec::new();
+    };
+    let mut files: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+    files.sort();
+    files
+        .iter()
+        .filter_map(|f| fs::read_to_string(f).ok())
+        .flat_map(|text| {
+            text.lines()
+                .filter(|l| l.contains(" WARN ") || l.contains(" ERROR "))
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
 impl Drop for Workspace {
     fn drop(&mut self) {
         // WebKit's helper processes may outlive the app for a moment and still write to the
@@ -140,6 +161,15 @@ impl Drop for Workspace {
                 "processes {left:?} still use {} after 10 s",
                 self.root().display()
             );
+        }
+        // The app's warnings and errors, for the report of a failed test (the harness shows
+        // a test's captured output only when it fails).
+        let warnings = app_log_warnings(&self.data_dir);
+        if !warnings.is_empty() {
+            eprintln!("the app logged {} warnings/errors:", warnings.len());
+            for line in warnings.iter().rev().take(40).rev() {
+                eprintln!("  {line}");
+            }
         }
         if std::env::var("RAPPORT_KEEP_TEST_DATA").as_deref() == Ok("1") {
             return;
@@ -296,10 +326,19 @@ impl App {
             json!({ "application": app_bin.display().to_string(), "args": args }),
         );
         let requested_at = Instant::now();
-        let client = ClientBuilder::new(HttpConnector::new())
+        // An app that exits before its window opens leaves WebKitWebDriver waiting for it
+        // for good: a launch that takes longer than this is a failure, with the app's words.
+        let connect = ClientBuilder::new(HttpConnector::new())
             .capabilities(caps)
-            .connect(&format!("http://127.0.0.1:{}", driver.port))
+            .connect(&format!("http://127.0.0.1:{}", driver.port));
+        let client = tokio::time::timeout(LAUNCH_WAIT, connect)
             .await
+            .map_err(|_| {
+                anyhow!(
+                    "no WebDriver session within {LAUNCH_WAIT:?}\n{}",
+                    driver.log_tail()
+                )
+            })?
             .map_err(|e| anyhow!("no WebDriver session: {e}\n{}", driver.log_tail()))?;
         let app = App {
             client: Some(client),
