@@ -470,9 +470,8 @@ impl Store {
         } else {
             IcsMethod::Request
         };
-        let day = row.session.starts_at.format("%Y-%m-%d");
         Ok(IcsFile {
-            file_name: format!("onboarding-{}-{day}.ics", file_slug(&row.account_name)),
+            file_name: ics_file_name("onboarding", &row.account_name, row.session.starts_at),
             content: ics::event_calendar(&event, method, now),
         })
     }
@@ -899,6 +898,16 @@ pub fn write_ics(dir: &Path, file: &IcsFile) -> std::io::Result<PathBuf> {
     std::fs::write(&tmp, file.content.as_bytes())?;
     std::fs::rename(&tmp, &path)?;
     Ok(path)
+}
+
+/// The one naming policy of exported invitations (onboarding sessions and reviews): what it
+/// is, whose, and the day, e.g. `review-bondi-analytics-2026-12-01.ics`.
+pub(crate) fn ics_file_name(kind: &str, account_name: &str, start: DateTime<Utc>) -> String {
+    format!(
+        "{kind}-{}-{}.ics",
+        file_slug(account_name),
+        start.format("%Y-%m-%d")
+    )
 }
 
 fn file_slug(name: &str) -> String {

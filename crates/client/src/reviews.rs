@@ -27,6 +27,7 @@ use uuid::Uuid;
 
 use crate::accounts::{account_by_id, user_by_id};
 use crate::error::{Result, StoreError};
+use crate::onboarding::IcsFile;
 use crate::store::{
     ACCOUNT_COLUMNS, Store, Write, account_from_row, fmt_time, json_col, opt_uuid_col, parse_time,
     record, stamp, to_json, uuid_col,
@@ -390,7 +391,8 @@ impl Store {
     }
 
     /// The review's session as an iCalendar invitation (RFC 5545, METHOD:REQUEST).
-    pub async fn review_ics(&self, id: Uuid, now: DateTime<Utc>) -> Result<String> {
+    /// Named as onboarding invitations are ([`crate::onboarding::ics_file_name`]).
+    pub async fn review_ics(&self, id: Uuid, now: DateTime<Utc>) -> Result<IcsFile> {
         let mut conn = self.reader.acquire().await?;
         let review = live_review(&mut conn, id).await?;
         let (Some(start), Some(end)) = (review.starts_at, review.ends_at) else {
@@ -452,7 +454,10 @@ impl Store {
             cancelled: false,
             alarm_minutes_before: Some(DEFAULT_REMINDER_MINUTES),
         };
-        Ok(event_calendar(&event, IcsMethod::Request, now))
+        Ok(IcsFile {
+            file_name: crate::onboarding::ics_file_name("review", &account.name, start),
+            content: event_calendar(&event, IcsMethod::Request, now),
+        })
     }
 
     /// Saves the health check's checklist, findings, action items and sentiment.
@@ -1256,8 +1261,13 @@ mod tests {
         assert_eq!(clash.field(), Some("start"), "a double booking is refused");
         let ics = store.review_ics(review.review.id, t0()).await.unwrap();
         assert!(
-            ics.contains("METHOD:REQUEST") && ics.contains("SEQUENCE:1"),
-            "{ics}"
+            ics.content.contains("METHOD:REQUEST") && ics.content.contains("SEQUENCE:1"),
+            "{ics:?}"
+        );
+        assert_eq!(
+            ics.file_name,
+            format!("review-acme-{}.ics", slot.start.format("%Y-%m-%d")),
+            "named like an onboarding invitation: what, whose, which day"
         );
 
         // Too early to complete it.
