@@ -128,6 +128,24 @@ async fn a_rep_books_next_quarter_and_completes_a_health_check() -> Result<()> {
         when.contains("Europe/Berlin"),
         "the session in my zone: {when}"
     );
+    // The state shows once (no "Scheduled" column badge beside the "Scheduled" state), and
+    // the page has Back.
+    let head = app
+        .js(
+            "const h = document.querySelector('[data-testid=review-page] .page-head');
+             return [...h.querySelectorAll('.badge')].map(b => b.textContent.trim())",
+            vec![],
+        )
+        .await?;
+    ensure!(
+        head.as_array().is_some_and(|b| b
+            .iter()
+            .filter(|t| t.as_str() == Some("Scheduled"))
+            .count()
+            == 1),
+        "the state once in the page's head: {head}"
+    );
+    app.testid("review-back").await?;
     app.click(&by_testid("review-ics")).await?;
     let shown = app.text(&by_testid("review-ics-path")).await?;
     let ics_file = std::path::PathBuf::from(
