@@ -91,6 +91,10 @@ async fn at_1280_pixels_owners_dates_and_selects_show_whole() -> Result<()> {
     app.two_frames().await?;
     let cut = cut_selects(&app).await?;
     ensure!(cut.is_empty(), "account page: selects cut: {cut:?}");
+    app.click(&by_testid("account-edit")).await?;
+    app.two_frames().await?;
+    let cut = cut_selects(&app).await?;
+    ensure!(cut.is_empty(), "account form: selects cut: {cut:?}");
 
     // Settings and the other main pages: the same gutter, and no select cut.
     for (nav, page) in [
@@ -106,6 +110,20 @@ async fn at_1280_pixels_owners_dates_and_selects_show_whole() -> Result<()> {
             (here[0] - accounts[0]).abs() < 0.5 && (here[1] - accounts[1]).abs() < 0.5,
             "{page} has the accounts list's gutter: {here:?} vs {accounts:?}"
         );
+        app.two_frames().await?;
+        let cut = cut_selects(&app).await?;
+        ensure!(cut.is_empty(), "{page}: selects cut: {cut:?}");
+    }
+
+    // The forms behind the boards: a request, a new request, an onboarding session.
+    for (nav, open, page) in [
+        ("nav-requests", "request-row", "request-page"),
+        ("nav-requests", "request-new", "new-request"),
+        ("nav-onboarding", "board-session", "session-page"),
+    ] {
+        app.click(&by_testid(nav)).await?;
+        app.click(&by_testid(open)).await?;
+        app.testid(page).await?;
         app.two_frames().await?;
         let cut = cut_selects(&app).await?;
         ensure!(cut.is_empty(), "{page}: selects cut: {cut:?}");
