@@ -9,6 +9,7 @@ mod form_walk;
 mod incident;
 mod intake;
 mod keyboard;
+mod layout;
 mod lifecycle;
 mod list;
 mod living_demo;

@@ -82,6 +82,34 @@ async fn a_csm_in_berlin_books_runs_and_completes_a_sydney_onboarding() -> Resul
         start > Utc::now() + chrono::TimeDelta::minutes(119),
         "after the 2 h notice"
     );
+    // The offer spreads over the days: five slots on five dates, and "More slots" adds
+    // the next days.
+    let days = |n: usize| {
+        format!(
+            "const s = [...document.querySelectorAll('[data-testid=slot]')];
+             return s.length === {n} ? s.map(e => e.dataset.start) : null"
+        )
+    };
+    let dates = |v: serde_json::Value| -> Result<std::collections::BTreeSet<String>> {
+        let starts: Vec<String> = serde_json::from_value(v)?;
+        starts
+            .iter()
+            .map(|s| {
+                Ok(parse_utc(s)?
+                    .with_timezone(&Berlin)
+                    .date_naive()
+                    .to_string())
+            })
+            .collect()
+    };
+    let five = dates(app.wait_js("five slots", &days(5)).await?)?;
+    ensure!(five.len() == 5, "five slots on five days: {five:?}");
+    app.click(&by_testid("slot-more")).await?;
+    let ten = dates(app.wait_js("ten slots", &days(10)).await?)?;
+    ensure!(
+        ten.len() == 10 && five.is_subset(&ten),
+        "more slots add days: {ten:?}"
+    );
 
     // Book it: the session page opens with both clocks.
     app.click(&format!(

@@ -54,6 +54,12 @@ async fn review_state(app: &App, state: &str) -> Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rep_books_next_quarter_and_completes_a_health_check() -> Result<()> {
     let mut ws = Workspace::new()?;
+    // The user's Downloads folder, as the desktop names it (XDG user dirs).
+    let downloads = ws.root().join("Downloads");
+    std::fs::write(
+        ws.root().join("xdg-config").join("user-dirs.dirs"),
+        format!("XDG_DOWNLOAD_DIR=\"{}\"\n", downloads.display()),
+    )?;
     let app = App::launch(&mut ws, &[]).await?;
 
     // First start: who I am (an account rep in Berlin), then the demo workspace as my own.
@@ -122,10 +128,59 @@ async fn a_rep_books_next_quarter_and_completes_a_health_check() -> Result<()> {
         when.contains("Europe/Berlin"),
         "the session in my zone: {when}"
     );
+    // The state shows once (no "Scheduled" column badge beside the "Scheduled" state), and
+    // the page has Back.
+    let head = app
+        .js(
+            "const h = document.querySelector('[data-testid=review-page] .page-head');
+             return [...h.querySelectorAll('.badge')].map(b => b.textContent.trim())",
+            vec![],
+        )
+        .await?;
+    ensure!(
+        head.as_array().is_some_and(|b| b
+            .iter()
+            .filter(|t| t.as_str() == Some("Scheduled"))
+            .count()
+            == 1),
+        "the state once in the page's head: {head}"
+    );
+    app.testid("review-back").await?;
     app.click(&by_testid("review-ics")).await?;
-    let path = app.text(&by_testid("review-ics-path")).await?;
-    let ics_file = path.trim_start_matches("Saved to ").to_owned();
-    let ics = std::fs::read_to_string(&ics_file).with_context(|| format!("reading {ics_file}"))?;
+    let shown = app.text(&by_testid("review-ics-path")).await?;
+    let ics_file = std::path::PathBuf::from(
+        shown
+            .strip_prefix("Saved to ")
+            .and_then(|s| s.strip_suffix("Copy path"))
+            .map(str::trim)
+            .context("the path is shown")?,
+    );
+    ensure!(
+        ics_file.parent() == Some(downloads.as_path()),
+        "the invitation is in Downloads like an onboarding one: {}",
+        ics_file.display()
+    );
+    let name = ics_file
+        .file_name()
+        .and_then(|n| n.to_str())
+        .context("a file name")?;
+    let readable = name
+        .strip_prefix("review-")
+        .and_then(|n| n.strip_suffix(".ics"))
+        .and_then(|n| n.len().checked_sub(11).map(|at| n.split_at(at)))
+        .is_some_and(|(slug, day)| {
+            !slug.is_empty()
+                && slug
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                && chrono::NaiveDate::parse_from_str(&day[1..], "%Y-%m-%d").is_ok()
+        });
+    ensure!(
+        readable,
+        "a readable name like review-<account>-<day>.ics, not an id: {name}"
+    );
+    let ics = std::fs::read_to_string(&ics_file)
+        .with_context(|| format!("reading {}", ics_file.display()))?;
     ensure!(
         ics.contains("BEGIN:VEVENT") && ics.contains("METHOD:REQUEST"),
         "an invitation: {ics}"

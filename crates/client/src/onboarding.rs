@@ -35,6 +35,7 @@ use uuid::Uuid;
 
 use crate::accounts::{account_by_id, user_by_id};
 use crate::error::{Result, StoreError};
+use crate::reviews::{Busy, refuse_clash};
 use crate::store::{
     CONTACT_COLUMNS, Store, Write, contact_from_row, fmt_time, json_col, plan_col, record, stamp,
     time_col, to_json, uuid_col,
@@ -296,8 +297,8 @@ impl Store {
         let horizon = now + TimeDelta::days(i64::from(options.horizon_days) + 1);
         let busy = crate::reviews::busy_all(&mut conn, me.id, now - TimeDelta::days(1), horizon)
             .await?
-            .into_iter()
-            .map(|(s, e)| Slot::new(s, e))
+            .iter()
+            .map(Busy::slot)
             .collect();
         let request = SlotRequest {
             customer: Party {
@@ -344,8 +345,10 @@ impl Store {
             follow_ups: Vec::new(),
         };
         let input = check(&mut tx, input, now, None).await?;
+        let id = Uuid::now_v7();
+        refuse_clash(&mut tx, me, input.start, input.end, id).await?;
         let session = OnboardingSession {
-            id: Uuid::now_v7(),
+            id,
             account_id,
             facilitator_id: me,
             attendee_ids: input.attendee_contact_ids,
@@ -392,6 +395,10 @@ impl Store {
             ..input
         };
         let input = check(&mut tx, input, now, Some((old.starts_at, old.ends_at))).await?;
+        let moved = (input.start, input.end) != (old.starts_at, old.ends_at);
+        if moved && keeps_busy(old.status) {
+            refuse_clash(&mut tx, old.facilitator_id, input.start, input.end, id).await?;
+        }
         let new = old.with_input(input, now);
         record(
             &mut tx,
@@ -424,6 +431,10 @@ impl Store {
             onboarding::check_onboarding_transition(old.status, status)
         };
         checked.map_err(|e| StoreError::Validation(ValidationErrors(vec![e])))?;
+        if keeps_busy(status) && !keeps_busy(old.status) {
+            // Back on the calendar (after a no-show): its time must still be free.
+            refuse_clash(&mut tx, old.facilitator_id, old.starts_at, old.ends_at, id).await?;
+        }
         let news = matches!(
             status,
             OnboardingStatus::Cancelled | OnboardingStatus::Scheduled
@@ -459,9 +470,8 @@ impl Store {
         } else {
             IcsMethod::Request
         };
-        let day = row.session.starts_at.format("%Y-%m-%d");
         Ok(IcsFile {
-            file_name: format!("onboarding-{}-{day}.ics", file_slug(&row.account_name)),
+            file_name: ics_file_name("onboarding", &row.account_name, row.session.starts_at),
             content: ics::event_calendar(&event, method, now),
         })
     }
@@ -598,18 +608,19 @@ impl Store {
     }
 }
 
-/// The facilitator's busy intervals between `from` and `to`: their sessions that are not
-/// cancelled. (Reviews join this list when they exist.)
+/// The facilitator's sessions between `from` and `to` that keep them busy (planned or
+/// scheduled). Reviews join them in [`crate::reviews::busy_all`].
 pub(crate) async fn busy_sessions(
     conn: &mut SqliteConnection,
     user_id: Uuid,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
-) -> Result<Vec<(DateTime<Utc>, DateTime<Utc>)>> {
+) -> Result<Vec<Busy>> {
     let rows = sqlx::query(
-        "SELECT starts_at, ends_at FROM onboarding_sessions \
-         WHERE facilitator_id = ?1 AND status IN ('planned', 'scheduled') \
-         AND ends_at > ?2 AND starts_at < ?3 ORDER BY starts_at",
+        "SELECT s.starts_at, s.ends_at, s.id, a.name FROM onboarding_sessions s \
+         JOIN accounts a ON a.id = s.account_id \
+         WHERE s.facilitator_id = ?1 AND s.status IN ('planned', 'scheduled') \
+         AND s.ends_at > ?2 AND s.starts_at < ?3 ORDER BY s.starts_at",
     )
     .bind(user_id.to_string())
     .bind(fmt_time(from))
@@ -617,7 +628,15 @@ pub(crate) async fn busy_sessions(
     .fetch_all(conn)
     .await?;
     rows.iter()
-        .map(|r| Ok((time_col(r, "starts_at")?, time_col(r, "ends_at")?)))
+        .map(|r| {
+            let name: String = r.try_get("name")?;
+            Ok(Busy {
+                start: time_col(r, "starts_at")?,
+                end: time_col(r, "ends_at")?,
+                id: uuid_col(r, "id")?,
+                what: format!("your onboarding session with {name}"),
+            })
+        })
         .collect()
 }
 
@@ -719,6 +738,14 @@ async fn check(
         stored_times,
     };
     Ok(input.normalize(&ctx)?)
+}
+
+/// A session in this status holds its facilitator's time ([`busy_sessions`]).
+fn keeps_busy(status: OnboardingStatus) -> bool {
+    matches!(
+        status,
+        OnboardingStatus::Planned | OnboardingStatus::Scheduled
+    )
 }
 
 async fn settings_in(conn: &mut SqliteConnection) -> Result<OnboardingSettings> {
@@ -871,6 +898,16 @@ pub fn write_ics(dir: &Path, file: &IcsFile) -> std::io::Result<PathBuf> {
     std::fs::write(&tmp, file.content.as_bytes())?;
     std::fs::rename(&tmp, &path)?;
     Ok(path)
+}
+
+/// The one naming policy of exported invitations (onboarding sessions and reviews): what it
+/// is, whose, and the day, e.g. `review-bondi-analytics-2026-12-01.ics`.
+pub(crate) fn ics_file_name(kind: &str, account_name: &str, start: DateTime<Utc>) -> String {
+    format!(
+        "{kind}-{}-{}.ics",
+        file_slug(account_name),
+        start.format("%Y-%m-%d")
+    )
 }
 
 fn file_slug(name: &str) -> String {

@@ -27,6 +27,7 @@ use uuid::Uuid;
 
 use crate::accounts::{account_by_id, user_by_id};
 use crate::error::{Result, StoreError};
+use crate::onboarding::IcsFile;
 use crate::store::{
     ACCOUNT_COLUMNS, Store, Write, account_from_row, fmt_time, json_col, opt_uuid_col, parse_time,
     record, stamp, to_json, uuid_col,
@@ -300,15 +301,13 @@ impl Store {
         let horizon_days = u32::try_from((quarter.end_utc - from).num_days() + 1)
             .unwrap_or(1)
             .clamp(1, 366);
-        let mut busy: Vec<Slot> = busy_all(&mut conn, me_id, from, quarter.end_utc)
+        // Rebooking: this review's own session does not block its new one.
+        let busy: Vec<Slot> = busy_all(&mut conn, me_id, from, quarter.end_utc)
             .await?
             .into_iter()
-            .map(|(s, e)| Slot::new(s, e))
+            .filter(|b| b.id != review.id)
+            .map(|b| b.slot())
             .collect();
-        // Rebooking: this review's own session does not block its new one.
-        if let (Some(s), Some(e)) = (review.starts_at, review.ends_at) {
-            busy.retain(|b| *b != Slot::new(s, e));
-        }
         let request = SlotRequest {
             customer: Party {
                 time_zone: tz(&account.time_zone, "time_zone")?,
@@ -361,18 +360,7 @@ impl Store {
         if old.state != ReviewState::Scheduled {
             check_review_transition(old.state, ReviewState::Scheduled).map_err(fe)?;
         }
-        let clash = busy_all(&mut tx, me, start, end)
-            .await?
-            .into_iter()
-            .any(|(s, e)| {
-                Some(s) != old.starts_at && Slot::new(s, e).overlaps(&Slot::new(start, end))
-            });
-        if clash {
-            return Err(StoreError::invalid(
-                "start",
-                "you have another session at that time; pick a free slot",
-            ));
-        }
+        refuse_clash(&mut tx, me, start, end, old.id).await?;
         let new = Review {
             state: ReviewState::Scheduled,
             rep_id: Some(me),
@@ -403,7 +391,8 @@ impl Store {
     }
 
     /// The review's session as an iCalendar invitation (RFC 5545, METHOD:REQUEST).
-    pub async fn review_ics(&self, id: Uuid, now: DateTime<Utc>) -> Result<String> {
+    /// Named as onboarding invitations are ([`crate::onboarding::ics_file_name`]).
+    pub async fn review_ics(&self, id: Uuid, now: DateTime<Utc>) -> Result<IcsFile> {
         let mut conn = self.reader.acquire().await?;
         let review = live_review(&mut conn, id).await?;
         let (Some(start), Some(end)) = (review.starts_at, review.ends_at) else {
@@ -465,7 +454,10 @@ impl Store {
             cancelled: false,
             alarm_minutes_before: Some(DEFAULT_REMINDER_MINUTES),
         };
-        Ok(event_calendar(&event, IcsMethod::Request, now))
+        Ok(IcsFile {
+            file_name: crate::onboarding::ics_file_name("review", &account.name, start),
+            content: event_calendar(&event, IcsMethod::Request, now),
+        })
     }
 
     /// Saves the health check's checklist, findings, action items and sentiment.
@@ -685,18 +677,37 @@ impl Store {
 // ---------------------------------------------------------------------------------------
 // Reads shared with the health score and the sync engine.
 
-/// The facilitator's busy intervals between `from` and `to`: their booked reviews. The
-/// slot finders keep clear of these and of onboarding sessions ([`busy_all`]).
+/// One booked item that keeps a user busy: a session or a review, named for a message.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Busy {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    /// The session's or the review's id.
+    pub id: Uuid,
+    /// What it is, as a message names it: "your quarterly review with Acme".
+    pub what: String,
+}
+
+impl Busy {
+    pub fn slot(&self) -> Slot {
+        Slot::new(self.start, self.end)
+    }
+}
+
+/// The facilitator's booked reviews between `from` and `to`. The slot finders keep clear
+/// of these and of onboarding sessions ([`busy_all`]).
 pub(crate) async fn busy_reviews(
     conn: &mut SqliteConnection,
     user_id: Uuid,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
-) -> Result<Vec<(DateTime<Utc>, DateTime<Utc>)>> {
-    let rows: Vec<(String, String)> = sqlx::query_as(
-        "SELECT starts_at, ends_at FROM reviews WHERE deleted_at IS NULL AND rep_id = ?1 \
-         AND state = 'scheduled' AND starts_at IS NOT NULL AND ends_at IS NOT NULL \
-         AND starts_at < ?3 AND ends_at > ?2 ORDER BY starts_at",
+) -> Result<Vec<Busy>> {
+    let rows = sqlx::query(
+        "SELECT r.starts_at, r.ends_at, r.id, a.name FROM reviews r \
+         JOIN accounts a ON a.id = r.account_id \
+         WHERE r.deleted_at IS NULL AND r.rep_id = ?1 \
+         AND r.state = 'scheduled' AND r.starts_at IS NOT NULL AND r.ends_at IS NOT NULL \
+         AND r.starts_at < ?3 AND r.ends_at > ?2 ORDER BY r.starts_at",
     )
     .bind(user_id.to_string())
     .bind(fmt_time(from))
@@ -704,22 +715,70 @@ pub(crate) async fn busy_reviews(
     .fetch_all(conn)
     .await?;
     rows.iter()
-        .map(|(s, e)| Ok((parse_time(s)?, parse_time(e)?)))
+        .map(|r| {
+            let name: String = r.try_get("name")?;
+            Ok(Busy {
+                start: crate::store::time_col(r, "starts_at")?,
+                end: crate::store::time_col(r, "ends_at")?,
+                id: uuid_col(r, "id")?,
+                what: format!("your quarterly review with {name}"),
+            })
+        })
         .collect()
 }
 
 /// Everything that keeps the facilitator busy: their booked reviews and their onboarding
-/// sessions. Both slot finders (reviews and onboarding) keep clear of it.
+/// sessions. Both slot finders (reviews and onboarding) keep clear of it, and booking
+/// either refuses to overlap it ([`refuse_clash`]).
 pub(crate) async fn busy_all(
     conn: &mut SqliteConnection,
     user_id: Uuid,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
-) -> Result<Vec<(DateTime<Utc>, DateTime<Utc>)>> {
+) -> Result<Vec<Busy>> {
     let mut busy = busy_reviews(&mut *conn, user_id, from, to).await?;
     busy.extend(crate::onboarding::busy_sessions(conn, user_id, from, to).await?);
     busy.sort();
     Ok(busy)
+}
+
+/// Refuses `start`–`end` for `user_id` when it overlaps one of their booked sessions or
+/// reviews other than `itself` (the item being moved), naming the first one it meets, on
+/// the user's clock (their profile's zone, UTC when unknown). Touching ends do not clash.
+pub(crate) async fn refuse_clash(
+    conn: &mut SqliteConnection,
+    user_id: Uuid,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    itself: Uuid,
+) -> Result<()> {
+    let wanted = Slot::new(start, end);
+    let clash = busy_all(&mut *conn, user_id, start, end)
+        .await?
+        .into_iter()
+        .find(|b| b.id != itself && b.slot().overlaps(&wanted));
+    let Some(b) = clash else {
+        return Ok(());
+    };
+    let zone: Tz = user_by_id(&mut *conn, user_id)
+        .await?
+        .and_then(|u| u.time_zone.parse().ok())
+        .unwrap_or(chrono_tz::UTC);
+    let (from, to) = (b.start.with_timezone(&zone), b.end.with_timezone(&zone));
+    let to_fmt = if from.date_naive() == to.date_naive() {
+        "%H:%M"
+    } else {
+        "%a %-d %b %H:%M"
+    };
+    Err(StoreError::invalid(
+        "start",
+        format!(
+            "overlaps {} on {}–{} ({zone}); pick a free slot",
+            b.what,
+            from.format("%a %-d %b %H:%M"),
+            to.format(to_fmt),
+        ),
+    ))
 }
 
 /// When the account's last review was completed, and the sentiment of its latest review
@@ -1202,8 +1261,13 @@ mod tests {
         assert_eq!(clash.field(), Some("start"), "a double booking is refused");
         let ics = store.review_ics(review.review.id, t0()).await.unwrap();
         assert!(
-            ics.contains("METHOD:REQUEST") && ics.contains("SEQUENCE:1"),
-            "{ics}"
+            ics.content.contains("METHOD:REQUEST") && ics.content.contains("SEQUENCE:1"),
+            "{ics:?}"
+        );
+        assert_eq!(
+            ics.file_name,
+            format!("review-acme-{}.ics", slot.start.format("%Y-%m-%d")),
+            "named like an onboarding invitation: what, whose, which day"
         );
 
         // Too early to complete it.

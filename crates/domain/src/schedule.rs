@@ -1,5 +1,6 @@
-//! The slot finder: the next free slots inside both the customer's and the facilitator's
-//! working hours, each in their own IANA zone, clear of the facilitator's other sessions.
+//! The slot finder: free slots inside both the customer's and the facilitator's working
+//! hours, each in their own IANA zone, clear of the facilitator's other sessions, spread
+//! across the coming days.
 //!
 //! Working hours are a set of instants: an instant is inside a party's hours when, read on
 //! that party's wall clock, it falls on a working day between the day's start and end.
@@ -8,6 +9,21 @@
 //! holds no instants, and on a fall-back day the repeated hour holds twice as many. A slot
 //! is offered only when every instant of it is inside both parties' hours.
 //!
+//! **Midnight.** That one rule also decides slots that cross local midnight: a slot may run
+//! from one local date into the next exactly when every minute of it is inside the party's
+//! hours on the date that minute falls on. So a party working 00:00–24:00 on Monday and
+//! Tuesday (a 24/7 desk) is offered Monday 23:30–00:30; a party whose Tuesday is not a working
+//! day, or whose day ends before 24:00 or starts after 00:00, is not. A DST change at
+//! midnight (Santiago, Asunción, Havana, Beirut) changes nothing: the skipped or repeated
+//! minutes are read on the clock like any others.
+//!
+//! **Spread.** The offer is not the earliest `count` slots (fifteen-minute steps of one
+//! morning) but the first free slot of each day, day after day (days on the facilitator's
+//! calendar, a slot belonging to the day it starts); when the horizon holds fewer days than
+//! `count`, a second round takes each day's next slot that does not overlap one already
+//! offered on that day, then a third, and so on; last, if still short, the remaining free slots earliest
+//! first. The offer is returned in time order.
+//!
 //! Decisions where the issue is silent:
 //! - Candidate starts are aligned to the facilitator's wall clock (a 30-minute step gives
 //!   :00 and :30 on the facilitator's clock, whatever the customer's offset).
@@ -15,7 +31,7 @@
 //!   interval but not overlap it.
 //! - A slot must start at or after `now + notice` and before `now + horizon`.
 
-use chrono::{DateTime, Datelike, Offset, TimeDelta, Timelike, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Offset, TimeDelta, Timelike, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
@@ -127,7 +143,8 @@ pub struct SlotRequest {
     pub now: DateTime<Utc>,
 }
 
-/// The next `options.count` free slots, earliest first, or every refused field.
+/// Up to `options.count` free slots spread over the days (see the module doc), in time
+/// order, or every refused field.
 pub fn next_free_slots(req: &SlotRequest) -> Result<Vec<Slot>, ValidationErrors> {
     let mut c = Checker::new();
     let customer_hours = c.check(req.customer.hours.check("customer_working_hours"));
@@ -147,6 +164,7 @@ pub fn next_free_slots(req: &SlotRequest) -> Result<Vec<Slot>, ValidationErrors>
         hours: facilitator_hours.unwrap_or_default(),
     };
     let o = req.options;
+    let count = o.count as usize;
 
     let length = TimeDelta::minutes(i64::from(o.length_minutes));
     let buffer = TimeDelta::minutes(i64::from(o.buffer_minutes));
@@ -168,19 +186,80 @@ pub fn next_free_slots(req: &SlotRequest) -> Result<Vec<Slot>, ValidationErrors>
         5
     };
     let mut t = ceil_to_grid(earliest, grid);
-    let mut found = Vec::new();
-    while t < last_start && found.len() < o.count as usize {
+    // Every free slot, in time order, until `count` days have one (then the first round
+    // alone fills the offer and later slots cannot be chosen).
+    let mut free = Vec::new();
+    let mut days = 0usize;
+    let mut last_day: Option<NaiveDate> = None;
+    while t < last_start && days < count {
         let slot = Slot::new(t, t + length);
         if aligned(t, facilitator.time_zone, o.step_minutes)
             && inside_hours(&slot, &facilitator)
             && inside_hours(&slot, &customer)
             && !blocked.iter().any(|b| b.overlaps(&slot))
         {
-            found.push(slot);
+            let day = day_of(&slot, facilitator.time_zone);
+            if last_day != Some(day) {
+                days += 1;
+                last_day = Some(day);
+            }
+            free.push(slot);
         }
         t += TimeDelta::minutes(grid);
     }
-    Ok(found)
+    Ok(spread(&free, facilitator.time_zone, count))
+}
+
+/// The facilitator's calendar day a slot belongs to: the local date of its start.
+fn day_of(slot: &Slot, tz: Tz) -> NaiveDate {
+    slot.start.with_timezone(&tz).date_naive()
+}
+
+/// Picks up to `count` of `free` (in time order): round after round, each day's earliest
+/// slot that overlaps none already picked on that day; then whatever is left, earliest first.
+fn spread(free: &[Slot], tz: Tz, count: usize) -> Vec<Slot> {
+    // Per day (in order), the greedy run of non-overlapping slots: each one the first that
+    // starts once the previous one has ended. Slots have one length, so that is the earliest
+    // slot clear of every slot already picked on the day.
+    let mut runs: Vec<Vec<usize>> = Vec::new();
+    let mut last: Option<NaiveDate> = None;
+    for (i, s) in free.iter().enumerate() {
+        let d = day_of(s, tz);
+        if last != Some(d) {
+            runs.push(vec![i]);
+            last = Some(d);
+        } else {
+            let run = runs.last_mut().expect("a day was opened");
+            let prev = free[*run.last().expect("a run starts with a slot")];
+            if s.start >= prev.end {
+                run.push(i);
+            }
+        }
+    }
+    let mut taken = vec![false; free.len()];
+    let mut picked: Vec<Slot> = Vec::new();
+    let longest = runs.iter().map(Vec::len).max().unwrap_or(0);
+    'rounds: for round in 0..longest {
+        for run in &runs {
+            if picked.len() == count {
+                break 'rounds;
+            }
+            if let Some(&i) = run.get(round) {
+                taken[i] = true;
+                picked.push(free[i]);
+            }
+        }
+    }
+    for (i, s) in free.iter().enumerate() {
+        if picked.len() == count {
+            break;
+        }
+        if !taken[i] {
+            picked.push(*s);
+        }
+    }
+    picked.sort();
+    picked
 }
 
 /// The first instant at or after `t` on a whole multiple of `minutes` since the epoch.
@@ -228,15 +307,35 @@ pub fn inside_hours(slot: &Slot, party: &Party) -> bool {
     stretch_inside(slot.start, hi, party) && stretch_inside(hi, slot.end, party)
 }
 
-/// `[from, to)` of constant offset lies within one working day's window.
+/// Every instant of `[from, to)`, a stretch of constant offset, is inside the party's hours:
+/// on the wall clock it runs like UTC, so it is walked date by date; it may pass midnight
+/// only out of a day whose window ends at 24:00 into a working day whose window starts at
+/// 00:00 (the module doc's midnight rule).
 fn stretch_inside(from: DateTime<Utc>, to: DateTime<Utc>, party: &Party) -> bool {
+    const DAY: i64 = 24 * 60 * 60;
     let local = from.with_timezone(&party.time_zone);
     let start_of_window = i64::from(party.hours.start_minute) * 60;
     let end_of_window = i64::from(party.hours.end_minute) * 60;
-    let second_of_day = i64::from(local.num_seconds_from_midnight());
-    party.hours.works_on(local.weekday())
-        && second_of_day >= start_of_window
-        && second_of_day + (to - from).num_seconds() <= end_of_window
+    let mut date = local.date_naive();
+    let mut second_of_day = i64::from(local.num_seconds_from_midnight());
+    let mut left = (to - from).num_seconds();
+    loop {
+        if !party.hours.works_on(date.weekday()) || second_of_day < start_of_window {
+            return false;
+        }
+        if second_of_day + left <= end_of_window {
+            return true;
+        }
+        if end_of_window < DAY {
+            return false;
+        }
+        left -= DAY - second_of_day;
+        second_of_day = 0;
+        let Some(next) = date.succ_opt() else {
+            return false;
+        };
+        date = next;
+    }
 }
 
 /// Whether the reminder of a session starting at `start` should show at `now`: from

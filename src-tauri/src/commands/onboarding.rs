@@ -194,8 +194,9 @@ pub async fn onboarding_settings_set(
 }
 
 /// Writes the file into the user's Downloads folder (XDG `DOWNLOAD` on Linux), or, when
-/// the system names none, into `exports/` in the data folder.
-fn write_export<R: Runtime>(
+/// the system names none, into `exports/` in the data folder. Review invitations go the
+/// same way.
+pub(crate) fn write_export<R: Runtime>(
     app: &AppHandle<R>,
     store: &Store,
     file: &IcsFile,

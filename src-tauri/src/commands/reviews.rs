@@ -9,8 +9,9 @@ use rapport_client::reviews::{
 };
 use rapport_domain::health::HealthWeights;
 use rapport_domain::schedule::Slot;
-use tauri::State;
+use tauri::{AppHandle, Runtime, State};
 
+use super::onboarding::{ExportedFile, write_export};
 use super::parse_id;
 use crate::error::IpcError;
 
@@ -68,27 +69,17 @@ pub async fn review_book(
         .await?)
 }
 
-/// Writes the review's invitation to `<data folder>/invites/review-<id>.ics` and answers
-/// the file's path (to attach to an email or open with a calendar).
+/// Writes the review's invitation where onboarding invitations go (the Downloads folder,
+/// a readable name: `review-<account>-<day>.ics`) and answers where.
 #[tauri::command]
 #[tracing::instrument(skip_all, err(level = "warn"), fields(%id))]
-pub async fn review_ics(store: State<'_, Store>, id: String) -> Result<String, IpcError> {
-    let id = parse_id(&id)?;
-    let text = store.review_ics(id, Utc::now()).await?;
-    let dir = store
-        .path()
-        .and_then(std::path::Path::parent)
-        .map(|d| d.join("invites"))
-        .ok_or_else(|| IpcError::invalid_input("id", "this cache has no data folder"))?;
-    let path = dir.join(format!("review-{id}.ics"));
-    std::fs::create_dir_all(&dir)
-        .and_then(|()| std::fs::write(&path, text))
-        .map_err(|e| {
-            tracing::warn!(error = %e, "the invitation could not be written");
-            IpcError::invalid_input("id", format!("the invitation could not be written: {e}"))
-        })?;
-    tracing::info!(path = %path.display(), "review invitation written");
-    Ok(path.display().to_string())
+pub async fn review_ics<R: Runtime>(
+    app: AppHandle<R>,
+    store: State<'_, Store>,
+    id: String,
+) -> Result<ExportedFile, IpcError> {
+    let file = store.review_ics(parse_id(&id)?, Utc::now()).await?;
+    write_export(&app, &store, &file)
 }
 
 #[tauri::command]

@@ -136,7 +136,7 @@ export const api = {
   reviewSlots: (id: string): Promise<Slot[]> => call("review_slots", { id }),
   reviewBook: (id: string, start: string, end: string, meetingLink: string | null): Promise<ReviewView> =>
     write("review_book", { id, start, end, meetingLink }),
-  reviewIcs: (id: string): Promise<string> => call("review_ics", { id }),
+  reviewIcs: (id: string): Promise<ExportedFile> => call("review_ics", { id }),
   reviewSave: (id: string, input: HealthCheckInput): Promise<ReviewView> =>
     write("review_save", { id, input }),
   reviewComplete: (id: string, held: Slot | null): Promise<ReviewView> =>

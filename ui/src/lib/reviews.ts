@@ -36,6 +36,19 @@ export function stateLabel(s: ReviewState | null): string {
   }
 }
 
+/** The board column's word, when it says more than the state does: "Overdue" beside
+ * "Requested" is news, "Scheduled" beside "Scheduled" is the state twice. */
+export function columnBesideState(state: ReviewState | null, column: BoardColumn): string | null {
+  const same: Record<BoardColumn, readonly (ReviewState | null)[]> = {
+    due: [null, "not_requested"],
+    requested: ["requested"],
+    scheduled: ["scheduled"],
+    done: ["completed"],
+    overdue: [],
+  };
+  return same[column].includes(state) ? null : columnLabel(column);
+}
+
 export function checkItemLabel(i: CheckItem): string {
   switch (i) {
     case "usage_review":

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { markdownToText, splitSnippet } from "./snippet";
+import { markdownToText, snippetToText, splitSnippet } from "./snippet";
 
 describe("splitSnippet", () => {
   it("marks the words between STX and ETX", () => {
@@ -34,5 +34,33 @@ describe("markdownToText", () => {
       "Onboarding session Walked Ana through #acme: Kick-off done Read the status page",
     );
     expect(markdownToText("1. first\n> quoted _word_")).toBe("first quoted word");
+  });
+});
+
+describe("snippetToText", () => {
+  const S = "\u0002";
+  const E = "\u0003";
+
+  it("drops the Markdown of a search snippet and keeps its marks", () => {
+    expect(snippetToText(`## ${S}Renewal${E} call\n\nWalked **${S}Ana${E}** through \`#acme\``)).toBe(
+      `${S}Renewal${E} call Walked ${S}Ana${E} through #acme`,
+    );
+    expect(snippetToText(`- [ ] send the [${S}status${E} page](https://status.example.com) link`)).toBe(
+      `send the ${S}status${E} page link`,
+    );
+  });
+
+  it("drops the markup a cut leaves at either end", () => {
+    expect(snippetToText(`…ed** the ${S}renewal${E} with _Ana…`)).toBe(`…ed the ${S}renewal${E} with Ana…`);
+    expect(snippetToText(`…page](https://status.example.com) and the ${S}renewal${E}`)).toBe(
+      `…page and the ${S}renewal${E}`,
+    );
+    expect(snippetToText(`the ${S}renewal${E} [status page](https://sta…`)).toBe(`the ${S}renewal${E} status page`);
+    expect(snippetToText(`example.com/x) then the ${S}renewal${E}`)).toBe(`then the ${S}renewal${E}`);
+  });
+
+  it("leaves plain words alone, snake_case and sums included", () => {
+    expect(snippetToText(`the ${S}api_key${E} rotates (weekly) at 2 * 3`)).toBe(`the ${S}api_key${E} rotates (weekly) at 2 * 3`);
+    expect(splitSnippet(snippetToText(`**${S}Ana${E}**`))).toEqual([{ text: "Ana", mark: true }]);
   });
 });

@@ -52,3 +52,23 @@ export function markdownToText(md: string): string {
     .filter((line) => line !== "")
     .join(" ");
 }
+
+/** A note's search snippet (a cut of its Markdown source, matches between STX and ETX) as
+ * the words a reader sees, marks kept: what `markdownToText` does to a whole note, plus the
+ * pieces of markup a cut leaves at either end (a lone `**`, the `](url)` of a link whose
+ * text was cut, a link whose closing bracket was). */
+export function snippetToText(snippet: string): string {
+  const marks = /[\u0002\u0003]/g;
+  return markdownToText(snippet)
+    // A link cut after its text: "[status page](https://sta…" keeps "status page".
+    .replace(/!?\[([^\]]*)\]\([^)]*$/, "$1")
+    // A link cut before its "]": "…page](https://status.example.com) next" keeps "page".
+    .replace(/^([^[]*?)\]\([^)]*\)/, "$1")
+    // A link cut inside its URL: "…example.com) next".
+    .replace(/^[^\s()[\]]*\)(?=\s|$)/, (m) => (/[/.]/.test(m.replace(marks, "")) ? "" : m))
+    // Emphasis and code marks whose other half was cut away.
+    .replace(/\*\*|__|~~|`/g, "")
+    .replace(/(^|\s)[*_](?=\S)|(?<=\S)[*_](?=\s|$)/g, "$1")
+    .replace(/\s+/g, " ")
+    .trim();
+}

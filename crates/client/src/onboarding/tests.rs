@@ -585,3 +585,152 @@ async fn what_the_outbox_carries_rebuilds_the_same_row_elsewhere() {
     delete_from_wire(&mut conn, s.id).await.unwrap();
     assert!(session_by_id(&mut conn, s.id).await.is_err());
 }
+
+/// A session with no attendee yet (for an account without contacts).
+fn nobody(slot: Slot) -> NewSession {
+    NewSession {
+        attendee_ids: vec![],
+        ..new_session(slot, Uuid::nil())
+    }
+}
+
+/// `minutes` after `start`, as a session's times.
+fn span(start: DateTime<Utc>, minutes: i64) -> Slot {
+    Slot::new(start, start + TimeDelta::minutes(minutes))
+}
+
+#[tokio::test]
+async fn booking_refuses_an_overlap_with_my_sessions_and_reviews_naming_it() {
+    let (store, _me, bondi, contact) = setup(wide()).await;
+    let coral = store
+        .account_create(
+            AccountInput {
+                name: "Coral Freight".into(),
+                plan: Plan::ProfessionalSupport,
+                time_zone: "Australia/Sydney".into(),
+                fiscal_year_start_month: 1,
+                owner_csm_id: None,
+                account_rep_id: None,
+                slack_channel: None,
+                support_email_domains: vec![],
+                stage: LifecycleStage::Onboarding,
+                tags: vec![],
+            },
+            t0(),
+        )
+        .await
+        .unwrap();
+    // Monday 30 Nov 2026, 08:00 UTC = 09:00 in Berlin.
+    let monday = DateTime::parse_from_rfc3339("2026-11-30T08:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc);
+    let first = store
+        .onboarding_session_create(bondi.id, new_session(span(monday, 60), contact.id), t0())
+        .await
+        .unwrap();
+
+    let half_past = span(monday + TimeDelta::minutes(30), 60);
+    let err = store
+        .onboarding_session_create(coral.id, nobody(half_past), t0())
+        .await
+        .unwrap_err();
+    assert_eq!(err.field(), Some("start"), "the clash is the start's fault");
+    assert_eq!(
+        err.to_string(),
+        "start: overlaps your onboarding session with Bondi Analytics on Mon 30 Nov \
+         09:00–10:00 (Europe/Berlin); pick a free slot",
+        "the message names the clashing item on my clock"
+    );
+    assert_eq!(
+        store.onboarding_board().await.unwrap().sessions.len(),
+        1,
+        "nothing was saved"
+    );
+
+    // Touching ends do not clash, and a session may move over its own old time.
+    let after = store
+        .onboarding_session_create(coral.id, nobody(span(first.ends_at, 60)), t0())
+        .await
+        .expect("back to back is fine");
+    let mut moved = first.input();
+    moved.start = monday - TimeDelta::minutes(30);
+    moved.end = monday + TimeDelta::minutes(30);
+    store
+        .onboarding_session_update(first.id, moved, t0())
+        .await
+        .expect("moving over its own old time is fine");
+
+    // Moving one session onto another is refused too.
+    let mut onto = after.input();
+    onto.start = monday;
+    onto.end = monday + TimeDelta::minutes(60);
+    let err = store
+        .onboarding_session_update(after.id, onto, t0())
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("your onboarding session with Bondi Analytics on Mon 30 Nov 08:30–09:30"),
+        "{err}"
+    );
+
+    // A booked review is busy time as well.
+    let review = store.review_create(bondi.id, 0, t0()).await.unwrap();
+    let tuesday = monday + TimeDelta::days(1);
+    store
+        .review_book(
+            review.review.id,
+            tuesday,
+            tuesday + TimeDelta::hours(1),
+            None,
+            t0(),
+        )
+        .await
+        .unwrap();
+    let err = store
+        .onboarding_session_create(
+            coral.id,
+            nobody(span(tuesday + TimeDelta::minutes(45), 30)),
+            t0(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "start: overlaps your quarterly review with Bondi Analytics on Tue 1 Dec 09:00–10:00 \
+         (Europe/Berlin); pick a free slot"
+    );
+    // And a review may not be booked over a session.
+    let coral_review = store.review_create(coral.id, 0, t0()).await.unwrap();
+    let err = store
+        .review_book(
+            coral_review.review.id,
+            after.starts_at,
+            after.ends_at,
+            None,
+            t0(),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("your onboarding session with Coral Freight"),
+        "{err}"
+    );
+
+    // A cancelled session frees its time.
+    store
+        .onboarding_session_set_status(after.id, OnboardingStatus::Cancelled, t0())
+        .await
+        .unwrap();
+    store
+        .review_book(
+            coral_review.review.id,
+            after.starts_at,
+            after.ends_at,
+            None,
+            t0(),
+        )
+        .await
+        .expect("a cancelled session is not busy time");
+}

@@ -49,6 +49,14 @@ fn opts(length: u32, step: u32, count: u32) -> SlotOptions {
     }
 }
 
+/// `opts` looking only `days` ahead.
+fn within(days: u32, o: SlotOptions) -> SlotOptions {
+    SlotOptions {
+        horizon_days: days,
+        ..o
+    }
+}
+
 fn find(
     customer: Party,
     facilitator: Party,
@@ -91,7 +99,7 @@ fn new_york_spring_forward_moves_the_overlap_in_utc_not_on_the_new_york_clock() 
         office(America::New_York),
         office(Europe::Berlin),
         vec![],
-        opts(60, 60, 5),
+        within(4, opts(60, 60, 5)),
         utc(2026, 3, 6, 0, 0),
     );
     assert_eq!(
@@ -123,7 +131,7 @@ fn berlin_spring_forward_shrinks_the_overlap_with_new_york() {
         office(Europe::Berlin),
         office(America::New_York),
         vec![],
-        opts(60, 60, 5),
+        within(4, opts(60, 60, 5)),
         utc(2026, 3, 27, 0, 0),
     );
     assert_eq!(
@@ -146,7 +154,7 @@ fn sydney_autumn_fall_back_gives_tokyo_one_more_hour() {
         office(Australia::Sydney),
         office(Asia::Tokyo),
         vec![],
-        opts(60, 60, 17),
+        within(5, opts(60, 60, 50)),
         utc(2026, 4, 2, 0, 0),
     );
     let day = |d: u32| {
@@ -182,9 +190,11 @@ fn sydney_spring_forward_and_berlin_fall_back_week() {
         party(Australia::Sydney, &WEEKDAYS, 9, 18),
         party(Europe::Berlin, &WEEKDAYS, 7, 17),
         vec![],
-        opts(60, 30, 5),
+        within(5, opts(60, 30, 5)),
         utc(2026, 10, 23, 0, 0),
     );
+    // The spread: each day's first slot (Fri, Mon, Tue), then Friday's next clear one
+    // (08:00), then what is left earliest first (07:30).
     assert_eq!(
         on_clock(&slots, Europe::Berlin),
         [
@@ -230,7 +240,7 @@ fn new_york_fall_back_week_keeps_nine_o_clock_in_new_york() {
         office(America::New_York),
         office(Europe::Berlin),
         vec![],
-        opts(60, 60, 5),
+        within(4, opts(60, 60, 5)),
         utc(2026, 10, 30, 0, 0),
     );
     assert_eq!(
@@ -273,7 +283,7 @@ fn fall_back_hour_counts_twice() {
         ny_sunday_night,
         around_the_clock(),
         vec![],
-        opts(60, 60, 5),
+        within(2, opts(60, 60, 5)),
         utc(2026, 10, 31, 0, 0),
     );
     assert_eq!(
@@ -300,7 +310,7 @@ fn spring_forward_gap_holds_no_slot_and_a_slot_may_span_it() {
         ny.clone(),
         around_the_clock(),
         vec![],
-        opts(60, 60, 3),
+        within(2, opts(60, 60, 3)),
         utc(2026, 3, 7, 0, 0),
     );
     assert_eq!(
@@ -311,7 +321,7 @@ fn spring_forward_gap_holds_no_slot_and_a_slot_may_span_it() {
         ny,
         around_the_clock(),
         vec![],
-        opts(120, 60, 2),
+        within(2, opts(120, 60, 2)),
         utc(2026, 3, 7, 0, 0),
     );
     assert_eq!(
@@ -329,7 +339,7 @@ fn berlin_fall_back_night_window() {
         berlin,
         around_the_clock(),
         vec![],
-        opts(30, 30, 4),
+        within(2, opts(30, 30, 4)),
         utc(2026, 10, 24, 0, 0),
     );
     assert_eq!(
@@ -350,7 +360,7 @@ fn half_and_three_quarter_hour_zones() {
         office(Asia::Kathmandu),
         office(Asia::Kolkata),
         vec![],
-        opts(60, 30, 20),
+        within(1, opts(60, 30, 50)),
         utc(2026, 3, 2, 0, 0),
     );
     let monday: Vec<&Slot> = slots.iter().filter(|s| s.start.day() == 2).collect();
@@ -372,7 +382,7 @@ fn half_and_three_quarter_hour_zones() {
             office(Australia::Adelaide),
             office(Australia::Eucla),
             vec![],
-            opts(45, 15, count),
+            within(2, opts(45, 15, count)),
             now,
         )
     };
@@ -409,16 +419,21 @@ fn busy_intervals_are_kept_clear_with_the_buffer() {
         office(chrono_tz::UTC),
         office(chrono_tz::UTC),
         busy,
-        opts(30, 15, 4),
+        within(2, opts(30, 15, 50)),
         utc(2026, 3, 1, 0, 0),
     );
+    let morning: Vec<_> = starts(&slots)
+        .into_iter()
+        .filter(|s| *s < utc(2026, 3, 2, 12, 0))
+        .collect();
     assert_eq!(
-        starts(&slots),
+        morning,
         [
             utc(2026, 3, 2, 9, 0),
             utc(2026, 3, 2, 9, 15),
             utc(2026, 3, 2, 11, 15),
-            utc(2026, 3, 2, 11, 30)
+            utc(2026, 3, 2, 11, 30),
+            utc(2026, 3, 2, 11, 45)
         ],
         "09:15–09:45 touches the buffer and is fine; 09:30 to 11:00 would overlap 09:45–11:15"
     );
@@ -455,6 +470,187 @@ fn notice_and_horizon_bound_the_search() {
         none.is_empty(),
         "a 2-day horizon from Friday night holds only a weekend"
     );
+}
+
+#[test]
+fn the_offer_spreads_over_the_days_before_more_of_one_morning() {
+    let slots = find(
+        office(chrono_tz::UTC),
+        office(chrono_tz::UTC),
+        vec![],
+        opts(60, 15, 5),
+        utc(2026, 3, 2, 0, 0),
+    );
+    assert_eq!(
+        on_clock(&slots, chrono_tz::UTC),
+        [
+            "Mon 03-02 09:00",
+            "Tue 03-03 09:00",
+            "Wed 03-04 09:00",
+            "Thu 03-05 09:00",
+            "Fri 03-06 09:00"
+        ],
+        "the first free slot of each working day, not 09:00, 09:15, 09:30… of Monday"
+    );
+    // Only two days ahead: each day's first slot, then each day's next one clear of it.
+    let two_days = find(
+        office(chrono_tz::UTC),
+        office(chrono_tz::UTC),
+        vec![Slot::new(utc(2026, 3, 3, 9, 0), utc(2026, 3, 3, 10, 0))],
+        within(2, opts(60, 15, 5)),
+        utc(2026, 3, 2, 0, 0),
+    );
+    assert_eq!(
+        on_clock(&two_days, chrono_tz::UTC),
+        [
+            "Mon 03-02 09:00",
+            "Mon 03-02 10:00",
+            "Mon 03-02 11:00",
+            "Tue 03-03 10:15",
+            "Tue 03-03 11:15"
+        ],
+        "rounds: Mon 09:00 and Tue 10:15 (after the busy hour and its buffer), then Mon \
+         10:00 and Tue 11:15, then Mon 11:00"
+    );
+}
+
+#[test]
+fn a_24_hour_day_runs_through_midnight_into_another_working_day() {
+    let desk = |days: &[Weekday], end_h: u16| party(chrono_tz::UTC, days, 0, end_h);
+    let late_monday = utc(2026, 3, 2, 23, 30);
+    let once = |facilitator: Party| {
+        find(
+            around_the_clock(),
+            facilitator,
+            vec![],
+            SlotOptions {
+                notice_minutes: 0,
+                ..within(1, opts(60, 30, 1))
+            },
+            late_monday,
+        )
+    };
+    assert_eq!(
+        on_clock(&once(desk(&ALL_DAYS, 24)), chrono_tz::UTC),
+        ["Mon 03-02 23:30"],
+        "every minute of 23:30–00:30 is inside a 24/7 desk's hours"
+    );
+    assert_eq!(
+        on_clock(
+            &once(desk(&[Weekday::Mon, Weekday::Wed], 24)),
+            chrono_tz::UTC
+        ),
+        Vec::<String>::new(),
+        "Tuesday is not a working day, so Monday's last half hour holds no hour-long slot"
+    );
+    assert_eq!(
+        on_clock(
+            &once(party(chrono_tz::UTC, &ALL_DAYS, 0, 23)),
+            chrono_tz::UTC
+        ),
+        ["Tue 03-03 00:00"],
+        "a day that ends at 23:00 is not crossed; the next day starts the offer"
+    );
+}
+
+#[test]
+fn dst_changes_at_midnight_neither_drop_nor_shift_a_slot() {
+    // Each zone's midnight change, the local minute before it and the one after.
+    let changes = [
+        // 24:00 → 01:00: Saturday 23:30 plus one hour ends at 01:30 on Sunday.
+        (
+            America::Santiago,
+            utc(2026, 9, 6, 3, 30),
+            60,
+            "Sat 23:30",
+            "Sun 01:30",
+        ),
+        (
+            Asia::Beirut,
+            utc(2026, 3, 28, 21, 30),
+            60,
+            "Sat 23:30",
+            "Sun 01:30",
+        ),
+        (
+            America::Havana,
+            utc(2026, 3, 8, 4, 30),
+            60,
+            "Sat 23:30",
+            "Sun 01:30",
+        ),
+        // 24:00 → 23:00: Saturday's last hour happens twice.
+        (
+            America::Santiago,
+            utc(2026, 4, 5, 2, 30),
+            60,
+            "Sat 23:30",
+            "Sat 23:30",
+        ),
+        (
+            Asia::Beirut,
+            utc(2026, 10, 24, 20, 30),
+            60,
+            "Sat 23:30",
+            "Sat 23:30",
+        ),
+        (
+            America::Asuncion,
+            utc(2024, 3, 24, 2, 30),
+            60,
+            "Sat 23:30",
+            "Sat 23:30",
+        ),
+        // 01:00 → 00:00 on Sunday: the hour after midnight happens twice, so two real hours
+        // from Saturday 23:30 end at 00:30.
+        (
+            America::Havana,
+            utc(2026, 11, 1, 3, 30),
+            120,
+            "Sat 23:30",
+            "Sun 00:30",
+        ),
+    ];
+    for (tz, start, minutes, local_start, local_end) in changes {
+        let slot = Slot::new(start, start + TimeDelta::minutes(minutes));
+        let clock = |t: DateTime<Utc>| t.with_timezone(&tz).format("%a %H:%M").to_string();
+        assert_eq!(
+            (clock(slot.start), clock(slot.end)),
+            (local_start.to_owned(), local_end.to_owned()),
+            "{tz}: the change falls where this table says"
+        );
+        let desk = party(tz, &ALL_DAYS, 0, 24);
+        assert!(
+            inside_hours(&slot, &desk),
+            "{tz}: a 24/7 desk works through the change"
+        );
+        let saturday_only = party(tz, &[Weekday::Sat], 0, 24);
+        assert_eq!(
+            inside_hours(&slot, &saturday_only),
+            local_end.starts_with("Sat"),
+            "{tz}: with Sunday off, only a slot that stays on Saturday's clock is inside"
+        );
+        let req = SlotRequest {
+            customer: desk.clone(),
+            facilitator: around_the_clock(),
+            busy: vec![],
+            options: SlotOptions {
+                notice_minutes: 0,
+                ..within(1, opts(u32::try_from(minutes).unwrap(), 30, 50))
+            },
+            now: start - TimeDelta::hours(6),
+        };
+        let offer = next_free_slots(&req).unwrap();
+        assert!(
+            offer.contains(&slot),
+            "{tz}: the slot across the change is offered"
+        );
+        assert_eq!(
+            offer,
+            brute_force(&req),
+            "{tz}: agrees with the brute force"
+        );
+    }
 }
 
 #[test]
@@ -519,7 +715,7 @@ fn reminders_show_once_in_the_lead_time_before_the_start() {
 
 // ---- properties, checked by reading each minute back on the wall clocks ------------------
 
-const ZONES: [Tz; 13] = [
+const ZONES: [Tz; 17] = [
     America::New_York,
     Europe::Berlin,
     Australia::Sydney,
@@ -533,18 +729,22 @@ const ZONES: [Tz; 13] = [
     chrono_tz::Pacific::Kiritimati,
     chrono_tz::America::Sao_Paulo,
     chrono_tz::UTC,
+    // DST changes at local midnight: 24:00 → 01:00 or 24:00 → 23:00 (Santiago, Beirut),
+    // 00:00 → 01:00 and 01:00 → 00:00 (Havana); Asunción's until it kept summer time in 2024.
+    America::Santiago,
+    America::Asuncion,
+    America::Havana,
+    Asia::Beirut,
 ];
 
 /// Independent of the finder: every minute of the slot, read on the party's clock, is on a
-/// working day within the window, and all on one local date.
+/// working day within the window (of the date that minute falls on: the midnight rule).
 fn brute_inside(slot: &Slot, p: &Party) -> bool {
-    let first_date = slot.start.with_timezone(&p.time_zone).date_naive();
     let mut t = slot.start;
     while t < slot.end {
         let l = t.with_timezone(&p.time_zone);
         let minute = u16::try_from(l.hour() * 60 + l.minute()).unwrap();
-        let ok = l.date_naive() == first_date
-            && p.hours.days.contains(&Weekday::from(l.weekday()))
+        let ok = p.hours.days.contains(&Weekday::from(l.weekday()))
             && minute >= p.hours.start_minute
             && minute < p.hours.end_minute;
         if !ok {
@@ -559,10 +759,11 @@ fn arb_party() -> impl Strategy<Value = Party> {
     (
         prop::sample::select(ZONES.to_vec()),
         prop::sample::subsequence(ALL_DAYS.to_vec(), 1..=7),
-        0u16..=80,
-        16u16..=64,
+        // A window of quarter hours, or a whole 24-hour day (a 24/7 desk: slots then run
+        // through midnight whenever the next day is a working day too).
+        prop_oneof![(0u16..=80, 16u16..=64), Just((0u16, 96u16)),],
     )
-        .prop_map(|(tz, days, start_q, len_q)| Party {
+        .prop_map(|(tz, days, (start_q, len_q))| Party {
             time_zone: tz,
             hours: WorkingHours {
                 days,
@@ -576,14 +777,18 @@ prop_compose! {
     fn arb_request()(
         customer in arb_party(),
         facilitator in arb_party(),
-        // Any minute of 2026, mostly in the weeks around the DST changes of the zones above.
+        // Any minute of 2026, mostly in the weeks around the DST changes of the zones above
+        // (Santiago's September change, and Asunción's last midnight change in March 2024).
         now_min in prop_oneof![
             0i64..(365 * 24 * 60),
             (60 * 24 * 60i64)..(96 * 24 * 60),
             (270 * 24 * 60i64)..(308 * 24 * 60),
+            (244 * 24 * 60i64)..(252 * 24 * 60),
+            (-652 * 24 * 60i64)..(-644 * 24 * 60),
         ],
         busy in prop::collection::vec((0i64..(3 * 24 * 60), 15i64..240), 0..6),
         length in prop::sample::select(vec![15u32, 30, 45, 60, 90, 120]),
+        count in prop::sample::select(vec![1u32, 2, 3, 5, 50]),
         step in prop::sample::select(vec![5u32, 15, 30, 60]),
         notice in prop::sample::select(vec![0u32, 120, 7]),
         buffer in prop::sample::select(vec![0u32, 15, 10]),
@@ -593,15 +798,64 @@ prop_compose! {
             let start = now + TimeDelta::minutes(s);
             Slot::new(start, start + TimeDelta::minutes(l))
         }).collect();
-        let options = SlotOptions { length_minutes: length, count: 50, buffer_minutes: buffer,
+        let options = SlotOptions { length_minutes: length, count, buffer_minutes: buffer,
             notice_minutes: notice, step_minutes: step, horizon_days: 3 };
         SlotRequest { customer, facilitator, busy, options, now }
     }
 }
 
+/// The offer, by brute force: every valid slot found minute by minute over the whole horizon
+/// ([`all_valid`]), then spread as the module doc says ([`spread_by_rounds`]).
+fn brute_force(req: &SlotRequest) -> Vec<Slot> {
+    spread_by_rounds(
+        &all_valid(req),
+        req.facilitator.time_zone,
+        req.options.count as usize,
+    )
+}
+
+/// The spread, written the slow way: round after round, each day (on the facilitator's
+/// calendar, days in order) gives its earliest valid slot not yet offered that overlaps none
+/// offered on that day; when a round adds nothing, the rest earliest first; in time order.
+fn spread_by_rounds(valid: &[Slot], tz: Tz, count: usize) -> Vec<Slot> {
+    let day = |s: &Slot| s.start.with_timezone(&tz).date_naive();
+    let mut days: Vec<NaiveDate> = valid.iter().map(day).collect();
+    days.dedup();
+    let mut offer: Vec<Slot> = Vec::new();
+    loop {
+        let before = offer.len();
+        for d in &days {
+            if offer.len() == count {
+                break;
+            }
+            let next = valid.iter().find(|s| {
+                day(s) == *d
+                    && !offer.contains(s)
+                    && !offer.iter().any(|o| day(o) == *d && o.overlaps(s))
+            });
+            if let Some(s) = next {
+                offer.push(*s);
+            }
+        }
+        if offer.len() == before || offer.len() == count {
+            break;
+        }
+    }
+    for s in valid {
+        if offer.len() == count {
+            break;
+        }
+        if !offer.contains(s) {
+            offer.push(*s);
+        }
+    }
+    offer.sort();
+    offer
+}
+
 /// Every valid start, by brute force over every minute: facilitator-aligned, after the
 /// notice, before the horizon, inside both parties' hours, clear of busy + buffer.
-fn brute_force(req: &SlotRequest) -> Vec<Slot> {
+fn all_valid(req: &SlotRequest) -> Vec<Slot> {
     let o = req.options;
     let earliest = req.now + TimeDelta::minutes(i64::from(o.notice_minutes));
     let horizon = req.now + TimeDelta::days(i64::from(o.horizon_days));
@@ -611,7 +865,7 @@ fn brute_force(req: &SlotRequest) -> Vec<Slot> {
         t += TimeDelta::minutes(1);
     }
     let mut out = Vec::new();
-    while t < horizon && out.len() < o.count as usize {
+    while t < horizon {
         let s = Slot::new(t, t + TimeDelta::minutes(i64::from(o.length_minutes)));
         let fl = t.with_timezone(&req.facilitator.time_zone);
         if (fl.hour() * 60 + fl.minute()).is_multiple_of(o.step_minutes)
@@ -652,8 +906,9 @@ proptest! {
     }
 
     #[test]
-    fn no_valid_slot_is_dropped(req in arb_request()) {
-        // The finder returns exactly the valid starts a minute-by-minute search finds.
+    fn the_offer_is_the_spread_of_every_valid_slot(req in arb_request()) {
+        // The finder offers exactly what spreading a minute-by-minute search's valid slots
+        // gives: none dropped, none outside the rules, the same days first.
         prop_assert_eq!(next_free_slots(&req).unwrap(), brute_force(&req));
     }
 }
