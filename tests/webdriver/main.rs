@@ -18,6 +18,7 @@ mod oncall;
 mod one_clock;
 mod package_smoke;
 mod quarter_review;
+mod requests_desk;
 mod screenshot;
 mod settings;
 mod sync;
