@@ -12,6 +12,7 @@ mod keyboard;
 mod lifecycle;
 mod list;
 mod living_demo;
+mod needs_attention;
 mod notes;
 mod onboarding_session;
 mod oncall;
