@@ -95,4 +95,5 @@ pub const COMMANDS: &[&str] = &[
     "oncall_override_delete",
     "oncall_ack",
     "request_assign",
+    "contact_get",
 ];

@@ -195,6 +195,7 @@ pub(crate) fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         commands::oncall::oncall_override_delete,
         commands::oncall::oncall_ack,
         commands::requests::request_assign,
+        commands::contacts::contact_get,
     ])
 }
 

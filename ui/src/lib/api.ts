@@ -89,6 +89,7 @@ export const api = {
   contactUpdate: (id: string, input: ContactInput): Promise<Contact> =>
     write("contact_update", { id, input }),
   contactDelete: (id: string): Promise<null> => write("contact_delete", { id }),
+  contactGet: (id: string): Promise<Contact> => call("contact_get", { id }),
 
   notesList: (accountId: string, search: string | null): Promise<NoteView[]> =>
     call("notes_list", { accountId, search }),

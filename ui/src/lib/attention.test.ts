@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { accountFormStart, fieldLabel, resendFields } from "./attention";
+import { accountFormStart, contactFormStart, fieldLabel, resendFields } from "./attention";
 import type { AccountInput } from "../bindings";
 
 const current: AccountInput = {
@@ -48,5 +48,18 @@ describe("resendFields", () => {
   it("labels wire names as people read them", () => {
     expect(fieldLabel("support_email_domains")).toBe("Support email domains");
     expect(fieldLabel("owner_csm_id")).toBe("Owner csm");
+  });
+});
+
+describe("contactFormStart", () => {
+  it("shows a refused contact change over the contact, and only the form's fields", () => {
+    const current = { name: "Ana", email: "ana@acme.com", role: "CTO", time_zone: null };
+    expect(contactFormStart(current, { email: "ana@acme", account_id: "a-1" })).toEqual({
+      name: "Ana",
+      email: "ana@acme",
+      role: "CTO",
+      time_zone: null,
+    });
+    expect(contactFormStart(null, { name: "Bo", email: "bo@acme.com" }).role).toBe("");
   });
 });

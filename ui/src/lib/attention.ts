@@ -4,7 +4,7 @@
 // it, and what goes back is the refused fields with the form's values, plus any other
 // field the user changed in the form.
 
-import type { AccountInput } from "../bindings";
+import type { AccountInput, ContactInput } from "../bindings";
 
 type Fields = Record<string, unknown>;
 
@@ -45,6 +45,18 @@ export function accountFormStart(current: AccountInput | null, refused: Fields):
     if (k in refused) out[k] = refused[k];
   }
   return out as unknown as AccountInput;
+}
+
+/** The fields of `ContactInput`, as the contact form edits them. */
+export const CONTACT_FORM_FIELDS = ["name", "email", "role", "time_zone"] as const;
+
+/** The contact form's starting values, as [`accountFormStart`] for an account. */
+export function contactFormStart(current: ContactInput | null, refused: Fields): ContactInput {
+  const out: Record<string, unknown> = { name: "", email: "", role: "", time_zone: null, ...(current ?? {}) };
+  for (const k of CONTACT_FORM_FIELDS) {
+    if (k in refused) out[k] = refused[k];
+  }
+  return { name: out["name"], email: out["email"], role: out["role"], time_zone: out["time_zone"] } as ContactInput;
 }
 
 function same(a: unknown, b: unknown): boolean {
