@@ -94,4 +94,6 @@ pub const COMMANDS: &[&str] = &[
     "oncall_override_create",
     "oncall_override_delete",
     "oncall_ack",
+    "request_assign",
+    "contact_get",
 ];

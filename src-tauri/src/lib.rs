@@ -197,6 +197,8 @@ pub(crate) fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         commands::oncall::oncall_override_create,
         commands::oncall::oncall_override_delete,
         commands::oncall::oncall_ack,
+        commands::requests::request_assign,
+        commands::contacts::contact_get,
     ])
 }
 

@@ -142,6 +142,56 @@ async fn sessions_reviews_and_requests_reach_the_other_desktop_and_back() {
         Severity::P2
     );
 
+    // The CSM takes it; the lead's desktop shows who has it, reassigns it to the lead, and
+    // the CSM's desktop follows (the assignee travels as a field of the request record).
+    a.store
+        .request_assign(request, Some(a.user_id), now())
+        .await
+        .unwrap();
+    a.sync().await.unwrap();
+    assert!(
+        a.store.attention_list().await.unwrap().is_empty(),
+        "the server accepted the take"
+    );
+    b.sync().await.unwrap();
+    let row = b.store.request_get(request, now()).await.unwrap().row;
+    assert_eq!(
+        row.assignee_id,
+        Some(a.user_id),
+        "the lead's desktop shows it taken"
+    );
+    assert!(
+        row.assignee_name.is_some_and(|n| n != "A colleague"),
+        "by name: team-mates' profiles are synced"
+    );
+    b.store
+        .request_assign(request, Some(b.user_id), now())
+        .await
+        .unwrap();
+    b.sync().await.unwrap();
+    assert!(
+        b.store.attention_list().await.unwrap().is_empty(),
+        "a lead may reassign"
+    );
+    a.sync().await.unwrap();
+    assert_eq!(
+        a.store
+            .request_get(request, now())
+            .await
+            .unwrap()
+            .row
+            .assignee_id,
+        Some(b.user_id),
+        "the CSM's desktop follows"
+    );
+    assert!(
+        a.store
+            .request_assign(request, Some(a.user_id), now())
+            .await
+            .is_err(),
+        "the CSM cannot take it back from the lead"
+    );
+
     // The account changes after everything hanging off it, so its server order is now
     // last: a desktop that starts from nothing receives the session, review and request
     // before their account, parks them, and writes them once the account arrives.

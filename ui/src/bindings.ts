@@ -509,7 +509,15 @@ at_risk_at: string | null, rca_state: RcaState | null,
 /**
  * Resolved P1/P2 whose RCA is not published yet.
  */
-rca_due: boolean, };
+rca_due: boolean, 
+/**
+ * Who works it; `None`: nobody has taken it.
+ */
+assignee_id: string | null, 
+/**
+ * The assignee's name ("A colleague" when their profile has not synced yet).
+ */
+assignee_name: string | null, };
 
 /**
  * The live board: open requests by time to breach, then resolved ones awaiting an RCA.
@@ -518,7 +526,11 @@ export type RequestBoard = { open: Array<RequestRow>, rca_due: Array<RequestRow>
 /**
  * The instant the clocks were computed at (the UI counts down from it).
  */
-computed_at: string, };
+computed_at: string, 
+/**
+ * The local profile's user id, for the "Mine" filter (`None` before a profile exists).
+ */
+me: string | null, };
 
 /**
  * One entry of a request's timeline, with who did it by name.
@@ -528,11 +540,25 @@ export type TimelineItem = { id: string, at: string, actor: Actor, who: string, 
 /**
  * A request's page.
  */
-export type RequestDetail = { row: RequestRow, contact_name: string | null, slack_channel: string | null, summary: RequestSummary, timeline: Array<TimelineItem>, 
+export type RequestDetail = { row: RequestRow, 
+/**
+ * The requester: the contact who opened it (chosen at intake, or the email's sender
+ * when a contact of the account).
+ */
+contact_name: string | null, contact_email: string | null, slack_channel: string | null, summary: RequestSummary, timeline: Array<TimelineItem>, 
 /**
  * The local profile may change the severity (support lead, admin).
  */
-can_set_severity: boolean, rca_id: string | null, };
+can_set_severity: boolean, 
+/**
+ * The local profile may assign the request to others (support lead, admin); anyone
+ * may take an unassigned request and give back their own.
+ */
+can_assign_others: boolean, 
+/**
+ * The local profile's user id (`None` before a profile exists).
+ */
+me: string | null, rca_id: string | null, };
 
 /**
  * What importing an email did.

@@ -68,6 +68,12 @@ impl Store {
         Ok(new)
     }
 
+    /// A live contact (Needs attention edits a refused contact change over it).
+    pub async fn contact_get(&self, id: Uuid) -> Result<Contact> {
+        let mut conn = self.reader.acquire().await?;
+        contact_by_id(&mut conn, id, Liveness::Live).await
+    }
+
     /// Deletes a live contact softly (undo with [`Store::contact_restore`]).
     pub async fn contact_delete(&self, id: Uuid, now: DateTime<Utc>) -> Result<()> {
         let now = stamp(now);
@@ -414,5 +420,63 @@ mod tests {
     fn titles_drop_markdown_marks() {
         assert_eq!(title_of("\n## Kick-off call\nbody"), "Kick-off call");
         assert_eq!(title_of("- [ ] send SLA table"), "[ ] send SLA table");
+    }
+
+    #[tokio::test]
+    async fn a_live_contact_is_read_by_id_and_a_deleted_one_is_not_found() {
+        use rapport_domain::{AccountInput, LifecycleStage, Plan, Role, UserInput, WorkingHours};
+        let now = chrono::DateTime::parse_from_rfc3339("2026-12-03T09:00:00Z")
+            .unwrap()
+            .to_utc();
+        let s = Store::open_in_memory().await.unwrap();
+        s.profile_create(
+            UserInput {
+                name: "Carla".into(),
+                email: "carla@rapport-vendor.com".into(),
+                role: Role::Csm,
+                time_zone: "UTC".into(),
+                working_hours: WorkingHours::default(),
+            },
+            now,
+        )
+        .await
+        .unwrap();
+        let account = s
+            .account_create(
+                AccountInput {
+                    name: "Acme".into(),
+                    plan: Plan::Standard,
+                    time_zone: "UTC".into(),
+                    fiscal_year_start_month: 1,
+                    owner_csm_id: None,
+                    account_rep_id: None,
+                    slack_channel: None,
+                    support_email_domains: vec![],
+                    stage: LifecycleStage::Active,
+                    tags: vec![],
+                },
+                now,
+            )
+            .await
+            .unwrap();
+        let c = s
+            .contact_create(
+                account.id,
+                ContactInput {
+                    name: "Ana".into(),
+                    email: "ana@acme.com".into(),
+                    role: "CTO".into(),
+                    time_zone: None,
+                },
+                now,
+            )
+            .await
+            .unwrap();
+        assert_eq!(s.contact_get(c.id).await.unwrap(), c, "as created");
+        s.contact_delete(c.id, now).await.unwrap();
+        assert!(
+            matches!(s.contact_get(c.id).await, Err(StoreError::NotFound { .. })),
+            "a deleted contact is not offered for editing"
+        );
     }
 }

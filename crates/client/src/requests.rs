@@ -23,7 +23,7 @@ use rapport_domain::request::{
 use rapport_domain::sla::{self, SlaAlert, SlaClock};
 use rapport_domain::triage::{
     IncomingEmail, SenderMatch, ThreadCandidate, ThreadMatch, account_for_sender,
-    escalation_events, find_thread, initial_triage,
+    escalation_events, find_thread, initial_triage, title_from_subject,
 };
 use rapport_domain::{Plan, Role};
 use serde::{Deserialize, Serialize};
@@ -57,6 +57,10 @@ pub(crate) struct RequestRecord {
     pub status: RequestStatus,
     pub thread_keys: Vec<String>,
     pub meeting_link: Option<String>,
+    /// Who works it (`None`: nobody has taken it). Absent from records written before the
+    /// field existed.
+    #[serde(default)]
+    pub assignee_id: Option<Uuid>,
 }
 
 /// One timeline entry and its sync record.
@@ -84,14 +88,15 @@ impl EventRecord {
 pub(crate) async fn write_request(conn: &mut SqliteConnection, r: &RequestRecord) -> Result<()> {
     sqlx::query(
         "INSERT INTO requests (id, account_id, contact_id, title, channel, opened_at, opened_by, \
-         severity, needs_triage, status, thread_keys, meeting_link) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) \
+         severity, needs_triage, status, thread_keys, meeting_link, assignee_id) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) \
          ON CONFLICT (id) DO UPDATE SET account_id = excluded.account_id, \
          contact_id = excluded.contact_id, title = excluded.title, channel = excluded.channel, \
          opened_at = excluded.opened_at, opened_by = excluded.opened_by, \
          severity = excluded.severity, needs_triage = excluded.needs_triage, \
          status = excluded.status, thread_keys = excluded.thread_keys, \
-         meeting_link = excluded.meeting_link, deleted_at = NULL",
+         meeting_link = excluded.meeting_link, assignee_id = excluded.assignee_id, \
+         deleted_at = NULL",
     )
     .bind(r.id.to_string())
     .bind(r.account_id.to_string())
@@ -105,6 +110,7 @@ pub(crate) async fn write_request(conn: &mut SqliteConnection, r: &RequestRecord
     .bind(r.status.as_str())
     .bind(to_json(&r.thread_keys))
     .bind(r.meeting_link.as_deref())
+    .bind(r.assignee_id.map(|u| u.to_string()))
     .execute(conn)
     .await?;
     Ok(())
@@ -138,7 +144,7 @@ fn channel_str(c: Channel) -> &'static str {
 
 const REQUEST_COLUMNS: &str = "r.id, r.account_id, r.contact_id, r.title, r.channel, \
     r.opened_at, r.opened_by, r.severity, r.needs_triage, r.status, r.thread_keys, \
-    r.meeting_link";
+    r.meeting_link, r.assignee_id";
 
 fn request_from_row(row: &SqliteRow) -> Result<RequestRecord> {
     let channel: String = row.try_get("channel")?;
@@ -161,6 +167,7 @@ fn request_from_row(row: &SqliteRow) -> Result<RequestRecord> {
         status: RequestStatus::parse(&status).ok_or_else(|| bad_col("status", &status))?,
         thread_keys: json_col(row, "thread_keys")?,
         meeting_link: row.try_get("meeting_link")?,
+        assignee_id: opt_uuid_col(row, "assignee_id")?,
     })
 }
 
@@ -336,6 +343,10 @@ pub struct RequestRow {
     pub rca_state: Option<RcaState>,
     /// Resolved P1/P2 whose RCA is not published yet.
     pub rca_due: bool,
+    /// Who works it; `None`: nobody has taken it.
+    pub assignee_id: Option<Uuid>,
+    /// The assignee's name ("A colleague" when their profile has not synced yet).
+    pub assignee_name: Option<String>,
 }
 
 /// The live board: open requests by time to breach, then resolved ones awaiting an RCA.
@@ -346,6 +357,8 @@ pub struct RequestBoard {
     pub rca_due: Vec<RequestRow>,
     /// The instant the clocks were computed at (the UI counts down from it).
     pub computed_at: DateTime<Utc>,
+    /// The local profile's user id, for the "Mine" filter (`None` before a profile exists).
+    pub me: Option<Uuid>,
 }
 
 /// One entry of a request's timeline, with who did it by name.
@@ -364,12 +377,20 @@ pub struct TimelineItem {
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RequestDetail {
     pub row: RequestRow,
+    /// The requester: the contact who opened it (chosen at intake, or the email's sender
+    /// when a contact of the account).
     pub contact_name: Option<String>,
+    pub contact_email: Option<String>,
     pub slack_channel: Option<String>,
     pub summary: RequestSummary,
     pub timeline: Vec<TimelineItem>,
     /// The local profile may change the severity (support lead, admin).
     pub can_set_severity: bool,
+    /// The local profile may assign the request to others (support lead, admin); anyone
+    /// may take an unassigned request and give back their own.
+    pub can_assign_others: bool,
+    /// The local profile's user id (`None` before a profile exists).
+    pub me: Option<Uuid>,
     pub rca_id: Option<Uuid>,
 }
 
@@ -447,6 +468,7 @@ fn alert_str(a: SlaAlert) -> &'static str {
 
 struct Loaded {
     record: RequestRecord,
+    assignee_name: Option<String>,
     account_name: String,
     plan: Plan,
     slack_channel: Option<String>,
@@ -478,6 +500,12 @@ impl Loaded {
             at_risk_at,
             rca_state,
             rca_due: rca_due(&summary, rca_state),
+            assignee_id: self.record.assignee_id,
+            assignee_name: self.record.assignee_id.map(|_| {
+                self.assignee_name
+                    .clone()
+                    .unwrap_or_else(|| "A colleague".to_owned())
+            }),
         }
     }
 }
@@ -499,8 +527,9 @@ async fn load(
 ) -> Result<Vec<Loaded>> {
     let sql = format!(
         "SELECT {REQUEST_COLUMNS}, a.name AS account_name, a.plan, a.slack_channel, \
-         x.id AS rca_id, x.state AS rca_state FROM requests r \
+         x.id AS rca_id, x.state AS rca_state, u.name AS assignee_name FROM requests r \
          JOIN accounts a ON a.id = r.account_id \
+         LEFT JOIN users u ON u.id = r.assignee_id \
          LEFT JOIN rcas x ON x.request_id = r.id AND x.deleted_at IS NULL \
          WHERE r.deleted_at IS NULL AND ({filter}) ORDER BY r.opened_at"
     );
@@ -520,6 +549,7 @@ async fn load(
             continue;
         };
         out.push(Loaded {
+            assignee_name: row.try_get("assignee_name")?,
             account_name: row.try_get("account_name")?,
             plan: plan_col(row)?,
             slack_channel: row.try_get("slack_channel")?,
@@ -674,38 +704,6 @@ pub struct ParsedEmail {
     pub in_reply_to: Option<String>,
     pub references: Option<String>,
     pub body: String,
-}
-
-/// A request's title from an email's subject: the reply and forward prefixes mail clients
-/// add ("Re:", "Fwd:", "FW:", "AW:", "WG:", "SV:", "VS:", "Antw:", also "Re[2]:"), however
-/// many, are dropped; an empty subject is "(no subject)".
-pub fn title_from_subject(subject: &str) -> String {
-    const PREFIXES: &[&str] = &[
-        "re", "fwd", "fw", "aw", "wg", "sv", "vs", "antw", "tr", "rv",
-    ];
-    let mut rest = subject.trim();
-    while let Some(colon) = rest.find(':') {
-        let head = rest[..colon].trim();
-        let word = head
-            .split('[')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
-        let counter_ok = head
-            .find('[')
-            .is_none_or(|i| head[i..].trim_end().ends_with(']'));
-        if PREFIXES.contains(&word.as_str()) && counter_ok && !head.contains(' ') {
-            rest = rest[colon + 1..].trim_start();
-        } else {
-            break;
-        }
-    }
-    if rest.is_empty() {
-        "(no subject)".to_owned()
-    } else {
-        rest.to_owned()
-    }
 }
 
 /// Longest `.eml` accepted (bytes).
@@ -1014,10 +1012,12 @@ impl Store {
         }
         open.sort_by(|a, b| sla::board_order(&a.clock, &b.clock));
         due.sort_by_key(|r| std::cmp::Reverse(r.clock.opened_at));
+        let me = Store::me(&mut conn).await.ok();
         Ok(RequestBoard {
             open,
             rca_due: due,
             computed_at: now,
+            me,
         })
     }
 
@@ -1043,18 +1043,23 @@ impl Store {
         let mut conn = self.reader.acquire().await?;
         let l = load_one(&mut conn, id).await?;
         let names = names(&mut conn, &l.events).await?;
-        let contact_name: Option<String> = match l.record.contact_id {
+        let contact: Option<(String, String)> = match l.record.contact_id {
             Some(c) => {
-                sqlx::query_scalar("SELECT name FROM contacts WHERE id = ?1")
+                sqlx::query_as("SELECT name, email FROM contacts WHERE id = ?1")
                     .bind(c.to_string())
                     .fetch_optional(&mut *conn)
                     .await?
             }
             None => None,
         };
-        let role = match Store::me(&mut conn).await {
-            Ok(me) => user_by_id(&mut conn, me).await?.map(|u| u.role),
-            Err(_) => None,
+        let (contact_name, contact_email) = match contact {
+            Some((name, email)) => (Some(name), Some(email).filter(|e| !e.is_empty())),
+            None => (None, None),
+        };
+        let me = Store::me(&mut conn).await.ok();
+        let role = match me {
+            Some(me) => user_by_id(&mut conn, me).await?.map(|u| u.role),
+            None => None,
         };
         let timeline = l
             .history
@@ -1071,10 +1076,13 @@ impl Store {
         Ok(RequestDetail {
             row: l.row(now),
             contact_name,
+            contact_email,
             slack_channel: l.slack_channel.clone(),
             summary: l.history.summary(),
             timeline,
             can_set_severity: role.is_some_and(rapport_domain::request::may_set_severity),
+            can_assign_others: role.is_some_and(rapport_domain::request::may_assign_others),
+            me,
             rca_id: l.rca.map(|r| r.0),
         })
     }
@@ -1132,6 +1140,42 @@ impl Store {
             )
             .await?;
         tx.commit().await?;
+        Ok(())
+    }
+
+    /// Sets who works the request: `Some(me)` takes it, `None` gives it back (or, for a
+    /// lead, unassigns it), anyone else assigns it to them
+    /// ([`rapport_domain::request::check_assignee_change`]). Writes the request record only:
+    /// the timeline stays the customer's and the desk's words and actions.
+    pub async fn request_assign(
+        &self,
+        id: Uuid,
+        to: Option<Uuid>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let now = stamp(now);
+        let mut tx = self.writer.begin().await?;
+        let (me, role) = me_with_role(&mut tx).await?;
+        let r = request_by_id(&mut tx, id).await?;
+        if let Some(user) = to
+            && user_by_id(&mut tx, user).await?.is_none()
+        {
+            return Err(StoreError::invalid(
+                "assignee_id",
+                "is not a member of your teams",
+            ));
+        }
+        rapport_domain::request::check_assignee_change(r.assignee_id, to, me, role)
+            .map_err(|e| StoreError::Validation(rapport_domain::ValidationErrors(vec![e])))?;
+        let new = RequestRecord {
+            assignee_id: to,
+            ..r.clone()
+        };
+        Writer { conn: &mut tx, now }
+            .request(Some(&r), &new)
+            .await?;
+        tx.commit().await?;
+        tracing::info!(%id, assigned = to.is_some(), "request assignee set");
         Ok(())
     }
 
@@ -1415,6 +1459,7 @@ async fn open_request(
         status: RequestStatus::Open,
         thread_keys,
         meeting_link: None,
+        assignee_id: None,
     };
     record(&mut *conn, Write::Request { old: None, new: &r }, now).await?;
     for e in input.opening_events([Uuid::now_v7(), Uuid::now_v7()], now) {
@@ -1585,32 +1630,105 @@ mod tests {
         drop(conn);
         assert!(b.request_get(id, at(70)).await.is_err(), "deleted");
     }
-}
 
-#[cfg(test)]
-mod subject_tests {
-    use super::title_from_subject;
+    #[tokio::test]
+    async fn taking_a_request_assigns_it_to_me_and_only_a_lead_reassigns_it() {
+        let s = Store::open_in_memory().await.unwrap();
+        s.profile_create(
+            UserInput {
+                name: "Carla CSM".into(),
+                email: "carla@rapport-vendor.com".into(),
+                role: Role::Csm,
+                time_zone: "Europe/Berlin".into(),
+                working_hours: WorkingHours::default(),
+            },
+            at(0),
+        )
+        .await
+        .unwrap();
+        let colleague = rapport_domain::User {
+            id: Uuid::from_u128(42),
+            name: "Lee Lead".into(),
+            email: "lee@rapport-vendor.com".into(),
+            role: Role::SupportLead,
+            time_zone: "Europe/Berlin".into(),
+            working_hours: WorkingHours::default(),
+        };
+        crate::store::upsert_user(&mut s.writer.acquire().await.unwrap(), &colleague)
+            .await
+            .unwrap();
+        s.account_create(
+            AccountInput {
+                name: "Acme".into(),
+                plan: Plan::ProfessionalSupport,
+                time_zone: "Europe/Berlin".into(),
+                fiscal_year_start_month: 1,
+                owner_csm_id: None,
+                account_rep_id: None,
+                slack_channel: None,
+                support_email_domains: vec!["acme.com".into()],
+                stage: LifecycleStage::Active,
+                tags: vec![],
+            },
+            at(0),
+        )
+        .await
+        .unwrap();
+        let eml = b"From: Ana <ana@acme.com>\r\nSubject: Fwd: Exports slow\r\n\r\nSlow.\r\n";
+        let EmailImportOutcome::Opened { request_id: id, .. } =
+            s.email_import(eml, None, at(0)).await.unwrap()
+        else {
+            panic!("opened")
+        };
+        let me = s.profile_get().await.unwrap().unwrap().id;
+        let board = s.requests_board(at(1)).await.unwrap();
+        assert_eq!(board.me, Some(me));
+        assert_eq!(board.open[0].title, "Exports slow", "no forward prefix");
+        assert_eq!(board.open[0].assignee_id, None, "a new request is nobody's");
 
-    #[test]
-    fn reply_and_forward_prefixes_leave_the_title() {
-        for (subject, title) in [
-            ("Re: URGENT: checkout down", "URGENT: checkout down"),
-            ("RE: Fwd: re:  Invoices twice", "Invoices twice"),
-            ("FW: AW: WG: Login broken", "Login broken"),
-            ("Re[2]: Exports slow", "Exports slow"),
-            (
-                "Urgent: Re: nothing to strip first",
-                "Urgent: Re: nothing to strip first",
-            ),
-            ("Reply needed: API keys", "Reply needed: API keys"),
-            ("Re:", "(no subject)"),
-            ("   ", "(no subject)"),
-        ] {
-            assert_eq!(
-                title_from_subject(subject),
-                title,
-                "the title of {subject:?}"
-            );
-        }
+        let refused = s.request_assign(id, Some(colleague.id), at(2)).await;
+        assert!(
+            matches!(&refused, Err(StoreError::Validation(v)) if v.0[0].field == "assignee_id"),
+            "a CSM cannot hand a request to someone else: {refused:?}"
+        );
+        let before = s.outbox().await.unwrap().len();
+        s.request_assign(id, Some(me), at(3)).await.unwrap();
+        let outbox = s.outbox().await.unwrap();
+        assert_eq!(outbox.len(), before + 1, "taking it is one write");
+        let m = outbox.last().unwrap();
+        assert_eq!(m.entity, EntityKind::Request);
+        assert_eq!(
+            m.fields.keys().collect::<Vec<_>>(),
+            ["assignee_id"],
+            "only the assignee travels, so a concurrent edit of another field is kept"
+        );
+        assert_eq!(m.fields["assignee_id"], serde_json::json!(me));
+        let row = &s.requests_board(at(4)).await.unwrap().open[0];
+        assert_eq!(
+            (row.assignee_id, row.assignee_name.as_deref()),
+            (Some(me), Some("Carla CSM"))
+        );
+        let detail = s.request_get(id, at(4)).await.unwrap();
+        assert!(!detail.can_assign_others, "a CSM takes, a lead assigns");
+        assert_eq!(
+            (detail.contact_name, detail.me),
+            (None, Some(me)),
+            "the sender is no contact of the account"
+        );
+        assert!(
+            s.request_assign(id, Some(me), at(5)).await.is_err(),
+            "already mine"
+        );
+        s.request_assign(id, None, at(6)).await.unwrap();
+        assert_eq!(
+            s.requests_board(at(7)).await.unwrap().open[0].assignee_id,
+            None,
+            "given back"
+        );
+        let stranger = s.request_assign(id, Some(Uuid::from_u128(77)), at(8)).await;
+        assert!(
+            matches!(&stranger, Err(StoreError::Validation(v)) if v.0[0].field == "assignee_id"),
+            "nobody outside the team: {stranger:?}"
+        );
     }
 }

@@ -539,6 +539,54 @@ pub fn check_triage_confirmation(summary: &RequestSummary, role: Role) -> Result
     Ok(())
 }
 
+/// Who may assign a request to someone other than themselves, or take it from its assignee:
+/// whoever directs the desk, the roles that set severities (support leads and admins,
+/// `change_severity`).
+pub fn may_assign_others(role: Role) -> bool {
+    may_set_severity(role)
+}
+
+/// Whether `me` (of `role`) may change a request's assignee from `from` to `to`.
+///
+/// Decided: anyone on the desk may **take** an unassigned request (assign it to
+/// themselves) and **give back** one assigned to them; assigning it to someone else,
+/// taking it from its assignee or unassigning someone else is for those who
+/// [`may_assign_others`]. Two people taking the same request offline: the first to reach
+/// the service has it, the second's take is refused (it is someone else's by then) and shows
+/// in that person's Needs attention.
+pub fn check_assignee_change(
+    from: Option<Uuid>,
+    to: Option<Uuid>,
+    me: Uuid,
+    role: Role,
+) -> Result<(), FieldError> {
+    if from == to {
+        return Err(FieldError::new(
+            "assignee_id",
+            match to {
+                Some(u) if u == me => "the request is already yours".to_owned(),
+                Some(_) => "the request is already assigned to that person".to_owned(),
+                None => "the request is not assigned to anyone".to_owned(),
+            },
+        ));
+    }
+    let own = matches!((from, to), (None, Some(t)) if t == me)
+        || matches!((from, to), (Some(f), None) if f == me);
+    if own || may_assign_others(role) {
+        Ok(())
+    } else if from.is_some() {
+        Err(FieldError::new(
+            "assignee_id",
+            "the request is someone else's: only a support lead or an admin can reassign it",
+        ))
+    } else {
+        Err(FieldError::new(
+            "assignee_id",
+            "only a support lead or an admin can assign a request to someone else; take it yourself",
+        ))
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // Sync: how requests and their timelines travel (see `crate::sync::EntitySpec`).
 
@@ -561,6 +609,7 @@ pub static REQUEST_SYNC: crate::sync::EntitySpec = crate::sync::EntitySpec {
         "status",
         "thread_keys",
         "meeting_link",
+        "assignee_id",
     ],
     required: &[
         "account_id",
@@ -599,6 +648,7 @@ fn request_defaults() -> crate::sync::Fields {
     f.insert("contact_id".into(), serde_json::Value::Null);
     f.insert("opened_by".into(), serde_json::Value::Null);
     f.insert("meeting_link".into(), serde_json::Value::Null);
+    f.insert("assignee_id".into(), serde_json::Value::Null);
     f
 }
 
@@ -662,6 +712,7 @@ pub fn normalize_request_fields(
     wire_field::<DateTime<Utc>>(&fields, "opened_at", "an RFC 3339 instant")?;
     wire_field::<Option<Uuid>>(&fields, "contact_id", "a contact id or null")?;
     wire_field::<Option<Uuid>>(&fields, "opened_by", "a user id or null")?;
+    wire_field::<Option<Uuid>>(&fields, "assignee_id", "a user id or null")?;
     let keys = wire_field::<Vec<String>>(&fields, "thread_keys", "a list of Message-IDs")?;
     let bad_key = |k: &String| {
         k.is_empty() || k.len() > MAX_MESSAGE_ID_LEN || k.contains(char::is_whitespace)
@@ -856,6 +907,38 @@ pub fn check_opened_by(
             }
         }
     }
+}
+
+/// A synced change of a request's `assignee_id` by `pusher` follows
+/// [`check_assignee_change`] (on a create, from nobody); a value that is not a user id is
+/// left to the field check, which names it.
+pub fn check_synced_assignee(
+    stored: Option<&crate::sync::Fields>,
+    set: &crate::sync::Fields,
+    pusher: Uuid,
+    role: Role,
+) -> Result<(), crate::sync::Rejection> {
+    use crate::sync::{RejectCode, Rejection};
+    let Some(given) = set.get("assignee_id") else {
+        return Ok(());
+    };
+    let Ok(to) = serde_json::from_value::<Option<Uuid>>(given.clone()) else {
+        return Ok(());
+    };
+    let from = stored
+        .and_then(|f| f.get("assignee_id"))
+        .and_then(|v| serde_json::from_value::<Option<Uuid>>(v.clone()).ok())
+        .flatten();
+    if from == to {
+        return Ok(());
+    }
+    check_assignee_change(from, to, pusher, role).map_err(|e| {
+        Rejection::field(
+            RejectCode::ForbiddenRole,
+            "assignee_id",
+            format!("assignee_id: {}", e.reason),
+        )
+    })
 }
 
 #[cfg(test)]
@@ -1267,5 +1350,87 @@ mod tests {
             want,
             "{set:?}"
         );
+    }
+
+    const ME: Uuid = Uuid::from_u128(7);
+    const OTHER: Uuid = Uuid::from_u128(8);
+
+    #[rstest]
+    #[case(None, Some(ME), Role::Csm, true)]
+    #[case(Some(ME), None, Role::AccountRep, true)]
+    #[case(None, Some(OTHER), Role::Csm, false)]
+    #[case(Some(OTHER), Some(ME), Role::Csm, false)]
+    #[case(Some(OTHER), None, Role::AccountRep, false)]
+    #[case(Some(ME), Some(OTHER), Role::Csm, false)]
+    #[case(None, Some(OTHER), Role::SupportLead, true)]
+    #[case(Some(OTHER), Some(ME), Role::SupportLead, true)]
+    #[case(Some(OTHER), None, Role::Admin, true)]
+    #[case(Some(ME), Some(ME), Role::Admin, false)]
+    #[case(None, None, Role::SupportLead, false)]
+    fn taking_and_giving_back_are_anyones_assigning_others_a_leads(
+        #[case] from: Option<Uuid>,
+        #[case] to: Option<Uuid>,
+        #[case] role: Role,
+        #[case] ok: bool,
+    ) {
+        let r = check_assignee_change(from, to, ME, role);
+        assert_eq!(r.is_ok(), ok, "{from:?} -> {to:?} by a {role:?}: {r:?}");
+        if let Err(e) = r {
+            assert_eq!(e.field, "assignee_id", "the refusal names the field");
+        }
+    }
+
+    #[test]
+    fn a_synced_assignee_change_is_judged_against_the_stored_record() {
+        use serde_json::json;
+        let stored = wire(&[("assignee_id", json!(OTHER))]);
+        let take_theirs = wire(&[("assignee_id", json!(ME))]);
+        let e = check_synced_assignee(Some(&stored), &take_theirs, ME, Role::Csm).unwrap_err();
+        assert_eq!(
+            (e.code, e.field.as_deref()),
+            (crate::sync::RejectCode::ForbiddenRole, Some("assignee_id")),
+            "a CSM cannot take a request someone else holds: {e:?}"
+        );
+        assert!(
+            check_synced_assignee(Some(&stored), &take_theirs, ME, Role::SupportLead).is_ok(),
+            "a lead may"
+        );
+        assert!(
+            check_synced_assignee(
+                Some(&stored),
+                &wire(&[("assignee_id", json!(OTHER))]),
+                ME,
+                Role::Csm
+            )
+            .is_ok(),
+            "resending the stored value changes nothing and passes"
+        );
+        assert!(
+            check_synced_assignee(None, &take_theirs, ME, Role::Csm).is_ok(),
+            "a request opened as mine"
+        );
+        assert!(
+            check_synced_assignee(None, &wire(&[("assignee_id", json!(OTHER))]), ME, Role::Csm)
+                .is_err(),
+            "a request opened as someone else's by a CSM"
+        );
+        assert!(
+            check_synced_assignee(
+                Some(&stored),
+                &wire(&[("title", json!("x"))]),
+                ME,
+                Role::Csm
+            )
+            .is_ok(),
+            "a write that leaves the assignee alone"
+        );
+        let mut f = wire(&[("assignee_id", json!("not-a-uuid"))]);
+        assert!(
+            check_synced_assignee(None, &f, ME, Role::Csm).is_ok(),
+            "left to the field check"
+        );
+        f.insert("account_id".into(), json!(Uuid::from_u128(1)));
+        let e = normalize_request_fields(f).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("assignee_id"), "which names it");
     }
 }

@@ -75,7 +75,9 @@ pub enum Check {
     /// The account the record hangs off is live.
     AccountLive,
     /// Whatever names its author names the pusher: a note's `author_id` (filled in when
-    /// left out), a request's `opened_by` (or nobody), a timeline entry's staff `by`.
+    /// left out), a request's `opened_by` (or nobody), a timeline entry's staff `by`; and
+    /// a request's `assignee_id` changes to or from the pusher only, unless the pusher may
+    /// assign others ([`crate::request::check_synced_assignee`]).
     Author,
     /// The fields merge into the record and pass its validation ([`sync::merge_fields`]).
     Fields,
@@ -460,7 +462,9 @@ fn author(p: &Proposal<'_>, path: Path, set: &mut Fields) -> Result<(), Rejectio
             }
         },
         EntityKind::Request => {
-            crate::request::check_opened_by(p.stored.as_ref().map(|s| s.fields), set, p.pusher)
+            let stored = p.stored.as_ref().map(|s| s.fields);
+            crate::request::check_opened_by(stored, set, p.pusher)?;
+            crate::request::check_synced_assignee(stored, set, p.pusher, p.role)
         }
         EntityKind::RequestEvent => {
             // An unreadable actor is refused by the field check, naming `by`.

@@ -92,8 +92,28 @@ pub fn initial_triage(subject: &str) -> EmailTriage {
 }
 
 /// Reply and forward prefixes stripped from subjects, lower case, without the colon:
-/// English (Re, Fw, Fwd), German (AW, WG), Scandinavian (SV), and `Re[2]`-style counters.
-const PREFIXES: [&str; 6] = ["re", "fwd", "fw", "aw", "sv", "wg"];
+/// English (Re, Fw, Fwd), German (AW, WG), Scandinavian (SV), Finnish (VS), Dutch (Antw),
+/// French (TR), Spanish (RV), and `Re[2]`-style counters.
+const PREFIXES: [&str; 10] = [
+    "re", "fwd", "fw", "aw", "sv", "wg", "vs", "antw", "tr", "rv",
+];
+
+/// A request's title from an email's subject: the reply and forward prefixes mail clients
+/// add (`Re:`, `Fwd:`, `FW:`, `AW:`, `WG:`, `SV:`, `VS:`, `Antw:`, `TR:`, `RV:`, also
+/// `Re[2]:`), however many, are dropped from the front; the rest is kept as written (tags
+/// such as `[URGENT]` included). An empty subject is "(no subject)". The desktop's `.eml`
+/// import and the service's mailbox intake both name requests with it.
+pub fn title_from_subject(subject: &str) -> String {
+    let mut s = subject.trim();
+    while let Some(rest) = strip_prefix(s) {
+        s = rest.trim_start();
+    }
+    if s.is_empty() {
+        "(no subject)".to_owned()
+    } else {
+        s.to_owned()
+    }
+}
 
 /// The subject a thread is known by: `Re:`/`Fwd:`/`Fw:`/`AW:`/`SV:`/`WG:` prefixes and
 /// `[tags]` removed from the front, repeatedly; whitespace collapsed; lower case.
@@ -316,6 +336,29 @@ mod tests {
     use crate::request::{Channel, RequestStatus};
     use chrono::TimeZone;
     use rstest::rstest;
+
+    #[rstest]
+    #[case("Re: URGENT: checkout down", "URGENT: checkout down")]
+    #[case("RE: Fwd: re:  Invoices twice", "Invoices twice")]
+    #[case("FW: AW: WG: Login broken", "Login broken")]
+    #[case("Re[2]: Exports slow", "Exports slow")]
+    #[case("Re(3): TR: RV: Antw: VS: SV: Sync stuck", "Sync stuck")]
+    #[case("Re : spaced colon", "spaced colon")]
+    #[case(
+        "Urgent: Re: nothing to strip first",
+        "Urgent: Re: nothing to strip first"
+    )]
+    #[case("[URGENT] Re: tags stay", "[URGENT] Re: tags stay")]
+    #[case("Reply needed: API keys", "Reply needed: API keys")]
+    #[case("Re:", "(no subject)")]
+    #[case("   ", "(no subject)")]
+    fn titles_drop_reply_and_forward_prefixes(#[case] subject: &str, #[case] title: &str) {
+        assert_eq!(
+            title_from_subject(subject),
+            title,
+            "the title of {subject:?}"
+        );
+    }
 
     #[rstest]
     #[case("urgent")]

@@ -37,3 +37,9 @@ pub async fn contact_update(
 pub async fn contact_delete(store: State<'_, Store>, id: String) -> Result<(), IpcError> {
     Ok(store.contact_delete(parse_id(&id)?, Utc::now()).await?)
 }
+
+#[tauri::command]
+#[tracing::instrument(skip_all, err(level = "warn"), fields(%id))]
+pub async fn contact_get(store: State<'_, Store>, id: String) -> Result<Contact, IpcError> {
+    Ok(store.contact_get(parse_id(&id)?).await?)
+}

@@ -175,3 +175,14 @@ pub async fn call_settings_set(
 ) -> Result<CallSettings, IpcError> {
     Ok(store.call_settings_set(input).await?)
 }
+
+#[tauri::command]
+#[tracing::instrument(skip_all, err(level = "warn"), fields(%id, assigned = assignee_id.is_some()))]
+pub async fn request_assign(
+    store: State<'_, Store>,
+    id: String,
+    assignee_id: Option<String>,
+) -> Result<(), IpcError> {
+    let to = assignee_id.as_deref().map(parse_id).transpose()?;
+    Ok(store.request_assign(parse_id(&id)?, to, Utc::now()).await?)
+}

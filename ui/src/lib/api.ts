@@ -89,6 +89,7 @@ export const api = {
   contactUpdate: (id: string, input: ContactInput): Promise<Contact> =>
     write("contact_update", { id, input }),
   contactDelete: (id: string): Promise<null> => write("contact_delete", { id }),
+  contactGet: (id: string): Promise<Contact> => call("contact_get", { id }),
 
   notesList: (accountId: string, search: string | null): Promise<NoteView[]> =>
     call("notes_list", { accountId, search }),
@@ -199,6 +200,8 @@ export const requestsApi = {
   rcaSave: (id: string, input: RcaInput): Promise<RcaView> => write("rca_save", { id, input }),
   rcaSetState: (id: string, state: RcaState): Promise<RcaView> => write("rca_set_state", { id, state }),
   rcaExport: (id: string): Promise<string> => call("rca_export", { id }),
+  /** My id takes the request, `null` gives it back (leads and admins assign anyone). */
+  assign: (id: string, assigneeId: string | null): Promise<null> => write("request_assign", { id, assigneeId }),
 };
 
 import type { SlaReport } from "../bindings";

@@ -34,6 +34,10 @@ describe("one clock for people", () => {
     expect(formatTime("2026-11-27T14:30:00Z")).toBe("15:30");
     expect(formatDateTime("2026-11-27T14:30:00Z")).toBe(`${formatDate("2026-11-27T14:30:00Z")}, 15:30`);
     expect(formatTime("2026-11-27T14:30:05Z", undefined, true)).toBe("15:30:05");
+    // A request's timeline: the date and the time to the second, on the profile's clock.
+    expect(formatDateTime("2026-11-27T14:30:05Z", undefined, true)).toBe(
+      `${formatDate("2026-11-27T14:30:05Z")}, 15:30:05`,
+    );
   });
 
   it("puts the other party's clock beside mine, with the date when it differs", () => {

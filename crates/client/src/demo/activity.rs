@@ -498,6 +498,7 @@ impl Gen<'_> {
                 Vec::new()
             },
             meeting_link: s.call_link.clone(),
+            assignee_id: None,
         });
         for e in events {
             self.out.events.push(EventRecord {

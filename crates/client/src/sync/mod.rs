@@ -472,6 +472,13 @@ impl Store {
             })?;
         let op = MutationOp::parse(&item.op).unwrap_or(MutationOp::Upsert);
         let fields = fields.unwrap_or(item.fields);
+        // Asked before the transaction: the cache has one writer connection, and asking
+        // through it while the transaction holds it waited out the pool's acquire timeout
+        // (30 s) before every edited resend.
+        let team = match op {
+            MutationOp::Upsert => self.sync_account_team(item.entity_id).await.ok().flatten(),
+            MutationOp::Delete => None,
+        };
         let mut tx = self.writer.begin().await?;
         let new_id = Uuid::now_v7();
         sqlx::query(
@@ -496,7 +503,6 @@ impl Store {
                     .unwrap_or_default();
                 current.extend(fields);
                 // A record the cache cannot show yet (incomplete) is still queued.
-                let team = self.sync_account_team(item.entity_id).await.ok().flatten();
                 if let Err(e) =
                     apply::write_record(&mut tx, item.entity, item.entity_id, team, current).await
                 {

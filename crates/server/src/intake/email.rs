@@ -8,6 +8,7 @@ use mail_parser::{MessageParser, MimeHeaders};
 use rapport_domain::request::{Channel, Severity};
 use rapport_domain::triage::{
     IncomingEmail, ThreadCandidate, find_thread, initial_triage, message_ids, subject_is_urgent,
+    title_from_subject,
 };
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -172,11 +173,11 @@ pub async fn import(
         });
     }
     let triage = initial_triage(&email.subject);
-    let title = if email.subject.is_empty() {
-        "(no subject)".to_owned()
-    } else {
-        email.subject.chars().take(200).collect()
-    };
+    // Named as the desktop's `.eml` import names it: without the reply and forward prefixes.
+    let title = title_from_subject(&email.subject)
+        .chars()
+        .take(200)
+        .collect();
     let inc = Incoming {
         channel: Channel::Email,
         sender_email: email.sender.clone(),

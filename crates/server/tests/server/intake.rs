@@ -517,6 +517,44 @@ async fn take_in(
 }
 
 #[sqlx::test(migrator = "rapport_server::MIGRATOR")]
+async fn a_forwarded_reply_opens_a_request_titled_without_re_and_fwd(pool: PgPool) {
+    use rapport_server::intake::email::EmailOutcome;
+    let w = world(pool).await;
+    let received = w.app.clock.now() - TimeDelta::minutes(1);
+    let EmailOutcome::Opened { request_id, .. } = take_in(
+        &w.app,
+        &mail(
+            "ana@acme.com",
+            "RE: Fwd: URGENT: checkout down",
+            "fwd1@acme.com",
+            "",
+            "See below",
+        ),
+        received,
+    )
+    .await
+    else {
+        panic!("a forwarded email about no open request opens one");
+    };
+    let (f, _, _) = record(&w.app, "request", request_id).await;
+    assert_eq!(
+        f["title"], "URGENT: checkout down",
+        "the service names requests as the desktop's .eml import does: no reply or forward prefixes"
+    );
+    assert_eq!(
+        f["severity"], "p1",
+        "the urgent word after the prefixes still raises the alert"
+    );
+    let events = events_of(&w.app, request_id).await;
+    assert!(
+        events
+            .iter()
+            .any(|e| e["kind"]["title"] == "URGENT: checkout down"),
+        "the opening entry carries the same title: {events:?}"
+    );
+}
+
+#[sqlx::test(migrator = "rapport_server::MIGRATOR")]
 async fn emails_are_triaged_threaded_escalated_and_automatic_ones_open_nothing(pool: PgPool) {
     use rapport_server::intake::email::{self, EmailOutcome};
     let w = world(pool).await;

@@ -145,3 +145,148 @@ async fn request_records_apply_and_severity_and_publishing_follow_the_roles(pool
     assert_applied(&r, "a support lead publishing");
     let _ = (csm, lead);
 }
+
+/// The stored `assignee_id` of a request.
+async fn assignee_of(app: &TestApp, id: Uuid) -> serde_json::Value {
+    let (fields,): (sqlx::types::Json<serde_json::Value>,) =
+        sqlx::query_as("SELECT fields FROM records WHERE entity = 'request' AND id = $1")
+            .bind(id)
+            .fetch_one(&app.state.pool)
+            .await
+            .unwrap();
+    fields.0["assignee_id"].clone()
+}
+
+#[sqlx::test(migrator = "rapport_server::MIGRATOR")]
+async fn anyone_takes_an_unassigned_request_and_only_a_lead_assigns_others(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let team = app.team("Support").await;
+    let (csm, csm_token) = app.user(Role::Csm, &[team]).await;
+    let (rep, rep_token) = app.user(Role::AccountRep, &[team]).await;
+    let (lead, lead_token) = app.user(Role::SupportLead, &[team]).await;
+    let account = seed_account(&app, &csm_token, team, "Acme").await;
+
+    let id = Uuid::now_v7();
+    let r = app
+        .push_one(
+            &csm_token,
+            mutation("request", id, "upsert", request(account, "p3", false)),
+        )
+        .await;
+    assert_applied(
+        &r,
+        "a request without an assignee, as older desktops send it",
+    );
+    assert_eq!(
+        assignee_of(&app, id).await,
+        serde_json::Value::Null,
+        "nobody's until taken"
+    );
+
+    let r = app
+        .push_one(
+            &csm_token,
+            mutation("request", id, "upsert", json!({"assignee_id": rep.id})),
+        )
+        .await;
+    assert_rejected(
+        &r,
+        "forbidden_role",
+        "a CSM handing the request to someone else",
+    );
+    assert_eq!(r["field"], "assignee_id", "{r}");
+
+    let r = app
+        .push_one(
+            &csm_token,
+            mutation("request", id, "upsert", json!({"assignee_id": csm.id})),
+        )
+        .await;
+    assert_applied(&r, "a CSM taking an unassigned request");
+    assert_eq!(assignee_of(&app, id).await, json!(csm.id));
+
+    // Taken offline by a second person after the first: the first keeps it.
+    let r = app
+        .push_one(
+            &rep_token,
+            mutation("request", id, "upsert", json!({"assignee_id": rep.id})),
+        )
+        .await;
+    assert_rejected(&r, "forbidden_role", "taking a request someone else holds");
+    let r = app
+        .push_one(
+            &rep_token,
+            mutation("request", id, "upsert", json!({"assignee_id": null})),
+        )
+        .await;
+    assert_rejected(&r, "forbidden_role", "unassigning someone else");
+    assert_eq!(
+        assignee_of(&app, id).await,
+        json!(csm.id),
+        "still the CSM's"
+    );
+
+    let r = app
+        .push_one(
+            &lead_token,
+            mutation("request", id, "upsert", json!({"assignee_id": rep.id})),
+        )
+        .await;
+    assert_applied(&r, "a support lead reassigning it");
+    let r = app
+        .push_one(
+            &rep_token,
+            mutation("request", id, "upsert", json!({"assignee_id": null})),
+        )
+        .await;
+    assert_applied(&r, "the assignee giving it back");
+    assert_eq!(assignee_of(&app, id).await, serde_json::Value::Null);
+
+    let r = app
+        .push_one(
+            &csm_token,
+            mutation("request", id, "upsert", json!({"assignee_id": "someone"})),
+        )
+        .await;
+    assert_rejected(&r, "invalid_field", "an assignee that is no user id");
+    assert_eq!(r["field"], "assignee_id", "{r}");
+
+    // Opened already assigned: to oneself by anyone, to another by a lead only.
+    let mut mine = request(account, "p3", false);
+    mine["assignee_id"] = json!(csm.id);
+    let r = app
+        .push_one(
+            &csm_token,
+            mutation("request", Uuid::now_v7(), "upsert", mine),
+        )
+        .await;
+    assert_applied(&r, "a request opened as the pusher's own");
+    let mut theirs = request(account, "p3", false);
+    theirs["assignee_id"] = json!(lead.id);
+    let r = app
+        .push_one(
+            &csm_token,
+            mutation("request", Uuid::now_v7(), "upsert", theirs.clone()),
+        )
+        .await;
+    assert_rejected(
+        &r,
+        "forbidden_role",
+        "a CSM opening a request as someone else's",
+    );
+    let r = app
+        .push_one(
+            &lead_token,
+            mutation("request", Uuid::now_v7(), "upsert", theirs),
+        )
+        .await;
+    assert_applied(&r, "a lead opening a request for a colleague");
+
+    // Pulled by a team-mate with the rest of the record.
+    let (changes, _) = app.pull_all(&rep_token, "", 500).await;
+    let pulled = changes
+        .iter()
+        .find(|c| c["entity"] == "request" && c["entity_id"] == json!(id))
+        .expect("the request is pulled");
+    assert_eq!(pulled["fields"]["assignee_id"], serde_json::Value::Null);
+}

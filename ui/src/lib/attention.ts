@@ -1,0 +1,83 @@
+// Needs attention: a refused write is edited in the form its record is normally edited
+// with. The refused mutation holds only the fields it set (wire names, which are the form's
+// names); the form starts from the record as the cache holds it now with those fields over
+// it, and what goes back is the refused fields with the form's values, plus any other
+// field the user changed in the form.
+
+import type { AccountInput, ContactInput } from "../bindings";
+
+type Fields = Record<string, unknown>;
+
+/** The fields of `AccountInput`, as the account form edits them. */
+export const ACCOUNT_FORM_FIELDS = [
+  "name",
+  "plan",
+  "time_zone",
+  "fiscal_year_start_month",
+  "owner_csm_id",
+  "account_rep_id",
+  "slack_channel",
+  "support_email_domains",
+  "stage",
+  "tags",
+] as const;
+
+const BLANK_ACCOUNT: AccountInput = {
+  name: "",
+  plan: "professional_support",
+  time_zone: "UTC",
+  fiscal_year_start_month: 1,
+  owner_csm_id: null,
+  account_rep_id: null,
+  slack_channel: null,
+  support_email_domains: [],
+  stage: "onboarding",
+  tags: [],
+};
+
+/**
+ * The account form's starting values: the record as the cache has it (`null` when it is
+ * not there, e.g. a refused create), with the refused write's fields over it.
+ */
+export function accountFormStart(current: AccountInput | null, refused: Fields): AccountInput {
+  const out: Record<string, unknown> = { ...BLANK_ACCOUNT, ...(current ?? {}) };
+  for (const k of ACCOUNT_FORM_FIELDS) {
+    if (k in refused) out[k] = refused[k];
+  }
+  return out as unknown as AccountInput;
+}
+
+/** The fields of `ContactInput`, as the contact form edits them. */
+export const CONTACT_FORM_FIELDS = ["name", "email", "role", "time_zone"] as const;
+
+/** The contact form's starting values, as [`accountFormStart`] for an account. */
+export function contactFormStart(current: ContactInput | null, refused: Fields): ContactInput {
+  const out: Record<string, unknown> = { name: "", email: "", role: "", time_zone: null, ...(current ?? {}) };
+  for (const k of CONTACT_FORM_FIELDS) {
+    if (k in refused) out[k] = refused[k];
+  }
+  return { name: out["name"], email: out["email"], role: out["role"], time_zone: out["time_zone"] } as ContactInput;
+}
+
+function same(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+}
+
+/**
+ * The fields to send again: every field of the refused write (those the form edits with
+ * the form's value, the others — such as `team_id` — as they were), and every other form
+ * field whose value differs from the record the form started from.
+ */
+export function resendFields(form: Fields, current: Fields | null, refused: Fields): Fields {
+  const out: Fields = { ...refused };
+  for (const [k, v] of Object.entries(form)) {
+    if (k in refused || current === null || !same(v, current[k])) out[k] = v;
+  }
+  return out;
+}
+
+/** A wire field name as a person reads it ("support_email_domains" → "Support email domains"). */
+export function fieldLabel(name: string): string {
+  const words = name.replace(/_id$/, "").replaceAll("_", " ");
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
