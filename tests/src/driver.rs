@@ -328,9 +328,10 @@ impl App {
         let requested_at = Instant::now();
         // An app that exits before its window opens leaves WebKitWebDriver waiting for it
         // for good: a launch that takes longer than this is a failure, with the app's words.
-        let connect = ClientBuilder::new(HttpConnector::new())
-            .capabilities(caps)
-            .connect(&format!("http://127.0.0.1:{}", driver.port));
+        let url = format!("http://127.0.0.1:{}", driver.port);
+        let mut builder = ClientBuilder::new(HttpConnector::new());
+        builder.capabilities(caps);
+        let connect = builder.connect(&url);
         let client = tokio::time::timeout(LAUNCH_WAIT, connect)
             .await
             .map_err(|_| {
