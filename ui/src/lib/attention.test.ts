@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { accountFormStart, contactFormStart, fieldLabel, resendFields } from "./attention";
+import { accountFormStart, contactFormStart, fieldLabel, noteEditorStart, noteResend, resendFields } from "./attention";
 import type { AccountInput } from "../bindings";
 
 const current: AccountInput = {
@@ -61,5 +61,21 @@ describe("contactFormStart", () => {
       time_zone: null,
     });
     expect(contactFormStart(null, { name: "Bo", email: "bo@acme.com" }).role).toBe("");
+  });
+});
+
+describe("note edits", () => {
+  it("opens the note editor on the refused body, and not for a pin", () => {
+    expect(noteEditorStart({ body: "Call **Ana** on Monday", account_id: "a-1" })).toBe("Call **Ana** on Monday");
+    expect(noteEditorStart({ body: "" })).toBe("");
+    expect(noteEditorStart({ pinned: true })).toBeNull();
+    expect(noteEditorStart({ body: null })).toBeNull();
+  });
+
+  it("sends the refused fields again with the editor's body", () => {
+    const refused = { account_id: "a-1", author_id: "u-1", body: "draft", pinned: true, link: null };
+    expect(noteResend(refused, "final")).toEqual({ ...refused, body: "final" });
+    expect(noteResend({ body: "draft" }, "final")).toEqual({ body: "final" });
+    expect(refused.body).toBe("draft");
   });
 });

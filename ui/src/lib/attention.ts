@@ -81,3 +81,21 @@ export function fieldLabel(name: string): string {
   const words = name.replace(/_id$/, "").replaceAll("_", " ");
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
+
+/**
+ * The note editor's starting text for a refused note write: the body it set. `null` when
+ * it set no body (a pin or unpin, whose normal edit is the Pin button, not the editor): that
+ * one is edited field by field.
+ */
+export function noteEditorStart(refused: Fields): string | null {
+  const body = refused["body"];
+  return typeof body === "string" ? body : null;
+}
+
+/**
+ * What a refused note write sends again from the note editor: its fields as they were
+ * (`account_id`, `pinned`, … of a refused create), the body as the editor has it.
+ */
+export function noteResend(refused: Fields, body: string): Fields {
+  return { ...refused, body };
+}
