@@ -2,14 +2,16 @@
 //! its record is normally edited with, not as raw JSON. A support lead renames a team
 //! account (accounts are a CSM's, an account rep's or an admin's: the service refuses it),
 //! opens the refused change, finds the account form filled with the refused name over the
-//! record's other fields, corrects it there and sends it again.
+//! record's other fields, corrects it there and sends it again. A refused note change
+//! opens in the note editor the account page writes notes with.
 
 use anyhow::{Context, Result, ensure};
 use rapport_domain::Role;
+use rapport_tests::proxy::{FaultProxy, ProxyFault};
 use rapport_tests::syncenv::{Client, PASSWORD, Server, now};
 use rapport_tests::{App, Workspace, by_testid};
 
-use crate::common::{launch_demo, unique_word, wait_account_count};
+use crate::common::{add_note, launch_demo, unique_word, wait_account_count};
 
 async fn click_centered(app: &App, testid: &str) -> Result<()> {
     let sel = by_testid(testid);
@@ -63,19 +65,7 @@ async fn a_refused_account_edit_is_corrected_in_the_account_form() -> Result<()>
 
     let mut ws = Workspace::new()?;
     let app = launch_demo(&mut ws).await?;
-    app.click(&by_testid("nav-settings")).await?;
-    app.fill(&by_testid("connection-server_url"), &server.url)
-        .await?;
-    app.fill(&by_testid("connection-email"), &lead).await?;
-    app.fill(&by_testid("connection-password"), PASSWORD)
-        .await?;
-    click_centered(&app, "connection-sign-in").await?;
-    app.find(&format!(
-        "{}[data-state=\"synced\"]",
-        by_testid("status-sync")
-    ))
-    .await
-    .context("signed in and synced")?;
+    sign_in(&app, &server.url, &lead).await?;
     app.click(&by_testid("nav-accounts")).await?;
     wait_account_count(&app, |n| n == 1)
         .await
@@ -130,6 +120,154 @@ async fn a_refused_account_edit_is_corrected_in_the_account_form() -> Result<()>
     let waited = app
         .wait_js(
             "the corrected change refused again",
+            &format!(
+                "const c = document.querySelector('[data-testid=attention-content]');
+                 return c && c.textContent.includes({corrected:?}) || null"
+            ),
+        )
+        .await;
+    if let Err(e) = waited {
+        let page = app
+            .js(
+                "return document.querySelector('[data-testid=attention]')?.innerText ?? document.body.innerText",
+                vec![],
+            )
+            .await?;
+        return Err(e.context(format!("Needs attention shows: {page}")));
+    }
+    app.quit().await?;
+    server.drop_db().await?;
+    Ok(())
+}
+
+/// Signs the window in to `url` as `email` and waits until it has synced.
+async fn sign_in(app: &App, url: &str, email: &str) -> Result<()> {
+    app.click(&by_testid("nav-settings")).await?;
+    app.fill(&by_testid("connection-server_url"), url).await?;
+    app.fill(&by_testid("connection-email"), email).await?;
+    app.fill(&by_testid("connection-password"), PASSWORD)
+        .await?;
+    click_centered(app, "connection-sign-in").await?;
+    app.find(&format!(
+        "{}[data-state=\"synced\"]",
+        by_testid("status-sync")
+    ))
+    .await
+    .context("signed in and synced")?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_note_edit_is_corrected_in_the_note_editor() -> Result<()> {
+    // A lead writes a note on a CSM's account, then rewrites it while the laptop is off
+    // the network; meanwhile the CSM deletes the account. Back online, the service refuses
+    // the rewrite (the account is gone): the lead's text waits in Needs attention, in the
+    // note editor.
+    let server = Server::start().await?;
+    // Between the window and the service: while it drops every request, the window is
+    // offline (the service sees none of them).
+    let network = FaultProxy::start(&server.url, 17).await?;
+    let team = server.team("Support").await?;
+    let csm = Client::new(&server, &server.user(Role::Csm, &[team]).await?).await?;
+    let lead = server.user(Role::SupportLead, &[team]).await?;
+    let name = unique_word("Aurora ");
+    let account = csm
+        .store
+        .account_create(
+            rapport_domain::AccountInput {
+                name: name.clone(),
+                plan: rapport_domain::Plan::ProfessionalSupport,
+                time_zone: "Europe/Oslo".into(),
+                fiscal_year_start_month: 1,
+                owner_csm_id: None,
+                account_rep_id: None,
+                slack_channel: None,
+                support_email_domains: vec![],
+                stage: rapport_domain::LifecycleStage::Active,
+                tags: vec![],
+            },
+            now(),
+        )
+        .await?;
+    csm.sync().await?;
+
+    let mut ws = Workspace::new()?;
+    let app = launch_demo(&mut ws).await?;
+    sign_in(&app, &network.url, &lead).await?;
+    app.click(&by_testid("nav-accounts")).await?;
+    wait_account_count(&app, |n| n == 1)
+        .await
+        .context("the team's one account")?;
+    app.click(&by_testid("account-row")).await?;
+    let marker = unique_word("kickoff");
+    let note = add_note(&app, &format!("Agenda for the {marker} call"), &marker).await?;
+    app.find(&format!(
+        "{}[data-state=\"synced\"][data-pending=\"0\"]",
+        by_testid("status-sync")
+    ))
+    .await
+    .context("the note reached the service")?;
+
+    // Offline: the lead rewrites the note; it waits in the outbox.
+    network.script(std::iter::repeat_n(ProxyFault::Drop, 100_000));
+    let rewritten = format!("Agenda for the {marker} call: pricing first, then the rollout plan");
+    app.click(&format!(
+        "[data-note-id=\"{note}\"] {}",
+        by_testid("note-edit")
+    ))
+    .await?;
+    app.fill(&by_testid("note-editor-body"), &rewritten).await?;
+    app.click(&by_testid("note-save")).await?;
+    app.wait_gone(&by_testid("note-edit-editor")).await?;
+
+    // The CSM deletes the account; the lead comes back online and syncs.
+    csm.store.account_delete(account.id, now()).await?;
+    csm.sync().await?;
+    app.find(&format!("{}[data-pending=\"1\"]", by_testid("status-sync")))
+        .await
+        .context("the rewrite waits while offline")?;
+    network.clear_script();
+    // Retry rather than wait for the backoff (again while the status bar still says offline).
+    app.wait_js(
+        "the status bar counts the refused rewrite",
+        "if (document.querySelector('[data-testid=status-attention]')) return true;
+         document.querySelector('[data-testid=status-retry]')?.click();
+         return null",
+    )
+    .await?;
+    click_centered(&app, "status-attention").await?;
+    let content = app.text(&by_testid("attention-content")).await?;
+    ensure!(
+        content.contains(&rewritten) && !content.contains('{'),
+        "the refused rewrite reads as fields, not JSON: {content:?}"
+    );
+
+    // Edit: the note editor of the account page, holding the refused text.
+    click_centered(&app, "attention-edit").await?;
+    app.testid("attention-note-editor").await?;
+    ensure!(
+        input_value(&app, "note-editor-body").await? == rewritten,
+        "the editor starts from the refused text"
+    );
+    app.find(&by_testid("note-tab-preview"))
+        .await
+        .context("with the note editor's Write and Preview tabs")?;
+    let fields_forms = app
+        .js(
+            "return document.querySelectorAll('[data-testid=attention-fields-form]').length",
+            vec![],
+        )
+        .await?;
+    ensure!(fields_forms == 0, "not the field-by-field form");
+
+    // Corrected and sent again: the corrected text goes out (and, the account still
+    // deleted, comes back refused with it).
+    let corrected = format!("{rewritten}, then questions");
+    app.fill(&by_testid("note-editor-body"), &corrected).await?;
+    click_centered(&app, "note-save").await?;
+    let waited = app
+        .wait_js(
+            "the corrected rewrite refused again",
             &format!(
                 "const c = document.querySelector('[data-testid=attention-content]');
                  return c && c.textContent.includes({corrected:?}) || null"
