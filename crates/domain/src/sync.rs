@@ -130,6 +130,44 @@ pub const MAX_PUSH_BATCH: usize = 500;
 pub const DEFAULT_PULL_LIMIT: u32 = 500;
 pub const MAX_PULL_LIMIT: u32 = 1000;
 
+/// Whether `next` belongs to the same user action as the request write `head`: a timeline
+/// entry of that request written with it (the same use case stamps both with one client
+/// time, and the outbox keeps them next to each other). Opening a request writes the request
+/// and its opening events; a status or severity change writes the request and its entry.
+/// Such a group travels in one push and the server applies it in one transaction, all or
+/// nothing, so a request never exists on the server without the events written with it
+/// (a request with no opening event is shown on no desktop).
+pub fn written_with(head: &Mutation, next: &Mutation) -> bool {
+    head.entity == EntityKind::Request
+        && head.op == MutationOp::Upsert
+        && next.entity == EntityKind::RequestEvent
+        && next.op == MutationOp::Upsert
+        && next.client_time == head.client_time
+        && next
+            .fields
+            .get("request_id")
+            .and_then(serde_json::Value::as_str)
+            .and_then(|s| Uuid::parse_str(s).ok())
+            == Some(head.entity_id)
+}
+
+/// `mutations` cut into the groups that travel and apply together (see [`written_with`]):
+/// contiguous ranges covering the whole slice in order, most of them one mutation long.
+pub fn write_groups(mutations: &[Mutation]) -> Vec<std::ops::Range<usize>> {
+    let mut groups = Vec::new();
+    let mut start = 0;
+    while start < mutations.len() {
+        let head = &mutations[start];
+        let mut end = start + 1;
+        while end < mutations.len() && written_with(head, &mutations[end]) {
+            end += 1;
+        }
+        groups.push(start..end);
+        start = end;
+    }
+    groups
+}
+
 /// Whether a client speaking `version` is served.
 pub fn protocol_supported(version: u32) -> bool {
     (MIN_PROTOCOL_VERSION..=PROTOCOL_VERSION).contains(&version)
@@ -767,6 +805,65 @@ mod protocol_tests {
             "team_id": Uuid::nil(), "name": " Acme ", "plan": "standard",
             "time_zone": "Europe/Berlin", "fiscal_year_start_month": 1, "stage": "active"
         }))
+    }
+
+    fn mutation(
+        entity: EntityKind,
+        entity_id: Uuid,
+        fields: serde_json::Value,
+        at: i64,
+    ) -> Mutation {
+        Mutation {
+            id: Uuid::from_u128(u128::from(at.unsigned_abs()) << 64 | entity_id.as_u128()),
+            entity,
+            entity_id,
+            op: MutationOp::Upsert,
+            fields: obj(fields),
+            base_version: None,
+            client_time: DateTime::from_timestamp(at, 0).unwrap_or_default(),
+        }
+    }
+
+    #[test]
+    fn a_request_and_the_entries_written_with_it_form_one_group() {
+        let (r, other) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        let ms = [
+            mutation(EntityKind::Account, Uuid::from_u128(11), json!({}), 1),
+            mutation(EntityKind::Request, r, json!({"title": "Down"}), 2),
+            mutation(
+                EntityKind::RequestEvent,
+                Uuid::from_u128(12),
+                json!({"request_id": r}),
+                2,
+            ),
+            mutation(
+                EntityKind::RequestEvent,
+                Uuid::from_u128(13),
+                json!({"request_id": r}),
+                2,
+            ),
+            // A later answer to the same request is another action (another time).
+            mutation(
+                EntityKind::RequestEvent,
+                Uuid::from_u128(14),
+                json!({"request_id": r}),
+                3,
+            ),
+            mutation(EntityKind::Request, r, json!({"status": "resolved"}), 4),
+            // Another request's entry never joins, even at the same time.
+            mutation(
+                EntityKind::RequestEvent,
+                Uuid::from_u128(15),
+                json!({"request_id": other}),
+                4,
+            ),
+        ];
+        assert_eq!(
+            write_groups(&ms),
+            vec![0..1, 1..4, 4..5, 5..6, 6..7],
+            "a request travels with the opening events written with it, nothing else"
+        );
+        assert!(write_groups(&[]).is_empty());
     }
 
     #[test]
