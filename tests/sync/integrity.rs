@@ -467,3 +467,43 @@ async fn an_account_deleted_on_a_desktop_goes_everywhere_and_undo_brings_it_back
     assert_view(&server, &[team], &b, "B after the undo").await;
     server.drop_db().await.unwrap();
 }
+
+/// Found by the property test (another user signing in on a desktop, long after the
+/// retention job purged tombstones): a first sync of records older than the newest purged
+/// tombstone, over more than one page, was told `reset_required` at its second page (its
+/// cursor lay behind the purge) and again after each start over, so it never finished. A
+/// cursor made after a purge has lost nothing to it: the pull goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_first_sync_after_a_purge_finishes_over_many_pages() {
+    let server = Server::start().await.unwrap();
+    let team = server.team("Support").await.unwrap();
+    let ana = server.user(Role::Csm, &[team]).await.unwrap();
+    let a = Client::new(&server, &ana).await.unwrap();
+    for n in 0..4 {
+        a.store
+            .account_create(input(&format!("Old {n}")), now())
+            .await
+            .unwrap();
+    }
+    let gone = a.store.account_create(input("Gone"), now()).await.unwrap();
+    a.sync().await.unwrap();
+    a.store.account_delete(gone.id, now()).await.unwrap();
+    a.sync().await.unwrap();
+    let purged =
+        rapport_server::db::sync::purge_tombstones(&server.pool, now() + Duration::days(1))
+            .await
+            .unwrap();
+    assert!(
+        purged > 0,
+        "the tombstone is purged: the horizon is past every record"
+    );
+
+    let ben = server.user(Role::Csm, &[team]).await.unwrap();
+    let mut b = Client::new(&server, &ben).await.unwrap();
+    b.engine.page_limit = 1;
+    b.sync()
+        .await
+        .expect("a first sync after a purge finishes, page by page");
+    assert_view(&server, &[team], &b, "the new desktop").await;
+    server.drop_db().await.unwrap();
+}

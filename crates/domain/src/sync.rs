@@ -309,17 +309,24 @@ impl Rejection {
 /// `position` orders the changes a user sees: it is the server sequence number of the
 /// record's last change, or of the user's joining the record's team when that came later
 /// (so a team's existing records arrive after the user joins it); `seq` breaks ties. Both
-/// only grow, so a cursor is monotonic. Written `"<position>.<seq>"`; `""`/`"0"` is the start.
+/// only grow, so a cursor is monotonic. `horizon` is the newest purged tombstone the server
+/// had when it made the cursor: a purge after that may have taken a tombstone this cursor
+/// still needs (`reset_required`), one before it cannot have (a pull from the start brings
+/// no tombstones, and each earlier cursor was checked against the purges after it).
+/// Written `"<position>.<seq>.<horizon>"` (`"<position>.<seq>"`, horizon 0, is read too);
+/// `""`/`"0"` is the start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Cursor {
     pub position: i64,
     pub seq: i64,
+    pub horizon: i64,
 }
 
 impl Cursor {
     pub const START: Cursor = Cursor {
         position: 0,
         seq: 0,
+        horizon: 0,
     };
 
     /// Reads a cursor a client sent back; `None` when it is not one the server made.
@@ -328,16 +335,31 @@ impl Cursor {
         if s.is_empty() || s == "0" {
             return Some(Cursor::START);
         }
-        let (p, q) = s.split_once('.')?;
-        let position: i64 = p.parse().ok()?;
-        let seq: i64 = q.parse().ok()?;
-        (position >= 0 && seq >= 0 && seq <= position).then_some(Cursor { position, seq })
+        let mut parts = s.split('.');
+        let position: i64 = parts.next()?.parse().ok()?;
+        let seq: i64 = parts.next()?.parse().ok()?;
+        let horizon: i64 = match parts.next() {
+            Some(h) => h.parse().ok()?,
+            None => 0,
+        };
+        (parts.next().is_none() && position >= 0 && seq >= 0 && seq <= position && horizon >= 0)
+            .then_some(Cursor {
+                position,
+                seq,
+                horizon,
+            })
+    }
+
+    /// Whether a pull from this cursor must start over: a tombstone it may still need
+    /// (changed after `position`) was purged after the cursor was made.
+    pub fn needs_reset(&self, horizon_now: i64) -> bool {
+        *self != Cursor::START && self.horizon < horizon_now && self.position < horizon_now
     }
 }
 
 impl std::fmt::Display for Cursor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}.{}", self.position, self.seq)
+        write!(f, "{}.{}.{}", self.position, self.seq, self.horizon)
     }
 }
 
@@ -1025,20 +1047,52 @@ mod protocol_tests {
     }
 
     #[test]
+    fn a_cursor_starts_over_only_for_purges_made_after_it() {
+        let at = |position, horizon| Cursor {
+            position,
+            seq: position,
+            horizon,
+        };
+        assert!(
+            !Cursor::START.needs_reset(50),
+            "a pull from the start needs no tombstone"
+        );
+        assert!(
+            !at(10, 50).needs_reset(50),
+            "made mid-way through a pull from the start after the purge: nothing was lost"
+        );
+        assert!(
+            at(10, 20).needs_reset(50),
+            "a purge after the cursor, beyond it"
+        );
+        assert!(
+            !at(60, 20).needs_reset(50),
+            "a purge after the cursor, but of tombstones it has seen"
+        );
+    }
+
+    #[test]
     fn cursors_round_trip_and_refuse_garbage() {
         assert_eq!(Cursor::parse(""), Some(Cursor::START));
         let c = Cursor {
             position: 12,
             seq: 7,
+            horizon: 3,
         };
         assert_eq!(Cursor::parse(&c.to_string()), Some(c));
+        assert_eq!(
+            Cursor::parse("12.7"),
+            Some(Cursor { horizon: 0, ..c }),
+            "a cursor made before horizons is still read"
+        );
         for bad in [
             "x",
             "1.",
             ".1",
             "-1.0",
             "3.4",
-            "1.2.3",
+            "1.2.3.4",
+            "1.1.-1",
             "'; drop table users; --",
         ] {
             assert_eq!(Cursor::parse(bad), None, "{bad} is not a cursor");
@@ -1046,10 +1100,12 @@ mod protocol_tests {
         assert!(
             Cursor {
                 position: 5,
-                seq: 1
+                seq: 1,
+                horizon: 0,
             } > Cursor {
                 position: 4,
-                seq: 4
+                seq: 4,
+                horizon: 9,
             },
             "position orders first"
         );

@@ -488,7 +488,7 @@ pub async fn pull(
             .fetch_one(&mut *tx)
             .await?;
     let a = cursor.position;
-    if cursor != Cursor::START && a < horizon {
+    if cursor.needs_reset(horizon) {
         tx.commit().await?;
         return Ok(PullResponse {
             purge: vec![],
@@ -594,14 +594,18 @@ pub async fn pull(
         rows.last().map_or(cursor, |r| Cursor {
             position: r.pos,
             seq: r.seq,
+            horizon,
         })
     } else {
         // Everything numbered up to `last_seq` is committed and was in this snapshot.
         cursor.max(Cursor {
             position: last_seq,
             seq: last_seq,
+            horizon,
         })
     };
+    // Made now: it has seen every purge up to this snapshot's horizon.
+    let next = Cursor { horizon, ..next };
     let mut changes: Vec<Change> = users.iter().map(user_change).collect();
     changes.extend(rows.into_iter().filter_map(change_of));
     Ok(PullResponse {
