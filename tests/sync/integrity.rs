@@ -507,3 +507,52 @@ async fn a_first_sync_after_a_purge_finishes_over_many_pages() {
     assert_view(&server, &[team], &b, "the new desktop").await;
     server.drop_db().await.unwrap();
 }
+
+/// Found by the property test: the desktop deletes an account with everything hanging off
+/// it, the server refuses the delete (a support lead may not write accounts), and the
+/// refused write's reload brought back the account only: its contact stayed deleted on
+/// this desktop though the server still has it. A refused account delete now starts the
+/// pull over, whose reconcile brings back what the cascade took.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_account_delete_gives_back_what_hung_off_it() {
+    let server = Server::start().await.unwrap();
+    let team = server.team("Support").await.unwrap();
+    let ana = server.user(Role::Csm, &[team]).await.unwrap();
+    let lead = server.user(Role::SupportLead, &[team]).await.unwrap();
+    let a = Client::new(&server, &ana).await.unwrap();
+    let l = Client::new(&server, &lead).await.unwrap();
+    let acc = a.store.account_create(input("Acme"), now()).await.unwrap();
+    a.sync().await.unwrap();
+    l.sync().await.unwrap();
+    let contact = l
+        .store
+        .contact_create(
+            acc.id,
+            rapport_domain::ContactInput {
+                name: "Chris".into(),
+                email: "chris@acme.example.com".into(),
+                role: "CTO".into(),
+                time_zone: None,
+            },
+            now(),
+        )
+        .await
+        .unwrap();
+    l.sync().await.unwrap();
+    let d = l.store.account_delete(acc.id, now()).await.unwrap();
+    l.sync().await.unwrap();
+    assert_eq!(
+        l.store.mutation_state(d.mutation_id).await.unwrap(),
+        MutationState::NeedsAttention,
+        "a support lead's account delete is refused"
+    );
+    assert!(server_has(&server, "contact", contact.id).await);
+    assert_view(
+        &server,
+        &[team],
+        &l,
+        "the account and its contact are back, as the server has them",
+    )
+    .await;
+    server.drop_db().await.unwrap();
+}

@@ -328,6 +328,12 @@ impl Store {
                 .await?;
                 tracing::info!(mutation = %m.id, entity = m.entity.as_str(), code = ?r.code, "change refused by the server: needs attention");
                 refused.push((m.entity, m.entity_id));
+                if m.entity == EntityKind::Account && m.op == MutationOp::Delete {
+                    // The local delete took everything hanging off the account, which the
+                    // reload of the account alone does not bring back: the pull starts over,
+                    // and its reconcile restores them as the server has them.
+                    apply::reset(&mut tx).await?;
+                }
             } else {
                 // Applied: final on the server, so it is no longer anything to attend to,
                 // and the record is known as the server's until its echo is pulled.
