@@ -557,3 +557,65 @@ async fn a_refused_account_delete_gives_back_what_hung_off_it() {
     .await;
     server.drop_db().await.unwrap();
 }
+
+/// Found by the property test: a pull cut off between a request and its opening event (the
+/// next page) leaves the request row without its timeline. The desktop does not show such a
+/// request (`request_get` says it is not there, the lists skip it), but a response to it was
+/// still accepted and queued. A write needs a request the user can see; the next sync
+/// brings the rest and then it can be answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_whose_timeline_has_not_arrived_takes_no_write() {
+    use rapport_domain::request::{Channel, NewRequestInput, Severity, Visibility};
+    let server = Server::start().await.unwrap();
+    let team = server.team("Support").await.unwrap();
+    let ana = server.user(Role::Csm, &[team]).await.unwrap();
+    let ben = server.user(Role::Csm, &[team]).await.unwrap();
+    let a = Client::new(&server, &ana).await.unwrap();
+    let acc = a.store.account_create(input("Acme"), now()).await.unwrap();
+    let id = a
+        .store
+        .request_create(
+            NewRequestInput {
+                account_id: acc.id,
+                contact_id: None,
+                channel: Channel::Chat,
+                severity: Severity::ALL[2],
+                needs_triage: false,
+                title: "Export fails".into(),
+                details: String::new(),
+            },
+            now(),
+        )
+        .await
+        .unwrap();
+    a.sync().await.unwrap();
+
+    let mut b = Client::new(&server, &ben).await.unwrap();
+    b.engine.page_limit = 2;
+    // The first page (the account and the request) arrives; the one with the event does not.
+    b.faults.inject([Fault::None, Fault::DropRequest]);
+    let err = b.sync().await.expect_err("the second page was dropped");
+    assert!(err.is_transient(), "{err}");
+    assert!(
+        matches!(
+            b.store.request_get(id, now()).await,
+            Err(rapport_client::StoreError::NotFound { .. })
+        ),
+        "a request without its opening event is not shown"
+    );
+    let r = b
+        .store
+        .request_respond(id, Visibility::Public, "on it", now())
+        .await;
+    assert!(
+        matches!(r, Err(rapport_client::StoreError::NotFound { .. })),
+        "nor answered: {r:?}"
+    );
+    assert!(b.store.outbox().await.unwrap().is_empty(), "nothing queued");
+    b.sync().await.unwrap();
+    b.store
+        .request_respond(id, Visibility::Public, "on it", now())
+        .await
+        .expect("once its timeline is here it can be answered");
+    server.drop_db().await.unwrap();
+}
