@@ -206,6 +206,20 @@ pub(crate) async fn request_by_id(conn: &mut SqliteConnection, id: Uuid) -> Resu
     }
 }
 
+/// The request as the user can see it: like [`request_by_id`], but "not found" while its
+/// opening event has not arrived (a pull cut off between a request and its timeline), as
+/// [`Store::request_get`] and the lists show it. A write needs a request the user can see.
+async fn shown_request(conn: &mut SqliteConnection, id: Uuid) -> Result<RequestRecord> {
+    let r = request_by_id(&mut *conn, id).await?;
+    if history_of(&mut *conn, id).await.is_err() {
+        return Err(StoreError::NotFound {
+            entity: "request",
+            id,
+        });
+    }
+    Ok(r)
+}
+
 async fn events_of(conn: &mut SqliteConnection, request_id: Uuid) -> Result<Vec<EventRecord>> {
     let rows = sqlx::query(
         "SELECT id, account_id, request_id, at, by, kind FROM request_events \
@@ -1105,7 +1119,7 @@ impl Store {
         }
         let mut tx = self.writer.begin().await?;
         let (me, _) = me_with_role(&mut tx).await?;
-        let r = request_by_id(&mut tx, id).await?;
+        let r = shown_request(&mut tx, id).await?;
         let mut w = Writer { conn: &mut tx, now };
         w.event(
             &r,
@@ -1129,7 +1143,7 @@ impl Store {
         }
         let mut tx = self.writer.begin().await?;
         let (me, _) = me_with_role(&mut tx).await?;
-        let r = request_by_id(&mut tx, id).await?;
+        let r = shown_request(&mut tx, id).await?;
         Writer { conn: &mut tx, now }
             .event(
                 &r,
@@ -1189,7 +1203,7 @@ impl Store {
         let now = stamp(now);
         let mut tx = self.writer.begin().await?;
         let (me, role) = me_with_role(&mut tx).await?;
-        let r = request_by_id(&mut tx, id).await?;
+        let r = shown_request(&mut tx, id).await?;
         let (events, history) = history_of(&mut tx, id).await?;
         let from = history.summary().status;
         check_status_transition(from, to, role)
@@ -1223,7 +1237,7 @@ impl Store {
         let now = stamp(now);
         let mut tx = self.writer.begin().await?;
         let (me, role) = me_with_role(&mut tx).await?;
-        let r = request_by_id(&mut tx, id).await?;
+        let r = shown_request(&mut tx, id).await?;
         let (events, history) = history_of(&mut tx, id).await?;
         let summary = history.summary();
         let one = |e| StoreError::Validation(rapport_domain::ValidationErrors(vec![e]));
@@ -1261,7 +1275,7 @@ impl Store {
         let now = stamp(now);
         let mut tx = self.writer.begin().await?;
         let (me, _) = me_with_role(&mut tx).await?;
-        let r = request_by_id(&mut tx, id).await?;
+        let r = shown_request(&mut tx, id).await?;
         let (events, history) = history_of(&mut tx, id).await?;
         let summary = history.summary();
         if !summary.severity.is_critical() && !summary.urgent_alert {

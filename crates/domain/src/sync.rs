@@ -130,6 +130,44 @@ pub const MAX_PUSH_BATCH: usize = 500;
 pub const DEFAULT_PULL_LIMIT: u32 = 500;
 pub const MAX_PULL_LIMIT: u32 = 1000;
 
+/// Whether `next` belongs to the same user action as the request write `head`: a timeline
+/// entry of that request written with it (the same use case stamps both with one client
+/// time, and the outbox keeps them next to each other). Opening a request writes the request
+/// and its opening events; a status or severity change writes the request and its entry.
+/// Such a group travels in one push and the server applies it in one transaction, all or
+/// nothing, so a request never exists on the server without the events written with it
+/// (a request with no opening event is shown on no desktop).
+pub fn written_with(head: &Mutation, next: &Mutation) -> bool {
+    head.entity == EntityKind::Request
+        && head.op == MutationOp::Upsert
+        && next.entity == EntityKind::RequestEvent
+        && next.op == MutationOp::Upsert
+        && next.client_time == head.client_time
+        && next
+            .fields
+            .get("request_id")
+            .and_then(serde_json::Value::as_str)
+            .and_then(|s| Uuid::parse_str(s).ok())
+            == Some(head.entity_id)
+}
+
+/// `mutations` cut into the groups that travel and apply together (see [`written_with`]):
+/// contiguous ranges covering the whole slice in order, most of them one mutation long.
+pub fn write_groups(mutations: &[Mutation]) -> Vec<std::ops::Range<usize>> {
+    let mut groups = Vec::new();
+    let mut start = 0;
+    while start < mutations.len() {
+        let head = &mutations[start];
+        let mut end = start + 1;
+        while end < mutations.len() && written_with(head, &mutations[end]) {
+            end += 1;
+        }
+        groups.push(start..end);
+        start = end;
+    }
+    groups
+}
+
 /// Whether a client speaking `version` is served.
 pub fn protocol_supported(version: u32) -> bool {
     (MIN_PROTOCOL_VERSION..=PROTOCOL_VERSION).contains(&version)
@@ -271,17 +309,24 @@ impl Rejection {
 /// `position` orders the changes a user sees: it is the server sequence number of the
 /// record's last change, or of the user's joining the record's team when that came later
 /// (so a team's existing records arrive after the user joins it); `seq` breaks ties. Both
-/// only grow, so a cursor is monotonic. Written `"<position>.<seq>"`; `""`/`"0"` is the start.
+/// only grow, so a cursor is monotonic. `horizon` is the newest purged tombstone the server
+/// had when it made the cursor: a purge after that may have taken a tombstone this cursor
+/// still needs (`reset_required`), one before it cannot have (a pull from the start brings
+/// no tombstones, and each earlier cursor was checked against the purges after it).
+/// Written `"<position>.<seq>.<horizon>"` (`"<position>.<seq>"`, horizon 0, is read too);
+/// `""`/`"0"` is the start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Cursor {
     pub position: i64,
     pub seq: i64,
+    pub horizon: i64,
 }
 
 impl Cursor {
     pub const START: Cursor = Cursor {
         position: 0,
         seq: 0,
+        horizon: 0,
     };
 
     /// Reads a cursor a client sent back; `None` when it is not one the server made.
@@ -290,16 +335,31 @@ impl Cursor {
         if s.is_empty() || s == "0" {
             return Some(Cursor::START);
         }
-        let (p, q) = s.split_once('.')?;
-        let position: i64 = p.parse().ok()?;
-        let seq: i64 = q.parse().ok()?;
-        (position >= 0 && seq >= 0 && seq <= position).then_some(Cursor { position, seq })
+        let mut parts = s.split('.');
+        let position: i64 = parts.next()?.parse().ok()?;
+        let seq: i64 = parts.next()?.parse().ok()?;
+        let horizon: i64 = match parts.next() {
+            Some(h) => h.parse().ok()?,
+            None => 0,
+        };
+        (parts.next().is_none() && position >= 0 && seq >= 0 && seq <= position && horizon >= 0)
+            .then_some(Cursor {
+                position,
+                seq,
+                horizon,
+            })
+    }
+
+    /// Whether a pull from this cursor must start over: a tombstone it may still need
+    /// (changed after `position`) was purged after the cursor was made.
+    pub fn needs_reset(&self, horizon_now: i64) -> bool {
+        *self != Cursor::START && self.horizon < horizon_now && self.position < horizon_now
     }
 }
 
 impl std::fmt::Display for Cursor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}.{}", self.position, self.seq)
+        write!(f, "{}.{}.{}", self.position, self.seq, self.horizon)
     }
 }
 
@@ -769,6 +829,65 @@ mod protocol_tests {
         }))
     }
 
+    fn mutation(
+        entity: EntityKind,
+        entity_id: Uuid,
+        fields: serde_json::Value,
+        at: i64,
+    ) -> Mutation {
+        Mutation {
+            id: Uuid::from_u128(u128::from(at.unsigned_abs()) << 64 | entity_id.as_u128()),
+            entity,
+            entity_id,
+            op: MutationOp::Upsert,
+            fields: obj(fields),
+            base_version: None,
+            client_time: DateTime::from_timestamp(at, 0).unwrap_or_default(),
+        }
+    }
+
+    #[test]
+    fn a_request_and_the_entries_written_with_it_form_one_group() {
+        let (r, other) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        let ms = [
+            mutation(EntityKind::Account, Uuid::from_u128(11), json!({}), 1),
+            mutation(EntityKind::Request, r, json!({"title": "Down"}), 2),
+            mutation(
+                EntityKind::RequestEvent,
+                Uuid::from_u128(12),
+                json!({"request_id": r}),
+                2,
+            ),
+            mutation(
+                EntityKind::RequestEvent,
+                Uuid::from_u128(13),
+                json!({"request_id": r}),
+                2,
+            ),
+            // A later answer to the same request is another action (another time).
+            mutation(
+                EntityKind::RequestEvent,
+                Uuid::from_u128(14),
+                json!({"request_id": r}),
+                3,
+            ),
+            mutation(EntityKind::Request, r, json!({"status": "resolved"}), 4),
+            // Another request's entry never joins, even at the same time.
+            mutation(
+                EntityKind::RequestEvent,
+                Uuid::from_u128(15),
+                json!({"request_id": other}),
+                4,
+            ),
+        ];
+        assert_eq!(
+            write_groups(&ms),
+            vec![0..1, 1..4, 4..5, 5..6, 6..7],
+            "a request travels with the opening events written with it, nothing else"
+        );
+        assert!(write_groups(&[]).is_empty());
+    }
+
     #[test]
     fn a_create_is_normalised_and_defaulted() {
         let out = merge_fields(EntityKind::Account, None, &account()).unwrap();
@@ -928,20 +1047,52 @@ mod protocol_tests {
     }
 
     #[test]
+    fn a_cursor_starts_over_only_for_purges_made_after_it() {
+        let at = |position, horizon| Cursor {
+            position,
+            seq: position,
+            horizon,
+        };
+        assert!(
+            !Cursor::START.needs_reset(50),
+            "a pull from the start needs no tombstone"
+        );
+        assert!(
+            !at(10, 50).needs_reset(50),
+            "made mid-way through a pull from the start after the purge: nothing was lost"
+        );
+        assert!(
+            at(10, 20).needs_reset(50),
+            "a purge after the cursor, beyond it"
+        );
+        assert!(
+            !at(60, 20).needs_reset(50),
+            "a purge after the cursor, but of tombstones it has seen"
+        );
+    }
+
+    #[test]
     fn cursors_round_trip_and_refuse_garbage() {
         assert_eq!(Cursor::parse(""), Some(Cursor::START));
         let c = Cursor {
             position: 12,
             seq: 7,
+            horizon: 3,
         };
         assert_eq!(Cursor::parse(&c.to_string()), Some(c));
+        assert_eq!(
+            Cursor::parse("12.7"),
+            Some(Cursor { horizon: 0, ..c }),
+            "a cursor made before horizons is still read"
+        );
         for bad in [
             "x",
             "1.",
             ".1",
             "-1.0",
             "3.4",
-            "1.2.3",
+            "1.2.3.4",
+            "1.1.-1",
             "'; drop table users; --",
         ] {
             assert_eq!(Cursor::parse(bad), None, "{bad} is not a cursor");
@@ -949,10 +1100,12 @@ mod protocol_tests {
         assert!(
             Cursor {
                 position: 5,
-                seq: 1
+                seq: 1,
+                horizon: 0,
             } > Cursor {
                 position: 4,
-                seq: 4
+                seq: 4,
+                horizon: 9,
             },
             "position orders first"
         );

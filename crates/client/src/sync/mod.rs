@@ -22,8 +22,8 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use rapport_domain::sync::{
-    Change, EntityKind, Fields, Me, Mutation, MutationOp, MutationResult, MutationStatus,
-    PullResponse,
+    Change, EntityKind, Fields, MAX_PUSH_BATCH, Me, Mutation, MutationOp, MutationResult,
+    MutationStatus, PullResponse,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -245,15 +245,38 @@ impl Store {
         Ok(())
     }
 
+    /// The oldest `n` mutations of the outbox, never ending inside a group that travels
+    /// together (a request and the timeline entries written with it,
+    /// [`rapport_domain::sync::write_groups`]): the batch stops before a group that would
+    /// not fit, or holds a longer first group whole.
     pub(crate) async fn sync_outbox_batch(&self, n: usize) -> Result<Vec<Mutation>> {
+        let limit = MAX_PUSH_BATCH;
         let rows = sqlx::query(
             "SELECT id, entity, entity_id, op, fields, base_version, client_time \
              FROM outbox ORDER BY seq LIMIT ?1",
         )
-        .bind(i64::try_from(n).unwrap_or(i64::MAX))
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
         .fetch_all(&self.writer)
         .await?;
-        rows.iter().map(apply::mutation_from_row).collect()
+        let all: Vec<Mutation> = rows
+            .iter()
+            .map(apply::mutation_from_row)
+            .collect::<Result<_>>()?;
+        let mut end = 0;
+        for g in rapport_domain::sync::write_groups(&all) {
+            // The last group read may go on past what was read: it waits for a later batch.
+            let maybe_cut = all.len() == limit && g.end == all.len();
+            if end > 0 && (g.end > n || maybe_cut) {
+                break;
+            }
+            end = g.end;
+            if end >= n {
+                break;
+            }
+        }
+        let mut all = all;
+        all.truncate(end);
+        Ok(all)
     }
 
     /// The team to name when pushing an account: the one the server said, else the default.
@@ -305,6 +328,12 @@ impl Store {
                 .await?;
                 tracing::info!(mutation = %m.id, entity = m.entity.as_str(), code = ?r.code, "change refused by the server: needs attention");
                 refused.push((m.entity, m.entity_id));
+                if m.entity == EntityKind::Account && m.op == MutationOp::Delete {
+                    // The local delete took everything hanging off the account, which the
+                    // reload of the account alone does not bring back: the pull starts over,
+                    // and its reconcile restores them as the server has them.
+                    apply::reset(&mut tx).await?;
+                }
             } else {
                 // Applied: final on the server, so it is no longer anything to attend to,
                 // and the record is known as the server's until its echo is pulled.

@@ -41,19 +41,7 @@ pub async fn apply_mutation(
     let mut tx = pool.begin().await?;
     // Claiming the id first makes a concurrent retry of the same mutation wait for this
     // transaction, then find the id taken (if this one commits) or free (if it rolls back).
-    let claimed = sqlx::query(
-        "INSERT INTO applied_mutations (id, user_id, entity, entity_id, applied_at)
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING",
-    )
-    .bind(m.id)
-    .bind(user_id)
-    .bind(m.entity.as_str())
-    .bind(m.entity_id)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    if claimed == 0 {
+    if !claim(&mut tx, user_id, m, now).await? {
         tx.rollback().await?;
         return Ok(MutationResult::applied(m.id));
     }
@@ -83,6 +71,104 @@ pub async fn apply_mutation(
             Ok(MutationResult::rejected(m.id, rejection))
         }
     }
+}
+
+/// Applies mutations that belong together (a request and the timeline entries written
+/// with it, [`rapport_domain::sync::write_groups`]) in ONE transaction: all apply, or none
+/// does and each is refused (the first refusal for the mutation it names, the others as
+/// refused with it), every refusal remembered by id as [`apply_mutation`] does. So the
+/// server never holds a request without the opening events written with it, whatever
+/// answer is lost or process killed.
+pub async fn apply_together(
+    pool: &PgPool,
+    user_id: Uuid,
+    role: Role,
+    ms: &[Mutation],
+    now: DateTime<Utc>,
+) -> Result<Vec<MutationResult>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    // All the claims first, in order (a concurrent copy of the group waits on the first).
+    let mut fresh = Vec::with_capacity(ms.len());
+    for m in ms {
+        fresh.push(claim(&mut tx, user_id, m, now).await?);
+    }
+    sqlx::query("SAVEPOINT together").execute(&mut *tx).await?;
+    let mut refused: Option<(usize, Rejection)> = None;
+    for (i, m) in ms.iter().enumerate() {
+        if !fresh[i] {
+            continue; // applied before: answers `applied`, changes nothing
+        }
+        if let Some(r) = refusal_of(&mut tx, m.id).await? {
+            refused = Some((i, r));
+            break;
+        }
+        let outcome = match m.entity {
+            EntityKind::User => apply_profile(&mut tx, user_id, m, now).await?,
+            _ => apply_record(&mut tx, user_id, role, m, now).await?,
+        };
+        if let Err(r) = outcome {
+            refused = Some((i, r));
+            break;
+        }
+    }
+    let Some((bad, why)) = refused else {
+        tx.commit().await?;
+        return Ok(ms.iter().map(|m| MutationResult::applied(m.id)).collect());
+    };
+    sqlx::query("ROLLBACK TO SAVEPOINT together")
+        .execute(&mut *tx)
+        .await?;
+    let mut results = Vec::with_capacity(ms.len());
+    for (i, m) in ms.iter().enumerate() {
+        if !fresh[i] {
+            results.push(MutationResult::applied(m.id));
+            continue;
+        }
+        let r = if i == bad {
+            why.clone()
+        } else {
+            refused_with(&ms[bad], &why)
+        };
+        remember_refusal(&mut tx, user_id, m, &r, now).await?;
+        results.push(MutationResult::rejected(m.id, r));
+    }
+    tx.commit().await?;
+    Ok(results)
+}
+
+/// The refusal of a mutation refused because `cause`, applied with it, was refused.
+pub fn refused_with(cause: &Mutation, why: &Rejection) -> Rejection {
+    Rejection {
+        code: why.code,
+        message: format!(
+            "refused with the {} written with it: {}",
+            cause.entity.as_str().replace('_', " "),
+            why.message
+        ),
+        field: None,
+    }
+}
+
+/// Claims a mutation id in `applied_mutations`; false when it was taken (applied before).
+async fn claim(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    m: &Mutation,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let claimed = sqlx::query(
+        "INSERT INTO applied_mutations (id, user_id, entity, entity_id, applied_at)
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(m.id)
+    .bind(user_id)
+    .bind(m.entity.as_str())
+    .bind(m.entity_id)
+    .bind(now)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(claimed > 0)
 }
 
 async fn lock_record(
@@ -402,7 +488,7 @@ pub async fn pull(
             .fetch_one(&mut *tx)
             .await?;
     let a = cursor.position;
-    if cursor != Cursor::START && a < horizon {
+    if cursor.needs_reset(horizon) {
         tx.commit().await?;
         return Ok(PullResponse {
             purge: vec![],
@@ -508,14 +594,18 @@ pub async fn pull(
         rows.last().map_or(cursor, |r| Cursor {
             position: r.pos,
             seq: r.seq,
+            horizon,
         })
     } else {
         // Everything numbered up to `last_seq` is committed and was in this snapshot.
         cursor.max(Cursor {
             position: last_seq,
             seq: last_seq,
+            horizon,
         })
     };
+    // Made now: it has seen every purge up to this snapshot's horizon.
+    let next = Cursor { horizon, ..next };
     let mut changes: Vec<Change> = users.iter().map(user_change).collect();
     changes.extend(rows.into_iter().filter_map(change_of));
     Ok(PullResponse {

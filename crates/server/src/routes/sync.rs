@@ -66,8 +66,10 @@ pub async fn protocol_check(State(_): State<AppState>, req: Request, next: Next)
     }
 }
 
-/// Applies a batch of mutations, each in its own transaction, in order. One result per
-/// mutation; the batch is answered 200 even when some were rejected.
+/// Applies a batch of mutations, each in its own transaction, in order (a request and the
+/// timeline entries written with it in one transaction, all or nothing:
+/// [`sync::write_groups`]). One result per mutation; the batch is answered 200 even when
+/// some were rejected.
 #[utoipa::path(post, path = "/v1/sync/push", tag = "sync", security(("bearer" = [])), request_body = PushRequest,
     params(("rapport-protocol" = u32, Header, description = "sync protocol version the client speaks")),
     responses(
@@ -98,18 +100,42 @@ pub async fn push(
         ));
     }
     let mut results = Vec::with_capacity(req.mutations.len());
-    for m in &req.mutations {
+    for group in sync::write_groups(&req.mutations) {
+        let ms = &req.mutations[group];
         // Sizes first, in one linear pass: nothing else reads an oversized value.
-        let r = match rapport_domain::limits::check_fields(m.entity, &m.fields) {
-            Err(rejection) => sync::MutationResult::rejected(m.id, rejection),
-            Ok(()) => {
-                db::sync::apply_mutation(&state.pool, user.id, user.role, m, state.now()).await?
+        let oversized = ms.iter().find_map(|m| {
+            rapport_domain::limits::check_fields(m.entity, &m.fields)
+                .err()
+                .map(|r| (m, r))
+        });
+        let rs = match (oversized, ms) {
+            (Some((bad, rejection)), _) => ms
+                .iter()
+                .map(|m| {
+                    let r = if m.id == bad.id {
+                        rejection.clone()
+                    } else {
+                        db::sync::refused_with(bad, &rejection)
+                    };
+                    sync::MutationResult::rejected(m.id, r)
+                })
+                .collect(),
+            (None, [m]) => {
+                vec![
+                    db::sync::apply_mutation(&state.pool, user.id, user.role, m, state.now())
+                        .await?,
+                ]
+            }
+            (None, _) => {
+                db::sync::apply_together(&state.pool, user.id, user.role, ms, state.now()).await?
             }
         };
-        if let Some(code) = r.code {
-            tracing::info!(mutation = %m.id, code = code.as_str(), "mutation rejected");
+        for (m, r) in ms.iter().zip(&rs) {
+            if let Some(code) = r.code {
+                tracing::info!(mutation = %m.id, code = code.as_str(), "mutation rejected");
+            }
         }
-        results.push(r);
+        results.extend(rs);
     }
     Ok(Json(PushResponse { results }))
 }

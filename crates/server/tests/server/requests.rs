@@ -2,6 +2,7 @@
 //! outbox), with the role rules of rapport-domain: changing a severity is a support lead's
 //! (the urgent-email escalation excepted), publishing an RCA too.
 
+use axum::http::StatusCode;
 use rapport_domain::Role;
 use serde_json::json;
 use sqlx::PgPool;
@@ -289,4 +290,85 @@ async fn anyone_takes_an_unassigned_request_and_only_a_lead_assigns_others(pool:
         .find(|c| c["entity"] == "request" && c["entity_id"] == json!(id))
         .expect("the request is pulled");
     assert_eq!(pulled["fields"]["assignee_id"], serde_json::Value::Null);
+}
+
+/// A request and the opening event written with it (one push, one client time) apply in one
+/// transaction: when the event is refused the request is refused with it, so the server
+/// never holds a request no desktop can show; when both are fine both apply, and a retry of
+/// the whole group answers `applied` without a second write.
+#[sqlx::test(migrator = "rapport_server::MIGRATOR")]
+async fn a_request_and_its_opening_event_apply_together_or_not_at_all(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let team = app.team("Support").await;
+    let (_, token) = app.user(Role::Csm, &[team]).await;
+    let account = seed_account(&app, &token, team, "Acme").await;
+    let opened = |request: Uuid, kind: serde_json::Value| {
+        mutation(
+            "request_event",
+            Uuid::now_v7(),
+            "upsert",
+            json!({
+                "account_id": account, "request_id": request, "at": "2026-11-26T09:00:00Z",
+                "by": {"kind": "customer", "contact_id": null}, "kind": kind,
+            }),
+        )
+    };
+    let good_kind = json!({"type": "opened", "severity": "p3", "channel": "email",
+                           "needs_triage": true, "title": "Checkout slow"});
+
+    let refused = Uuid::now_v7();
+    let r = app
+        .push(
+            &token,
+            vec![
+                mutation("request", refused, "upsert", request(account, "p3", true)),
+                opened(refused, json!({"type": "no_such_kind"})),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let results = r.body["results"].as_array().unwrap();
+    assert_eq!(
+        results[1]["status"], "rejected",
+        "the bad event: {}",
+        r.body
+    );
+    assert_eq!(
+        results[0]["status"], "rejected",
+        "the request is refused with its opening event: {}",
+        r.body
+    );
+
+    let applied = Uuid::now_v7();
+    let group = vec![
+        mutation("request", applied, "upsert", request(account, "p3", true)),
+        opened(applied, good_kind.clone()),
+    ];
+    for attempt in ["first", "retry"] {
+        let r = app.push(&token, group.clone()).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        for res in r.body["results"].as_array().unwrap() {
+            assert_applied(res, attempt);
+        }
+    }
+
+    let (changes, _) = app.pull_all(&token, "", 100).await;
+    let ids = |entity: &str| -> Vec<serde_json::Value> {
+        changes
+            .iter()
+            .filter(|c| c["entity"] == entity)
+            .map(|c| c["entity_id"].clone())
+            .collect()
+    };
+    assert_eq!(
+        ids("request"),
+        vec![json!(applied)],
+        "only the request whose opening event applied exists"
+    );
+    assert_eq!(ids("request_event").len(), 1, "its one opening event");
+    let version = changes
+        .iter()
+        .find(|c| c["entity"] == "request")
+        .map(|c| c["version"].clone());
+    assert_eq!(version, Some(json!(1)), "the retry wrote nothing again");
 }
