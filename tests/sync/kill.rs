@@ -26,17 +26,17 @@ use tokio::io::{AsyncBufReadExt, BufReader, Lines};
 use tokio::process::{ChildStdout, Command};
 use uuid::Uuid;
 
-const ACCOUNTS: u32 = 3000;
+const ACCOUNTS: u32 = 4500;
 const PULL_PAGE: u32 = 50;
-const PULL_KILLS: usize = 10;
+const PULL_KILLS: usize = 20;
 
 /// Accounts created in the pushing cache, each then renamed once: twice as many mutations.
 const PUSH_ACCOUNTS: usize = 750;
 const PUSH_BATCH: usize = 20;
-const PUSH_KILLS: usize = 12;
+const PUSH_KILLS: usize = 20;
 
 // The acceptance: at least 20 kills mid-push and mid-pull.
-const _: () = assert!(PULL_KILLS + PUSH_KILLS >= 20);
+const _: () = assert!(PULL_KILLS >= 20 && PUSH_KILLS >= 20);
 
 fn seed() -> u64 {
     std::env::var("SYNC_KILL_SEED")
