@@ -27,6 +27,22 @@ pub async fn launch_demo(ws: &mut Workspace) -> Result<App> {
     Ok(app)
 }
 
+/// First start as a new user would: answers "who are you" with `name`, `email` and `role`
+/// (the role select's value), chooses the demo data and waits for the accounts list.
+pub async fn start_demo_as(ws: &mut Workspace, name: &str, email: &str, role: &str) -> Result<App> {
+    let app = App::launch(ws, &[]).await?;
+    app.testid("onboarding").await?;
+    app.fill(&by_testid("profile-name"), name).await?;
+    app.fill(&by_testid("profile-email"), email).await?;
+    app.find(&by_testid("profile-role"))
+        .await?
+        .select_by_value(role)
+        .await?;
+    app.click(&by_testid("choose-demo")).await?;
+    show_accounts(&app, |n| n >= DEMO_ACCOUNTS).await?;
+    Ok(app)
+}
+
 /// The app opens on Today: goes to the accounts list from the sidebar and waits until its
 /// counter satisfies `ok`.
 pub async fn show_accounts(app: &App, ok: impl Fn(usize) -> bool) -> Result<usize> {

@@ -13,22 +13,17 @@ use anyhow::{Context, Result, ensure};
 use rapport_tests::{App, Workspace, by_testid};
 use serde_json::Value;
 
-use crate::common::{DEMO_ACCOUNTS, show_accounts, unique_word};
+use crate::common::{start_demo_as, unique_word};
 
 /// Becomes the support lead on the demo workspace (first start: "who are you", demo data).
 async fn start_as_support_lead(ws: &mut Workspace) -> Result<App> {
-    let app = App::launch(ws, &[]).await?;
-    app.testid("onboarding").await?;
-    app.fill(&by_testid("profile-name"), "Tomás Silva").await?;
-    app.fill(&by_testid("profile-email"), "tomas@rapport-vendor.com")
-        .await?;
-    app.find(&by_testid("profile-role"))
-        .await?
-        .select_by_value("support_lead")
-        .await?;
-    app.click(&by_testid("choose-demo")).await?;
-    show_accounts(&app, |n| n >= DEMO_ACCOUNTS).await?;
-    Ok(app)
+    start_demo_as(
+        ws,
+        "Tomás Silva",
+        "tomas@rapport-vendor.com",
+        "support_lead",
+    )
+    .await
 }
 
 /// A Professional Support account of the demo with a support email domain and no requests

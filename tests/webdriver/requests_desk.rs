@@ -7,21 +7,10 @@ use anyhow::{Context, Result, ensure};
 use rapport_tests::{App, Workspace, by_testid};
 use serde_json::Value;
 
-use crate::common::{DEMO_ACCOUNTS, show_accounts, unique_word};
+use crate::common::{start_demo_as, unique_word};
 
 async fn start_as_csm(ws: &mut Workspace) -> Result<App> {
-    let app = App::launch(ws, &[]).await?;
-    app.testid("onboarding").await?;
-    app.fill(&by_testid("profile-name"), "Carla Mendes").await?;
-    app.fill(&by_testid("profile-email"), "carla@rapport-vendor.com")
-        .await?;
-    app.find(&by_testid("profile-role"))
-        .await?
-        .select_by_value("csm")
-        .await?;
-    app.click(&by_testid("choose-demo")).await?;
-    show_accounts(&app, |n| n >= DEMO_ACCOUNTS).await?;
-    Ok(app)
+    start_demo_as(ws, "Carla Mendes", "carla@rapport-vendor.com", "csm").await
 }
 
 async fn click_centered(app: &App, testid: &str) -> Result<()> {
