@@ -1,10 +1,11 @@
 //! `ui/src/bindings.ts`: the TypeScript declarations of every type that crosses IPC,
-//! generated from the Rust types with ts-rs into one file, in a fixed order.
+//! generated from the Rust types with ts-rs into one file, in a fixed order; and beside it
+//! `ui/src/commands.ts`, the typed wrapper of every command (src/wrappers.rs).
 //!
-//! `rapport-bindings ui/src/bindings.ts` writes it (`make bindings`);
-//! `rapport-bindings --check ui/src/bindings.ts` fails when it is stale (`make test`).
+//! `rapport-bindings ui/src/bindings.ts` writes both (`make bindings`);
+//! `rapport-bindings --check ui/src/bindings.ts` fails when either is stale (`make test`).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use rapport_client::rca::{RcaInput, RcaView};
 use rapport_client::reports::{AccountCompliance, SlaReport};
@@ -187,14 +188,43 @@ fn decl<T: TS>(cfg: &Config) -> String {
     out
 }
 
-/// Why `--check` failed.
+/// The names `bindings.ts` declares (`export type <Name>`), in its order.
+pub fn declared_names(ts: &str) -> Vec<&str> {
+    ts.lines()
+        .filter_map(|l| l.strip_prefix("export type "))
+        .filter_map(|l| l.split([' ', '<']).next())
+        .collect()
+}
+
+/// `ui/src/commands.ts`: the wrappers of every command of [`crate::COMMANDS`].
+pub fn render_commands() -> Result<String, crate::wrappers::WrapperError> {
+    let bindings = render();
+    let declared = declared_names(&bindings);
+    let commands = crate::wrappers::commands(crate::COMMANDS, &declared)?;
+    Ok(crate::wrappers::render(&commands))
+}
+
+/// The wrappers' file, next to the bindings' file.
+pub fn commands_path(bindings_path: &Path) -> PathBuf {
+    bindings_path.with_file_name("commands.ts")
+}
+
+/// Both generated files: (path, content).
+fn outputs(bindings_path: &Path) -> Result<[(PathBuf, String); 2], crate::wrappers::WrapperError> {
+    Ok([
+        (bindings_path.to_path_buf(), render()),
+        (commands_path(bindings_path), render_commands()?),
+    ])
+}
+
+/// Why `--check` (or generating) failed.
 #[derive(Debug, thiserror::Error)]
 pub enum CheckError {
     #[error("{path} is missing: run `make bindings` to generate it, then commit it")]
     Missing { path: String },
     #[error(
-        "{path} is stale: it differs from what the Rust types that cross IPC generate. Run \
-         `make bindings` and commit the result"
+        "{path} is stale: it differs from what the Rust types and commands that cross IPC \
+         generate. Run `make bindings` and commit the result"
     )]
     Stale { path: String },
     #[error("cannot read {path}: {source}")]
@@ -202,32 +232,52 @@ pub enum CheckError {
         path: String,
         source: std::io::Error,
     },
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Commands(#[from] crate::wrappers::WrapperError),
 }
 
-/// Ok when the file at `path` is exactly what [`render`] writes now.
+/// Ok when the files at `path` (bindings) and beside it (commands) are exactly what
+/// [`render`] and [`render_commands`] write now.
 pub fn check(path: &Path) -> Result<(), CheckError> {
-    let shown = path.display().to_string();
-    match std::fs::read_to_string(path) {
-        Ok(current) if current == render() => Ok(()),
-        Ok(_) => Err(CheckError::Stale { path: shown }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            Err(CheckError::Missing { path: shown })
+    for (path, fresh) in outputs(path)? {
+        let shown = path.display().to_string();
+        match std::fs::read_to_string(&path) {
+            Ok(current) if current == fresh => {}
+            Ok(_) => return Err(CheckError::Stale { path: shown }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(CheckError::Missing { path: shown });
+            }
+            Err(source) => {
+                return Err(CheckError::Read {
+                    path: shown,
+                    source,
+                });
+            }
         }
-        Err(source) => Err(CheckError::Read {
-            path: shown,
-            source,
-        }),
     }
+    Ok(())
 }
 
-/// Writes the file (only when its content changes, so its mtime stays put otherwise).
-pub fn write(path: &Path) -> std::io::Result<bool> {
-    let fresh = render();
-    if std::fs::read_to_string(path).is_ok_and(|current| current == fresh) {
-        return Ok(false);
+/// Writes both files (each only when its content changes, so its mtime stays put
+/// otherwise). Answers the files written.
+pub fn write(path: &Path) -> Result<Vec<PathBuf>, CheckError> {
+    let mut written = Vec::new();
+    for (path, fresh) in outputs(path)? {
+        if std::fs::read_to_string(&path).is_ok_and(|current| current == fresh) {
+            continue;
+        }
+        std::fs::write(&path, fresh).map_err(|source| CheckError::Write {
+            path: path.display().to_string(),
+            source,
+        })?;
+        written.push(path);
     }
-    std::fs::write(path, fresh)?;
-    Ok(true)
+    Ok(written)
 }
 
 #[cfg(test)]
@@ -242,9 +292,16 @@ mod tests {
             matches!(check(&path), Err(CheckError::Missing { .. })),
             "no file yet"
         );
-        assert!(write(&path).unwrap(), "the first write creates the file");
-        check(&path).expect("a file just written is fresh");
-        assert!(!write(&path).unwrap(), "an unchanged file is not rewritten");
+        assert_eq!(
+            write(&path).unwrap().len(),
+            2,
+            "the first write creates both files"
+        );
+        check(&path).expect("files just written are fresh");
+        assert!(
+            write(&path).unwrap().is_empty(),
+            "unchanged files are not rewritten"
+        );
 
         let edited = std::fs::read_to_string(&path)
             .unwrap()
@@ -258,6 +315,17 @@ mod tests {
         assert!(
             err.to_string().contains("make bindings"),
             "the message says how to fix it"
+        );
+
+        write(&path).unwrap();
+        let commands = commands_path(&path);
+        let edited = std::fs::read_to_string(&commands)
+            .unwrap()
+            .replace("write(\"note_create\"", "call(\"note_create\"");
+        std::fs::write(&commands, edited).unwrap();
+        assert!(
+            matches!(check(&path), Err(CheckError::Stale { path }) if path.ends_with("commands.ts")),
+            "a hand edit of the wrappers makes them stale too"
         );
     }
 
@@ -299,11 +367,7 @@ mod tests {
     #[test]
     fn every_type_is_declared_once_and_docs_ipc_types_are_all_there() {
         let ts = render();
-        let names: Vec<&str> = ts
-            .lines()
-            .filter_map(|l| l.strip_prefix("export type "))
-            .filter_map(|l| l.split([' ', '<']).next())
-            .collect();
+        let names = declared_names(&ts);
         let mut unique = names.clone();
         unique.sort_unstable();
         unique.dedup();

@@ -15,6 +15,7 @@ mod reminders;
 mod review_reminders;
 pub mod sync_task;
 mod token;
+pub mod wrappers;
 
 include!("command_names.rs");
 

@@ -458,6 +458,13 @@ target_secs: number | null,
  */
 stopped_at: string | null, 
 /**
+ * The instant the running clock turns `at_risk` (due minus [`at_risk_window`]): after
+ * it the clock is at risk, after `due_at` breached, so a countdown between two
+ * computations knows its state without a threshold of its own. `None` once stopped or
+ * without an SLA.
+ */
+at_risk_at: string | null, 
+/**
  * `due_at` minus `now` (or minus `stopped_at` once stopped): negative once late.
  */
 remaining_secs: number | null, 
@@ -496,16 +503,10 @@ sla_result: SlaState | null, timeline: Array<TimelineEntry>, root_cause: string,
  */
 export type RequestRow = { id: string, account_id: string, account_name: string, plan: Plan, title: string, channel: Channel, severity: Severity, status: RequestStatus, needs_triage: boolean, 
 /**
- * The SLA clock at the moment of the query; the UI ticks `due_at` itself.
+ * The SLA clock at the moment of the query; the UI ticks it itself from its
+ * `at_risk_at` and `due_at` (the domain's instants) until the next query.
  */
-clock: SlaClock, 
-/**
- * The instant the running clock turns at risk (the domain's threshold,
- * [`sla::at_risk_window`]): after it the clock is at risk, after `clock.due_at`
- * breached, so the UI ticks the state without deciding it. `None` once stopped or
- * without an SLA.
- */
-at_risk_at: string | null, rca_state: RcaState | null, 
+clock: SlaClock, rca_state: RcaState | null, 
 /**
  * Resolved P1/P2 whose RCA is not published yet.
  */

@@ -347,13 +347,9 @@ pub struct RequestRow {
     pub severity: Severity,
     pub status: RequestStatus,
     pub needs_triage: bool,
-    /// The SLA clock at the moment of the query; the UI ticks `due_at` itself.
+    /// The SLA clock at the moment of the query; the UI ticks it itself from its
+    /// `at_risk_at` and `due_at` (the domain's instants) until the next query.
     pub clock: SlaClock,
-    /// The instant the running clock turns at risk (the domain's threshold,
-    /// [`sla::at_risk_window`]): after it the clock is at risk, after `clock.due_at`
-    /// breached, so the UI ticks the state without deciding it. `None` once stopped or
-    /// without an SLA.
-    pub at_risk_at: Option<DateTime<Utc>>,
     pub rca_state: Option<RcaState>,
     /// Resolved P1/P2 whose RCA is not published yet.
     pub rca_due: bool,
@@ -496,10 +492,6 @@ impl Loaded {
         let summary = self.history.summary();
         let rca_state = self.rca.map(|r| r.1);
         let clock = sla::clock(&self.history, self.plan, now);
-        let at_risk_at = match (clock.stopped_at, clock.due_at) {
-            (None, Some(due)) => Some(due - sla::at_risk_window(clock.severity)),
-            _ => None,
-        };
         RequestRow {
             id: self.record.id,
             account_id: self.record.account_id,
@@ -511,7 +503,6 @@ impl Loaded {
             status: summary.status,
             needs_triage: summary.needs_triage,
             clock,
-            at_risk_at,
             rca_state,
             rca_due: rca_due(&summary, rca_state),
             assignee_id: self.record.assignee_id,

@@ -56,6 +56,12 @@ pub struct SlaClock {
     pub target_secs: Option<i64>,
     /// When the first public staff response stopped the clock.
     pub stopped_at: Option<DateTime<Utc>>,
+    /// The instant the running clock turns `at_risk` (due minus [`at_risk_window`]): after
+    /// it the clock is at risk, after `due_at` breached, so a countdown between two
+    /// computations knows its state without a threshold of its own. `None` once stopped or
+    /// without an SLA.
+    #[serde(default)]
+    pub at_risk_at: Option<DateTime<Utc>>,
     /// `due_at` minus `now` (or minus `stopped_at` once stopped): negative once late.
     pub remaining_secs: Option<i64>,
     /// From opening to `now` (or to `stopped_at`); never negative.
@@ -85,6 +91,7 @@ pub fn clock(history: &RequestHistory, plan: Plan, now: DateTime<Utc>) -> SlaClo
             due_at: None,
             target_secs: None,
             stopped_at,
+            at_risk_at: None,
             remaining_secs: None,
             elapsed_secs,
         };
@@ -93,12 +100,14 @@ pub fn clock(history: &RequestHistory, plan: Plan, now: DateTime<Utc>) -> SlaClo
     let due_at = due(&steps, severity);
     let target = severity.target();
     let remaining = due_at - until;
+    // remaining < 25 % of target  <=>  now > due - target / 4 (targets are whole minutes,
+    // so the quarter is exact).
+    let at_risk_at = due_at - at_risk_window(severity);
     let state = match stopped_at {
         Some(stop) if stop <= due_at => SlaState::Met,
         Some(_) => SlaState::Missed,
         None if now > due_at => SlaState::Breached,
-        // remaining < 25 % of target  <=>  4 * remaining < target, in exact integer time.
-        None if remaining * 4 < target => SlaState::AtRisk,
+        None if now > at_risk_at => SlaState::AtRisk,
         None => SlaState::OnTrack,
     };
     SlaClock {
@@ -108,6 +117,7 @@ pub fn clock(history: &RequestHistory, plan: Plan, now: DateTime<Utc>) -> SlaClo
         due_at: Some(due_at),
         target_secs: Some(target.num_seconds()),
         stopped_at,
+        at_risk_at: stopped_at.is_none().then_some(at_risk_at),
         remaining_secs: Some(remaining.num_seconds()),
         elapsed_secs,
     }
@@ -434,8 +444,44 @@ mod tests {
             "due instant, 0 left"
         );
         let past = t(12, 0) + TimeDelta::seconds(1);
-        assert_eq!(pro(h, past).state, Some(SlaState::Breached));
+        assert_eq!(pro(h.clone(), past).state, Some(SlaState::Breached));
         assert_eq!(at_risk_window(Severity::P2), TimeDelta::minutes(30));
+        for now in [t(10, 5), just_after, past] {
+            assert_eq!(
+                pro(h.clone(), now).at_risk_at,
+                Some(t(11, 30)),
+                "a running clock carries the instant it turns at risk, whatever `now` is"
+            );
+        }
+    }
+
+    #[test]
+    fn at_risk_at_is_where_the_state_turns_and_absent_once_stopped() {
+        let h = vec![opened(Severity::P1, t(14, 0))];
+        let at = pro(h.clone(), t(14, 0))
+            .at_risk_at
+            .expect("running, with an SLA");
+        assert_eq!(
+            pro(h.clone(), at).state,
+            Some(SlaState::OnTrack),
+            "at the instant"
+        );
+        assert_eq!(
+            pro(h.clone(), at + TimeDelta::nanoseconds(1)).state,
+            Some(SlaState::AtRisk),
+            "just after it"
+        );
+        let answered = pro(
+            vec![
+                opened(Severity::P1, t(14, 0)),
+                respond(2, t(14, 10), STAFF, Visibility::Public),
+            ],
+            t(14, 25),
+        );
+        assert_eq!(
+            answered.at_risk_at, None,
+            "a stopped clock never turns at risk"
+        );
     }
 
     #[test]
@@ -443,8 +489,14 @@ mod tests {
         let h = RequestHistory::new(vec![opened(Severity::P1, t(14, 0))]).unwrap();
         let c = clock(&h, Plan::Standard, t(16, 0));
         assert_eq!(
-            (c.state, c.due_at, c.remaining_secs, c.target_secs),
-            (None, None, None, None)
+            (
+                c.state,
+                c.due_at,
+                c.remaining_secs,
+                c.target_secs,
+                c.at_risk_at
+            ),
+            (None, None, None, None, None)
         );
         assert_eq!(c.elapsed_secs, 2 * 3600);
     }

@@ -1,5 +1,6 @@
-//! Writes `ui/src/bindings.ts` from the Rust types that cross IPC, or with `--check`
-//! fails when the file is stale. Usage:
+//! Writes `ui/src/bindings.ts` from the Rust types that cross IPC and `ui/src/commands.ts`
+//! (beside it) from the command signatures, or with `--check` fails when either is stale.
+//! Usage:
 //!
 //! ```text
 //! rapport-bindings ui/src/bindings.ts          # (re)generate
@@ -24,7 +25,7 @@ fn main() -> ExitCode {
     if check {
         match bindings::check(&path) {
             Ok(()) => {
-                println!("{} is up to date", path.display());
+                println!("{} and its commands are up to date", path.display());
                 ExitCode::SUCCESS
             }
             Err(e) => {
@@ -34,16 +35,21 @@ fn main() -> ExitCode {
         }
     } else {
         match bindings::write(&path) {
-            Ok(true) => {
-                println!("wrote {}", path.display());
+            Ok(written) if written.is_empty() => {
+                println!(
+                    "{} and its commands were already up to date",
+                    path.display()
+                );
                 ExitCode::SUCCESS
             }
-            Ok(false) => {
-                println!("{} was already up to date", path.display());
+            Ok(written) => {
+                for p in written {
+                    println!("wrote {}", p.display());
+                }
                 ExitCode::SUCCESS
             }
             Err(e) => {
-                eprintln!("rapport-bindings: cannot write {}: {e}", path.display());
+                eprintln!("rapport-bindings: {e}");
                 ExitCode::FAILURE
             }
         }

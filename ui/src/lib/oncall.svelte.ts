@@ -2,7 +2,7 @@
 // reached me; see src-tauri/src/alerts.rs) are shown as the in-app alert with Acknowledge,
 // and bump `oncall.version` so Today's on-call card reloads.
 import { listen } from "@tauri-apps/api/event";
-import { oncallApi } from "./api";
+import { api } from "./api";
 import type { Acknowledged, OnCallPage, OnCallPerson } from "../bindings";
 
 export const oncall = $state<{ alerts: OnCallPage[]; version: number }>({ alerts: [], version: 0 });
@@ -30,7 +30,7 @@ export function dismissPage(requestId: string): void {
 
 /** Acknowledges a page (stops its escalation); the alert goes and the card reloads. */
 export async function acknowledge(requestId: string): Promise<Acknowledged> {
-  const done = await oncallApi.ack(requestId);
+  const done = await api.oncallAck(requestId);
   dismissPage(requestId);
   oncall.version += 1;
   return done;

@@ -1,5 +1,5 @@
 // The SLA clock between two queries. rapport-domain computes each clock (`SlaClock`) at
-// `computed_at` and decides when it turns at risk (`RequestRow.at_risk_at`) and breached
+// `computed_at` and decides when it turns at risk (`SlaClock.at_risk_at`) and breached
 // (`due_at`); the board then ticks every second from those instants alone, without asking
 // again and without a threshold of its own. A stopped clock (met / missed) never changes.
 import type { RequestEventKind, RequestStatus, Severity, SlaClock, SlaState } from "../bindings";
@@ -12,21 +12,21 @@ export type LiveClock = {
   elapsed: number;
 };
 
-/** The clock at `nowMs`: `atRiskAt` is the instant the domain said it turns at risk. */
-export function liveClock(clock: SlaClock, atRiskAt: string | null, nowMs: number): LiveClock {
+/** The clock at `nowMs`, from the instants the domain decided (`at_risk_at`, `due_at`). */
+export function liveClock(clock: SlaClock, nowMs: number): LiveClock {
   const opened = Date.parse(clock.opened_at);
   if (clock.stopped_at !== null) {
     return { state: clock.state, remaining: clock.remaining_secs, elapsed: clock.elapsed_secs };
   }
   const elapsed = Math.max(0, Math.floor((nowMs - opened) / 1000));
-  if (clock.due_at === null || atRiskAt === null) {
+  if (clock.due_at === null || clock.at_risk_at === null) {
     return { state: clock.state, remaining: null, elapsed };
   }
   const due = Date.parse(clock.due_at);
   const remaining = Math.floor((due - nowMs) / 1000);
   let state: SlaState;
   if (nowMs > due) state = "breached";
-  else if (nowMs > Date.parse(atRiskAt)) state = "at_risk";
+  else if (nowMs > Date.parse(clock.at_risk_at)) state = "at_risk";
   else state = "on_track";
   return { state, remaining, elapsed };
 }

@@ -1,0 +1,49 @@
+// The loading / ready / error state of a screen or panel that reads through a command:
+// one helper instead of the same three variables and try/catch in every component.
+import { describeError, toIpcError } from "./errors";
+
+export type Phase = "loading" | "ready" | "error";
+
+export class Loader<T> {
+  /** "loading" until the first answer; then "ready", or "error" when the last load failed. */
+  phase = $state<Phase>("loading");
+  /** The last value loaded (kept while a reload runs; `null` before the first). Not deeply
+   * reactive: a load replaces it whole (a board of thousands of rows stays cheap). */
+  value = $state.raw<T | null>(null);
+  /** What went wrong, worded for the user (describeError), when `phase` is "error". */
+  error = $state("");
+
+  #fetch: () => Promise<T>;
+  #seq = 0;
+
+  constructor(fetch: () => Promise<T>) {
+    this.#fetch = fetch;
+  }
+
+  /**
+   * Loads (again). What is shown stays until the answer comes, unless `showLoading` puts
+   * the screen back to "loading" first (a Retry). When loads overlap, only the latest one's
+   * answer is kept. Resolves to whether this load made the state "ready".
+   */
+  async load(opts: { showLoading?: boolean } = {}): Promise<boolean> {
+    const mine = ++this.#seq;
+    if (opts.showLoading === true) this.phase = "loading";
+    try {
+      const value = await this.#fetch();
+      if (mine !== this.#seq) return false;
+      this.value = value;
+      this.phase = "ready";
+      return true;
+    } catch (e) {
+      if (mine !== this.#seq) return false;
+      this.error = describeError(toIpcError(e));
+      this.phase = "error";
+      return false;
+    }
+  }
+}
+
+/** A loader of `fetch` (not started: call `load()`, usually in onMount). */
+export function loader<T>(fetch: () => Promise<T>): Loader<T> {
+  return new Loader(fetch);
+}

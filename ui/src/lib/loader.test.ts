@@ -1,0 +1,66 @@
+import { describe, expect, it } from "vitest";
+import { CommandError } from "./errors";
+import { loader } from "./loader.svelte";
+
+/** A fetch whose answers the test hands out one by one. */
+function controlled<T>(): { fetch: () => Promise<T>; answer: (v: T) => void; fail: (e: unknown) => void } {
+  const pending: { resolve: (v: T) => void; reject: (e: unknown) => void }[] = [];
+  return {
+    fetch: () => new Promise<T>((resolve, reject) => pending.push({ resolve, reject })),
+    answer: (v) => pending.shift()?.resolve(v),
+    fail: (e) => pending.shift()?.reject(e),
+  };
+}
+
+describe("loader", () => {
+  it("goes from loading to ready with the value", async () => {
+    const l = loader(() => Promise.resolve(42));
+    expect(l.phase).toBe("loading");
+    expect(l.value).toBeNull();
+    expect(await l.load()).toBe(true);
+    expect(l.phase).toBe("ready");
+    expect(l.value).toBe(42);
+  });
+
+  it("words a refusal for the user and keeps the last value", async () => {
+    let fail = false;
+    const l = loader(() =>
+      fail ? Promise.reject(new CommandError({ code: "not_found", message: "No such account.", field: null })) : Promise.resolve("first"),
+    );
+    await l.load();
+    fail = true;
+    expect(await l.load()).toBe(false);
+    expect(l.phase).toBe("error");
+    expect(l.error).toContain("No such account.");
+    expect(l.value).toBe("first");
+  });
+
+  it("shows loading again only when asked (a retry)", async () => {
+    const c = controlled<number>();
+    const l = loader(c.fetch);
+    const first = l.load();
+    c.answer(1);
+    await first;
+    const reload = l.load();
+    expect(l.phase, "a reload keeps what is shown").toBe("ready");
+    c.answer(2);
+    await reload;
+    const retry = l.load({ showLoading: true });
+    expect(l.phase).toBe("loading");
+    c.answer(3);
+    await retry;
+    expect(l.value).toBe(3);
+  });
+
+  it("keeps only the latest of overlapping loads", async () => {
+    const c = controlled<string>();
+    const l = loader(c.fetch);
+    const older = l.load();
+    const newer = l.load();
+    c.answer("old");
+    c.answer("new");
+    expect(await older, "the older answer is dropped").toBe(false);
+    expect(await newer).toBe(true);
+    expect(l.value).toBe("new");
+  });
+});
