@@ -36,16 +36,38 @@ pub async fn set_policy(
     by: Uuid,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO oncall_config (id, policy, updated_at, updated_by) VALUES (true, $1, $2, $3)
-         ON CONFLICT (id) DO UPDATE SET policy = EXCLUDED.policy,
-           updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by",
-    )
-    .bind(Json(policy))
-    .bind(now)
-    .bind(by)
-    .execute(conn)
-    .await?;
+    set_config(conn, Setting::Policy(policy), by, now).await
+}
+
+/// One setting of the one on-call config row.
+#[derive(Clone, Copy)]
+enum Setting<'a> {
+    Policy(&'a EscalationPolicy),
+    Rotation(Option<&'a RotationSpec>),
+}
+
+/// Writes one setting of the on-call config, stamped with when and by whom.
+async fn set_config(
+    conn: &mut PgConnection,
+    setting: Setting<'_>,
+    by: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    let upsert = match setting {
+        Setting::Policy(policy) => sqlx::query(
+            "INSERT INTO oncall_config (id, policy, updated_at, updated_by) VALUES (true, $1, $2, $3)
+             ON CONFLICT (id) DO UPDATE SET policy = EXCLUDED.policy,
+               updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by",
+        )
+        .bind(Json(policy)),
+        Setting::Rotation(rotation) => sqlx::query(
+            "INSERT INTO oncall_config (id, rotation, updated_at, updated_by) VALUES (true, $1, $2, $3)
+             ON CONFLICT (id) DO UPDATE SET rotation = EXCLUDED.rotation,
+               updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by",
+        )
+        .bind(rotation.map(Json)),
+    };
+    upsert.bind(now).bind(by).execute(conn).await?;
     Ok(())
 }
 
@@ -93,17 +115,7 @@ pub async fn set_rotation(
     by: Uuid,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO oncall_config (id, rotation, updated_at, updated_by) VALUES (true, $1, $2, $3)
-         ON CONFLICT (id) DO UPDATE SET rotation = EXCLUDED.rotation,
-           updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by",
-    )
-    .bind(rotation.map(Json))
-    .bind(now)
-    .bind(by)
-    .execute(conn)
-    .await?;
-    Ok(())
+    set_config(conn, Setting::Rotation(rotation), by, now).await
 }
 
 pub async fn set_opt_in(
