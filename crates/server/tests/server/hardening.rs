@@ -22,6 +22,15 @@ use crate::common::{
     TestApp, assert_applied, assert_rejected, client_addr, mutation, note_on, request, seed_account,
 };
 
+/// The status a sign-in with `body` gets from `router`, as its own task can await it.
+async fn login_status(router: axum::Router, body: serde_json::Value) -> StatusCode {
+    router
+        .oneshot(request(Method::POST, "/v1/auth/login", None, Some(body)))
+        .await
+        .unwrap()
+        .status()
+}
+
 /// Point 4: the count, the check and the record of a failed sign-in were separate steps, so
 /// of 40 parallel wrong passwords 22–23 were checked against a limit of 5.
 #[sqlx::test(migrator = "rapport_server::MIGRATOR")]
@@ -40,13 +49,7 @@ async fn parallel_wrong_passwords_get_no_more_checks_than_the_limit(pool: PgPool
     for i in 0..40 {
         let router = app.router.clone();
         let body = json!({"email": user.email, "password": format!("wrong guess {i}")});
-        tries.push(tokio::spawn(async move {
-            router
-                .oneshot(request(Method::POST, "/v1/auth/login", None, Some(body)))
-                .await
-                .unwrap()
-                .status()
-        }));
+        tries.push(tokio::spawn(login_status(router, body)));
     }
     let mut refused = 0;
     let mut limited = 0;
@@ -148,13 +151,7 @@ async fn sign_ins_do_not_hold_a_connection_through_the_password_check(
         let router = app.router_from(client_addr(10 + u8::try_from(i).unwrap()));
         let body =
             json!({"email": format!("nobody{i}@flood.example.com"), "password": "wrong password"});
-        flood.push(tokio::spawn(async move {
-            router
-                .oneshot(request(Method::POST, "/v1/auth/login", None, Some(body)))
-                .await
-                .unwrap()
-                .status()
-        }));
+        flood.push(tokio::spawn(login_status(router, body)));
     }
     tokio::task::yield_now().await;
     // Were a waiting sign-in to hold a connection, these would time out (5 s) with 500.
