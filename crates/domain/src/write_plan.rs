@@ -28,13 +28,29 @@ pub struct StoredRecord<'a> {
     pub version: i64,
 }
 
-/// What the service reads, after the record itself, before it asks for the plan.
+/// What the service reads, after the record itself, before it asks for the plan: first the
+/// account, then the request ([`Lookups::request_once`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Lookups {
     /// The account whose liveness (and team) the write depends on.
     pub account: Option<Uuid>,
     /// The request the write's `request_id` names.
     pub request: Option<Uuid>,
+    /// The account is the owner of a new record: when it is not live, the plan refuses the
+    /// write for it and nothing more is read.
+    pub account_owns_new: bool,
+}
+
+impl Lookups {
+    /// The request to read once the account was read (`live_account_team`: its team when
+    /// live).
+    pub fn request_once(&self, live_account_team: Option<Uuid>) -> Option<Uuid> {
+        if self.account_owns_new && live_account_team.is_none() {
+            None
+        } else {
+            self.request
+        }
+    }
 }
 
 /// What the service must read for `m` given the stored record and the pusher's teams.
@@ -55,6 +71,7 @@ pub fn lookups(m: &Mutation, stored: Option<&StoredRecord<'_>>, teams: &[Uuid]) 
     Lookups {
         account,
         request: rules::request_named(m.entity, stored.map(|s| s.fields), &m.fields),
+        account_owns_new: stored.is_none() && account.is_some(),
     }
 }
 
@@ -463,7 +480,8 @@ mod tests {
             lookups(&m, None, &[TEAM]),
             Lookups {
                 account: Some(ACCOUNT),
-                request: None
+                request: None,
+                account_owns_new: true,
             },
             "a create reads the account it names"
         );
@@ -626,12 +644,38 @@ mod tests {
             MutationOp::Upsert,
             json!({"account_id": ACCOUNT, "request_id": request}),
         );
+        let needs = lookups(&m, None, &[TEAM]);
         assert_eq!(
-            lookups(&m, None, &[TEAM]),
+            needs,
             Lookups {
                 account: Some(ACCOUNT),
-                request: Some(request)
+                request: Some(request),
+                account_owns_new: true,
             }
+        );
+        assert_eq!(
+            needs.request_once(Some(TEAM)),
+            Some(request),
+            "read after a live account"
+        );
+        assert_eq!(
+            needs.request_once(None),
+            None,
+            "a create on a deleted account is refused for it before the request is read"
+        );
+        let stored_fields = obj(json!({"account_id": ACCOUNT, "request_id": request}));
+        let stored = StoredRecord {
+            team_id: TEAM,
+            account_id: Some(ACCOUNT),
+            fields: &stored_fields,
+            deleted: false,
+            version: 1,
+        };
+        let resend = lookups(&m, Some(&stored), &[TEAM]);
+        assert_eq!(
+            resend.request_once(None),
+            Some(request),
+            "an update reads its request whatever the account (the plan refuses it after)"
         );
         let bad = mutation(EntityKind::RequestEvent, MutationOp::Upsert, json!({}));
         assert_eq!(

@@ -265,7 +265,7 @@ async fn apply_one(
         Some(account) => live_account(conn, account).await?,
         None => None,
     };
-    let request = match needs.request {
+    let request = match needs.request_once(live_account_team) {
         Some(id) => parent_request(conn, id).await?,
         None => None,
     };
