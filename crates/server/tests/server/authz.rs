@@ -8,7 +8,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::common::{
-    TestApp, account_in, assert_applied, assert_rejected, mutation, note_on, seed_account,
+    Resp, TestApp, account_in, assert_applied, assert_rejected, mutation, note_on, seed_account,
 };
 
 /// (action, csm, account_rep, support_lead, admin) for the actions with a server endpoint.
@@ -26,6 +26,15 @@ const SERVED: [(Action, bool, bool, bool, bool); 9] = [
     (Action::OverrideOnCall, false, false, true, true),
 ];
 
+/// Whether an endpoint let the role through (answered `ok`); a refusal must carry the
+/// role code.
+fn allowed(r: &Resp, ok: StatusCode) -> bool {
+    if r.status == StatusCode::FORBIDDEN {
+        assert_eq!(r.code(), "forbidden_role");
+    }
+    r.status == ok
+}
+
 /// Does `action` as the user and tells whether the server allowed it; a refusal must carry
 /// the role code.
 async fn attempt(
@@ -39,10 +48,7 @@ async fn attempt(
     match action {
         Action::ManageUsers => {
             let r = app.get("/v1/admin/users", token).await;
-            if r.status == StatusCode::FORBIDDEN {
-                assert_eq!(r.code(), "forbidden_role");
-            }
-            r.status == StatusCode::OK
+            allowed(&r, StatusCode::OK)
         }
         Action::ManageTeams => {
             let r = app
@@ -52,10 +58,7 @@ async fn attempt(
                     Some(json!({"name": format!("t-{}", Uuid::now_v7())})),
                 )
                 .await;
-            if r.status == StatusCode::FORBIDDEN {
-                assert_eq!(r.code(), "forbidden_role");
-            }
-            r.status == StatusCode::CREATED
+            allowed(&r, StatusCode::CREATED)
         }
         Action::ReadTeamData => {
             let r = app.get("/v1/sync/pull", token).await;
@@ -117,20 +120,14 @@ async fn attempt(
         }
         Action::ManageOnCall => {
             let r = app.get("/v1/admin/oncall", token).await;
-            if r.status == StatusCode::FORBIDDEN {
-                assert_eq!(r.code(), "forbidden_role");
-            }
-            r.status == StatusCode::OK
+            allowed(&r, StatusCode::OK)
         }
         Action::OverrideOnCall => {
             // Removing an override that does not exist: 404 once the role may.
             let r = app
                 .delete(&format!("/v1/oncall/overrides/{}", Uuid::now_v7()), token)
                 .await;
-            if r.status == StatusCode::FORBIDDEN {
-                assert_eq!(r.code(), "forbidden_role");
-            }
-            r.status == StatusCode::NOT_FOUND
+            allowed(&r, StatusCode::NOT_FOUND)
         }
         other => panic!("{other:?} has no server endpoint yet"),
     }
