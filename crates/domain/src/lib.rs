@@ -25,6 +25,7 @@ pub mod sync;
 pub mod triage;
 pub mod user;
 pub mod validation;
+pub mod write_plan;
 
 pub use account::{Account, AccountInput, LifecycleStage, Plan};
 pub use contact::{Contact, ContactInput};

@@ -16,6 +16,31 @@ use crate::routes::admin::{CreateUser, create_team_with, create_user_with};
 /// The password of every bench user.
 pub const PASSWORD: &str = "bench password 123";
 
+/// Where a bench runs: the `--database-url` flag both benches take.
+#[derive(Debug, clap::Args)]
+pub struct Database {
+    /// A PostgreSQL URL on which the bench may create (and drop) a database.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "postgres://postgres@127.0.0.1:5432/postgres"
+    )]
+    pub database_url: String,
+}
+
+/// The number after `key` in a `/proc` status file (`/proc/meminfo`, `/proc/<pid>/status`):
+/// kB for the memory lines. 0 when the file or the line is missing.
+pub fn proc_kb(path: &str, key: &str) -> u64 {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(key))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
 /// The CPU, its cores and the memory of this machine, as the figures are printed with.
 pub fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
@@ -27,14 +52,7 @@ pub fn machine() -> String {
         })
         .unwrap_or_else(|| "unknown CPU".into());
     let cores = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
-    let mem_kb: u64 = std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("MemTotal"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0);
+    let mem_kb = proc_kb("/proc/meminfo", "MemTotal");
     #[allow(clippy::cast_precision_loss)]
     let gib = mem_kb as f64 / 1024.0 / 1024.0;
     format!("{cpu}, {cores} cores, {gib:.1} GiB memory")

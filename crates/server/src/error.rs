@@ -166,45 +166,40 @@ where
     }
 }
 
-/// `axum::extract::Query` answering in [`ErrorBody`] form.
-pub struct Query<T>(pub T);
+/// A wrapper of an axum extractor from request parts whose rejections answer in
+/// [`ErrorBody`] form (each rejection converts into [`ApiError`]).
+macro_rules! parts_extractor {
+    ($(#[$doc:meta])* $name:ident wraps $inner:ident) => {
+        $(#[$doc])*
+        pub struct $name<T>(pub T);
 
-impl<S, T> axum::extract::FromRequestParts<S> for Query<T>
-where
-    T: serde::de::DeserializeOwned,
-    S: Send + Sync,
-{
-    type Rejection = ApiError;
+        impl<S, T> axum::extract::FromRequestParts<S> for $name<T>
+        where
+            T: serde::de::DeserializeOwned + Send,
+            S: Send + Sync,
+        {
+            type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        state: &S,
-    ) -> Result<Self, Self::Rejection> {
-        let axum::extract::Query(v) =
-            axum::extract::Query::<T>::from_request_parts(parts, state).await?;
-        Ok(Query(v))
-    }
+            async fn from_request_parts(
+                parts: &mut axum::http::request::Parts,
+                state: &S,
+            ) -> Result<Self, Self::Rejection> {
+                let axum::extract::$inner(v) =
+                    axum::extract::$inner::<T>::from_request_parts(parts, state).await?;
+                Ok($name(v))
+            }
+        }
+    };
 }
 
-/// `axum::extract::Path` answering in [`ErrorBody`] form.
-pub struct Path<T>(pub T);
-
-impl<S, T> axum::extract::FromRequestParts<S> for Path<T>
-where
-    T: serde::de::DeserializeOwned + Send,
-    S: Send + Sync,
-{
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        state: &S,
-    ) -> Result<Self, Self::Rejection> {
-        let axum::extract::Path(v) =
-            axum::extract::Path::<T>::from_request_parts(parts, state).await?;
-        Ok(Path(v))
-    }
-}
+parts_extractor!(
+    /// `axum::extract::Query` answering in [`ErrorBody`] form.
+    Query wraps Query
+);
+parts_extractor!(
+    /// `axum::extract::Path` answering in [`ErrorBody`] form.
+    Path wraps Path
+);
 
 impl<T: serde::Serialize> IntoResponse for Json<T> {
     fn into_response(self) -> Response {

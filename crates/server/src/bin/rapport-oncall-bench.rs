@@ -16,7 +16,7 @@ use chrono::{TimeDelta, TimeZone, Utc};
 use clap::Parser;
 use rapport_domain::Role;
 use rapport_domain::request::{Channel, Severity};
-use rapport_server::bench_common::{machine, seed_team, with_fresh_database};
+use rapport_server::bench_common::{Database, machine, seed_team, with_fresh_database};
 use rapport_server::intake::{self, Incoming};
 use rapport_server::oncall::OnCallSettings;
 use rapport_server::oncall::watcher::Watcher;
@@ -30,13 +30,8 @@ use uuid::Uuid;
     about = "On-call watcher: tick time with many open requests, pages/s, intake-to-page delay"
 )]
 struct Args {
-    /// A PostgreSQL URL on which the bench may create (and drop) a database.
-    #[arg(
-        long,
-        env = "DATABASE_URL",
-        default_value = "postgres://postgres@127.0.0.1:5432/postgres"
-    )]
-    database_url: String,
+    #[command(flatten)]
+    db: Database,
     /// Open requests.
     #[arg(long, default_value_t = 10_000)]
     requests: usize,
@@ -53,7 +48,7 @@ async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let a = &args;
     with_fresh_database(
-        &args.database_url,
+        &args.db.database_url,
         "rapport_oncall_bench",
         |url| async move { bench(a, &url).await },
     )

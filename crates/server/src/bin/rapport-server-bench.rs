@@ -21,7 +21,9 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, ensure};
 use clap::Parser;
 use rapport_domain::Role;
-use rapport_server::bench_common::{PASSWORD, machine, seed_team, with_fresh_database};
+use rapport_server::bench_common::{
+    Database, PASSWORD, machine, proc_kb, seed_team, with_fresh_database,
+};
 use rapport_server::{AppState, MIGRATOR, Settings, state::system_clock};
 use serde_json::{Value, json};
 use sqlx::postgres::PgPoolOptions;
@@ -30,13 +32,8 @@ use uuid::Uuid;
 #[derive(Debug, Parser)]
 #[command(about = "Pull throughput and latency of rapport-server at 50 and 200 concurrent clients")]
 struct Args {
-    /// A PostgreSQL URL on which the bench may create (and drop) a database.
-    #[arg(
-        long,
-        env = "DATABASE_URL",
-        default_value = "postgres://postgres@127.0.0.1:5432/postgres"
-    )]
-    database_url: String,
+    #[command(flatten)]
+    db: Database,
     /// Accounts to seed (each with two notes).
     #[arg(long, default_value_t = 3000)]
     accounts: usize,
@@ -169,7 +166,7 @@ async fn main() -> anyhow::Result<()> {
         return serve_child(url).await;
     }
     let a = &args;
-    with_fresh_database(&args.database_url, "rapport_bench", |url| async move {
+    with_fresh_database(&args.db.database_url, "rapport_bench", |url| async move {
         bench(a, &url).await
     })
     .await
@@ -428,14 +425,7 @@ impl Server {
 
     /// Peak resident memory since the last reset, MiB.
     fn peak_mib(&self) -> f64 {
-        let kb: u64 = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))
-            .ok()
-            .and_then(|s| {
-                s.lines()
-                    .find(|l| l.starts_with("VmHWM"))
-                    .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-            })
-            .unwrap_or(0);
+        let kb = proc_kb(&format!("/proc/{}/status", self.pid()), "VmHWM");
         #[allow(clippy::cast_precision_loss)]
         let mib = kb as f64 / 1024.0;
         mib

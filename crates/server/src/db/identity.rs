@@ -65,6 +65,18 @@ fn unique_violation(e: &sqlx::Error) -> bool {
         .is_some_and(|c| c == "23505")
 }
 
+type PgQuery<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>;
+
+/// Binds a user's id, email, name, role, time zone and working hours as `$1` to `$6`.
+fn bind_user<'q>(q: PgQuery<'q>, user: &'q User) -> PgQuery<'q> {
+    q.bind(user.id)
+        .bind(&user.email)
+        .bind(&user.name)
+        .bind(user.role.as_str())
+        .bind(&user.time_zone)
+        .bind(sqlx::types::Json(&user.working_hours))
+}
+
 pub async fn create_user(
     conn: &mut PgConnection,
     user: &User,
@@ -72,16 +84,13 @@ pub async fn create_user(
     now: DateTime<Utc>,
 ) -> Result<(), IdentityError> {
     let seq = next_seqs(conn, 1).await?;
-    let r = sqlx::query(
-        "INSERT INTO users (id, email, name, role, time_zone, working_hours, password_hash, seq, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+    let r = bind_user(
+        sqlx::query(
+            "INSERT INTO users (id, email, name, role, time_zone, working_hours, password_hash, seq, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+        ),
+        user,
     )
-    .bind(user.id)
-    .bind(&user.email)
-    .bind(&user.name)
-    .bind(user.role.as_str())
-    .bind(&user.time_zone)
-    .bind(sqlx::types::Json(&user.working_hours))
     .bind(password_hash)
     .bind(seq)
     .bind(now)
@@ -146,16 +155,13 @@ pub async fn update_user(
         return Err(IdentityError::NoSuchUser);
     }
     let seq = next_seqs(conn, 1).await?;
-    let r = sqlx::query(
-        "UPDATE users SET email = $2, name = $3, role = $4, time_zone = $5, working_hours = $6, disabled = $7,
-                version = version + 1, seq = $8, updated_at = $9 WHERE id = $1",
+    let r = bind_user(
+        sqlx::query(
+            "UPDATE users SET email = $2, name = $3, role = $4, time_zone = $5, working_hours = $6, disabled = $7,
+                    version = version + 1, seq = $8, updated_at = $9 WHERE id = $1",
+        ),
+        user,
     )
-    .bind(user.id)
-    .bind(&user.email)
-    .bind(&user.name)
-    .bind(user.role.as_str())
-    .bind(&user.time_zone)
-    .bind(sqlx::types::Json(&user.working_hours))
     .bind(disabled)
     .bind(seq)
     .bind(now)
@@ -301,16 +307,34 @@ pub async fn add_member(
     if exists.is_some() {
         return Ok(false);
     }
+    membership_changed(
+        conn,
+        "INSERT INTO team_members (team_id, user_id, joined_seq) VALUES ($1, $2, $3)",
+        team_id,
+        user_id,
+    )
+    .await?;
+    Ok(true)
+}
+
+/// Records a change of `user_id`'s membership in `team_id` under the next sequence number
+/// (`insert` takes the team, the user and the number as `$1`, `$2`, `$3`), and tells the
+/// user's and the team's desktops.
+async fn membership_changed(
+    conn: &mut PgConnection,
+    insert: &'static str,
+    team_id: Uuid,
+    user_id: Uuid,
+) -> Result<(), sqlx::Error> {
     let seq = next_seqs(conn, 1).await?;
-    sqlx::query("INSERT INTO team_members (team_id, user_id, joined_seq) VALUES ($1, $2, $3)")
+    sqlx::query(insert)
         .bind(team_id)
         .bind(user_id)
         .bind(seq)
         .execute(&mut *conn)
         .await?;
     events::notify(conn, Event::User(user_id)).await?;
-    events::notify(conn, Event::Team(team_id)).await?;
-    Ok(true)
+    events::notify(conn, Event::Team(team_id)).await
 }
 
 /// Removes a member; their next pull tells their client to purge the team's data.
@@ -327,15 +351,13 @@ pub async fn remove_member(
     if gone.rows_affected() == 0 {
         return Ok(false);
     }
-    let seq = next_seqs(conn, 1).await?;
-    sqlx::query("INSERT INTO team_removals (user_id, team_id, seq) VALUES ($1, $2, $3)")
-        .bind(user_id)
-        .bind(team_id)
-        .bind(seq)
-        .execute(&mut *conn)
-        .await?;
-    events::notify(conn, Event::User(user_id)).await?;
-    events::notify(conn, Event::Team(team_id)).await?;
+    membership_changed(
+        conn,
+        "INSERT INTO team_removals (team_id, user_id, seq) VALUES ($1, $2, $3)",
+        team_id,
+        user_id,
+    )
+    .await?;
     Ok(true)
 }
 

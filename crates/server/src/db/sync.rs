@@ -2,12 +2,12 @@
 //! tombstones.
 
 use chrono::{DateTime, Utc};
-use rapport_domain::rules::{self, Decision, Owner, Proposal, Stored};
+use rapport_domain::Role;
+use rapport_domain::rules;
 use rapport_domain::sync::{
-    Change, Cursor, EntityKind, Mutation, MutationOp, MutationResult, PullResponse, RejectCode,
-    Rejection,
+    Change, Cursor, EntityKind, Mutation, MutationResult, PullResponse, RejectCode, Rejection,
 };
-use rapport_domain::{Role, User};
+use rapport_domain::write_plan::{self, ProfilePlan, Read, StoredRecord, WritePlan};
 use serde_json::{Map, Value};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
@@ -25,6 +25,47 @@ struct RecordRow {
     fields: sqlx::types::Json<Fields>,
     deleted: bool,
     version: i64,
+}
+
+impl RecordRow {
+    fn stored(&self) -> StoredRecord<'_> {
+        StoredRecord {
+            team_id: self.team_id,
+            account_id: self.account_id,
+            fields: &self.fields.0,
+            deleted: self.deleted,
+            version: self.version,
+        }
+    }
+}
+
+/// Applies one group of a push ([`rapport_domain::sync::write_groups`]): refused as a whole
+/// when a value in it is over its size limit (before anything reads it), else a single
+/// mutation in its own transaction ([`apply_mutation`]) or the group in one
+/// ([`apply_together`]). One result per mutation, in order; refusals are logged.
+pub async fn apply_group(
+    pool: &PgPool,
+    user_id: Uuid,
+    role: Role,
+    ms: &[Mutation],
+    now: DateTime<Utc>,
+) -> Result<Vec<MutationResult>, sqlx::Error> {
+    let results = match (write_plan::refuse_oversized(ms), ms) {
+        (Some(refused), _) => refused,
+        (None, [m]) => vec![apply_mutation(pool, user_id, role, m, now).await?],
+        (None, _) => {
+            let mut tx = pool.begin().await?;
+            let results = apply_together(&mut tx, user_id, role, ms, now).await?;
+            tx.commit().await?;
+            results
+        }
+    };
+    for (m, r) in ms.iter().zip(&results) {
+        if let Some(code) = r.code {
+            tracing::info!(mutation = %m.id, code = code.as_str(), "mutation rejected");
+        }
+    }
+    Ok(results)
 }
 
 /// Applies one mutation in its own transaction. Idempotent: a mutation id that was applied
@@ -51,11 +92,7 @@ pub async fn apply_mutation(
         return Ok(MutationResult::rejected(m.id, rejection));
     }
     sqlx::query("SAVEPOINT mutation").execute(&mut *tx).await?;
-    let outcome = match m.entity {
-        EntityKind::User => apply_profile(&mut tx, user_id, m, now).await?,
-        _ => apply_record(&mut tx, user_id, role, m, now).await?,
-    };
-    match outcome {
+    match apply_one(&mut tx, user_id, role, m, now).await? {
         Ok(()) => {
             tx.commit().await?;
             Ok(MutationResult::applied(m.id))
@@ -74,49 +111,46 @@ pub async fn apply_mutation(
 }
 
 /// Applies mutations that belong together (a request and the timeline entries written
-/// with it, [`rapport_domain::sync::write_groups`]) in ONE transaction: all apply, or none
+/// with it, [`rapport_domain::sync::write_groups`]) in ONE transaction, the caller's: all
+/// apply, or none
 /// does and each is refused (the first refusal for the mutation it names, the others as
 /// refused with it), every refusal remembered by id as [`apply_mutation`] does. So the
 /// server never holds a request without the opening events written with it, whatever
 /// answer is lost or process killed.
-pub async fn apply_together(
-    pool: &PgPool,
+async fn apply_together(
+    conn: &mut PgConnection,
     user_id: Uuid,
     role: Role,
     ms: &[Mutation],
     now: DateTime<Utc>,
 ) -> Result<Vec<MutationResult>, sqlx::Error> {
-    let mut tx = pool.begin().await?;
     // All the claims first, in order (a concurrent copy of the group waits on the first).
     let mut fresh = Vec::with_capacity(ms.len());
     for m in ms {
-        fresh.push(claim(&mut tx, user_id, m, now).await?);
+        fresh.push(claim(conn, user_id, m, now).await?);
     }
-    sqlx::query("SAVEPOINT together").execute(&mut *tx).await?;
+    sqlx::query("SAVEPOINT together")
+        .execute(&mut *conn)
+        .await?;
     let mut refused: Option<(usize, Rejection)> = None;
     for (i, m) in ms.iter().enumerate() {
         if !fresh[i] {
             continue; // applied before: answers `applied`, changes nothing
         }
-        if let Some(r) = refusal_of(&mut tx, m.id).await? {
+        if let Some(r) = refusal_of(conn, m.id).await? {
             refused = Some((i, r));
             break;
         }
-        let outcome = match m.entity {
-            EntityKind::User => apply_profile(&mut tx, user_id, m, now).await?,
-            _ => apply_record(&mut tx, user_id, role, m, now).await?,
-        };
-        if let Err(r) = outcome {
+        if let Err(r) = apply_one(conn, user_id, role, m, now).await? {
             refused = Some((i, r));
             break;
         }
     }
     let Some((bad, why)) = refused else {
-        tx.commit().await?;
         return Ok(ms.iter().map(|m| MutationResult::applied(m.id)).collect());
     };
     sqlx::query("ROLLBACK TO SAVEPOINT together")
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await?;
     let mut results = Vec::with_capacity(ms.len());
     for (i, m) in ms.iter().enumerate() {
@@ -127,26 +161,12 @@ pub async fn apply_together(
         let r = if i == bad {
             why.clone()
         } else {
-            refused_with(&ms[bad], &why)
+            write_plan::refused_with(&ms[bad], &why)
         };
-        remember_refusal(&mut tx, user_id, m, &r, now).await?;
+        remember_refusal(conn, user_id, m, &r, now).await?;
         results.push(MutationResult::rejected(m.id, r));
     }
-    tx.commit().await?;
     Ok(results)
-}
-
-/// The refusal of a mutation refused because `cause`, applied with it, was refused.
-pub fn refused_with(cause: &Mutation, why: &Rejection) -> Rejection {
-    Rejection {
-        code: why.code,
-        message: format!(
-            "refused with the {} written with it: {}",
-            cause.entity.as_str().replace('_', " "),
-            why.message
-        ),
-        field: None,
-    }
 }
 
 /// Claims a mutation id in `applied_mutations`; false when it was taken (applied before).
@@ -223,87 +243,73 @@ async fn parent_request(
     }))
 }
 
-/// Applies one write to a record hanging off a team. The service only looks up the facts
-/// (the stored record, the owner's team, the pusher's teams, whether the account is live);
-/// `rapport_domain::rules` decides; then the SQL carries the decision out.
-async fn apply_record(
+/// Carries out one mutation: a profile through [`apply_profile`]; a record hanging off a
+/// team by reading what the plan needs (the pusher's teams, the stored record, then what
+/// [`write_plan::lookups`] names), asking [`write_plan::plan_write`], and carrying the plan
+/// out.
+async fn apply_one(
     conn: &mut PgConnection,
     user_id: Uuid,
     role: Role,
     m: &Mutation,
     now: DateTime<Utc>,
 ) -> Result<Result<(), Rejection>, sqlx::Error> {
+    if m.entity == EntityKind::User {
+        return apply_profile(conn, user_id, m, now).await;
+    }
     let teams = identity::team_ids_of(conn, user_id).await?;
     let current = lock_record(conn, m.entity, m.entity_id).await?;
-
-    // The facts: which team and account own the record.
-    let (team_id, account_id) = match &current {
-        Some(row) => (row.team_id, row.account_id),
-        None if m.op == MutationOp::Delete => return Ok(Ok(())), // nothing to delete
-        None => match rules::owner_of_new(m.entity, &m.fields, &teams) {
-            Err(r) => return Ok(Err(r)),
-            Ok(Owner::Team(team)) => (team, None),
-            Ok(Owner::Account(account)) => match live_account(conn, account).await? {
-                Some(team) => (team, Some(account)),
-                None => {
-                    return Ok(Err(Rejection::field(
-                        RejectCode::NotFound,
-                        "account_id",
-                        format!("account_id: account {account} does not exist or was deleted"),
-                    )));
-                }
-            },
+    let stored = current.as_ref().map(RecordRow::stored);
+    let needs = write_plan::lookups(m, stored.as_ref(), &teams);
+    let live_account_team = match needs.account {
+        Some(account) => live_account(conn, account).await?,
+        None => None,
+    };
+    let request = match needs.request_once(live_account_team) {
+        Some(id) => parent_request(conn, id).await?,
+        None => None,
+    };
+    let plan = write_plan::plan_write(
+        &Read {
+            mutation: m,
+            pusher: user_id,
+            role,
+            teams: &teams,
+            stored,
+            live_account_team,
+            request,
         },
-    };
-    let account_live = match (&current, account_id) {
-        (Some(_), Some(acc)) if m.op == MutationOp::Upsert => {
-            live_account(conn, acc).await?.is_some()
-        }
-        _ => true,
-    };
-    let request =
-        match rules::request_named(m.entity, current.as_ref().map(|c| &c.fields.0), &m.fields) {
-            Some(id) => parent_request(conn, id).await?,
-            None => None,
-        };
+        now,
+    );
+    carry_out(conn, m.entity, m.entity_id, plan, user_id).await
+}
 
-    // The decision.
-    let decision = rules::decide(&Proposal {
-        kind: m.entity,
-        entity_id: m.entity_id,
-        op: m.op,
-        role,
-        pusher: user_id,
-        team_id,
-        in_team: teams.contains(&team_id),
-        account_id,
-        account_live,
-        request,
-        stored: current.as_ref().map(|c| Stored {
-            fields: &c.fields.0,
-            deleted: c.deleted,
-            version: c.version,
-        }),
-        set: &m.fields,
-        base_version: m.base_version,
-    });
-
-    // Carrying it out.
-    match decision {
-        Err(r) => return Ok(Err(r)),
-        Ok(Decision::Nothing) => return Ok(Ok(())),
-        Ok(Decision::Delete) => {
-            // An account's contacts and notes go with it.
-            let mut targets: Vec<(String, Uuid)> =
-                vec![(m.entity.as_str().to_owned(), m.entity_id)];
-            if m.entity == EntityKind::Account {
-                let children: Vec<(String, Uuid)> = sqlx::query_as(
+/// Carries out a record's [`WritePlan`], stamped as written by `by`, and tells the team's
+/// desktops when anything changed.
+async fn carry_out(
+    conn: &mut PgConnection,
+    entity: EntityKind,
+    id: Uuid,
+    plan: WritePlan,
+    by: Uuid,
+) -> Result<Result<(), Rejection>, sqlx::Error> {
+    let team_id = match plan {
+        WritePlan::Refuse(r) => return Ok(Err(r)),
+        WritePlan::Nothing => return Ok(Ok(())),
+        WritePlan::Tombstone {
+            team_id,
+            children,
+            at,
+        } => {
+            let mut targets: Vec<(String, Uuid)> = vec![(entity.as_str().to_owned(), id)];
+            if children {
+                let hanging: Vec<(String, Uuid)> = sqlx::query_as(
                     "SELECT entity, id FROM records WHERE account_id = $1 AND NOT deleted ORDER BY entity, id FOR UPDATE",
                 )
-                .bind(m.entity_id)
+                .bind(id)
                 .fetch_all(&mut *conn)
                 .await?;
-                targets.extend(children);
+                targets.extend(hanging);
             }
             let n = i64::try_from(targets.len()).unwrap_or(i64::MAX);
             let first = next_seqs(conn, n).await?;
@@ -317,47 +323,41 @@ async fn apply_record(
             .bind(&ents)
             .bind(&ids)
             .bind(&seqs)
-            .bind(now)
-            .bind(user_id)
+            .bind(at)
+            .bind(by)
             .execute(&mut *conn)
             .await?;
+            team_id
         }
-        Ok(Decision::Write(merged)) => {
+        WritePlan::Write(w) => {
             let seq = next_seqs(conn, 1).await?;
             sqlx::query(
                 "INSERT INTO records (entity, id, team_id, account_id, fields, deleted, version, seq, created_at, updated_at, updated_by)
-                 VALUES ($1, $2, $3, $4, $5, false, 1, $6, $7, $7, $8)
+                 VALUES ($1, $2, $3, $4, $5, false, $6, $7, $8, $8, $9)
                  ON CONFLICT (entity, id) DO UPDATE SET fields = EXCLUDED.fields, deleted = false,
-                   version = records.version + 1, seq = EXCLUDED.seq, updated_at = EXCLUDED.updated_at,
+                   version = EXCLUDED.version, seq = EXCLUDED.seq, updated_at = EXCLUDED.updated_at,
                    updated_by = EXCLUDED.updated_by",
             )
-            .bind(m.entity.as_str())
-            .bind(m.entity_id)
-            .bind(team_id)
-            .bind(account_id)
-            .bind(sqlx::types::Json(&merged))
+            .bind(entity.as_str())
+            .bind(id)
+            .bind(w.team_id)
+            .bind(w.account_id)
+            .bind(sqlx::types::Json(&w.fields))
+            .bind(w.version)
             .bind(seq)
-            .bind(now)
-            .bind(user_id)
+            .bind(w.at)
+            .bind(by)
             .execute(&mut *conn)
             .await?;
+            w.team_id
         }
-    }
+    };
     events::notify(conn, Event::Team(team_id)).await?;
     Ok(Ok(()))
 }
 
-fn profile_fields(u: &User) -> Fields {
-    match serde_json::to_value(u) {
-        Ok(Value::Object(mut m)) => {
-            m.remove("id");
-            m
-        }
-        _ => Fields::new(),
-    }
-}
-
-/// A user's edit of their own profile (name, time zone, working hours).
+/// A user's edit of their own profile (name, time zone, working hours), as
+/// [`write_plan::plan_profile`] plans it.
 async fn apply_profile(
     conn: &mut PgConnection,
     user_id: Uuid,
@@ -371,61 +371,24 @@ async fn apply_profile(
     .bind(user_id)
     .fetch_optional(&mut *conn)
     .await?;
-    let Some(row) = row else {
-        return Ok(Err(Rejection::new(
-            RejectCode::NotFound,
-            "your user no longer exists",
-        )));
-    };
-    // The pusher's own profile is the stored record; a write naming another is refused by
-    // the rules (an admin manages the others).
-    let current = profile_fields(&row.to_user());
-    let decision = rules::decide(&Proposal {
-        kind: EntityKind::User,
-        entity_id: m.entity_id,
-        op: m.op,
-        role: row.to_user().role,
-        pusher: user_id,
-        team_id: Uuid::nil(),
-        in_team: true,
-        account_id: None,
-        account_live: true,
-        request: None,
-        stored: Some(Stored {
-            fields: &current,
-            deleted: false,
-            version: row.version,
-        }),
-        set: &m.fields,
-        base_version: m.base_version,
-    });
-    let merged = match decision {
-        Err(r) => return Ok(Err(r)),
-        Ok(Decision::Write(f)) => f,
-        Ok(Decision::Nothing | Decision::Delete) => return Ok(Ok(())),
-    };
-    let mut with_id = merged;
-    with_id.insert("id".into(), Value::String(user_id.to_string()));
-    let user: User = match serde_json::from_value(Value::Object(with_id)) {
-        Ok(u) => u,
-        Err(e) => {
-            return Ok(Err(Rejection::new(
-                RejectCode::InvalidField,
-                format!("the profile does not fit: {e}"),
-            )));
-        }
+    let stored = row.as_ref().map(|r| (r.to_user(), r.version));
+    let w = match write_plan::plan_profile(m, user_id, stored.as_ref().map(|(u, v)| (u, *v)), now) {
+        ProfilePlan::Refuse(r) => return Ok(Err(r)),
+        ProfilePlan::Nothing => return Ok(Ok(())),
+        ProfilePlan::Write(w) => w,
     };
     let seq = next_seqs(conn, 1).await?;
     sqlx::query(
-        "UPDATE users SET name = $2, time_zone = $3, working_hours = $4, version = version + 1, seq = $5, updated_at = $6
+        "UPDATE users SET name = $2, time_zone = $3, working_hours = $4, version = $5, seq = $6, updated_at = $7
          WHERE id = $1",
     )
     .bind(user_id)
-    .bind(&user.name)
-    .bind(&user.time_zone)
-    .bind(sqlx::types::Json(&user.working_hours))
+    .bind(&w.user.name)
+    .bind(&w.user.time_zone)
+    .bind(sqlx::types::Json(&w.user.working_hours))
+    .bind(w.version)
     .bind(seq)
-    .bind(now)
+    .bind(w.at)
     .execute(&mut *conn)
     .await?;
     identity::notify_user_and_teams(conn, user_id).await?;
@@ -466,7 +429,7 @@ fn user_change(u: &UserRow) -> Change {
         team_id: None,
         deleted: false,
         version: u.version,
-        fields: profile_fields(&u.to_user()),
+        fields: write_plan::profile_fields(&u.to_user()),
         created_at: u.created_at,
         updated_at: u.updated_at,
     }
@@ -757,43 +720,14 @@ pub async fn write_intake_record(
     now: DateTime<Utc>,
 ) -> Result<Result<(), Rejection>, sqlx::Error> {
     let current = lock_record(conn, entity, id).await?;
-    if let Some(row) = &current
-        && (row.team_id != team_id || row.account_id != Some(account_id))
-    {
-        return Ok(Err(Rejection::field(
-            RejectCode::ImmutableField,
-            "account_id",
-            format!("the {} belongs to another account", entity.as_str()),
-        )));
-    }
-    let mut set = set.clone();
-    set.insert("account_id".into(), Value::String(account_id.to_string()));
-    let merged = match rapport_domain::sync::merge_fields(
+    let stored = current.as_ref().map(RecordRow::stored);
+    let plan = write_plan::plan_intake(entity, stored, team_id, account_id, set, now);
+    carry_out(
+        conn,
         entity,
-        current.as_ref().map(|c| &c.fields.0),
-        &set,
-    ) {
-        Ok(f) => f,
-        Err(r) => return Ok(Err(r)),
-    };
-    let seq = next_seqs(conn, 1).await?;
-    sqlx::query(
-        "INSERT INTO records (entity, id, team_id, account_id, fields, deleted, version, seq, created_at, updated_at, updated_by)
-         VALUES ($1, $2, $3, $4, $5, false, 1, $6, $7, $7, $8)
-         ON CONFLICT (entity, id) DO UPDATE SET fields = EXCLUDED.fields, deleted = false,
-           version = records.version + 1, seq = EXCLUDED.seq, updated_at = EXCLUDED.updated_at,
-           updated_by = EXCLUDED.updated_by",
+        id,
+        plan,
+        rapport_domain::intake::INTAKE_ACTOR_ID,
     )
-    .bind(entity.as_str())
-    .bind(id)
-    .bind(team_id)
-    .bind(account_id)
-    .bind(sqlx::types::Json(&merged))
-    .bind(seq)
-    .bind(now)
-    .bind(rapport_domain::intake::INTAKE_ACTOR_ID)
-    .execute(&mut *conn)
-    .await?;
-    events::notify(conn, Event::Team(team_id)).await?;
-    Ok(Ok(()))
+    .await
 }

@@ -364,66 +364,67 @@ async fn import_one(
     let key = store::mailbox_message_key(message_id.as_deref(), raw);
     if !store::remember_mailbox_message(&mut tx, name, &key, validity, uid, now).await? {
         tracing::info!(mailbox = name, uid, key = %key, "taken in already (before a UIDVALIDITY change); skipped");
-        sqlx::query(
-            "UPDATE intake_mailboxes SET uid_validity = $2, last_uid = $3, updated_at = $4
-             WHERE name = $1",
-        )
-        .bind(name)
-        .bind(validity)
-        .bind(uid)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+        advance(&mut tx, name, validity, uid, false, now).await?;
         return tx.commit().await;
     }
-    match email::parse(raw) {
-        Err(reason) => {
-            store::record_error(
-                &mut tx,
-                name,
-                Some(uid),
-                message_id.as_deref(),
-                &reason,
-                Some(raw),
-                now,
-            )
-            .await?;
-        }
+    // Why the message was not taken in, if it was not (kept in the errors list).
+    let refused = match email::parse(raw) {
+        Err(reason) => Some(reason),
         Ok(parsed) => {
             let mut sp = sqlx::Connection::begin(&mut *tx).await?;
             match email::import(&mut sp, &parsed, received, now).await {
                 Ok(outcome) => {
                     sp.commit().await?;
                     tracing::info!(mailbox = name, uid, ?outcome, "email taken in");
+                    None
                 }
                 Err(IntakeError::Refused(r)) => {
                     sp.rollback().await?;
-                    store::record_error(
-                        &mut tx,
-                        name,
-                        Some(uid),
-                        message_id.as_deref(),
-                        &r.message,
-                        Some(raw),
-                        now,
-                    )
-                    .await?;
+                    Some(r.message)
                 }
                 Err(IntakeError::Db(e)) => return Err(e),
             }
         }
+    };
+    if let Some(reason) = refused {
+        store::record_error(
+            &mut tx,
+            name,
+            Some(uid),
+            message_id.as_deref(),
+            &reason,
+            Some(raw),
+            now,
+        )
+        .await?;
     }
+    advance(&mut tx, name, validity, uid, true, now).await?;
+    tx.commit().await
+}
+
+/// Moves the mailbox's last UID (and UIDVALIDITY) on; `imported` counts one more message
+/// read (taken in or refused), as opposed to one skipped as a copy.
+async fn advance(
+    conn: &mut PgConnection,
+    name: &str,
+    validity: i64,
+    uid: i64,
+    imported: bool,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE intake_mailboxes SET uid_validity = $2, last_uid = $3, imported = imported + 1, updated_at = $4
+        "UPDATE intake_mailboxes SET uid_validity = $2, last_uid = $3,
+           imported = imported + CASE WHEN $5 THEN 1 ELSE 0 END, updated_at = $4
          WHERE name = $1",
     )
     .bind(name)
     .bind(validity)
     .bind(uid)
     .bind(now)
-    .execute(&mut *tx)
+    .bind(imported)
+    .execute(conn)
     .await?;
-    tx.commit().await
+    Ok(())
 }
 
 #[cfg(test)]

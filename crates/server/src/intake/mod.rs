@@ -96,6 +96,21 @@ async fn write(
         .map_err(IntakeError::Refused)
 }
 
+/// Writes timeline entries of request `request_id` as synced records of `p`'s account.
+async fn write_events(
+    conn: &mut PgConnection,
+    p: Placement,
+    request_id: Uuid,
+    events: &[RequestEvent],
+    now: DateTime<Utc>,
+) -> Result<(), IntakeError> {
+    for e in events {
+        let fields = event_fields(p.account_id, request_id, e);
+        write(conn, EntityKind::RequestEvent, e.id, p, &fields, now).await?;
+    }
+    Ok(())
+}
+
 /// The opening events of a request: `opened`, then the customer's text, both at `at`.
 pub fn opening_events(inc: &Incoming, contact_id: Option<Uuid>) -> Vec<RequestEvent> {
     NewRequestInput {
@@ -151,18 +166,7 @@ pub async fn write_request(
         "meeting_link": null,
     }));
     write(conn, EntityKind::Request, id, p, &fields, now).await?;
-    for e in events {
-        write(
-            conn,
-            EntityKind::RequestEvent,
-            e.id,
-            p,
-            &event_fields(p.account_id, id, e),
-            now,
-        )
-        .await?;
-    }
-    Ok(())
+    write_events(conn, p, id, events, now).await
 }
 
 /// Opens request `id` for `inc`: in its account when [`store::find_account`] recognises the
@@ -270,17 +274,7 @@ pub async fn append(
             })?
             .summary();
         let p = req.placement;
-        for e in &events {
-            write(
-                conn,
-                EntityKind::RequestEvent,
-                e.id,
-                p,
-                &event_fields(p.account_id, request_id, e),
-                now,
-            )
-            .await?;
-        }
+        write_events(conn, p, request_id, &events, now).await?;
         let mut keys = req.thread_keys.clone();
         if let Some(k) = &add.thread_key
             && !keys.contains(k)

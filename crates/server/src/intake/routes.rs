@@ -121,6 +121,33 @@ async fn lock_conversation(conn: &mut sqlx::PgConnection, id: &str) -> Result<()
     Ok(())
 }
 
+/// The body of a signed intake call once its signature holds, with the id of the key that
+/// signed it.
+async fn signed(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(Bytes, Uuid), ApiError> {
+    let body = body.map_err(|r| body_error(&r))?;
+    let mut conn = state.pool.acquire().await?;
+    let key_id = keys::verify(&mut conn, headers, &body, now).await?;
+    Ok((body, key_id))
+}
+
+/// The request a chat conversation opened, if it was opened.
+async fn chat_request(
+    conn: &mut sqlx::PgConnection,
+    conversation_id: &str,
+) -> Result<Option<Uuid>, sqlx::Error> {
+    let row: Option<(Uuid,)> =
+        sqlx::query_as("SELECT request_id FROM intake_chats WHERE conversation_id = $1")
+            .bind(conversation_id)
+            .fetch_optional(conn)
+            .await?;
+    Ok(row.map(|r| r.0))
+}
+
 /// Opens a request from a customer's chat. Signed (see the README's "Intake"). The same
 /// conversation id again answers the same request (200, `created: false`).
 #[utoipa::path(post, path = "/v1/intake/chat", tag = "intake", request_body = ChatOpen,
@@ -143,22 +170,14 @@ pub async fn chat_open(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<ChatIntakeResponse>), ApiError> {
-    let body = body.map_err(|r| body_error(&r))?;
     let now = state.now();
-    let mut conn = state.pool.acquire().await?;
-    let key_id = keys::verify(&mut conn, &headers, &body, now).await?;
-    drop(conn);
+    let (body, key_id) = signed(&state, &headers, body, now).await?;
     let input: ChatOpen = parse(&body)?;
     let c = input.check(now)?;
 
     let mut tx = state.pool.begin().await?;
     lock_conversation(&mut tx, &c.conversation_id).await?;
-    let existing: Option<(Uuid,)> =
-        sqlx::query_as("SELECT request_id FROM intake_chats WHERE conversation_id = $1")
-            .bind(&c.conversation_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-    if let Some((request_id,)) = existing {
+    if let Some(request_id) = chat_request(&mut tx, &c.conversation_id).await? {
         let (account_id, unmatched) = whereabouts(&mut tx, request_id).await?;
         tx.commit().await?;
         return Ok((
@@ -235,11 +254,8 @@ pub async fn chat_message(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<ChatIntakeResponse>), ApiError> {
-    let body = body.map_err(|r| body_error(&r))?;
     let now = state.now();
-    let mut conn = state.pool.acquire().await?;
-    keys::verify(&mut conn, &headers, &body, now).await?;
-    drop(conn);
+    let (body, _) = signed(&state, &headers, body, now).await?;
     let conversation_id = external_id("conversation_id", &conversation_id)
         .map_err(|e| ApiError::invalid_field("conversation_id", e.to_string()))?;
     let input: ChatMessage = parse(&body)?;
@@ -247,12 +263,7 @@ pub async fn chat_message(
 
     let mut tx = state.pool.begin().await?;
     lock_conversation(&mut tx, &conversation_id).await?;
-    let chat: Option<(Uuid,)> =
-        sqlx::query_as("SELECT request_id FROM intake_chats WHERE conversation_id = $1")
-            .bind(&conversation_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-    let Some((request_id,)) = chat else {
+    let Some(request_id) = chat_request(&mut tx, &conversation_id).await? else {
         return Err(ApiError::not_found(format!(
             "no conversation {conversation_id:?} was opened: POST /v1/intake/chat first"
         )));

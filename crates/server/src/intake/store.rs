@@ -206,7 +206,16 @@ pub async fn insert_unmatched(
     .bind(now)
     .execute(&mut *conn)
     .await?;
-    for k in &inc.thread_keys {
+    index_threads(conn, id, &inc.thread_keys).await
+}
+
+/// Files the Unmatched request `id` under its thread keys, so a reply finds it.
+async fn index_threads(
+    conn: &mut PgConnection,
+    id: Uuid,
+    thread_keys: &[String],
+) -> Result<(), sqlx::Error> {
+    for k in thread_keys {
         sqlx::query(
             "INSERT INTO intake_unmatched_threads (message_id, unmatched_id) VALUES ($1, $2)
              ON CONFLICT DO NOTHING",
@@ -275,17 +284,7 @@ pub async fn update_unmatched(conn: &mut PgConnection, u: &Unmatched) -> Result<
     .bind(summary.as_ref().map(|s| s.needs_triage))
     .execute(&mut *conn)
     .await?;
-    for k in &u.thread_keys {
-        sqlx::query(
-            "INSERT INTO intake_unmatched_threads (message_id, unmatched_id) VALUES ($1, $2)
-             ON CONFLICT DO NOTHING",
-        )
-        .bind(k)
-        .bind(u.id)
-        .execute(&mut *conn)
-        .await?;
-    }
-    Ok(())
+    index_threads(conn, u.id, &u.thread_keys).await
 }
 
 pub async fn mark_assigned(

@@ -36,16 +36,38 @@ pub async fn set_policy(
     by: Uuid,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO oncall_config (id, policy, updated_at, updated_by) VALUES (true, $1, $2, $3)
-         ON CONFLICT (id) DO UPDATE SET policy = EXCLUDED.policy,
-           updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by",
-    )
-    .bind(Json(policy))
-    .bind(now)
-    .bind(by)
-    .execute(conn)
-    .await?;
+    set_config(conn, Setting::Policy(policy), by, now).await
+}
+
+/// One setting of the one on-call config row.
+#[derive(Clone, Copy)]
+enum Setting<'a> {
+    Policy(&'a EscalationPolicy),
+    Rotation(Option<&'a RotationSpec>),
+}
+
+/// Writes one setting of the on-call config, stamped with when and by whom.
+async fn set_config(
+    conn: &mut PgConnection,
+    setting: Setting<'_>,
+    by: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    let upsert = match setting {
+        Setting::Policy(policy) => sqlx::query(
+            "INSERT INTO oncall_config (id, policy, updated_at, updated_by) VALUES (true, $1, $2, $3)
+             ON CONFLICT (id) DO UPDATE SET policy = EXCLUDED.policy,
+               updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by",
+        )
+        .bind(Json(policy)),
+        Setting::Rotation(rotation) => sqlx::query(
+            "INSERT INTO oncall_config (id, rotation, updated_at, updated_by) VALUES (true, $1, $2, $3)
+             ON CONFLICT (id) DO UPDATE SET rotation = EXCLUDED.rotation,
+               updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by",
+        )
+        .bind(rotation.map(Json)),
+    };
+    upsert.bind(now).bind(by).execute(conn).await?;
     Ok(())
 }
 
@@ -93,17 +115,7 @@ pub async fn set_rotation(
     by: Uuid,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO oncall_config (id, rotation, updated_at, updated_by) VALUES (true, $1, $2, $3)
-         ON CONFLICT (id) DO UPDATE SET rotation = EXCLUDED.rotation,
-           updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by",
-    )
-    .bind(rotation.map(Json))
-    .bind(now)
-    .bind(by)
-    .execute(conn)
-    .await?;
-    Ok(())
+    set_config(conn, Setting::Rotation(rotation), by, now).await
 }
 
 pub async fn set_opt_in(
@@ -567,6 +579,30 @@ pub async fn record_delivery(
     Ok(())
 }
 
+/// An update of a page (`SET` the given assignments) that applies only while `worker` still
+/// holds its claim and it is not sent; the claim binds as `$1` to `$3`.
+macro_rules! held_claim {
+    ($set:literal) => {
+        concat!(
+            "UPDATE oncall_pages SET ",
+            $set,
+            " WHERE request_id = $1 AND dedupe_key = $2 AND claimed_by = $3 AND sent_at IS NULL"
+        )
+    };
+}
+
+/// A [`held_claim!`] update with the claim of `worker` on `page` bound.
+fn held<'q>(
+    sql: &'static str,
+    page: &'q Claimed,
+    worker: &'q str,
+) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    sqlx::query(sql)
+        .bind(page.request_id)
+        .bind(&page.dedupe_key)
+        .bind(worker)
+}
+
 /// Ends a claim: `outcome` is `sent`, `skipped` or `failed`. Only the claim's holder can end
 /// it (a watcher whose lease ran out and was taken over changes nothing).
 pub async fn finish(
@@ -578,13 +614,11 @@ pub async fn finish(
     error: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<bool, sqlx::Error> {
-    Ok(sqlx::query(
-        "UPDATE oncall_pages SET sent_at = $4, outcome = $5, recipients = $6, last_error = $7
-         WHERE request_id = $1 AND dedupe_key = $2 AND claimed_by = $3 AND sent_at IS NULL",
+    Ok(held(
+        held_claim!("sent_at = $4, outcome = $5, recipients = $6, last_error = $7"),
+        page,
+        worker,
     )
-    .bind(page.request_id)
-    .bind(&page.dedupe_key)
-    .bind(worker)
     .bind(now)
     .bind(outcome)
     .bind(Json(recipients))
@@ -602,16 +636,10 @@ pub async fn retry_later(
     worker: &str,
     error: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE oncall_pages SET last_error = $4
-         WHERE request_id = $1 AND dedupe_key = $2 AND claimed_by = $3 AND sent_at IS NULL",
-    )
-    .bind(page.request_id)
-    .bind(&page.dedupe_key)
-    .bind(worker)
-    .bind(error)
-    .execute(pool)
-    .await?;
+    held(held_claim!("last_error = $4"), page, worker)
+        .bind(error)
+        .execute(pool)
+        .await?;
     Ok(())
 }
 

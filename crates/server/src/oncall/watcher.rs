@@ -154,48 +154,27 @@ impl Watcher {
             };
             let recipients = recipients(&page.targets, &on_call, &people);
             let content = content(w, &page, now);
-            let mut delivered = 0usize;
-            let mut errors = Vec::new();
+            let mut tally = Tally::default();
             if let Some(mailer) = &self.mailer {
                 for p in &recipients {
                     let ack = self.ack_url(w.id, p.id, now);
                     let r = mailer
                         .send(&content, &p.name, &p.email, p.id, ack.as_deref())
                         .await;
-                    let err = r.as_ref().err().map(ToString::to_string);
-                    store::record_delivery(
-                        &self.pool,
-                        &page,
-                        "email",
-                        &p.email,
-                        err.as_deref(),
-                        now,
-                    )
-                    .await?;
-                    match err {
-                        None => delivered += 1,
-                        Some(e) => errors.push(e),
-                    }
+                    tally
+                        .record(&self.pool, &page, "email", &p.email, &r, now)
+                        .await?;
                 }
             }
             if let Some(hook) = hooks.iter().find(|h| h.team_id == page.team_id) {
                 let r = delivery::send_webhook(&self.http, hook, &content, now).await;
-                let err = r.as_ref().err().map(ToString::to_string);
-                store::record_delivery(
-                    &self.pool,
-                    &page,
-                    "webhook",
-                    &format!("team {}", hook.team_id),
-                    err.as_deref(),
-                    now,
-                )
-                .await?;
-                match err {
-                    None => delivered += 1,
-                    Some(e) => errors.push(e),
-                }
+                let to = format!("team {}", hook.team_id);
+                tally
+                    .record(&self.pool, &page, "webhook", &to, &r, now)
+                    .await?;
             }
             let ids: Vec<Uuid> = recipients.iter().map(|p| p.id).collect();
+            let Tally { delivered, errors } = tally;
             let error = (!errors.is_empty()).then(|| errors.join("; "));
             if delivered > 0 || errors.is_empty() {
                 // Delivered somewhere, or nowhere to deliver (no SMTP, no webhook, nobody
@@ -384,4 +363,33 @@ pub fn spawn(
         }
     });
     Ok(())
+}
+
+/// What the deliveries of one page came to.
+#[derive(Default)]
+struct Tally {
+    delivered: usize,
+    errors: Vec<String>,
+}
+
+impl Tally {
+    /// Records one attempt to reach `recipient` on `channel` in the page's deliveries, and
+    /// counts it.
+    async fn record<T, E: std::fmt::Display>(
+        &mut self,
+        pool: &PgPool,
+        page: &Claimed,
+        channel: &str,
+        recipient: &str,
+        outcome: &Result<T, E>,
+        now: DateTime<Utc>,
+    ) -> Result<(), sqlx::Error> {
+        let err = outcome.as_ref().err().map(ToString::to_string);
+        store::record_delivery(pool, page, channel, recipient, err.as_deref(), now).await?;
+        match err {
+            None => self.delivered += 1,
+            Some(e) => self.errors.push(e),
+        }
+        Ok(())
+    }
 }

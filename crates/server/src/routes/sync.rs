@@ -102,40 +102,8 @@ pub async fn push(
     let mut results = Vec::with_capacity(req.mutations.len());
     for group in sync::write_groups(&req.mutations) {
         let ms = &req.mutations[group];
-        // Sizes first, in one linear pass: nothing else reads an oversized value.
-        let oversized = ms.iter().find_map(|m| {
-            rapport_domain::limits::check_fields(m.entity, &m.fields)
-                .err()
-                .map(|r| (m, r))
-        });
-        let rs = match (oversized, ms) {
-            (Some((bad, rejection)), _) => ms
-                .iter()
-                .map(|m| {
-                    let r = if m.id == bad.id {
-                        rejection.clone()
-                    } else {
-                        db::sync::refused_with(bad, &rejection)
-                    };
-                    sync::MutationResult::rejected(m.id, r)
-                })
-                .collect(),
-            (None, [m]) => {
-                vec![
-                    db::sync::apply_mutation(&state.pool, user.id, user.role, m, state.now())
-                        .await?,
-                ]
-            }
-            (None, _) => {
-                db::sync::apply_together(&state.pool, user.id, user.role, ms, state.now()).await?
-            }
-        };
-        for (m, r) in ms.iter().zip(&rs) {
-            if let Some(code) = r.code {
-                tracing::info!(mutation = %m.id, code = code.as_str(), "mutation rejected");
-            }
-        }
-        results.extend(rs);
+        results
+            .extend(db::sync::apply_group(&state.pool, user.id, user.role, ms, state.now()).await?);
     }
     Ok(Json(PushResponse { results }))
 }

@@ -13,8 +13,8 @@ use crate::common::{PASSWORD, TestApp, client_addr, request};
 async fn login_gives_a_token_that_works_until_it_expires(pool: PgPool) {
     let app = TestApp::new(pool).await;
     let (user, token) = app.user(Role::Csm, &[]).await;
-    let me = app.call(Method::GET, "/v1/me", Some(&token), None).await;
-    assert_eq!(me.status, StatusCode::OK, "{}", me.body);
+    let me = app.get("/v1/me", &token).await;
+    me.expect(StatusCode::OK);
     assert_eq!(me.body["user"]["email"], user.email.as_str());
 
     let stored: Vec<(Vec<u8>,)> = sqlx::query_as("SELECT token_hash FROM auth_tokens")
@@ -30,14 +30,14 @@ async fn login_gives_a_token_that_works_until_it_expires(pool: PgPool) {
 
     app.clock
         .advance(TimeDelta::days(30) - TimeDelta::seconds(1));
-    let still = app.call(Method::GET, "/v1/me", Some(&token), None).await;
+    let still = app.get("/v1/me", &token).await;
     assert_eq!(
         still.status,
         StatusCode::OK,
         "a token works until its expiry"
     );
     app.clock.advance(TimeDelta::seconds(1));
-    let expired = app.call(Method::GET, "/v1/me", Some(&token), None).await;
+    let expired = app.get("/v1/me", &token).await;
     assert_eq!(
         expired.status,
         StatusCode::UNAUTHORIZED,
@@ -51,17 +51,15 @@ async fn logout_revokes_only_that_token(pool: PgPool) {
     let app = TestApp::new(pool).await;
     let (user, first) = app.user(Role::SupportLead, &[]).await;
     let second = app.login(&user.email).await;
-    let out = app
-        .call(Method::POST, "/v1/auth/logout", Some(&first), None)
-        .await;
+    let out = app.post("/v1/auth/logout", &first, None).await;
     assert_eq!(out.status, StatusCode::NO_CONTENT);
-    let r = app.call(Method::GET, "/v1/me", Some(&first), None).await;
+    let r = app.get("/v1/me", &first).await;
     assert_eq!(
         (r.status, r.code()),
         (StatusCode::UNAUTHORIZED, "invalid_token"),
         "a revoked token is refused"
     );
-    let r = app.call(Method::GET, "/v1/me", Some(&second), None).await;
+    let r = app.get("/v1/me", &second).await;
     assert_eq!(
         r.status,
         StatusCode::OK,
@@ -74,41 +72,20 @@ async fn wrong_passwords_and_unknown_emails_are_refused_alike(pool: PgPool) {
     let app = TestApp::new(pool).await;
     let (user, _) = app.user(Role::Csm, &[]).await;
     let wrong = app
-        .call(
-            Method::POST,
-            "/v1/auth/login",
-            None,
-            Some(json!({"email": user.email, "password": "not it at all"})),
-        )
+        .attempt_login(json!({"email": user.email, "password": "not it at all"}))
         .await;
     let unknown = app
-        .call(
-            Method::POST,
-            "/v1/auth/login",
-            None,
-            Some(json!({"email": "nobody@acme.com", "password": PASSWORD})),
-        )
+        .attempt_login(json!({"email": "nobody@acme.com", "password": PASSWORD}))
         .await;
-    assert_eq!(
-        (wrong.status, wrong.code()),
-        (StatusCode::UNAUTHORIZED, "invalid_credentials")
-    );
+    wrong.assert_error(StatusCode::UNAUTHORIZED, "invalid_credentials");
     assert_eq!(
         wrong.body, unknown.body,
         "an unknown email looks like a wrong password"
     );
     let none = app.call(Method::GET, "/v1/me", None, None).await;
-    assert_eq!(
-        (none.status, none.code()),
-        (StatusCode::UNAUTHORIZED, "unauthenticated")
-    );
-    let garbage = app
-        .call(Method::GET, "/v1/me", Some("rpt_forged"), None)
-        .await;
-    assert_eq!(
-        (garbage.status, garbage.code()),
-        (StatusCode::UNAUTHORIZED, "invalid_token")
-    );
+    none.assert_error(StatusCode::UNAUTHORIZED, "unauthenticated");
+    let garbage = app.get("/v1/me", "rpt_forged").await;
+    garbage.assert_error(StatusCode::UNAUTHORIZED, "invalid_token");
 }
 
 #[sqlx::test(migrator = "rapport_server::MIGRATOR")]
@@ -117,9 +94,7 @@ async fn login_is_rate_limited_per_email_and_address(pool: PgPool) {
     let (user, _) = app.user(Role::Csm, &[]).await;
     let bad = json!({"email": user.email, "password": "guess guess guess"});
     for i in 0..5 {
-        let r = app
-            .call(Method::POST, "/v1/auth/login", None, Some(bad.clone()))
-            .await;
+        let r = app.attempt_login(bad.clone()).await;
         assert_eq!(
             r.status,
             StatusCode::UNAUTHORIZED,
@@ -127,9 +102,7 @@ async fn login_is_rate_limited_per_email_and_address(pool: PgPool) {
         );
     }
     let good = json!({"email": user.email, "password": PASSWORD});
-    let limited = app
-        .call(Method::POST, "/v1/auth/login", None, Some(good.clone()))
-        .await;
+    let limited = app.attempt_login(good.clone()).await;
     assert_eq!(
         (limited.status, limited.code()),
         (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts"),
@@ -153,9 +126,7 @@ async fn login_is_rate_limited_per_email_and_address(pool: PgPool) {
     );
 
     app.clock.advance(TimeDelta::minutes(15));
-    let later = app
-        .call(Method::POST, "/v1/auth/login", None, Some(good))
-        .await;
+    let later = app.attempt_login(good).await;
     assert_eq!(
         later.status,
         StatusCode::OK,
@@ -170,29 +141,21 @@ async fn disabling_a_user_or_resetting_the_password_ends_their_sessions(pool: Pg
     let (_, admin) = app.user(Role::Admin, &[]).await;
     let (csm, csm_token) = app.user(Role::Csm, &[]).await;
     let r = app
-        .call(
-            Method::PUT,
+        .put(
             &format!("/v1/admin/users/{}/password", csm.id),
-            Some(&admin),
-            Some(json!({"password": "a new long password"})),
+            &admin,
+            json!({"password": "a new long password"}),
         )
         .await;
-    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
-    let r = app
-        .call(Method::GET, "/v1/me", Some(&csm_token), None)
-        .await;
+    r.expect(StatusCode::NO_CONTENT);
+    let r = app.get("/v1/me", &csm_token).await;
     assert_eq!(
         r.status,
         StatusCode::UNAUTHORIZED,
         "a reset password revokes the old tokens"
     );
     let relog = app
-        .call(
-            Method::POST,
-            "/v1/auth/login",
-            None,
-            Some(json!({"email": csm.email, "password": "a new long password"})),
-        )
+        .attempt_login(json!({"email": csm.email, "password": "a new long password"}))
         .await;
     assert_eq!(relog.status, StatusCode::OK);
     let token = relog.body["token"].as_str().unwrap().to_owned();
@@ -205,25 +168,15 @@ async fn disabling_a_user_or_resetting_the_password_ends_their_sessions(pool: Pg
             Some(json!({"disabled": true})),
         )
         .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    r.expect(StatusCode::OK);
     assert_eq!(
-        app.call(Method::GET, "/v1/me", Some(&token), None)
-            .await
-            .status,
+        app.get("/v1/me", &token).await.status,
         StatusCode::UNAUTHORIZED
     );
     let r = app
-        .call(
-            Method::POST,
-            "/v1/auth/login",
-            None,
-            Some(json!({"email": csm.email, "password": "a new long password"})),
-        )
+        .attempt_login(json!({"email": csm.email, "password": "a new long password"}))
         .await;
-    assert_eq!(
-        (r.status, r.code()),
-        (StatusCode::FORBIDDEN, "user_disabled")
-    );
+    r.assert_error(StatusCode::FORBIDDEN, "user_disabled");
 }
 
 #[sqlx::test(migrator = "rapport_server::MIGRATOR")]
@@ -231,13 +184,13 @@ async fn admins_manage_users_and_teams_through_the_api(pool: PgPool) {
     let app = TestApp::new(pool).await;
     let (admin_user, admin) = app.user(Role::Admin, &[]).await;
     let created = app
-        .call(Method::POST, "/v1/admin/users", Some(&admin), Some(json!({
+        .post("/v1/admin/users", &admin, Some(json!({
             "name": "Ana", "email": "ana@acme.com", "role": "account_rep", "time_zone": "Australia/Sydney",
             "password": "long enough pw"})))
         .await;
-    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    created.expect(StatusCode::CREATED);
     let dup = app
-        .call(Method::POST, "/v1/admin/users", Some(&admin), Some(json!({
+        .post("/v1/admin/users", &admin, Some(json!({
             "name": "Ana 2", "email": "ANA@acme.com", "role": "csm", "time_zone": "UTC", "password": "long enough pw"})))
         .await;
     assert_eq!(
@@ -246,7 +199,7 @@ async fn admins_manage_users_and_teams_through_the_api(pool: PgPool) {
         "emails are unique regardless of case"
     );
     let bad = app
-        .call(Method::POST, "/v1/admin/users", Some(&admin), Some(json!({
+        .post("/v1/admin/users", &admin, Some(json!({
             "name": "Bo", "email": "bo@acme.com", "role": "csm", "time_zone": "Mars/Base", "password": "long enough pw"})))
         .await;
     assert_eq!(
@@ -254,18 +207,13 @@ async fn admins_manage_users_and_teams_through_the_api(pool: PgPool) {
         (StatusCode::UNPROCESSABLE_ENTITY, Some("time_zone"))
     );
     let short = app
-        .call(Method::POST, "/v1/admin/users", Some(&admin), Some(json!({
+        .post("/v1/admin/users", &admin, Some(json!({
             "name": "Bo", "email": "bo@acme.com", "role": "csm", "time_zone": "UTC", "password": "short"})))
         .await;
     assert_eq!(short.body["field"], "password");
 
     let team = app
-        .call(
-            Method::POST,
-            "/v1/admin/teams",
-            Some(&admin),
-            Some(json!({"name": "EMEA"})),
-        )
+        .post("/v1/admin/teams", &admin, Some(json!({"name": "EMEA"})))
         .await;
     assert_eq!(team.status, StatusCode::CREATED);
     let team_id = team.body["id"].as_str().unwrap().to_owned();
@@ -279,13 +227,9 @@ async fn admins_manage_users_and_teams_through_the_api(pool: PgPool) {
         )
         .await;
     assert_eq!(add.status, StatusCode::NO_CONTENT);
-    let teams = app
-        .call(Method::GET, "/v1/admin/teams", Some(&admin), None)
-        .await;
+    let teams = app.get("/v1/admin/teams", &admin).await;
     assert_eq!(teams.body[0]["members"], json!([ana]));
-    let users = app
-        .call(Method::GET, "/v1/admin/users", Some(&admin), None)
-        .await;
+    let users = app.get("/v1/admin/users", &admin).await;
     assert_eq!(users.body.as_array().unwrap().len(), 2);
 
     let demote_self = app
@@ -324,8 +268,5 @@ async fn health_and_readiness(pool: PgPool) {
         StatusCode::OK
     );
     let nowhere = app.call(Method::GET, "/v1/nowhere", None, None).await;
-    assert_eq!(
-        (nowhere.status, nowhere.code()),
-        (StatusCode::NOT_FOUND, "not_found")
-    );
+    nowhere.assert_error(StatusCode::NOT_FOUND, "not_found");
 }

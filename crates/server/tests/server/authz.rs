@@ -1,13 +1,15 @@
 //! Every role × action cell the server serves today, and cross-team denial.
 
-use axum::http::{Method, StatusCode};
+use axum::http::StatusCode;
 use rapport_domain::Role;
 use rapport_domain::authz::{self, Action};
 use serde_json::json;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::common::{TestApp, account_in, assert_applied, assert_rejected, mutation, seed_account};
+use crate::common::{
+    Resp, TestApp, account_in, assert_applied, assert_rejected, mutation, note_on, seed_account,
+};
 
 /// (action, csm, account_rep, support_lead, admin) for the actions with a server endpoint.
 /// Booking, severity and RCA actions arrive with their entities; their cells are tested in
@@ -24,6 +26,15 @@ const SERVED: [(Action, bool, bool, bool, bool); 9] = [
     (Action::OverrideOnCall, false, false, true, true),
 ];
 
+/// Whether an endpoint let the role through (answered `ok`); a refusal must carry the
+/// role code.
+fn allowed(r: &Resp, ok: StatusCode) -> bool {
+    if r.status == StatusCode::FORBIDDEN {
+        assert_eq!(r.code(), "forbidden_role");
+    }
+    r.status == ok
+}
+
 /// Does `action` as the user and tells whether the server allowed it; a refusal must carry
 /// the role code.
 async fn attempt(
@@ -36,39 +47,23 @@ async fn attempt(
 ) -> bool {
     match action {
         Action::ManageUsers => {
-            let r = app
-                .call(Method::GET, "/v1/admin/users", Some(token), None)
-                .await;
-            if r.status == StatusCode::FORBIDDEN {
-                assert_eq!(r.code(), "forbidden_role");
-            }
-            r.status == StatusCode::OK
+            let r = app.get("/v1/admin/users", token).await;
+            allowed(&r, StatusCode::OK)
         }
         Action::ManageTeams => {
             let r = app
-                .call(
-                    Method::POST,
+                .post(
                     "/v1/admin/teams",
-                    Some(token),
+                    token,
                     Some(json!({"name": format!("t-{}", Uuid::now_v7())})),
                 )
                 .await;
-            if r.status == StatusCode::FORBIDDEN {
-                assert_eq!(r.code(), "forbidden_role");
-            }
-            r.status == StatusCode::CREATED
+            allowed(&r, StatusCode::CREATED)
         }
         Action::ReadTeamData => {
-            let r = app
-                .call(Method::GET, "/v1/sync/pull", Some(token), None)
-                .await;
+            let r = app.get("/v1/sync/pull", token).await;
             let rec = app
-                .call(
-                    Method::GET,
-                    &format!("/v1/sync/records/account/{account}"),
-                    Some(token),
-                    None,
-                )
+                .get(&format!("/v1/sync/records/account/{account}"), token)
                 .await;
             assert_eq!(
                 r.status == StatusCode::OK,
@@ -79,21 +74,10 @@ async fn attempt(
         }
         Action::WriteAccount => {
             let create = app
-                .push_one(
-                    token,
-                    mutation(
-                        "account",
-                        Uuid::now_v7(),
-                        "upsert",
-                        account_in(team, "New Co"),
-                    ),
-                )
+                .create(token, "account", account_in(team, "New Co"))
                 .await;
             let edit = app
-                .push_one(
-                    token,
-                    mutation("account", account, "upsert", json!({"tags": ["edited"]})),
-                )
+                .upsert(token, "account", account, json!({"tags": ["edited"]}))
                 .await;
             let results = [create, edit];
             let allowed = results.iter().all(|r| r["status"] == "applied");
@@ -108,74 +92,42 @@ async fn attempt(
             }
             if allowed {
                 let id = seed_account(app, token, team, "Short-lived").await;
-                assert_applied(
-                    &app.push_one(token, mutation("account", id, "delete", json!({})))
-                        .await,
-                    "delete",
-                );
+                assert_applied(&app.remove(token, "account", id).await, "delete");
             }
             allowed
         }
         Action::WriteContact => {
             let r = app
-                .push_one(
+                .create(
                     token,
-                    mutation(
-                        "contact",
-                        Uuid::now_v7(),
-                        "upsert",
-                        json!({"account_id": account, "name": "Kim", "email": "kim@cust.com"}),
-                    ),
+                    "contact",
+                    json!({"account_id": account, "name": "Kim", "email": "kim@cust.com"}),
                 )
                 .await;
             r["status"] == "applied"
         }
         Action::WriteNote => {
             let r = app
-                .push_one(
-                    token,
-                    mutation(
-                        "note",
-                        Uuid::now_v7(),
-                        "upsert",
-                        json!({"account_id": account, "body": "Call went well"}),
-                    ),
-                )
+                .create(token, "note", note_on(account, "Call went well"))
                 .await;
             r["status"] == "applied"
         }
         Action::EditOwnProfile => {
             let r = app
-                .push_one(
-                    token,
-                    mutation("user", me, "upsert", json!({"name": "Renamed Me"})),
-                )
+                .upsert(token, "user", me, json!({"name": "Renamed Me"}))
                 .await;
             r["status"] == "applied"
         }
         Action::ManageOnCall => {
-            let r = app
-                .call(Method::GET, "/v1/admin/oncall", Some(token), None)
-                .await;
-            if r.status == StatusCode::FORBIDDEN {
-                assert_eq!(r.code(), "forbidden_role");
-            }
-            r.status == StatusCode::OK
+            let r = app.get("/v1/admin/oncall", token).await;
+            allowed(&r, StatusCode::OK)
         }
         Action::OverrideOnCall => {
             // Removing an override that does not exist: 404 once the role may.
             let r = app
-                .call(
-                    Method::DELETE,
-                    &format!("/v1/oncall/overrides/{}", Uuid::now_v7()),
-                    Some(token),
-                    None,
-                )
+                .delete(&format!("/v1/oncall/overrides/{}", Uuid::now_v7()), token)
                 .await;
-            if r.status == StatusCode::FORBIDDEN {
-                assert_eq!(r.code(), "forbidden_role");
-            }
-            r.status == StatusCode::NOT_FOUND
+            allowed(&r, StatusCode::NOT_FOUND)
         }
         other => panic!("{other:?} has no server endpoint yet"),
     }
@@ -183,10 +135,7 @@ async fn attempt(
 
 #[sqlx::test(migrator = "rapport_server::MIGRATOR")]
 async fn every_role_action_cell_is_enforced_by_the_server(pool: PgPool) {
-    let app = TestApp::new(pool).await;
-    let team = app.team("Team").await;
-    let (_, admin) = app.user(Role::Admin, &[team]).await;
-    let account = seed_account(&app, &admin, team, "Acme").await;
+    let (app, team, _, account) = TestApp::with_account(pool, "Team", Role::Admin).await;
     for role in Role::ALL {
         let (me, token) = app.user(role, &[team]).await;
         for (action, csm, rep, lead, adm) in SERVED {
@@ -213,22 +162,14 @@ async fn a_user_cannot_edit_someone_elses_profile_or_role(pool: PgPool) {
     let (other, _) = app.user(Role::Csm, &[]).await;
     let (me, token) = app.user(Role::Csm, &[]).await;
     let r = app
-        .push_one(
-            &token,
-            mutation("user", other.id, "upsert", json!({"name": "Hacked"})),
-        )
+        .upsert(&token, "user", other.id, json!({"name": "Hacked"}))
         .await;
     assert_rejected(&r, "forbidden_record", "another user's profile");
     let r = app
-        .push_one(
-            &token,
-            mutation("user", me.id, "upsert", json!({"role": "admin"})),
-        )
+        .upsert(&token, "user", me.id, json!({"role": "admin"}))
         .await;
     assert_rejected(&r, "forbidden_role", "promoting oneself");
-    let r = app
-        .push_one(&token, mutation("user", me.id, "delete", json!({})))
-        .await;
+    let r = app.remove(&token, "user", me.id).await;
     assert_rejected(&r, "forbidden_record", "deleting oneself");
 }
 
@@ -241,16 +182,8 @@ async fn cross_team_reads_and_writes_are_denied_and_the_rest_of_the_batch_applie
     let theirs = seed_account(&app, &alice, a, "Alice's customer").await;
     let note = Uuid::now_v7();
     assert_applied(
-        &app.push_one(
-            &alice,
-            mutation(
-                "note",
-                note,
-                "upsert",
-                json!({"account_id": theirs, "body": "secret"}),
-            ),
-        )
-        .await,
+        &app.upsert(&alice, "note", note, note_on(theirs, "secret"))
+            .await,
         "alice's note",
     );
 
@@ -271,12 +204,7 @@ async fn cross_team_reads_and_writes_are_denied_and_the_rest_of_the_batch_applie
             account_in(a, "Planted"),
         ),
         mutation("note", note, "delete", json!({})),
-        mutation(
-            "note",
-            Uuid::now_v7(),
-            "upsert",
-            json!({"account_id": mine, "body": "mine"}),
-        ),
+        mutation("note", Uuid::now_v7(), "upsert", note_on(mine, "mine")),
     ];
     let r = app.push(&bob, batch).await;
     assert_eq!(
@@ -300,29 +228,13 @@ async fn cross_team_reads_and_writes_are_denied_and_the_rest_of_the_batch_applie
     );
 
     let read = app
-        .call(
-            Method::GET,
-            &format!("/v1/sync/records/account/{theirs}"),
-            Some(&bob),
-            None,
-        )
+        .get(&format!("/v1/sync/records/account/{theirs}"), &bob)
         .await;
-    assert_eq!(
-        (read.status, read.code()),
-        (StatusCode::FORBIDDEN, "forbidden_team")
-    );
+    read.assert_error(StatusCode::FORBIDDEN, "forbidden_team");
     let read = app
-        .call(
-            Method::GET,
-            &format!("/v1/sync/records/note/{note}"),
-            Some(&bob),
-            None,
-        )
+        .get(&format!("/v1/sync/records/note/{note}"), &bob)
         .await;
-    assert_eq!(
-        (read.status, read.code()),
-        (StatusCode::FORBIDDEN, "forbidden_team")
-    );
+    read.assert_error(StatusCode::FORBIDDEN, "forbidden_team");
     let (changes, _) = app.pull_all(&bob, "", 100).await;
     assert!(
         changes.iter().all(|c| c["team_id"] == json!(b)),
@@ -350,15 +262,7 @@ async fn a_user_without_a_team_can_write_nothing(pool: PgPool) {
     let app = TestApp::new(pool).await;
     let (_, token) = app.user(Role::Admin, &[]).await;
     let r = app
-        .push_one(
-            &token,
-            mutation(
-                "account",
-                Uuid::now_v7(),
-                "upsert",
-                crate::common::new_account("Orphan"),
-            ),
-        )
+        .create(&token, "account", crate::common::new_account("Orphan"))
         .await;
     assert_rejected(&r, "forbidden_team", "no team, no data");
 }

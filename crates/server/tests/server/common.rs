@@ -54,6 +54,19 @@ impl Resp {
     pub fn code(&self) -> &str {
         self.body["code"].as_str().unwrap_or("")
     }
+
+    /// Asserts the answer's status (the body in the message) and returns the body.
+    #[track_caller]
+    pub fn expect(&self, status: StatusCode) -> &Value {
+        assert_eq!(self.status, status, "{}", self.body);
+        &self.body
+    }
+
+    /// Asserts the answer is the error `code` with `status`.
+    #[track_caller]
+    pub fn assert_error(&self, status: StatusCode, code: &str) {
+        assert_eq!((self.status, self.code()), (status, code));
+    }
 }
 
 pub fn client_addr(last: u8) -> SocketAddr {
@@ -109,6 +122,47 @@ impl TestApp {
         self.raw(request(method, uri, token, body)).await
     }
 
+    pub async fn get(&self, uri: &str, token: &str) -> Resp {
+        self.call(Method::GET, uri, Some(token), None).await
+    }
+
+    pub async fn post(&self, uri: &str, token: &str, body: Option<Value>) -> Resp {
+        self.call(Method::POST, uri, Some(token), body).await
+    }
+
+    pub async fn put(&self, uri: &str, token: &str, body: Value) -> Resp {
+        self.call(Method::PUT, uri, Some(token), Some(body)).await
+    }
+
+    pub async fn delete(&self, uri: &str, token: &str) -> Resp {
+        self.call(Method::DELETE, uri, Some(token), None).await
+    }
+
+    /// A test app with one team named `team` and a user of `role` in it:
+    /// (app, team, (user, token)).
+    pub async fn with_team(
+        pool: PgPool,
+        team: &str,
+        role: Role,
+    ) -> (TestApp, Uuid, (User, String)) {
+        let app = TestApp::new(pool).await;
+        let team = app.team(team).await;
+        let user = app.user(role, &[team]).await;
+        (app, team, user)
+    }
+
+    /// [`TestApp::with_team`] and an account "Acme" of the team the user created:
+    /// (app, team, (user, token), account).
+    pub async fn with_account(
+        pool: PgPool,
+        team: &str,
+        role: Role,
+    ) -> (TestApp, Uuid, (User, String), Uuid) {
+        let (app, team, user) = Self::with_team(pool, team, role).await;
+        let account = seed_account(&app, &user.1, team, "Acme").await;
+        (app, team, user, account)
+    }
+
     pub async fn user(&self, role: Role, teams: &[Uuid]) -> (User, String) {
         let n = Uuid::now_v7().simple().to_string();
         let req = CreateUser {
@@ -127,14 +181,15 @@ impl TestApp {
         (user, token)
     }
 
+    /// A sign-in attempt with this body (`email`, `password`).
+    pub async fn attempt_login(&self, body: Value) -> Resp {
+        self.call(Method::POST, "/v1/auth/login", None, Some(body))
+            .await
+    }
+
     pub async fn login(&self, email: &str) -> String {
         let r = self
-            .call(
-                Method::POST,
-                "/v1/auth/login",
-                None,
-                Some(json!({"email": email, "password": PASSWORD})),
-            )
+            .attempt_login(json!({"email": email, "password": PASSWORD}))
             .await;
         assert_eq!(r.status, StatusCode::OK, "login of {email}: {}", r.body);
         r.body["token"].as_str().unwrap().to_owned()
@@ -171,6 +226,23 @@ impl TestApp {
         let r = self.push(token, vec![m]).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         r.body["results"][0].clone()
+    }
+
+    /// Pushes one upsert of `entity` `id` setting `fields`; returns its result object.
+    pub async fn upsert(&self, token: &str, entity: &str, id: Uuid, fields: Value) -> Value {
+        self.push_one(token, mutation(entity, id, "upsert", fields))
+            .await
+    }
+
+    /// Pushes one upsert creating a new `entity` (a fresh id); returns its result object.
+    pub async fn create(&self, token: &str, entity: &str, fields: Value) -> Value {
+        self.upsert(token, entity, Uuid::now_v7(), fields).await
+    }
+
+    /// Pushes one delete of `entity` `id`; returns its result object.
+    pub async fn remove(&self, token: &str, entity: &str, id: Uuid) -> Value {
+        self.push_one(token, mutation(entity, id, "delete", json!({})))
+            .await
     }
 
     pub async fn pull(&self, token: &str, cursor: &str, limit: u32) -> Value {
@@ -260,6 +332,24 @@ pub fn account_in(team: Uuid, name: &str) -> Value {
     let mut v = new_account(name);
     v["team_id"] = json!(team);
     v
+}
+
+/// A note's fields: on `account`, saying `body`.
+pub fn note_on(account: Uuid, body: &str) -> Value {
+    json!({"account_id": account, "body": body})
+}
+
+/// Sets the support email domains of `account` (so intake places emails from them).
+pub async fn set_support_domains(app: &TestApp, token: &str, account: Uuid, domains: Value) {
+    let r = app
+        .upsert(
+            token,
+            "account",
+            account,
+            json!({"support_email_domains": domains}),
+        )
+        .await;
+    assert_applied(&r, "the account's support domain");
 }
 
 pub fn assert_applied(result: &Value, why: &str) {

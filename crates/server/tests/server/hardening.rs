@@ -19,8 +19,17 @@ use tower::ServiceExt;
 use uuid::Uuid;
 
 use crate::common::{
-    TestApp, assert_applied, assert_rejected, client_addr, mutation, request, seed_account,
+    TestApp, assert_applied, assert_rejected, client_addr, mutation, note_on, request, seed_account,
 };
+
+/// The status a sign-in with `body` gets from `router`, as its own task can await it.
+async fn login_status(router: axum::Router, body: serde_json::Value) -> StatusCode {
+    router
+        .oneshot(request(Method::POST, "/v1/auth/login", None, Some(body)))
+        .await
+        .unwrap()
+        .status()
+}
 
 /// Point 4: the count, the check and the record of a failed sign-in were separate steps, so
 /// of 40 parallel wrong passwords 22–23 were checked against a limit of 5.
@@ -40,13 +49,7 @@ async fn parallel_wrong_passwords_get_no_more_checks_than_the_limit(pool: PgPool
     for i in 0..40 {
         let router = app.router.clone();
         let body = json!({"email": user.email, "password": format!("wrong guess {i}")});
-        tries.push(tokio::spawn(async move {
-            router
-                .oneshot(request(Method::POST, "/v1/auth/login", None, Some(body)))
-                .await
-                .unwrap()
-                .status()
-        }));
+        tries.push(tokio::spawn(login_status(router, body)));
     }
     let mut refused = 0;
     let mut limited = 0;
@@ -74,10 +77,7 @@ async fn parallel_wrong_passwords_get_no_more_checks_than_the_limit(pool: PgPool
 /// list is refused by name before anything walks it.
 #[sqlx::test(migrator = "rapport_server::MIGRATOR")]
 async fn huge_lists_are_refused_by_field(pool: PgPool) {
-    let app = TestApp::new(pool).await;
-    let team = app.team("T").await;
-    let (_, token) = app.user(Role::Admin, &[team]).await;
-    let account = seed_account(&app, &token, team, "Acme").await;
+    let (app, _, (_, token), account) = TestApp::with_account(pool, "T", Role::Admin).await;
     let tags: Vec<String> = (0..40_000).map(|i| format!("tag{i}")).collect();
     let domains: Vec<String> = (0..40_000).map(|i| format!("d{i}.example.com")).collect();
     for (field, value) in [
@@ -86,9 +86,7 @@ async fn huge_lists_are_refused_by_field(pool: PgPool) {
     ] {
         let mut fields = json!({});
         fields[field] = value;
-        let r = app
-            .push_one(&token, mutation("account", account, "upsert", fields))
-            .await;
+        let r = app.upsert(&token, "account", account, fields).await;
         assert_rejected(&r, "invalid_field", field);
         assert_eq!(r["field"], field, "{r}");
     }
@@ -96,10 +94,7 @@ async fn huge_lists_are_refused_by_field(pool: PgPool) {
     let mut tags: Vec<String> = (0..MAX_TAGS).map(|i| format!("t{}", i % 50)).collect();
     tags.reverse();
     let r = app
-        .push_one(
-            &token,
-            mutation("account", account, "upsert", json!({"tags": tags})),
-        )
+        .upsert(&token, "account", account, json!({"tags": tags}))
         .await;
     assert_applied(&r, "a full list of tags");
     let (changes, _) = app.pull_all(&token, "", 1000).await;
@@ -156,13 +151,7 @@ async fn sign_ins_do_not_hold_a_connection_through_the_password_check(
         let router = app.router_from(client_addr(10 + u8::try_from(i).unwrap()));
         let body =
             json!({"email": format!("nobody{i}@flood.example.com"), "password": "wrong password"});
-        flood.push(tokio::spawn(async move {
-            router
-                .oneshot(request(Method::POST, "/v1/auth/login", None, Some(body)))
-                .await
-                .unwrap()
-                .status()
-        }));
+        flood.push(tokio::spawn(login_status(router, body)));
     }
     tokio::task::yield_now().await;
     // Were a waiting sign-in to hold a connection, these would time out (5 s) with 500.
@@ -186,10 +175,7 @@ async fn sign_ins_do_not_hold_a_connection_through_the_password_check(
 /// stored; pull pages were capped by count only (four team-mates' pulls came to 88 MB).
 #[sqlx::test(migrator = "rapport_server::MIGRATOR")]
 async fn oversized_fields_are_refused_and_pull_pages_are_capped_by_bytes(pool: PgPool) {
-    let app = TestApp::new(pool).await;
-    let team = app.team("T").await;
-    let (_, token) = app.user(Role::Admin, &[team]).await;
-    let account = seed_account(&app, &token, team, "Acme").await;
+    let (app, _, (_, token), account) = TestApp::with_account(pool, "T", Role::Admin).await;
     let big = "x".repeat(3_500_000 / 4);
     let entry = json!({"at": "2026-11-26T09:00:00Z", "who": "Ops", "what": "y".repeat(2000)});
     let cases = [
@@ -215,9 +201,7 @@ async fn oversized_fields_are_refused_and_pull_pages_are_capped_by_bytes(pool: P
         } else {
             Uuid::now_v7()
         };
-        let r = app
-            .push_one(&token, mutation(kind, id, "upsert", fields))
-            .await;
+        let r = app.upsert(&token, kind, id, fields).await;
         assert_rejected(&r, "invalid_field", field);
         assert_eq!(r["field"], field, "{kind}: {r}");
     }
@@ -235,7 +219,7 @@ async fn oversized_fields_are_refused_and_pull_pages_are_capped_by_bytes(pool: P
         })
         .collect();
     let r = app.push(&token, notes).await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    r.expect(StatusCode::OK);
     let mut cursor = String::new();
     let mut seen = 0;
     let mut pages = 0;
@@ -266,17 +250,14 @@ async fn oversized_fields_are_refused_and_pull_pages_are_capped_by_bytes(pool: P
 /// Point 8: a NUL in any free text, or in the sign-in email, gave 500.
 #[sqlx::test(migrator = "rapport_server::MIGRATOR")]
 async fn control_characters_are_refused_by_field(pool: PgPool) {
-    let app = TestApp::new(pool).await;
-    let team = app.team("T").await;
-    let (_, token) = app.user(Role::Csm, &[team]).await;
-    let account = seed_account(&app, &token, team, "Acme").await;
+    let (app, _, (_, token), account) = TestApp::with_account(pool, "T", Role::Csm).await;
     let cases = [
         (
             mutation(
                 "note",
                 Uuid::now_v7(),
                 "upsert",
-                json!({"account_id": account, "body": "before\u{0}after"}),
+                note_on(account, "before\u{0}after"),
             ),
             "body",
         ),
@@ -306,12 +287,7 @@ async fn control_characters_are_refused_by_field(pool: PgPool) {
     }
     for email in ["csm\u{0}@acme.example.com", "\u{0}", "a@b.c\u{1b}[2J"] {
         let r = app
-            .call(
-                Method::POST,
-                "/v1/auth/login",
-                None,
-                Some(json!({"email": email, "password": "whatever it is"})),
-            )
+            .attempt_login(json!({"email": email, "password": "whatever it is"}))
             .await;
         assert_eq!(
             r.status,
@@ -323,15 +299,7 @@ async fn control_characters_are_refused_by_field(pool: PgPool) {
     }
     // Line breaks and tabs stay allowed where text is free.
     let r = app
-        .push_one(
-            &token,
-            mutation(
-                "note",
-                Uuid::now_v7(),
-                "upsert",
-                json!({"account_id": account, "body": "line one\n\tline two"}),
-            ),
-        )
+        .create(&token, "note", note_on(account, "line one\n\tline two"))
         .await;
     assert_applied(&r, "a note with a line break and a tab");
 }

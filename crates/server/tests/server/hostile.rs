@@ -146,10 +146,7 @@ async fn broken_requests_get_a_4xx_naming_the_problem_and_change_nothing(pool: P
     }
     let too_many: Vec<_> = (0..501).map(|_| good.clone()).collect();
     let r = app.push(&token, too_many).await;
-    assert_eq!(
-        (r.status, r.code()),
-        (StatusCode::BAD_REQUEST, "batch_too_large")
-    );
+    r.assert_error(StatusCode::BAD_REQUEST, "batch_too_large");
     assert_eq!(
         snapshot(&app).await,
         before,
@@ -223,19 +220,11 @@ async fn broken_requests_get_a_4xx_naming_the_problem_and_change_nothing(pool: P
     // SQL in a value is just text.
     let sql = "'; DROP TABLE records; --";
     let r = app
-        .push_one(
-            &token,
-            mutation("account", account, "upsert", json!({"name": sql})),
-        )
+        .upsert(&token, "account", account, json!({"name": sql}))
         .await;
     assert_eq!(r["status"], "applied", "{r}");
     let rec = app
-        .call(
-            Method::GET,
-            &format!("/v1/sync/records/account/{account}"),
-            Some(&token),
-            None,
-        )
+        .get(&format!("/v1/sync/records/account/{account}"), &token)
         .await;
     assert_eq!(
         rec.body["fields"]["name"], sql,
@@ -263,7 +252,7 @@ async fn broken_requests_get_a_4xx_naming_the_problem_and_change_nothing(pool: P
             "invoice",
         ),
     ] {
-        let r = app.call(Method::GET, uri, Some(&token), None).await;
+        let r = app.get(uri, &token).await;
         assert_eq!(r.status, status, "{uri}: {}", r.body);
         assert!(
             r.body["message"]
@@ -303,9 +292,7 @@ async fn broken_requests_get_a_4xx_naming_the_problem_and_change_nothing(pool: P
             "wrong",
         ),
     ] {
-        let r = app
-            .call(Method::POST, "/v1/auth/login", None, Some(body))
-            .await;
+        let r = app.attempt_login(body).await;
         assert_eq!(r.status, status, "{}", r.body);
         assert!(
             r.body["message"]

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::common::{Resp, TestApp, assert_applied, mutation, seed_account};
+use crate::common::{Resp, TestApp, assert_applied, seed_account, set_support_domains};
 
 struct Key {
     id: Uuid,
@@ -20,14 +20,13 @@ struct Key {
 
 async fn create_key(app: &TestApp, admin: &str) -> Key {
     let r = app
-        .call(
-            Method::POST,
+        .post(
             "/v1/admin/intake/keys",
-            Some(admin),
+            admin,
             Some(json!({"name": "website chat"})),
         )
         .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    r.expect(StatusCode::CREATED);
     Key {
         id: r.body["id"].as_str().unwrap().parse().unwrap(),
         secret: r.body["secret"].as_str().unwrap().to_owned(),
@@ -84,34 +83,18 @@ struct World {
 }
 
 async fn world(pool: PgPool) -> World {
-    let app = TestApp::new(pool).await;
-    let team = app.team("Support").await;
-    let (_, admin) = app.user(Role::Admin, &[team]).await;
+    let (app, team, (_, admin)) = TestApp::with_team(pool, "Support", Role::Admin).await;
     let (_, lead_token) = app.user(Role::SupportLead, &[team]).await;
     let (_, csm) = app.user(Role::Csm, &[team]).await;
     let account = seed_account(&app, &csm, team, "Acme").await;
-    let r = app
-        .push_one(
-            &csm,
-            mutation(
-                "account",
-                account,
-                "upsert",
-                json!({"support_email_domains": ["acme.com"]}),
-            ),
-        )
-        .await;
-    assert_applied(&r, "the account's support domain");
+    set_support_domains(&app, &csm, account, json!(["acme.com"])).await;
     let contact = Uuid::now_v7();
     let r = app
-        .push_one(
+        .upsert(
             &csm,
-            mutation(
-                "contact",
-                contact,
-                "upsert",
-                json!({"account_id": account, "name": "Ana Silva", "email": "ana@acme.com"}),
-            ),
+            "contact",
+            contact,
+            json!({"account_id": account, "name": "Ana Silva", "email": "ana@acme.com"}),
         )
         .await;
     assert_applied(&r, "a contact");
@@ -161,7 +144,7 @@ async fn a_signed_p1_chat_opens_a_synced_request_and_a_replay_answers_the_same(p
         sent,
     );
     let r = post(&w.app, &w.key, "/v1/intake/chat", &body).await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    r.expect(StatusCode::CREATED);
     assert_eq!(r.body["created"], true);
     assert_eq!(r.body["unmatched"], false, "the contact's address is known");
     assert_eq!(r.body["account_id"], json!(w.account));
@@ -202,7 +185,7 @@ async fn a_signed_p1_chat_opens_a_synced_request_and_a_replay_answers_the_same(p
 
     // The same call again (a retry within the window) answers the same request.
     let again = post(&w.app, &w.key, "/v1/intake/chat", &body).await;
-    assert_eq!(again.status, StatusCode::OK, "{}", again.body);
+    again.expect(StatusCode::OK);
     assert_eq!(
         again.body["request_id"],
         json!(id),
@@ -221,19 +204,16 @@ async fn a_signed_p1_chat_opens_a_synced_request_and_a_replay_answers_the_same(p
     let msg = json!({"message_id": "m-2", "message": "Still down.", "sent_at": w.app.clock.now()});
     let uri = "/v1/intake/chat/conv-1/messages";
     let r = post(&w.app, &w.key, uri, &msg).await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    r.expect(StatusCode::CREATED);
     let r = post(&w.app, &w.key, uri, &msg).await;
     assert_eq!(r.status, StatusCode::OK, "a retried message");
     assert_eq!(events_of(&w.app, id).await.len(), 3, "appended once");
     let r = post(&w.app, &w.key, "/v1/intake/chat/nope/messages", &msg).await;
-    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    r.expect(StatusCode::NOT_FOUND);
 
     // The key shows its last use.
     let (_, admin) = w.app.user(Role::Admin, &[]).await;
-    let keys = w
-        .app
-        .call(Method::GET, "/v1/admin/intake/keys", Some(&admin), None)
-        .await;
+    let keys = w.app.get("/v1/admin/intake/keys", &admin).await;
     assert!(
         keys.body[0]["last_used_at"].is_string(),
         "{}: the last use is recorded",
@@ -296,7 +276,7 @@ async fn refused_calls_say_why_and_change_nothing(pool: PgPool) {
         &chat("c", "ana@acme.com", "P5 - whatever", now),
     )
     .await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    r.expect(StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(r.body["field"], "severity", "the error names the field");
 
     let mut long_title = chat("c", "ana@acme.com", "P1", now);
@@ -343,7 +323,7 @@ async fn refused_calls_say_why_and_change_nothing(pool: PgPool) {
     let mut huge = chat("c", "ana@acme.com", "P1", now);
     huge["message"] = json!("x".repeat(2 * 1024 * 1024));
     let r = post(&w.app, &w.key, "/v1/intake/chat", &huge).await;
-    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.body);
+    r.expect(StatusCode::PAYLOAD_TOO_LARGE);
 
     assert_eq!(
         w.app
@@ -357,27 +337,14 @@ async fn refused_calls_say_why_and_change_nothing(pool: PgPool) {
     let (_, admin) = w.app.user(Role::Admin, &[]).await;
     let r = w
         .app
-        .call(
-            Method::DELETE,
-            &format!("/v1/admin/intake/keys/{}", w.key.id),
-            Some(&admin),
-            None,
-        )
+        .delete(&format!("/v1/admin/intake/keys/{}", w.key.id), &admin)
         .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    r.expect(StatusCode::OK);
     let r = post(&w.app, &w.key, "/v1/intake/chat", &body).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED, "a revoked key");
 
     // Only admins manage keys.
-    let r = w
-        .app
-        .call(
-            Method::GET,
-            "/v1/admin/intake/keys",
-            Some(&w.lead_token),
-            None,
-        )
-        .await;
+    let r = w.app.get("/v1/admin/intake/keys", &w.lead_token).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
 
@@ -394,7 +361,7 @@ async fn customers_are_matched_by_domain_and_unknown_ones_wait_in_unmatched(pool
         &chat("d-1", "bo@eu.acme.com", "P3", now),
     )
     .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    r.expect(StatusCode::CREATED);
     assert_eq!(
         r.body["account_id"],
         json!(w.account),
@@ -409,7 +376,7 @@ async fn customers_are_matched_by_domain_and_unknown_ones_wait_in_unmatched(pool
         &chat("u-1", "zoe@unknown.example", "P2", now),
     )
     .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    r.expect(StatusCode::CREATED);
     assert_eq!(r.body["unmatched"], true);
     let id: Uuid = r.body["request_id"].as_str().unwrap().parse().unwrap();
     let msg = json!({"message_id": "m-1", "message": "Hello?", "sent_at": now});
@@ -421,16 +388,8 @@ async fn customers_are_matched_by_domain_and_unknown_ones_wait_in_unmatched(pool
         r.body
     );
 
-    let list = w
-        .app
-        .call(
-            Method::GET,
-            "/v1/intake/unmatched",
-            Some(&w.lead_token),
-            None,
-        )
-        .await;
-    assert_eq!(list.status, StatusCode::OK, "{}", list.body);
+    let list = w.app.get("/v1/intake/unmatched", &w.lead_token).await;
+    list.expect(StatusCode::OK);
     assert_eq!(list.body.as_array().unwrap().len(), 1, "{}", list.body);
     assert_eq!(list.body[0]["id"], json!(id));
     assert_eq!(list.body[0]["severity"], "p2");
@@ -441,23 +400,19 @@ async fn customers_are_matched_by_domain_and_unknown_ones_wait_in_unmatched(pool
 
     // A CSM does not triage the queue.
     let (_, csm) = w.app.user(Role::Csm, &[w.team]).await;
-    let r = w
-        .app
-        .call(Method::GET, "/v1/intake/unmatched", Some(&csm), None)
-        .await;
+    let r = w.app.get("/v1/intake/unmatched", &csm).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 
     // The lead assigns it: it becomes an ordinary request of the account's team.
     let r = w
         .app
-        .call(
-            Method::POST,
+        .post(
             &format!("/v1/intake/unmatched/{id}/assign"),
-            Some(&w.lead_token),
+            &w.lead_token,
             Some(json!({"account_id": w.account})),
         )
         .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    r.expect(StatusCode::OK);
     let (fields, _, team) = record(&w.app, "request", id).await;
     assert_eq!((team, fields["severity"].as_str()), (w.team, Some("p2")));
     assert_eq!(
@@ -465,22 +420,13 @@ async fn customers_are_matched_by_domain_and_unknown_ones_wait_in_unmatched(pool
         3,
         "the whole timeline came along"
     );
-    let list = w
-        .app
-        .call(
-            Method::GET,
-            "/v1/intake/unmatched",
-            Some(&w.lead_token),
-            None,
-        )
-        .await;
+    let list = w.app.get("/v1/intake/unmatched", &w.lead_token).await;
     assert_eq!(list.body, json!([]), "nothing waits any more");
     let r = w
         .app
-        .call(
-            Method::POST,
+        .post(
             &format!("/v1/intake/unmatched/{id}/assign"),
-            Some(&w.lead_token),
+            &w.lead_token,
             Some(json!({"account_id": w.account})),
         )
         .await;
@@ -501,6 +447,26 @@ fn mail(from: &str, subject: &str, id: &str, extra: &str, body: &str) -> Vec<u8>
     .into_bytes()
 }
 
+/// Takes in an email that must open a request, in the Unmatched queue or not as
+/// `unmatched` says (`None`: either); the request's id.
+async fn take_in_opened(
+    app: &TestApp,
+    raw: &[u8],
+    at: DateTime<Utc>,
+    unmatched: Option<bool>,
+    why: &str,
+) -> Uuid {
+    use rapport_server::intake::email::EmailOutcome;
+    match take_in(app, raw, at).await {
+        EmailOutcome::Opened {
+            request_id,
+            unmatched: u,
+            ..
+        } if unmatched.is_none_or(|want| want == u) => request_id,
+        other => panic!("{why}: {other:?}"),
+    }
+}
+
 async fn take_in(
     app: &TestApp,
     raw: &[u8],
@@ -518,10 +484,9 @@ async fn take_in(
 
 #[sqlx::test(migrator = "rapport_server::MIGRATOR")]
 async fn a_forwarded_reply_opens_a_request_titled_without_re_and_fwd(pool: PgPool) {
-    use rapport_server::intake::email::EmailOutcome;
     let w = world(pool).await;
     let received = w.app.clock.now() - TimeDelta::minutes(1);
-    let EmailOutcome::Opened { request_id, .. } = take_in(
+    let request_id = take_in_opened(
         &w.app,
         &mail(
             "ana@acme.com",
@@ -531,11 +496,10 @@ async fn a_forwarded_reply_opens_a_request_titled_without_re_and_fwd(pool: PgPoo
             "See below",
         ),
         received,
+        None,
+        "a forwarded email about no open request opens one",
     )
-    .await
-    else {
-        panic!("a forwarded email about no open request opens one");
-    };
+    .await;
     let (f, _, _) = record(&w.app, "request", request_id).await;
     assert_eq!(
         f["title"], "URGENT: checkout down",
@@ -560,11 +524,7 @@ async fn emails_are_triaged_threaded_escalated_and_automatic_ones_open_nothing(p
     let w = world(pool).await;
     let received = w.app.clock.now() - TimeDelta::minutes(1);
 
-    let EmailOutcome::Opened {
-        request_id: plain,
-        unmatched: false,
-        ..
-    } = take_in(
+    let plain = take_in_opened(
         &w.app,
         &mail(
             "ana@acme.com",
@@ -574,11 +534,10 @@ async fn emails_are_triaged_threaded_escalated_and_automatic_ones_open_nothing(p
             "How do I export?",
         ),
         received,
+        Some(false),
+        "a plain email from a known contact opens a request",
     )
-    .await
-    else {
-        panic!("a plain email from a known contact opens a request");
-    };
+    .await;
     let (f, _, _) = record(&w.app, "request", plain).await;
     assert_eq!(
         (f["severity"].as_str(), f["needs_triage"].as_bool()),
@@ -588,9 +547,7 @@ async fn emails_are_triaged_threaded_escalated_and_automatic_ones_open_nothing(p
     let opened: DateTime<Utc> = serde_json::from_value(f["opened_at"].clone()).unwrap();
     assert_eq!(opened, received, "opened when the server received it");
 
-    let EmailOutcome::Opened {
-        request_id: urgent, ..
-    } = take_in(
+    let urgent = take_in_opened(
         &w.app,
         &mail(
             "ana@acme.com",
@@ -600,11 +557,10 @@ async fn emails_are_triaged_threaded_escalated_and_automatic_ones_open_nothing(p
             "All payments fail",
         ),
         received,
+        None,
+        "an urgent email opens a request",
     )
-    .await
-    else {
-        panic!("an urgent email opens a request");
-    };
+    .await;
     let (f, _, _) = record(&w.app, "request", urgent).await;
     assert_eq!(
         (f["severity"].as_str(), f["needs_triage"].as_bool()),
@@ -681,11 +637,7 @@ async fn emails_are_triaged_threaded_escalated_and_automatic_ones_open_nothing(p
     );
 
     // Unknown senders wait in Unmatched, and their replies thread there.
-    let EmailOutcome::Opened {
-        request_id: lost,
-        unmatched: true,
-        ..
-    } = take_in(
+    let lost = take_in_opened(
         &w.app,
         &mail(
             "zoe@unknown.example",
@@ -695,11 +647,10 @@ async fn emails_are_triaged_threaded_escalated_and_automatic_ones_open_nothing(p
             "hi",
         ),
         received,
+        Some(true),
+        "an unknown sender lands in Unmatched",
     )
-    .await
-    else {
-        panic!("an unknown sender lands in Unmatched");
-    };
+    .await;
     let again = mail(
         "zoe@unknown.example",
         "Re: Help",
@@ -718,16 +669,13 @@ async fn emails_are_triaged_threaded_escalated_and_automatic_ones_open_nothing(p
     // Admins see intake errors and mailbox states (none recorded by this direct import).
     let (_, admin) = w.app.user(Role::Admin, &[]).await;
     for path in ["/v1/admin/intake/errors", "/v1/admin/intake/mailboxes"] {
-        let r = w.app.call(Method::GET, path, Some(&admin), None).await;
+        let r = w.app.get(path, &admin).await;
         assert_eq!(
             (r.status, r.body.clone()),
             (StatusCode::OK, json!([])),
             "{path}"
         );
-        let r = w
-            .app
-            .call(Method::GET, path, Some(&w.lead_token), None)
-            .await;
+        let r = w.app.get(path, &w.lead_token).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{path} is an admin's");
     }
 
@@ -751,7 +699,6 @@ async fn cli(app: &TestApp, command: rapport_server::intake::cli::IntakeCommand)
 #[sqlx::test(migrator = "rapport_server::MIGRATOR")]
 async fn the_admin_cli_shows_mailboxes_errors_and_unmatched_and_assigns_one(pool: PgPool) {
     use rapport_server::intake::cli::{IntakeCommand, run_to};
-    use rapport_server::intake::email::EmailOutcome;
     let w = world(pool).await;
     let now = w.app.clock.now();
 
@@ -804,11 +751,7 @@ async fn the_admin_cli_shows_mailboxes_errors_and_unmatched_and_assigns_one(pool
     );
 
     // An unknown sender waits in Unmatched; the CLI lists it and gives it its account.
-    let EmailOutcome::Opened {
-        request_id: lost,
-        unmatched: true,
-        ..
-    } = take_in(
+    let lost = take_in_opened(
         &w.app,
         &mail(
             "zoe@unknown.example",
@@ -818,11 +761,10 @@ async fn the_admin_cli_shows_mailboxes_errors_and_unmatched_and_assigns_one(pool
             "hi",
         ),
         now - TimeDelta::minutes(3),
+        Some(true),
+        "an unknown sender lands in Unmatched",
     )
-    .await
-    else {
-        panic!("an unknown sender lands in Unmatched");
-    };
+    .await;
     let waiting = cli(&w.app, IntakeCommand::ListUnmatched).await;
     assert!(
         waiting.contains(&lost.to_string())

@@ -26,7 +26,7 @@ use sqlx::PgPool;
 use tower::ServiceExt;
 use uuid::Uuid;
 
-use crate::common::{TestApp, assert_applied, client_addr, mutation, seed_account};
+use crate::common::{TestApp, assert_applied, client_addr, seed_account};
 
 const LINK_SECRET: &str = "on-call link secret for the tests, 32+ chars";
 const PUBLIC_URL: &str = "http://rapport.test";
@@ -231,6 +231,19 @@ pub(crate) async fn staff(app: &TestApp, role: Role, zone: &str, team: Uuid) -> 
     (u.id, u.email)
 }
 
+/// The lead acknowledges the page of request `req` in the app; the answer's body.
+async fn ack_in_app(w: &World, req: Uuid) -> Value {
+    w.app
+        .post(
+            &format!("/v1/oncall/requests/{req}/ack"),
+            &w.lead_token,
+            None,
+        )
+        .await
+        .expect(StatusCode::OK)
+        .clone()
+}
+
 async fn world(pool: PgPool, smtp: Option<&Smtp>) -> World {
     let mut app = TestApp::new(pool).await;
     let settings = Arc::new(OnCallSettings {
@@ -269,14 +282,11 @@ async fn account(w: &World, name: &str, domain: &str) -> Uuid {
     let id = seed_account(&w.app, &w.admin, w.team, name).await;
     let r = w
         .app
-        .push_one(
+        .upsert(
             &w.admin,
-            mutation(
-                "account",
-                id,
-                "upsert",
-                json!({"support_email_domains": [domain]}),
-            ),
+            "account",
+            id,
+            json!({"support_email_domains": [domain]}),
         )
         .await;
     assert_applied(&r, "the account's support domain");
@@ -314,14 +324,13 @@ fn watcher(w: &World) -> Watcher {
 async fn set_webhook(w: &World, url: &str, format: &str) -> Option<String> {
     let r = w
         .app
-        .call(
-            Method::PUT,
+        .put(
             &format!("/v1/admin/oncall/webhooks/{}", w.team),
-            Some(&w.admin),
-            Some(json!({"url": url, "format": format})),
+            &w.admin,
+            json!({"url": url, "format": format}),
         )
         .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    r.expect(StatusCode::OK);
     r.body["secret"].as_str().map(str::to_owned)
 }
 
@@ -538,17 +547,8 @@ async fn without_an_acknowledgement_the_admins_are_paged_and_rounds_repeat(pool:
 
     // Acknowledged from the app at 16 minutes: the next round does not come.
     w.app.clock.advance(TimeDelta::minutes(16));
-    let r = w
-        .app
-        .call(
-            Method::POST,
-            &format!("/v1/oncall/requests/{req}/ack"),
-            Some(&w.lead_token),
-            None,
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    assert_eq!(r.body["status_changed"], true);
+    let ack = ack_in_app(&w, req).await;
+    assert_eq!(ack["status_changed"], true);
     let r = watch.tick(t0 + TimeDelta::minutes(20)).await.unwrap();
     assert_eq!(r.claimed, 0, "{r:?}");
     // Past 30 minutes: no third round, but the breached clock still pages (only answering
@@ -699,56 +699,29 @@ async fn admins_edit_the_policy_and_leads_the_overrides(pool: PgPool) {
     ] {
         let r = w
             .app
-            .call(
-                Method::PUT,
-                "/v1/admin/oncall/policy",
-                Some(token),
-                Some(policy.clone()),
-            )
+            .put("/v1/admin/oncall/policy", token, policy.clone())
             .await;
         assert_eq!(r.status, want, "{}", r.body);
     }
-    let setup = w
-        .app
-        .call(Method::GET, "/v1/admin/oncall", Some(&w.admin), None)
-        .await;
+    let setup = w.app.get("/v1/admin/oncall", &w.admin).await;
     assert_eq!(setup.body["policy"], policy);
     // A step before the one above it is refused, naming the field.
     let mut bad = policy.clone();
     bad["p1"]["steps"][1]["after_minutes"] = json!(0);
     bad["p1"]["steps"][0]["after_minutes"] = json!(3);
-    let r = w
-        .app
-        .call(
-            Method::PUT,
-            "/v1/admin/oncall/policy",
-            Some(&w.admin),
-            Some(bad),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let r = w.app.put("/v1/admin/oncall/policy", &w.admin, bad).await;
+    r.expect(StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(r.body["field"], "p1.steps[1].after_minutes", "{}", r.body);
     // Too many steps: the size limit.
     let mut big = policy.clone();
     big["p2"]["steps"] = json!(vec![json!({"target": "admins", "after_minutes": 1}); 21]);
-    let r = w
-        .app
-        .call(
-            Method::PUT,
-            "/v1/admin/oncall/policy",
-            Some(&w.admin),
-            Some(big),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let r = w.app.put("/v1/admin/oncall/policy", &w.admin, big).await;
+    r.expect(StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(r.body["field"], "p2.steps");
 
     // Who is on call: the Berlin lead, by follow the sun.
-    let now = w
-        .app
-        .call(Method::GET, "/v1/oncall", Some(&csm), None)
-        .await;
-    assert_eq!(now.status, StatusCode::OK, "{}", now.body);
+    let now = w.app.get("/v1/oncall", &csm).await;
+    now.expect(StatusCode::OK);
     assert_eq!(now.body["on_call"][0]["user_id"], json!(w.lead));
     assert_eq!(now.body["on_call"][0]["reason"], "follow_the_sun");
     // An override: a CSM may not, a lead may; the Tokyo lead covers for the Berlin one.
@@ -757,29 +730,16 @@ async fn admins_edit_the_policy_and_leads_the_overrides(pool: PgPool) {
                       "start": t - TimeDelta::minutes(1), "end": t + TimeDelta::hours(2)});
     let r = w
         .app
-        .call(
-            Method::POST,
-            "/v1/oncall/overrides",
-            Some(&csm),
-            Some(body.clone()),
-        )
+        .post("/v1/oncall/overrides", &csm, Some(body.clone()))
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     let r = w
         .app
-        .call(
-            Method::POST,
-            "/v1/oncall/overrides",
-            Some(&w.lead_token),
-            Some(body),
-        )
+        .post("/v1/oncall/overrides", &w.lead_token, Some(body))
         .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    r.expect(StatusCode::CREATED);
     let id = r.body["id"].as_str().unwrap().to_owned();
-    let now = w
-        .app
-        .call(Method::GET, "/v1/oncall", Some(&csm), None)
-        .await;
+    let now = w.app.get("/v1/oncall", &csm).await;
     assert_eq!(
         now.body["on_call"][0]["user_id"],
         json!(w.far_lead),
@@ -790,25 +750,19 @@ async fn admins_edit_the_policy_and_leads_the_overrides(pool: PgPool) {
     assert_eq!(now.body["on_call"][0]["covering_for"], json!(w.lead));
     let r = w
         .app
-        .call(
-            Method::DELETE,
-            &format!("/v1/oncall/overrides/{id}"),
-            Some(&w.lead_token),
-            None,
-        )
+        .delete(&format!("/v1/oncall/overrides/{id}"), &w.lead_token)
         .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
     // A window that ends before it starts is refused.
     let r = w
         .app
-        .call(
-            Method::POST,
+        .post(
             "/v1/oncall/overrides",
-            Some(&w.admin),
+            &w.admin,
             Some(json!({"covering": w.far_lead, "covered": w.lead, "start": t, "end": t})),
         )
         .await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    r.expect(StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(r.body["field"], "end");
 }
 
@@ -858,14 +812,9 @@ async fn the_on_call_screen_lists_the_unacknowledged_pages_the_rotation_and_the_
                       "handoff_minute": 1200, "period": "daily", "first_day": "2026-11-01"});
     let r = w
         .app
-        .call(
-            Method::PUT,
-            "/v1/admin/oncall/rotation",
-            Some(&w.admin),
-            Some(spec.clone()),
-        )
+        .put("/v1/admin/oncall/rotation", &w.admin, spec.clone())
         .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    r.expect(StatusCode::OK);
     let t0 = w.app.clock.now();
     let req = open(&w, "hooli.example", Severity::P1, "Search is down").await;
 
@@ -873,10 +822,8 @@ async fn the_on_call_screen_lists_the_unacknowledged_pages_the_rotation_and_the_
     let get = |token: String| {
         let app = &w.app;
         async move {
-            let r = app
-                .call(Method::GET, "/v1/oncall", Some(&token), None)
-                .await;
-            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+            let r = app.get("/v1/oncall", &token).await;
+            r.expect(StatusCode::OK);
             r.body
         }
     };
@@ -921,16 +868,7 @@ async fn the_on_call_screen_lists_the_unacknowledged_pages_the_rotation_and_the_
 
     // Acknowledged in the app: the page is no longer listed, for anyone.
     w.app.clock.advance(TimeDelta::minutes(2));
-    let r = w
-        .app
-        .call(
-            Method::POST,
-            &format!("/v1/oncall/requests/{req}/ack"),
-            Some(&w.lead_token),
-            None,
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    ack_in_app(&w, req).await;
     assert_eq!(get(w.lead_token.clone()).await["pages"], json!([]));
     assert_eq!(get(csm).await["pages"], json!([]));
 }

@@ -33,7 +33,7 @@ use serde_json::json;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::common::{TestApp, assert_applied, mutation, seed_account};
+use crate::common::{TestApp, seed_account, set_support_domains};
 use crate::oncall::{Receiver, Smtp, staff};
 use crate::processes::database_url;
 
@@ -162,18 +162,7 @@ async fn a_server_process_killed_mid_run_loses_no_page(pool: PgPool) {
         .unwrap();
     drop(conn);
     let account = seed_account(&app, &admin, team, "Hooli").await;
-    let r = app
-        .push_one(
-            &admin,
-            mutation(
-                "account",
-                account,
-                "upsert",
-                json!({"support_email_domains": ["hooli.example"]}),
-            ),
-        )
-        .await;
-    assert_applied(&r, "the account's support domain");
+    set_support_domains(&app, &admin, account, json!(["hooli.example"])).await;
 
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("server.toml");

@@ -12,6 +12,17 @@ use uuid::Uuid;
 
 use crate::common::{PASSWORD, TestApp, account_in, mutation};
 
+/// Sends a request and reads its answer as JSON.
+trait JsonBody {
+    async fn json_body(self) -> Value;
+}
+
+impl JsonBody for reqwest::RequestBuilder {
+    async fn json_body(self) -> Value {
+        self.send().await.unwrap().json().await.unwrap()
+    }
+}
+
 struct Server {
     child: Child,
     url: String,
@@ -58,15 +69,11 @@ fn start(db_url: &str) -> Server {
 }
 
 async fn login(http: &reqwest::Client, url: &str, email: &str) -> String {
-    let r: Value = http
+    let r = http
         .post(format!("{url}/v1/auth/login"))
         .json(&json!({"email": email, "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .json_body()
+        .await;
     r["token"].as_str().unwrap().to_owned()
 }
 
@@ -84,15 +91,11 @@ async fn two_processes_on_one_database_serve_consistently(pool: PgPool) {
     // A token made by one process works on the other: no session state in a process.
     let ana_token = login(&http, &one.url, &ana.email).await;
     let bo_token = login(&http, &two.url, &bo.email).await;
-    let me: Value = http
+    let me = http
         .get(format!("{}/v1/me", two.url))
         .bearer_auth(&ana_token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .json_body()
+        .await;
     assert_eq!(me["user"]["id"], json!(ana.id));
 
     // Bo listens on process two.
@@ -116,17 +119,13 @@ async fn two_processes_on_one_database_serve_consistently(pool: PgPool) {
     let batch =
         json!({"mutations": [mutation("account", account, "upsert", account_in(team, "Acme"))]});
     for url in [&one.url, &two.url] {
-        let r: Value = http
+        let r = http
             .post(format!("{url}/v1/sync/push"))
             .bearer_auth(&ana_token)
             .header("rapport-protocol", "1")
             .json(&batch)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .json_body()
+            .await;
         assert_eq!(r["results"][0]["status"], "applied", "{r}");
     }
     // Process two wakes Bo: the NOTIFY crossed processes.
@@ -147,16 +146,12 @@ async fn two_processes_on_one_database_serve_consistently(pool: PgPool) {
     // Bo pulls from both processes and sees the same page.
     let mut pages = Vec::new();
     for url in [&one.url, &two.url] {
-        let p: Value = http
+        let p = http
             .get(format!("{url}/v1/sync/pull"))
             .bearer_auth(&bo_token)
             .header("rapport-protocol", "1")
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .json_body()
+            .await;
         pages.push(p);
     }
     assert_eq!(pages[0], pages[1], "both processes answer alike");

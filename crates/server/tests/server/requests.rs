@@ -28,52 +28,37 @@ fn request(account: Uuid, severity: &str, needs_triage: bool) -> serde_json::Val
 
 #[sqlx::test(migrator = "rapport_server::MIGRATOR")]
 async fn request_records_apply_and_severity_and_publishing_follow_the_roles(pool: PgPool) {
-    let app = TestApp::new(pool).await;
-    let team = app.team("Support").await;
-    let (csm, csm_token) = app.user(Role::Csm, &[team]).await;
+    let (app, team, (csm, csm_token)) = TestApp::with_team(pool, "Support", Role::Csm).await;
     let (lead, lead_token) = app.user(Role::SupportLead, &[team]).await;
     let account = seed_account(&app, &csm_token, team, "Acme").await;
 
     // An email imported by a CSM: the request and its opening event.
     let id = Uuid::now_v7();
     let r = app
-        .push_one(
-            &csm_token,
-            mutation("request", id, "upsert", request(account, "p3", true)),
-        )
+        .upsert(&csm_token, "request", id, request(account, "p3", true))
         .await;
     assert_applied(&r, "a request as the client's outbox sends it");
     let r = app
-        .push_one(
+        .create(
             &csm_token,
-            mutation(
-                "request_event",
-                Uuid::now_v7(),
-                "upsert",
-                json!({
-                    "account_id": account, "request_id": id, "at": "2026-11-26T09:00:00Z",
-                    "by": {"kind": "customer", "contact_id": null},
-                    "kind": {"type": "opened", "severity": "p3", "channel": "email",
-                             "needs_triage": true, "title": "Checkout slow"},
-                }),
-            ),
+            "request_event",
+            json!({
+                "account_id": account, "request_id": id, "at": "2026-11-26T09:00:00Z",
+                "by": {"kind": "customer", "contact_id": null},
+                "kind": {"type": "opened", "severity": "p3", "channel": "email",
+                         "needs_triage": true, "title": "Checkout slow"},
+            }),
         )
         .await;
     assert_applied(&r, "a timeline entry");
 
     // A CSM may not set a severity, but the urgent-email escalation is anyone's.
     let r = app
-        .push_one(
-            &csm_token,
-            mutation("request", id, "upsert", json!({"severity": "p2"})),
-        )
+        .upsert(&csm_token, "request", id, json!({"severity": "p2"}))
         .await;
     assert_rejected(&r, "forbidden_role", "a CSM changing the severity");
     let r = app
-        .push_one(
-            &csm_token,
-            mutation("request", id, "upsert", json!({"severity": "p1"})),
-        )
+        .upsert(&csm_token, "request", id, json!({"severity": "p1"}))
         .await;
     assert_applied(
         &r,
@@ -81,35 +66,26 @@ async fn request_records_apply_and_severity_and_publishing_follow_the_roles(pool
     );
     // The lead confirms the triage at P2.
     let r = app
-        .push_one(
+        .upsert(
             &lead_token,
-            mutation(
-                "request",
-                id,
-                "upsert",
-                json!({"severity": "p2", "needs_triage": false}),
-            ),
+            "request",
+            id,
+            json!({"severity": "p2", "needs_triage": false}),
         )
         .await;
     assert_applied(&r, "a support lead confirming triage");
     let r = app
-        .push_one(
-            &csm_token,
-            mutation("request", id, "upsert", json!({"status": "resolved"})),
-        )
+        .upsert(&csm_token, "request", id, json!({"status": "resolved"}))
         .await;
     assert_applied(&r, "anyone on staff moves the status");
 
     // Bad fields are refused naming them.
     let r = app
-        .push_one(
+        .upsert(
             &csm_token,
-            mutation(
-                "request",
-                id,
-                "upsert",
-                json!({"meeting_link": "javascript:alert(1)"}),
-            ),
+            "request",
+            id,
+            json!({"meeting_link": "javascript:alert(1)"}),
         )
         .await;
     assert_rejected(&r, "invalid_field", "a script link");
@@ -118,31 +94,19 @@ async fn request_records_apply_and_severity_and_publishing_follow_the_roles(pool
     // The RCA: drafted by the CSM, published by the lead only.
     let rca = Uuid::now_v7();
     let r = app
-        .push_one(
-            &csm_token,
-            mutation(
-                "rca",
-                rca,
-                "upsert",
-                json!({
+        .upsert(&csm_token, "rca", rca, json!({
                     "account_id": account, "request_id": id, "state": "in_review",
                     "summary": "s", "root_cause": "r", "contributing_factors": "", "resolution": "x",
                     "impact": {"start": "2026-11-26T09:00:00Z", "end": "2026-11-26T10:00:00Z", "affected": "EU"},
                     "sla_result": "met", "timeline": [], "action_items": [],
                     "updated_at": "2026-11-26T11:00:00Z",
-                }),
-            ),
-        )
+                }))
         .await;
     assert_applied(&r, "an RCA in review");
     let publish = json!({"state": "published", "updated_at": "2026-11-26T12:00:00Z"});
-    let r = app
-        .push_one(&csm_token, mutation("rca", rca, "upsert", publish.clone()))
-        .await;
+    let r = app.upsert(&csm_token, "rca", rca, publish.clone()).await;
     assert_rejected(&r, "forbidden_role", "a CSM publishing");
-    let r = app
-        .push_one(&lead_token, mutation("rca", rca, "upsert", publish))
-        .await;
+    let r = app.upsert(&lead_token, "rca", rca, publish).await;
     assert_applied(&r, "a support lead publishing");
     let _ = (csm, lead);
 }
@@ -160,19 +124,14 @@ async fn assignee_of(app: &TestApp, id: Uuid) -> serde_json::Value {
 
 #[sqlx::test(migrator = "rapport_server::MIGRATOR")]
 async fn anyone_takes_an_unassigned_request_and_only_a_lead_assigns_others(pool: PgPool) {
-    let app = TestApp::new(pool).await;
-    let team = app.team("Support").await;
-    let (csm, csm_token) = app.user(Role::Csm, &[team]).await;
+    let (app, team, (csm, csm_token)) = TestApp::with_team(pool, "Support", Role::Csm).await;
     let (rep, rep_token) = app.user(Role::AccountRep, &[team]).await;
     let (lead, lead_token) = app.user(Role::SupportLead, &[team]).await;
     let account = seed_account(&app, &csm_token, team, "Acme").await;
 
     let id = Uuid::now_v7();
     let r = app
-        .push_one(
-            &csm_token,
-            mutation("request", id, "upsert", request(account, "p3", false)),
-        )
+        .upsert(&csm_token, "request", id, request(account, "p3", false))
         .await;
     assert_applied(
         &r,
@@ -185,10 +144,7 @@ async fn anyone_takes_an_unassigned_request_and_only_a_lead_assigns_others(pool:
     );
 
     let r = app
-        .push_one(
-            &csm_token,
-            mutation("request", id, "upsert", json!({"assignee_id": rep.id})),
-        )
+        .upsert(&csm_token, "request", id, json!({"assignee_id": rep.id}))
         .await;
     assert_rejected(
         &r,
@@ -198,27 +154,18 @@ async fn anyone_takes_an_unassigned_request_and_only_a_lead_assigns_others(pool:
     assert_eq!(r["field"], "assignee_id", "{r}");
 
     let r = app
-        .push_one(
-            &csm_token,
-            mutation("request", id, "upsert", json!({"assignee_id": csm.id})),
-        )
+        .upsert(&csm_token, "request", id, json!({"assignee_id": csm.id}))
         .await;
     assert_applied(&r, "a CSM taking an unassigned request");
     assert_eq!(assignee_of(&app, id).await, json!(csm.id));
 
     // Taken offline by a second person after the first: the first keeps it.
     let r = app
-        .push_one(
-            &rep_token,
-            mutation("request", id, "upsert", json!({"assignee_id": rep.id})),
-        )
+        .upsert(&rep_token, "request", id, json!({"assignee_id": rep.id}))
         .await;
     assert_rejected(&r, "forbidden_role", "taking a request someone else holds");
     let r = app
-        .push_one(
-            &rep_token,
-            mutation("request", id, "upsert", json!({"assignee_id": null})),
-        )
+        .upsert(&rep_token, "request", id, json!({"assignee_id": null}))
         .await;
     assert_rejected(&r, "forbidden_role", "unassigning someone else");
     assert_eq!(
@@ -228,26 +175,17 @@ async fn anyone_takes_an_unassigned_request_and_only_a_lead_assigns_others(pool:
     );
 
     let r = app
-        .push_one(
-            &lead_token,
-            mutation("request", id, "upsert", json!({"assignee_id": rep.id})),
-        )
+        .upsert(&lead_token, "request", id, json!({"assignee_id": rep.id}))
         .await;
     assert_applied(&r, "a support lead reassigning it");
     let r = app
-        .push_one(
-            &rep_token,
-            mutation("request", id, "upsert", json!({"assignee_id": null})),
-        )
+        .upsert(&rep_token, "request", id, json!({"assignee_id": null}))
         .await;
     assert_applied(&r, "the assignee giving it back");
     assert_eq!(assignee_of(&app, id).await, serde_json::Value::Null);
 
     let r = app
-        .push_one(
-            &csm_token,
-            mutation("request", id, "upsert", json!({"assignee_id": "someone"})),
-        )
+        .upsert(&csm_token, "request", id, json!({"assignee_id": "someone"}))
         .await;
     assert_rejected(&r, "invalid_field", "an assignee that is no user id");
     assert_eq!(r["field"], "assignee_id", "{r}");
@@ -255,32 +193,17 @@ async fn anyone_takes_an_unassigned_request_and_only_a_lead_assigns_others(pool:
     // Opened already assigned: to oneself by anyone, to another by a lead only.
     let mut mine = request(account, "p3", false);
     mine["assignee_id"] = json!(csm.id);
-    let r = app
-        .push_one(
-            &csm_token,
-            mutation("request", Uuid::now_v7(), "upsert", mine),
-        )
-        .await;
+    let r = app.create(&csm_token, "request", mine).await;
     assert_applied(&r, "a request opened as the pusher's own");
     let mut theirs = request(account, "p3", false);
     theirs["assignee_id"] = json!(lead.id);
-    let r = app
-        .push_one(
-            &csm_token,
-            mutation("request", Uuid::now_v7(), "upsert", theirs.clone()),
-        )
-        .await;
+    let r = app.create(&csm_token, "request", theirs.clone()).await;
     assert_rejected(
         &r,
         "forbidden_role",
         "a CSM opening a request as someone else's",
     );
-    let r = app
-        .push_one(
-            &lead_token,
-            mutation("request", Uuid::now_v7(), "upsert", theirs),
-        )
-        .await;
+    let r = app.create(&lead_token, "request", theirs).await;
     assert_applied(&r, "a lead opening a request for a colleague");
 
     // Pulled by a team-mate with the rest of the record.
@@ -298,10 +221,7 @@ async fn anyone_takes_an_unassigned_request_and_only_a_lead_assigns_others(pool:
 /// the whole group answers `applied` without a second write.
 #[sqlx::test(migrator = "rapport_server::MIGRATOR")]
 async fn a_request_and_its_opening_event_apply_together_or_not_at_all(pool: PgPool) {
-    let app = TestApp::new(pool).await;
-    let team = app.team("Support").await;
-    let (_, token) = app.user(Role::Csm, &[team]).await;
-    let account = seed_account(&app, &token, team, "Acme").await;
+    let (app, _, (_, token), account) = TestApp::with_account(pool, "Support", Role::Csm).await;
     let opened = |request: Uuid, kind: serde_json::Value| {
         mutation(
             "request_event",
@@ -326,7 +246,7 @@ async fn a_request_and_its_opening_event_apply_together_or_not_at_all(pool: PgPo
             ],
         )
         .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    r.expect(StatusCode::OK);
     let results = r.body["results"].as_array().unwrap();
     assert_eq!(
         results[1]["status"], "rejected",
@@ -346,7 +266,7 @@ async fn a_request_and_its_opening_event_apply_together_or_not_at_all(pool: PgPo
     ];
     for attempt in ["first", "retry"] {
         let r = app.push(&token, group.clone()).await;
-        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        r.expect(StatusCode::OK);
         for res in r.body["results"].as_array().unwrap() {
             assert_applied(res, attempt);
         }

@@ -40,12 +40,7 @@ async fn world(pool: PgPool) -> World {
     // an RCA.
     let mut resolved = request(account, admin.id, "p1", false);
     resolved["status"] = json!("resolved");
-    let r = app
-        .push_one(
-            &admin_token,
-            mutation("request", REQUEST, "upsert", resolved),
-        )
-        .await;
+    let r = app.upsert(&admin_token, "request", REQUEST, resolved).await;
     assert_applied(&r, "the request the entries hang off");
     World {
         app,
@@ -83,9 +78,9 @@ fn new_record(kind: EntityKind, w: &World, who: Uuid) -> Value {
             "state": "requested", "time_zone": "Europe/Berlin",
         }),
         EntityKind::Request => request(account, who, "p3", false),
-        EntityKind::RequestEvent => event(
+        EntityKind::RequestEvent => staff_event(
             account,
-            json!({"kind": "staff", "user_id": who}),
+            who,
             json!({"type": "update", "text": "Looking into it"}),
         ),
         EntityKind::Rca => rca(account, "draft", "Checkout failed for EU customers"),
@@ -111,6 +106,11 @@ fn event(account: Uuid, by: Value, kind: Value) -> Value {
     e["by"] = by;
     e["kind"] = kind;
     e
+}
+
+/// A timeline entry written by staff member `me`.
+fn staff_event(account: Uuid, me: Uuid, kind: Value) -> Value {
+    event(account, json!({"kind": "staff", "user_id": me}), kind)
 }
 
 fn rca(account: Uuid, state: &str, summary: &str) -> Value {
@@ -158,10 +158,7 @@ async fn prepare(w: &World, kind: EntityKind, id: Uuid, path: Path, fields: Valu
     if path == Path::Create {
         return;
     }
-    let r = w
-        .app
-        .push_one(&w.admin.1, mutation(kind.as_str(), id, "upsert", fields))
-        .await;
+    let r = w.app.upsert(&w.admin.1, kind.as_str(), id, fields).await;
     assert_applied(&r, "seeding the record as an admin");
     if path == Path::Recreate {
         sqlx::query(
@@ -344,9 +341,9 @@ async fn writes_that_need_more_than_the_kinds_action_follow_the_role_on_every_pa
             paths: &[Path::Create],
             before: |_| Value::Null,
             write: |a, me| {
-                event(
+                staff_event(
                     a,
-                    json!({"kind": "staff", "user_id": me}),
+                    me,
                     json!({"type": "severity_changed", "from": "p3", "to": "p2"}),
                 )
             },
@@ -359,11 +356,7 @@ async fn writes_that_need_more_than_the_kinds_action_follow_the_role_on_every_pa
             paths: &[Path::Create],
             before: |_| Value::Null,
             write: |a, me| {
-                event(
-                    a,
-                    json!({"kind": "staff", "user_id": me}),
-                    json!({"type": "triage_confirmed", "severity": "p2"}),
-                )
+                staff_event(a, me, json!({"type": "triage_confirmed", "severity": "p2"}))
             },
             action: Action::ChangeSeverity,
             check: Check::EventKind,
@@ -431,14 +424,10 @@ async fn severity_and_triage_stay_a_leads_through_the_timeline_and_tombstones(po
         ] {
             let r = w
                 .app
-                .push_one(
+                .create(
                     &token,
-                    mutation(
-                        "request_event",
-                        Uuid::now_v7(),
-                        "upsert",
-                        event(a, staff.clone(), kind.clone()),
-                    ),
+                    "request_event",
+                    event(a, staff.clone(), kind.clone()),
                 )
                 .await;
             assert_rejected(
@@ -451,16 +440,10 @@ async fn severity_and_triage_stay_a_leads_through_the_timeline_and_tombstones(po
         let id = Uuid::now_v7();
         let r = w
             .app
-            .push_one(
-                &token,
-                mutation("request", id, "upsert", request(a, me, "p1", true)),
-            )
+            .upsert(&token, "request", id, request(a, me, "p1", true))
             .await;
         assert_applied(&r, "opening a request");
-        let r = w
-            .app
-            .push_one(&token, mutation("request", id, "delete", json!({})))
-            .await;
+        let r = w.app.remove(&token, "request", id).await;
         assert_rejected(&r, "forbidden_record", "a request is not deleted");
         sqlx::query("UPDATE records SET deleted = true WHERE entity = 'request' AND id = $1")
             .bind(id)
@@ -469,10 +452,7 @@ async fn severity_and_triage_stay_a_leads_through_the_timeline_and_tombstones(po
             .unwrap();
         let r = w
             .app
-            .push_one(
-                &token,
-                mutation("request", id, "upsert", request(a, me, "p4", false)),
-            )
+            .upsert(&token, "request", id, request(a, me, "p4", false))
             .await;
         assert_rejected(
             &r,
@@ -481,10 +461,7 @@ async fn severity_and_triage_stay_a_leads_through_the_timeline_and_tombstones(po
         );
         let r = w
             .app
-            .push_one(
-                &token,
-                mutation("request", id, "upsert", request(a, me, "p1", true)),
-            )
+            .upsert(&token, "request", id, request(a, me, "p1", true))
             .await;
         assert_applied(&r, "restoring the request as it was needs no lead");
     }
@@ -496,15 +473,7 @@ async fn severity_and_triage_stay_a_leads_through_the_timeline_and_tombstones(po
     ] {
         let r = w
             .app
-            .push_one(
-                &lead_token,
-                mutation(
-                    "request_event",
-                    Uuid::now_v7(),
-                    "upsert",
-                    event(a, staff.clone(), kind),
-                ),
-            )
+            .create(&lead_token, "request_event", event(a, staff.clone(), kind))
             .await;
         assert_applied(&r, "a lead's severity and triage entries");
     }
@@ -516,31 +485,23 @@ async fn severity_and_triage_stay_a_leads_through_the_timeline_and_tombstones(po
     ] {
         let r = w
             .app
-            .push_one(
+            .create(
                 &csm_token,
-                mutation(
-                    "request_event",
-                    Uuid::now_v7(),
-                    "upsert",
-                    event(a, json!({"kind": "system"}), kind),
-                ),
+                "request_event",
+                event(a, json!({"kind": "system"}), kind),
             )
             .await;
         assert_applied(&r, "an escalation imported by a CSM");
     }
     let r = w
         .app
-        .push_one(
+        .create(
             &csm_token,
-            mutation(
-                "request_event",
-                Uuid::now_v7(),
-                "upsert",
-                event(
-                    a,
-                    json!({"kind": "system"}),
-                    json!({"type": "severity_changed", "from": "p1", "to": "p4"}),
-                ),
+            "request_event",
+            event(
+                a,
+                json!({"kind": "system"}),
+                json!({"type": "severity_changed", "from": "p1", "to": "p4"}),
             ),
         )
         .await;
@@ -558,18 +519,10 @@ async fn the_timeline_is_append_only_and_written_in_ones_own_name(pool: PgPool) 
     let response = json!({"type": "response", "visibility": "public", "text": "We are on it"});
     let r = w
         .app
-        .push_one(
+        .create(
             &csm_token,
-            mutation(
-                "request_event",
-                Uuid::now_v7(),
-                "upsert",
-                event(
-                    a,
-                    json!({"kind": "staff", "user_id": lead}),
-                    response.clone(),
-                ),
-            ),
+            "request_event",
+            staff_event(a, lead, response.clone()),
         )
         .await;
     assert_rejected(
@@ -580,13 +533,10 @@ async fn the_timeline_is_append_only_and_written_in_ones_own_name(pool: PgPool) 
     assert_eq!(r["field"], "by", "{r}");
 
     let id = Uuid::now_v7();
-    let fields = event(a, json!({"kind": "staff", "user_id": lead}), response);
+    let fields = staff_event(a, lead, response);
     let r = w
         .app
-        .push_one(
-            &lead_token,
-            mutation("request_event", id, "upsert", fields.clone()),
-        )
+        .upsert(&lead_token, "request_event", id, fields.clone())
         .await;
     assert_applied(&r, "the lead's own response");
     let before = stored(&w.app, EntityKind::RequestEvent, id).await;
@@ -597,21 +547,15 @@ async fn the_timeline_is_append_only_and_written_in_ones_own_name(pool: PgPool) 
     ] {
         let r = w
             .app
-            .push_one(
+            .upsert(
                 token,
-                mutation(
-                    "request_event",
-                    id,
-                    "upsert",
-                    json!({"at": "2026-11-26T08:00:00Z"}),
-                ),
+                "request_event",
+                id,
+                json!({"at": "2026-11-26T08:00:00Z"}),
             )
             .await;
         assert_rejected(&r, "forbidden_record", &format!("{who} editing an entry"));
-        let r = w
-            .app
-            .push_one(token, mutation("request_event", id, "delete", json!({})))
-            .await;
+        let r = w.app.remove(token, "request_event", id).await;
         assert_rejected(&r, "forbidden_record", &format!("{who} deleting an entry"));
     }
     assert_eq!(
@@ -619,10 +563,7 @@ async fn the_timeline_is_append_only_and_written_in_ones_own_name(pool: PgPool) 
         before,
         "the entry is as its author wrote it"
     );
-    let r = w
-        .app
-        .push_one(&lead_token, mutation("request_event", id, "upsert", fields))
-        .await;
+    let r = w.app.upsert(&lead_token, "request_event", id, fields).await;
     assert_applied(
         &r,
         "the same entry sent again changes nothing and is no edit",
@@ -640,54 +581,30 @@ async fn rca_states_and_publish_checks_hold_on_the_server(pool: PgPool) {
     let (_, csm) = role_token(&w, Role::Csm);
 
     let empty = Uuid::now_v7();
-    let r = w
-        .app
-        .push_one(&csm, mutation("rca", empty, "upsert", rca(a, "draft", "")))
-        .await;
+    let r = w.app.upsert(&csm, "rca", empty, rca(a, "draft", "")).await;
     assert_applied(&r, "an empty draft");
     let publish = json!({"state": "published"});
-    let r = w
-        .app
-        .push_one(&lead, mutation("rca", empty, "upsert", publish.clone()))
-        .await;
+    let r = w.app.upsert(&lead, "rca", empty, publish.clone()).await;
     assert_rejected(&r, "invalid_field", "publishing a draft skips in_review");
     assert_eq!(r["field"], "state", "{r}");
     let r = w
         .app
-        .push_one(
-            &csm,
-            mutation("rca", empty, "upsert", json!({"state": "in_review"})),
-        )
+        .upsert(&csm, "rca", empty, json!({"state": "in_review"}))
         .await;
     assert_applied(&r, "anyone sends a draft to review");
-    let r = w
-        .app
-        .push_one(&lead, mutation("rca", empty, "upsert", publish.clone()))
-        .await;
+    let r = w.app.upsert(&lead, "rca", empty, publish.clone()).await;
     assert_rejected(&r, "invalid_field", "publishing without a summary");
     assert_eq!(r["field"], "summary", "{r}");
-    let r = w
-        .app
-        .push_one(
-            &lead,
-            mutation("rca", Uuid::now_v7(), "upsert", rca(a, "published", "s")),
-        )
-        .await;
+    let r = w.app.create(&lead, "rca", rca(a, "published", "s")).await;
     assert_rejected(&r, "invalid_field", "a new RCA is not born published");
 
     let id = Uuid::now_v7();
     let r = w
         .app
-        .push_one(
-            &csm,
-            mutation("rca", id, "upsert", rca(a, "in_review", "Certs")),
-        )
+        .upsert(&csm, "rca", id, rca(a, "in_review", "Certs"))
         .await;
     assert_applied(&r, "an RCA in review");
-    let r = w
-        .app
-        .push_one(&lead, mutation("rca", id, "upsert", publish.clone()))
-        .await;
+    let r = w.app.upsert(&lead, "rca", id, publish.clone()).await;
     assert_applied(&r, "the lead publishes a complete RCA in review");
     let before = stored(&w.app, EntityKind::Rca, id).await;
     for (token, who) in [(&csm, "a CSM"), (&lead, "a lead"), (&w.admin.1, "an admin")] {
@@ -696,20 +613,14 @@ async fn rca_states_and_publish_checks_hold_on_the_server(pool: PgPool) {
             (json!({"state": "draft"}), "moving back to draft"),
             (json!({"state": "in_review"}), "moving back to review"),
         ] {
-            let r = w
-                .app
-                .push_one(token, mutation("rca", id, "upsert", write))
-                .await;
+            let r = w.app.upsert(token, "rca", id, write).await;
             assert_rejected(
                 &r,
                 "invalid_field",
                 &format!("{who} {what} a published RCA"),
             );
         }
-        let r = w
-            .app
-            .push_one(token, mutation("rca", id, "delete", json!({})))
-            .await;
+        let r = w.app.remove(token, "rca", id).await;
         assert_rejected(
             &r,
             "invalid_field",
@@ -721,10 +632,7 @@ async fn rca_states_and_publish_checks_hold_on_the_server(pool: PgPool) {
         before,
         "the published RCA is as it was published"
     );
-    let r = w
-        .app
-        .push_one(&lead, mutation("rca", id, "upsert", publish))
-        .await;
+    let r = w.app.upsert(&lead, "rca", id, publish).await;
     assert_applied(
         &r,
         "a second lead publishing the same RCA offline changes nothing and is not refused",
@@ -743,13 +651,7 @@ async fn entries_and_rcas_hang_off_a_request_of_their_own_account(pool: PgPool) 
 
     let mut orphan = event(w.account, by.clone(), response.clone());
     orphan["request_id"] = json!(Uuid::now_v7());
-    let r = w
-        .app
-        .push_one(
-            &lead_token,
-            mutation("request_event", Uuid::now_v7(), "upsert", orphan),
-        )
-        .await;
+    let r = w.app.create(&lead_token, "request_event", orphan).await;
     assert_rejected(&r, "not_found", "an entry of a request that does not exist");
     assert_eq!(
         r["field"], "request_id",
@@ -759,14 +661,10 @@ async fn entries_and_rcas_hang_off_a_request_of_their_own_account(pool: PgPool) 
     // REQUEST belongs to w.account; an entry or an RCA filed under another account.
     let r = w
         .app
-        .push_one(
+        .create(
             &lead_token,
-            mutation(
-                "request_event",
-                Uuid::now_v7(),
-                "upsert",
-                event(other, by.clone(), response.clone()),
-            ),
+            "request_event",
+            event(other, by.clone(), response.clone()),
         )
         .await;
     assert_rejected(
@@ -777,15 +675,7 @@ async fn entries_and_rcas_hang_off_a_request_of_their_own_account(pool: PgPool) 
     assert_eq!(r["field"], "request_id", "{r}");
     let r = w
         .app
-        .push_one(
-            &lead_token,
-            mutation(
-                "rca",
-                Uuid::now_v7(),
-                "upsert",
-                rca(other, "draft", "Disk full"),
-            ),
-        )
+        .create(&lead_token, "rca", rca(other, "draft", "Disk full"))
         .await;
     assert_rejected(
         &r,
@@ -800,20 +690,11 @@ async fn entries_and_rcas_hang_off_a_request_of_their_own_account(pool: PgPool) 
         let id = Uuid::now_v7();
         let mut f = request(w.account, lead, severity, false);
         f["status"] = json!(status);
-        let r = w
-            .app
-            .push_one(&lead_token, mutation("request", id, "upsert", f))
-            .await;
+        let r = w.app.upsert(&lead_token, "request", id, f).await;
         assert_applied(&r, "the request");
         let mut fields = rca(w.account, "draft", "Disk full");
         fields["request_id"] = json!(id);
-        let r = w
-            .app
-            .push_one(
-                &lead_token,
-                mutation("rca", Uuid::now_v7(), "upsert", fields),
-            )
-            .await;
+        let r = w.app.create(&lead_token, "rca", fields).await;
         assert_rejected(
             &r,
             "invalid_field",
@@ -825,15 +706,7 @@ async fn entries_and_rcas_hang_off_a_request_of_their_own_account(pool: PgPool) 
     // The same entry under the request's own account applies.
     let r = w
         .app
-        .push_one(
-            &lead_token,
-            mutation(
-                "request_event",
-                Uuid::now_v7(),
-                "upsert",
-                event(w.account, by, response),
-            ),
-        )
+        .create(&lead_token, "request_event", event(w.account, by, response))
         .await;
     assert_applied(&r, "an entry of the request's own account");
 }

@@ -14,7 +14,9 @@ use sqlx::PgPool;
 use tower::ServiceExt;
 use uuid::Uuid;
 
-use crate::common::{TestApp, assert_applied, assert_rejected, mutation, request, seed_account};
+use crate::common::{
+    TestApp, assert_applied, assert_rejected, mutation, note_on, request, seed_account,
+};
 
 fn ids(changes: &[Value]) -> Vec<String> {
     changes
@@ -25,16 +27,8 @@ fn ids(changes: &[Value]) -> Vec<String> {
 
 #[sqlx::test(migrator = "rapport_server::MIGRATOR")]
 async fn a_push_retried_three_times_applies_once(pool: PgPool) {
-    let app = TestApp::new(pool).await;
-    let team = app.team("T").await;
-    let (_, token) = app.user(Role::Csm, &[team]).await;
-    let account = seed_account(&app, &token, team, "Acme").await;
-    let note = mutation(
-        "note",
-        Uuid::now_v7(),
-        "upsert",
-        json!({"account_id": account, "body": "once"}),
-    );
+    let (app, _, (_, token), account) = TestApp::with_account(pool, "T", Role::Csm).await;
+    let note = mutation("note", Uuid::now_v7(), "upsert", note_on(account, "once"));
     let edit = mutation("account", account, "upsert", json!({"tags": ["retried"]}));
     for attempt in 0..3 {
         let r = app.push(&token, vec![note.clone(), edit.clone()]).await;
@@ -60,9 +54,7 @@ async fn a_push_retried_three_times_applies_once(pool: PgPool) {
 
 #[sqlx::test(migrator = "rapport_server::MIGRATOR")]
 async fn pull_paging_at_the_edges(pool: PgPool) {
-    let app = TestApp::new(pool).await;
-    let team = app.team("T").await;
-    let (_, token) = app.user(Role::Csm, &[team]).await;
+    let (app, team, (_, token)) = TestApp::with_team(pool, "T", Role::Csm).await;
 
     let empty = app.pull(&token, "", 3).await;
     assert_eq!(
@@ -125,14 +117,7 @@ async fn pull_paging_at_the_edges(pool: PgPool) {
         ("limit=1001", "limit"),
         ("cursor=5.9", "cursor"),
     ] {
-        let r = app
-            .call(
-                Method::GET,
-                &format!("/v1/sync/pull?{q}"),
-                Some(&token),
-                None,
-            )
-            .await;
+        let r = app.get(&format!("/v1/sync/pull?{q}"), &token).await;
         assert_eq!(
             (r.status, r.body["field"].as_str()),
             (StatusCode::BAD_REQUEST, Some(field)),
@@ -144,48 +129,29 @@ async fn pull_paging_at_the_edges(pool: PgPool) {
 
 #[sqlx::test(migrator = "rapport_server::MIGRATOR")]
 async fn deletes_are_tombstones_and_an_account_takes_its_contacts_and_notes(pool: PgPool) {
-    let app = TestApp::new(pool).await;
-    let team = app.team("T").await;
-    let (_, token) = app.user(Role::Csm, &[team]).await;
-    let account = seed_account(&app, &token, team, "Acme").await;
+    let (app, _, (_, token), account) = TestApp::with_account(pool, "T", Role::Csm).await;
     let contact = Uuid::now_v7();
     let note = Uuid::now_v7();
     assert_applied(
-        &app.push_one(
+        &app.upsert(
             &token,
-            mutation(
-                "contact",
-                contact,
-                "upsert",
-                json!({"account_id": account, "name": "Kim", "email": "kim@c.com"}),
-            ),
+            "contact",
+            contact,
+            json!({"account_id": account, "name": "Kim", "email": "kim@c.com"}),
         )
         .await,
         "contact",
     );
     assert_applied(
-        &app.push_one(
-            &token,
-            mutation(
-                "note",
-                note,
-                "upsert",
-                json!({"account_id": account, "body": "n"}),
-            ),
-        )
-        .await,
+        &app.upsert(&token, "note", note, note_on(account, "n"))
+            .await,
         "note",
     );
     let (_, cursor) = app.pull_all(&token, "", 100).await;
 
+    assert_applied(&app.remove(&token, "account", account).await, "delete");
     assert_applied(
-        &app.push_one(&token, mutation("account", account, "delete", json!({})))
-            .await,
-        "delete",
-    );
-    assert_applied(
-        &app.push_one(&token, mutation("account", account, "delete", json!({})))
-            .await,
+        &app.remove(&token, "account", account).await,
         "deleting twice is fine",
     );
     let (changes, _) = app.pull_all(&token, &cursor, 100).await;
@@ -204,41 +170,22 @@ async fn deletes_are_tombstones_and_an_account_takes_its_contacts_and_notes(pool
         "a client starting from scratch needs no tombstones: {fresh:?}"
     );
 
-    let r = app
-        .push_one(
-            &token,
-            mutation(
-                "note",
-                Uuid::now_v7(),
-                "upsert",
-                json!({"account_id": account, "body": "late"}),
-            ),
-        )
-        .await;
+    let r = app.create(&token, "note", note_on(account, "late")).await;
     assert_rejected(&r, "not_found", "a note on a deleted account");
     assert_eq!(r["field"], "account_id");
     let r = app
-        .push_one(
-            &token,
-            mutation("account", account, "upsert", json!({"name": "Acme again"})),
-        )
+        .upsert(&token, "account", account, json!({"name": "Acme again"}))
         .await;
     assert_applied(&r, "an account can be re-created (undo)");
 }
 
 #[sqlx::test(migrator = "rapport_server::MIGRATOR")]
 async fn a_cursor_older_than_the_retained_log_must_reset(pool: PgPool) {
-    let app = TestApp::new(pool).await;
-    let team = app.team("T").await;
-    let (user, token) = app.user(Role::Csm, &[team]).await;
+    let (app, team, (user, token)) = TestApp::with_team(pool, "T", Role::Csm).await;
     let keep = seed_account(&app, &token, team, "Keep").await;
     let gone = seed_account(&app, &token, team, "Gone").await;
     let (_, old_cursor) = app.pull_all(&token, "", 100).await;
-    assert_applied(
-        &app.push_one(&token, mutation("account", gone, "delete", json!({})))
-            .await,
-        "delete",
-    );
+    assert_applied(&app.remove(&token, "account", gone).await, "delete");
     app.clock.advance(TimeDelta::days(91));
     let purged = rapport_server::db::sync::purge_tombstones(
         &app.state.pool,
@@ -324,50 +271,31 @@ async fn joining_a_team_brings_its_data_and_leaving_purges_it(pool: PgPool) {
 
 #[sqlx::test(migrator = "rapport_server::MIGRATOR")]
 async fn concurrent_edits_resolve_per_field_in_server_order(pool: PgPool) {
-    let app = TestApp::new(pool).await;
-    let team = app.team("T").await;
-    let (_, ana) = app.user(Role::Csm, &[team]).await;
+    let (app, team, (_, ana)) = TestApp::with_team(pool, "T", Role::Csm).await;
     let (_, bo) = app.user(Role::AccountRep, &[team]).await;
     let account = seed_account(&app, &ana, team, "Acme").await;
     assert_applied(
-        &app.push_one(
-            &ana,
-            mutation("account", account, "upsert", json!({"stage": "at_risk"})),
-        )
-        .await,
+        &app.upsert(&ana, "account", account, json!({"stage": "at_risk"}))
+            .await,
         "a",
     );
     assert_applied(
-        &app.push_one(
-            &bo,
-            mutation("account", account, "upsert", json!({"tags": ["vip"]})),
-        )
-        .await,
+        &app.upsert(&bo, "account", account, json!({"tags": ["vip"]}))
+            .await,
         "b",
     );
     assert_applied(
-        &app.push_one(
-            &bo,
-            mutation("account", account, "upsert", json!({"name": "Acme (Bo)"})),
-        )
-        .await,
+        &app.upsert(&bo, "account", account, json!({"name": "Acme (Bo)"}))
+            .await,
         "c",
     );
     assert_applied(
-        &app.push_one(
-            &ana,
-            mutation("account", account, "upsert", json!({"name": "Acme (Ana)"})),
-        )
-        .await,
+        &app.upsert(&ana, "account", account, json!({"name": "Acme (Ana)"}))
+            .await,
         "d",
     );
     let r = app
-        .call(
-            Method::GET,
-            &format!("/v1/sync/records/account/{account}"),
-            Some(&bo),
-            None,
-        )
+        .get(&format!("/v1/sync/records/account/{account}"), &bo)
         .await;
     let f = &r.body["fields"];
     assert_eq!(
@@ -400,14 +328,11 @@ async fn concurrent_edits_resolve_per_field_in_server_order(pool: PgPool) {
     );
 
     let bad = app
-        .push_one(
+        .upsert(
             &ana,
-            mutation(
-                "account",
-                account,
-                "upsert",
-                json!({"time_zone": "Mars/Olympus"}),
-            ),
+            "account",
+            account,
+            json!({"time_zone": "Mars/Olympus"}),
         )
         .await;
     assert_rejected(&bad, "invalid_field", "validation runs on every write");
@@ -420,14 +345,10 @@ async fn concurrent_edits_resolve_per_field_in_server_order(pool: PgPool) {
         "{bad}"
     );
     let bad = app
-        .push_one(
+        .create(
             &ana,
-            mutation(
-                "contact",
-                Uuid::now_v7(),
-                "upsert",
-                json!({"account_id": account, "name": "No Mail"}),
-            ),
+            "contact",
+            json!({"account_id": account, "name": "No Mail"}),
         )
         .await;
     assert_rejected(&bad, "missing_field", "a create needs its required fields");
@@ -530,21 +451,16 @@ async fn the_event_stream_wakes_team_members_only(pool: PgPool) {
 
 #[sqlx::test(migrator = "rapport_server::MIGRATOR")]
 async fn profile_edits_reach_team_mates(pool: PgPool) {
-    let app = TestApp::new(pool).await;
-    let team = app.team("T").await;
-    let (me, token) = app.user(Role::Csm, &[team]).await;
+    let (app, team, (me, token)) = TestApp::with_team(pool, "T", Role::Csm).await;
     let (_, mate) = app.user(Role::SupportLead, &[team]).await;
     let start = app.pull(&mate, "", 100).await;
     let cursor = start["cursor"].as_str().unwrap().to_owned();
     let r = app
-        .push_one(
+        .upsert(
             &token,
-            mutation(
-                "user",
-                me.id,
-                "upsert",
-                json!({"name": "Ana Lopez", "time_zone": "America/New_York"}),
-            ),
+            "user",
+            me.id,
+            json!({"name": "Ana Lopez", "time_zone": "America/New_York"}),
         )
         .await;
     assert_applied(&r, "own profile");
@@ -562,9 +478,7 @@ async fn profile_edits_reach_team_mates(pool: PgPool) {
 
 #[sqlx::test(migrator = "rapport_server::MIGRATOR")]
 async fn a_signed_out_stream_ends_at_its_next_wake_up(pool: PgPool) {
-    let app = TestApp::new(pool).await;
-    let team = app.team("T").await;
-    let (_, writer) = app.user(Role::Csm, &[team]).await;
+    let (app, team, (_, writer)) = TestApp::with_team(pool, "T", Role::Csm).await;
     let (_, reader) = app.user(Role::Csm, &[team]).await;
     let resp = app
         .router
@@ -574,9 +488,7 @@ async fn a_signed_out_stream_ends_at_its_next_wake_up(pool: PgPool) {
         .unwrap();
     let mut events = resp.into_body().into_data_stream();
     assert_eq!(next_event(&mut events).await.as_deref(), Some("ready"));
-    let out = app
-        .call(Method::POST, "/v1/auth/logout", Some(&reader), None)
-        .await;
+    let out = app.post("/v1/auth/logout", &reader, None).await;
     assert_eq!(out.status, StatusCode::NO_CONTENT);
     seed_account(&app, &writer, team, "Acme").await;
     let end = tokio::time::timeout(Duration::from_secs(10), events.next())
@@ -599,9 +511,7 @@ fn as_client_sends<T: serde::Serialize>(record: &T) -> Value {
 #[sqlx::test(migrator = "rapport_server::MIGRATOR")]
 async fn the_desktop_outbox_shapes_apply(pool: PgPool) {
     use rapport_domain::{Account, AccountInput, LifecycleStage, Note, NoteInput, Plan};
-    let app = TestApp::new(pool).await;
-    let team = app.team("T").await;
-    let (me, token) = app.user(Role::Csm, &[team]).await;
+    let (app, team, (me, token)) = TestApp::with_team(pool, "T", Role::Csm).await;
     let now = app.clock.now();
     let input = AccountInput {
         name: "Acme".into(),
@@ -617,10 +527,7 @@ async fn the_desktop_outbox_shapes_apply(pool: PgPool) {
     };
     let account = Account::create(Uuid::now_v7(), input, now).unwrap();
     let r = app
-        .push_one(
-            &token,
-            mutation("account", account.id, "upsert", as_client_sends(&account)),
-        )
+        .upsert(&token, "account", account.id, as_client_sends(&account))
         .await;
     assert_applied(
         &r,
@@ -639,41 +546,27 @@ async fn the_desktop_outbox_shapes_apply(pool: PgPool) {
     )
     .unwrap();
     let r = app
-        .push_one(
-            &token,
-            mutation("note", note.id, "upsert", as_client_sends(&note)),
-        )
+        .upsert(&token, "note", note.id, as_client_sends(&note))
         .await;
     assert_applied(&r, "a whole note with its author");
     let r = app
-        .push_one(
+        .upsert(
             &token,
-            mutation(
-                "account",
-                account.id,
-                "upsert",
-                json!({"stage": "active", "updated_at": now}),
-            ),
+            "account",
+            account.id,
+            json!({"stage": "active", "updated_at": now}),
         )
         .await;
     assert_applied(&r, "an edit with the client's updated_at");
     let mut profile = me.clone();
     profile.name = "Ana Renamed".into();
     let r = app
-        .push_one(
-            &token,
-            mutation("user", me.id, "upsert", as_client_sends(&profile)),
-        )
+        .upsert(&token, "user", me.id, as_client_sends(&profile))
         .await;
     assert_applied(&r, "a whole profile repeating its email and role");
 
     let rec = app
-        .call(
-            Method::GET,
-            &format!("/v1/sync/records/account/{}", account.id),
-            Some(&token),
-            None,
-        )
+        .get(&format!("/v1/sync/records/account/{}", account.id), &token)
         .await;
     assert_eq!(rec.body["fields"]["stage"], "active");
     assert_eq!(rec.body["fields"]["team_id"], json!(team));
