@@ -80,6 +80,10 @@ pub struct SyncRuntime {
     pub(crate) synced: Notify,
     /// Bumped at every sign-in and sign-out, so an event stream of an old sign-in ends.
     generation: std::sync::atomic::AtomicU64,
+    /// Held from reading the status to sending it, so statuses reach the window in the
+    /// order they were read: a progress report sent from its own task could otherwise
+    /// arrive after the final "synced" and leave the status bar saying "syncing".
+    emitting: tokio::sync::Mutex<()>,
 }
 
 impl SyncRuntime {
@@ -91,6 +95,7 @@ impl SyncRuntime {
             wake: Notify::new(),
             synced: Notify::new(),
             generation: std::sync::atomic::AtomicU64::new(0),
+            emitting: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -175,6 +180,7 @@ impl SyncRuntime {
 }
 
 async fn emit_status<R: Runtime>(app: &AppHandle<R>, rt: &SyncRuntime) {
+    let _in_order = rt.emitting.lock().await;
     if let Ok(s) = rt.status().await
         && let Err(e) = app.emit(STATUS_EVENT, s)
     {
