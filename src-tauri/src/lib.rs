@@ -174,6 +174,7 @@ pub(crate) fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         commands::requests::call_settings_get,
         commands::requests::call_settings_set,
         commands::rca::rca_open,
+        commands::rca::rca_get,
         commands::rca::rca_save,
         commands::rca::rca_set_state,
         commands::rca::rca_export,

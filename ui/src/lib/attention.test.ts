@@ -7,6 +7,7 @@ import {
   accountFormStart,
   contactFormStart,
   fieldLabel,
+  fieldText,
   formStart,
   noteEditorStart,
   noteResend,
@@ -157,5 +158,24 @@ describe("request controls", () => {
     expect(formStart(BLANK_HEALTH_CHECK, review, { sentiment: 2 })).toEqual({ checklist: [], findings: "Fine", action_items: [], sentiment: 2 });
     const rca = { ...BLANK_RCA, summary: "Disk full", state: "draft", title: "Outage" };
     expect(formStart(BLANK_RCA, rca, { root_cause: "No alert" })).toEqual({ ...BLANK_RCA, summary: "Disk full", root_cause: "No alert" });
+  });
+});
+
+describe("fieldText", () => {
+  it("reads refused values as words, never as JSON", () => {
+    expect(fieldText(null)).toBe("—");
+    expect(fieldText(["acme.com", "acme.de"])).toBe("acme.com, acme.de");
+    expect(fieldText([{ title: "SLA table", done: true }, { title: "Slack channel", done: false }])).toBe("SLA table ✓, Slack channel");
+    expect(fieldText([])).toBe("(none)");
+    expect(fieldText({ start: "x" })).toBe("(set)");
+    expect(fieldText(3)).toBe("3");
+  });
+});
+
+describe("formStart's blanks", () => {
+  it("are copies too, so one form's edit never reaches the next form", () => {
+    const start = formStart(BLANK_HEALTH_CHECK, null, {});
+    start.action_items.push({ id: "a", title: "t", owner: "o", due: "2026-12-10", status: "open" });
+    expect(BLANK_HEALTH_CHECK.action_items).toEqual([]);
   });
 });

@@ -112,11 +112,10 @@ function copy<T>(v: T): T {
  * `blank`, which are wire names).
  */
 export function formStart<T extends object>(blank: T, current: object | null, refused: Fields): T {
-  const out: Fields = { ...(blank as unknown as Fields) };
+  const out: Fields = {};
   const held = (current ?? {}) as Fields;
-  for (const k of Object.keys(blank)) {
-    if (k in refused) out[k] = copy(refused[k]);
-    else if (k in held) out[k] = copy(held[k]);
+  for (const [k, v] of Object.entries(blank)) {
+    out[k] = copy(k in refused ? refused[k] : k in held ? held[k] : v);
   }
   return out as unknown as T;
 }
@@ -187,4 +186,23 @@ export function requestControlsStart(
  */
 export function requestControlResend(refused: Fields, change: Partial<RequestControlFields>): Fields {
   return { ...refused, ...change };
+}
+
+/** A refused field's value as a person reads it: lists by their items (an agenda item or
+ * an action item by its title), nothing as "—", other structures as "(set)". */
+export function fieldText(v: unknown): string {
+  if (v === null || v === undefined) return "—";
+  if (Array.isArray(v)) {
+    if (v.length === 0) return "(none)";
+    return v
+      .map((x) =>
+        typeof x === "object" && x !== null && typeof (x as Fields)["title"] === "string"
+          ? String((x as Fields)["title"]) + ((x as Fields)["done"] === true ? " ✓" : "")
+          : typeof x === "object"
+            ? "(set)"
+            : String(x),
+      )
+      .join(", ");
+  }
+  return typeof v === "object" ? "(set)" : String(v);
 }
