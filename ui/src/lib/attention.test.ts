@@ -11,6 +11,7 @@ import {
   formStart,
   noteEditorStart,
   noteResend,
+  refusedCreate,
   requestControlResend,
   requestControlsStart,
   resendFields,
@@ -177,5 +178,15 @@ describe("formStart's blanks", () => {
     const start = formStart(BLANK_HEALTH_CHECK, null, {});
     start.action_items.push({ id: "a", title: "t", owner: "o", due: "2026-12-10", status: "open" });
     expect(BLANK_HEALTH_CHECK.action_items).toEqual([]);
+  });
+});
+
+describe("refusedCreate", () => {
+  it("tells a refused create, which carries its whole record, from a change", () => {
+    expect(refusedCreate("request", { account_id: "a", title: "Down", opened_at: "2026-12-01T10:00:00Z" })).toBe(true);
+    expect(refusedCreate("request", { assignee_id: "u-1" })).toBe(false);
+    expect(refusedCreate("onboarding_session", { outcome: "x" })).toBe(false);
+    expect(refusedCreate("rca", { impact: { start: "x", end: null, affected: "" }, summary: "" })).toBe(true);
+    expect(refusedCreate("request_event", { kind: {} })).toBe(false);
   });
 });

@@ -206,3 +206,21 @@ export function fieldText(v: unknown): string {
   }
   return typeof v === "object" ? "(set)" : String(v);
 }
+
+/** A field every create of the kind carries (a create sets every field of its record). */
+const CREATE_CARRIES: Record<string, string> = {
+  onboarding_session: "starts_at",
+  review: "checklist",
+  rca: "impact",
+  request: "opened_at",
+};
+
+/**
+ * Whether a refused write of `entity` created its record. A refused change holds only the
+ * fields it changed: when the cache no longer holds its record, its form has nothing to
+ * start from, and it is edited field by field.
+ */
+export function refusedCreate(entity: string, refused: Fields): boolean {
+  const mark = CREATE_CARRIES[entity];
+  return mark !== undefined && mark in refused;
+}
