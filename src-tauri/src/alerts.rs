@@ -1,8 +1,9 @@
 //! The desktop alerts of urgent requests: a new P1/P2 (or urgent email), a clock at risk,
 //! a clock breached — each once per request. The loop runs offline too: the clocks are
-//! computed from the local cache. What was shown is recorded in SQLite before the next
-//! round, so a restart never repeats an alert (and an alert the desktop could not show is
-//! still recorded and logged, rather than retried every few seconds).
+//! computed from the local cache. Each alert is recorded in SQLite before it shows (the
+//! one scheduler, [`crate::notify`]), so a restart never repeats an alert (and an alert the
+//! desktop could not show is still recorded and logged, rather than retried every few
+//! seconds).
 //!
 //! The on-call pages ([`pages_loop`]) come from the server instead: who was paged is its
 //! to know. Each page that reached me is notified once, and sent to the window, which
@@ -11,15 +12,15 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
 use rapport_client::Store;
-use rapport_client::oncall::{OnCallPage, on_call_now};
+use rapport_client::oncall::on_call_now;
 use rapport_client::requests::PendingAlert;
 use rapport_client::sync::{HttpTransport, SyncError};
 use rapport_domain::sla::SlaAlert;
 use tauri::{AppHandle, Emitter, Manager, Runtime};
-use tauri_plugin_notification::NotificationExt;
 
+use crate::clock::Clock;
+use crate::notify;
 use crate::sync_task::SyncRuntime;
 
 /// How often the clocks are looked at. At-risk windows are 7.5 minutes or more, so a few
@@ -27,7 +28,7 @@ use crate::sync_task::SyncRuntime;
 const EVERY: Duration = Duration::from_secs(5);
 
 /// Starts the loop (once, after the store is managed).
-pub fn start<R: Runtime>(app: AppHandle<R>) {
+pub fn start<R: Runtime>(app: AppHandle<R>, clock: Clock) {
     tauri::async_runtime::spawn(async move {
         let mut tick = tokio::time::interval(EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -36,42 +37,35 @@ pub fn start<R: Runtime>(app: AppHandle<R>) {
             let Some(store) = app.try_state::<Store>() else {
                 return;
             };
-            if let Err(e) = round(&app, &store).await {
+            if let Err(e) = round(&app, &store, clock).await {
                 tracing::warn!(error = %e, "the alert round failed; trying again shortly");
             }
         }
     });
 }
 
-async fn round<R: Runtime>(app: &AppHandle<R>, store: &Store) -> rapport_client::Result<()> {
-    for alert in store.alerts_pending(Utc::now()).await? {
-        if !store
-            .alert_record(alert.request_id, alert.alert, Utc::now())
-            .await?
-        {
-            continue;
-        }
+async fn round<R: Runtime>(
+    app: &AppHandle<R>,
+    store: &Store,
+    clock: Clock,
+) -> rapport_client::Result<()> {
+    let now = clock.now();
+    for alert in store.alerts_pending(now).await? {
         let (title, body) = text(&alert);
-        let shown = app
-            .notification()
-            .builder()
-            .title(&title)
-            .body(&body)
-            .show();
-        match shown {
-            Ok(()) => tracing::info!(
-                request_id = %alert.request_id,
-                alert = ?alert.alert,
-                severity = alert.severity.as_str(),
-                "desktop alert shown"
+        let shown = notify::record_then_show(
+            store.alert_record(alert.request_id, alert.alert, now),
+            notify::desktop(app, &title, &body),
+        )
+        .await;
+        notify::log(
+            &shown,
+            &format!(
+                "{:?} desktop alert ({})",
+                alert.alert,
+                alert.severity.as_str()
             ),
-            Err(e) => tracing::warn!(
-                request_id = %alert.request_id,
-                alert = ?alert.alert,
-                error = %e,
-                "desktop alert recorded, but the desktop could not show it"
-            ),
-        }
+            alert.request_id,
+        );
     }
     Ok(())
 }
@@ -86,7 +80,7 @@ fn text(a: &PendingAlert) -> (String, String) {
     (title, a.title.clone())
 }
 
-/// The window event of a page that just reached me: an [`OnCallPage`]; the window shows
+/// The window event of a page that just reached me: a [`rapport_client::oncall::OnCallPage`]; the window shows
 /// the in-app alert with Acknowledge (the notification plugin has no action buttons on
 /// desktop systems).
 pub const PAGE_EVENT: &str = "oncall://page";
@@ -122,36 +116,29 @@ pub async fn pages_loop<R: Runtime>(app: AppHandle<R>, rt: Arc<SyncRuntime>) {
             }
         };
         for page in pages.into_iter().filter(|p| p.paged_me) {
-            match store
-                .oncall_page_alert_record(page.request_id, page.last_paged_at, Utc::now())
-                .await
+            let title = format!(
+                "Paged: {} {}",
+                page.severity.to_uppercase(),
+                page.account_name
+            );
+            let body = format!("{} — acknowledge it in Rapport", page.title);
+            let shown = notify::record_then_show(
+                store.oncall_page_alert_record(
+                    page.request_id,
+                    page.last_paged_at,
+                    rt.clock().now(),
+                ),
+                notify::desktop(&app, &title, &body),
+            )
+            .await;
+            notify::log(&shown, "page", page.request_id);
+            // A new page also reaches the window, which shows it with Acknowledge (the
+            // desktop notification may have been refused).
+            if matches!(shown, notify::Outcome::Shown | notify::Outcome::NotShown(_))
+                && let Err(e) = app.emit(PAGE_EVENT, &page)
             {
-                Ok(true) => show_page(&app, &page),
-                Ok(false) => {}
-                Err(e) => tracing::warn!(error = %e, "the page alert could not be recorded"),
+                tracing::warn!(error = %e, "could not send the page to the window");
             }
         }
     }
-}
-
-fn show_page<R: Runtime>(app: &AppHandle<R>, page: &OnCallPage) {
-    let title = format!(
-        "Paged: {} {}",
-        page.severity.to_uppercase(),
-        page.account_name
-    );
-    let body = format!("{} — acknowledge it in Rapport", page.title);
-    if let Err(e) = app
-        .notification()
-        .builder()
-        .title(&title)
-        .body(&body)
-        .show()
-    {
-        tracing::warn!(request_id = %page.request_id, error = %e, "the desktop could not show the page");
-    }
-    if let Err(e) = app.emit(PAGE_EVENT, page) {
-        tracing::warn!(error = %e, "could not send the page to the window");
-    }
-    tracing::info!(request_id = %page.request_id, severity = %page.severity, "page shown");
 }

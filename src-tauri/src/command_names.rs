@@ -71,6 +71,7 @@ pub const COMMANDS: &[&str] = &[
     "call_settings_get",
     "call_settings_set",
     "rca_open",
+    "rca_get",
     "rca_save",
     "rca_set_state",
     "rca_export",

@@ -4,6 +4,7 @@
 
 mod alerts;
 pub mod bindings;
+pub mod clock;
 pub mod commands;
 pub mod datadir;
 pub mod error;
@@ -11,6 +12,7 @@ mod instance;
 #[cfg(test)]
 mod ipc_tests;
 mod logging;
+mod notify;
 mod reminders;
 mod review_reminders;
 pub mod sync_task;
@@ -175,6 +177,7 @@ pub(crate) fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         commands::requests::call_settings_get,
         commands::requests::call_settings_set,
         commands::rca::rca_open,
+        commands::rca::rca_get,
         commands::rca::rca_save,
         commands::rca::rca_set_state,
         commands::rca::rca_export,
@@ -224,11 +227,14 @@ fn setup(
     if demo {
         commands::demo::load_if_empty(&store)?;
     }
-    reminders::spawn(app.handle().clone(), store.clone());
-    review_reminders::start(app.handle().clone(), store.clone());
-    let sync = sync_task::SyncRuntime::new(store.clone());
+    // One clock for every loop below and the commands (clock.rs).
+    let clock = clock::Clock::desktop();
+    app.manage(clock);
+    reminders::spawn(app.handle().clone(), store.clone(), clock);
+    review_reminders::start(app.handle().clone(), store.clone(), clock);
+    let sync = sync_task::SyncRuntime::new(store.clone(), clock);
     app.manage(store);
-    alerts::start(app.handle().clone());
+    alerts::start(app.handle().clone(), clock);
     app.manage(sync.clone());
     sync_task::spawn(app.handle().clone(), sync);
 

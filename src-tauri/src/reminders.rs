@@ -7,51 +7,42 @@ use std::time::Duration;
 
 use rapport_client::Store;
 use tauri::{AppHandle, Runtime};
-use tauri_plugin_notification::NotificationExt;
 
-use crate::commands::onboarding::now;
+use crate::clock::Clock;
+use crate::notify;
 
 /// How often the loop looks for due reminders.
 const TICK: Duration = Duration::from_secs(30);
 
 /// Starts the loop on the async runtime; it runs until the app exits.
-pub fn spawn<R: Runtime>(app: AppHandle<R>, store: Store) {
+pub fn spawn<R: Runtime>(app: AppHandle<R>, store: Store, clock: Clock) {
     tauri::async_runtime::spawn(async move {
         loop {
-            tick(&app, &store).await;
+            tick(&app, &store, clock).await;
             tokio::time::sleep(TICK).await;
         }
     });
 }
 
-async fn tick<R: Runtime>(app: &AppHandle<R>, store: &Store) {
-    let due = match store.onboarding_take_due_reminders(now()).await {
+async fn tick<R: Runtime>(app: &AppHandle<R>, store: &Store, clock: Clock) {
+    let now = clock.now();
+    // Taking the due reminders records them (one transaction): each is new here.
+    let due = match store.onboarding_take_due_reminders(now).await {
         Ok(due) => due,
         Err(e) => return tracing::warn!(error = %e, "could not read due reminders"),
     };
     for r in due {
-        let minutes = (r.starts_at - now()).num_minutes().max(0);
+        let minutes = (r.starts_at - now).num_minutes().max(0);
         let body = match &r.meeting_link {
             Some(link) => format!("Starts in {minutes} min. Join: {link}"),
             None => format!("Starts in {minutes} min."),
         };
-        let shown = app
-            .notification()
-            .builder()
-            .title(format!("Onboarding: {}", r.account_name))
-            .body(body)
-            .show();
-        match shown {
-            Ok(()) => {
-                tracing::info!(session_id = %r.session_id, starts_at = %r.starts_at, "reminder shown");
-            }
-            Err(e) => {
-                tracing::warn!(
-                    session_id = %r.session_id,
-                    error = %e,
-                    "reminder recorded but the desktop notification failed"
-                );
-            }
-        }
+        let title = format!("Onboarding: {}", r.account_name);
+        let shown = notify::record_then_show(
+            std::future::ready(Ok(true)),
+            notify::desktop(app, &title, &body),
+        )
+        .await;
+        notify::log(&shown, "reminder", r.session_id);
     }
 }

@@ -1,7 +1,7 @@
 //! The reviews' background loop, while the app runs:
 //! - a desktop notification a few minutes before each of my booked reviews (once per
-//!   review: the time it was shown is recorded in the cache, so a restart does not repeat
-//!   it; the lead time is [`rapport_client::reviews::DEFAULT_REMINDER_MINUTES`] unless set);
+//!   review: it is recorded in the cache before it shows, so a restart does not repeat it;
+//!   the lead time is [`rapport_client::reviews::DEFAULT_REMINDER_MINUTES`] unless set);
 //! - the health score's snapshots: every account is scored at start and then every hour,
 //!   which stores a point whenever a score moved and at least one a day.
 
@@ -10,7 +10,9 @@ use std::time::Duration;
 use chrono::{DateTime, TimeDelta, Utc};
 use rapport_client::Store;
 use tauri::{AppHandle, Runtime};
-use tauri_plugin_notification::NotificationExt;
+
+use crate::clock::Clock;
+use crate::notify;
 
 /// How often the loop looks for reminders to show.
 const TICK: Duration = Duration::from_secs(20);
@@ -18,11 +20,11 @@ const TICK: Duration = Duration::from_secs(20);
 /// How often every account is re-scored.
 const HEALTH_EVERY: TimeDelta = TimeDelta::hours(1);
 
-pub fn start<R: Runtime>(app: AppHandle<R>, store: Store) {
+pub fn start<R: Runtime>(app: AppHandle<R>, store: Store, clock: Clock) {
     tauri::async_runtime::spawn(async move {
         let mut scored_at: Option<DateTime<Utc>> = None;
         loop {
-            let now = Utc::now();
+            let now = clock.now();
             if scored_at.is_none_or(|t| now - t >= HEALTH_EVERY) {
                 match store.health_refresh_all(now).await {
                     Ok(stored) => tracing::info!(stored, "health scores checked"),
@@ -51,20 +53,17 @@ async fn remind<R: Runtime>(app: &AppHandle<R>, store: &Store, now: DateTime<Utc
             Some(link) => format!("Starts in {left} min · {link}"),
             None => format!("Starts in {left} min"),
         };
-        let shown = app
-            .notification()
-            .builder()
-            .title(format!("Review with {}", r.account_name))
-            .body(body)
-            .show();
-        if let Err(e) = shown {
-            tracing::warn!(error = %e, review_id = %r.review_id, "the reminder could not be shown");
-        }
-        // Recorded even when the desktop refused it: the log says so, and it is not retried
-        // every 20 seconds.
-        match store.review_mark_reminded(r.review_id, now).await {
-            Ok(()) => tracing::info!(review_id = %r.review_id, minutes, "review reminder sent"),
-            Err(e) => tracing::warn!(error = %e, "the reminder could not be recorded"),
-        }
+        let title = format!("Review with {}", r.account_name);
+        let shown = notify::record_then_show(
+            async {
+                store
+                    .review_mark_reminded(r.review_id, now)
+                    .await
+                    .map(|()| true)
+            },
+            notify::desktop(app, &title, &body),
+        )
+        .await;
+        notify::log(&shown, "review reminder", r.review_id);
     }
 }

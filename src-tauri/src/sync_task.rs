@@ -17,6 +17,8 @@ use rapport_client::sync::{HttpTransport, SyncClient, SyncError};
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Runtime};
 use tokio::sync::Notify;
+
+use crate::clock::Clock;
 use ts_rs::TS;
 
 /// The window event carrying the new [`SyncStatus`].
@@ -72,6 +74,8 @@ struct Live {
 /// Shared by the commands and the tasks.
 pub struct SyncRuntime {
     store: Store,
+    /// The desktop's one clock: each sync's `now`.
+    clock: Clock,
     live: Mutex<Live>,
     /// The token, in memory only (loaded from the keyring at start).
     token: Mutex<Option<String>>,
@@ -80,18 +84,29 @@ pub struct SyncRuntime {
     pub(crate) synced: Notify,
     /// Bumped at every sign-in and sign-out, so an event stream of an old sign-in ends.
     generation: std::sync::atomic::AtomicU64,
+    /// Held from reading the status to sending it, so statuses reach the window in the
+    /// order they were read: a progress report sent from its own task could otherwise
+    /// arrive after the final "synced" and leave the status bar saying "syncing".
+    emitting: tokio::sync::Mutex<()>,
 }
 
 impl SyncRuntime {
-    pub fn new(store: Store) -> Arc<Self> {
+    pub fn new(store: Store, clock: Clock) -> Arc<Self> {
         Arc::new(SyncRuntime {
             store,
+            clock,
             live: Mutex::new(Live::default()),
             token: Mutex::new(None),
             wake: Notify::new(),
             synced: Notify::new(),
             generation: std::sync::atomic::AtomicU64::new(0),
+            emitting: tokio::sync::Mutex::new(()),
         })
+    }
+
+    /// The desktop's clock, which the sync and the loops beside it read.
+    pub fn clock(&self) -> Clock {
+        self.clock
     }
 
     /// Asks for a sync now (coalesced with one already asked for).
@@ -175,6 +190,7 @@ impl SyncRuntime {
 }
 
 async fn emit_status<R: Runtime>(app: &AppHandle<R>, rt: &SyncRuntime) {
+    let _in_order = rt.emitting.lock().await;
     if let Ok(s) = rt.status().await
         && let Err(e) = app.emit(STATUS_EVENT, s)
     {
@@ -274,7 +290,7 @@ async fn sync_loop<R: Runtime>(app: AppHandle<R>, rt: Arc<SyncRuntime>) {
             tauri::async_runtime::spawn(async move { emit_status(&app, &rt).await });
         };
         let generation = rt.generation.load(std::sync::atomic::Ordering::SeqCst);
-        let result = engine.sync(Utc::now(), &progress).await;
+        let result = engine.sync(rt.clock.now(), &progress).await;
         if generation != rt.generation.load(std::sync::atomic::Ordering::SeqCst) {
             // Signed out (or in again) meanwhile: this result is of no interest.
             continue;

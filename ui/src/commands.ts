@@ -154,6 +154,7 @@ export const commands = {
   callSettingsGet: (): Promise<CallSettings> => call("call_settings_get"),
   callSettingsSet: (input: CallSettings): Promise<CallSettings> => call("call_settings_set", { input }),
   rcaOpen: (requestId: string): Promise<RcaView> => write("rca_open", { requestId }),
+  rcaGet: (id: string): Promise<RcaView> => call("rca_get", { id }),
   rcaSave: (id: string, input: RcaInput): Promise<RcaView> => write("rca_save", { id, input }),
   rcaSetState: (id: string, state: RcaState): Promise<RcaView> => write("rca_set_state", { id, state }),
   /**

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use rapport_client::Store;
 use rapport_client::onboarding::{
     AccountOnboarding, IcsFile, NewSession, OnboardingBoard, OnboardingSettings, SessionDetail,
@@ -28,28 +28,10 @@ pub struct ExportedFile {
     pub file_name: String,
 }
 
-/// The clock of the onboarding commands and the reminder loop. Under WebDriver only
-/// (`TAURI_WEBVIEW_AUTOMATION=true`), `--test-clock-offset-minutes=N` moves it, so the
-/// acceptance story can reopen the app "on the day of the session"; elsewhere it is the
-/// system clock.
+/// The onboarding commands' "now": the desktop's one clock ([`crate::clock`]).
 pub fn now() -> DateTime<Utc> {
-    Utc::now() + *CLOCK_OFFSET
+    crate::clock::Clock::desktop().now()
 }
-
-static CLOCK_OFFSET: std::sync::LazyLock<TimeDelta> = std::sync::LazyLock::new(|| {
-    let automated = std::env::var_os("TAURI_WEBVIEW_AUTOMATION").is_some_and(|v| v == "true");
-    let minutes = std::env::args()
-        .find_map(|a| {
-            a.strip_prefix("--test-clock-offset-minutes=")
-                .and_then(|m| m.parse::<i64>().ok())
-        })
-        .filter(|_| automated)
-        .unwrap_or(0);
-    if minutes != 0 {
-        tracing::warn!(minutes, "test clock: onboarding runs with a shifted clock");
-    }
-    TimeDelta::minutes(minutes)
-});
 
 #[tauri::command]
 #[tracing::instrument(skip_all, err(level = "warn"))]

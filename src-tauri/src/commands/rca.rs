@@ -19,6 +19,12 @@ pub async fn rca_open(store: State<'_, Store>, request_id: String) -> Result<Rca
 
 #[tauri::command]
 #[tracing::instrument(skip_all, err(level = "warn"), fields(%id))]
+pub async fn rca_get(store: State<'_, Store>, id: String) -> Result<RcaView, IpcError> {
+    Ok(store.rca_get(parse_id(&id)?).await?)
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all, err(level = "warn"), fields(%id))]
 pub async fn rca_save(
     store: State<'_, Store>,
     id: String,

@@ -7,7 +7,6 @@
 
 use std::sync::Arc;
 
-use chrono::Utc;
 use rapport_client::Store;
 use rapport_client::sync::{AttentionItem, HttpTransport, SyncError, login, logout};
 use tauri::State;
@@ -166,7 +165,7 @@ pub async fn attention_resend(
     fields: Option<serde_json::Map<String, serde_json::Value>>,
 ) -> Result<(), IpcError> {
     let id = parse_id(&id)?;
-    store.attention_resend(id, fields, Utc::now()).await?;
+    store.attention_resend(id, fields, rt.clock().now()).await?;
     rt.wake();
     Ok(())
 }

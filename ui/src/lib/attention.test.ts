@@ -1,5 +1,21 @@
 import { describe, expect, it } from "vitest";
-import { accountFormStart, contactFormStart, fieldLabel, noteEditorStart, noteResend, resendFields } from "./attention";
+import {
+  BLANK_HEALTH_CHECK,
+  BLANK_RCA,
+  BLANK_REQUEST,
+  BLANK_SESSION,
+  accountFormStart,
+  contactFormStart,
+  fieldLabel,
+  fieldText,
+  formStart,
+  noteEditorStart,
+  noteResend,
+  refusedCreate,
+  requestControlResend,
+  requestControlsStart,
+  resendFields,
+} from "./attention";
 import type { AccountInput } from "../bindings";
 
 const current: AccountInput = {
@@ -77,5 +93,100 @@ describe("note edits", () => {
     expect(noteResend(refused, "final")).toEqual({ ...refused, body: "final" });
     expect(noteResend({ body: "draft" }, "final")).toEqual({ body: "final" });
     expect(refused.body).toBe("draft");
+  });
+});
+
+describe("formStart", () => {
+  const blank = { outcome: "", meeting_link: null as string | null, attendee_ids: [] as string[] };
+
+  it("takes the form's fields of the record, the refused ones over them", () => {
+    const current = { id: "s-1", outcome: "Went well", meeting_link: "https://meet.jit.si/a", attendee_ids: ["c-1"], sequence: 2 };
+    const start = formStart(blank, current, { outcome: "Went very well", updated_at: "2026-12-01T10:00:00Z" });
+    expect(start).toEqual({ outcome: "Went very well", meeting_link: "https://meet.jit.si/a", attendee_ids: ["c-1"] });
+  });
+
+  it("starts a refused create from its fields and the blanks", () => {
+    expect(formStart(blank, null, { attendee_ids: ["c-2"], account_id: "a-1" })).toEqual({
+      outcome: "",
+      meeting_link: null,
+      attendee_ids: ["c-2"],
+    });
+  });
+
+  it("gives the form copies, so editing it leaves the record and the refused write alone", () => {
+    const current = { ...blank, attendee_ids: ["c-1"] };
+    const refused = { agenda: [{ title: "SLA table", done: false }] };
+    const start = formStart({ ...blank, agenda: [] as { title: string; done: boolean }[] }, current, refused);
+    start.attendee_ids.push("c-9");
+    start.agenda[0]!.done = true;
+    expect(current.attendee_ids).toEqual(["c-1"]);
+    expect(refused.agenda[0]!.done).toBe(false);
+  });
+
+  it("with resendFields, sends a refused session change again with the form's values", () => {
+    const current = { ...BLANK_SESSION, outcome: "Went well", meeting_link: "https://meet.jit.si/a", sequence: 1 };
+    const refused = { outcome: "Went very well", updated_at: "2026-12-01T10:00:00Z" };
+    const form = { ...formStart(BLANK_SESSION, current, refused), outcome: "Went very well: SLA agreed", follow_ups: [] };
+    expect(resendFields(form, current, refused)).toEqual({
+      outcome: "Went very well: SLA agreed",
+      updated_at: "2026-12-01T10:00:00Z",
+    });
+  });
+});
+
+describe("request controls", () => {
+  const row = { status: "open" as const, severity: "p3" as const, needs_triage: false, assignee_id: null };
+
+  it("start from the request with the refused status, severity or assignee over it", () => {
+    expect(requestControlsStart(row, { severity: "p1", updated_at: "x" })).toEqual({ ...row, severity: "p1" });
+    expect(requestControlsStart(row, { assignee_id: "u-2" })?.assignee_id).toBe("u-2");
+    expect(requestControlsStart(null, { severity: "p1" })).toBeNull();
+  });
+
+  it("send the refused fields again with the control's value", () => {
+    const refused = { severity: "p1", needs_triage: false, title: "Down" };
+    expect(requestControlResend(refused, { severity: "p2" })).toEqual({ severity: "p2", needs_triage: false, title: "Down" });
+    expect(requestControlResend({ assignee_id: "u-9" }, { assignee_id: null })).toEqual({ assignee_id: null });
+  });
+
+  it("start New request's form of a refused create from its fields", () => {
+    const refused = { account_id: "a-1", contact_id: null, severity: "p2", title: "Checkout down", channel: "chat" };
+    expect(formStart(BLANK_REQUEST, null, refused)).toEqual({ account_id: "a-1", contact_id: null, severity: "p2", title: "Checkout down" });
+  });
+
+  it("start the review's health check and the RCA from their records", () => {
+    const review = { id: "r-1", state: "scheduled", checklist: [], findings: "Fine", action_items: [], sentiment: 4 };
+    expect(formStart(BLANK_HEALTH_CHECK, review, { sentiment: 2 })).toEqual({ checklist: [], findings: "Fine", action_items: [], sentiment: 2 });
+    const rca = { ...BLANK_RCA, summary: "Disk full", state: "draft", title: "Outage" };
+    expect(formStart(BLANK_RCA, rca, { root_cause: "No alert" })).toEqual({ ...BLANK_RCA, summary: "Disk full", root_cause: "No alert" });
+  });
+});
+
+describe("fieldText", () => {
+  it("reads refused values as words, never as JSON", () => {
+    expect(fieldText(null)).toBe("—");
+    expect(fieldText(["acme.com", "acme.de"])).toBe("acme.com, acme.de");
+    expect(fieldText([{ title: "SLA table", done: true }, { title: "Slack channel", done: false }])).toBe("SLA table ✓, Slack channel");
+    expect(fieldText([])).toBe("(none)");
+    expect(fieldText({ start: "x" })).toBe("(set)");
+    expect(fieldText(3)).toBe("3");
+  });
+});
+
+describe("formStart's blanks", () => {
+  it("are copies too, so one form's edit never reaches the next form", () => {
+    const start = formStart(BLANK_HEALTH_CHECK, null, {});
+    start.action_items.push({ id: "a", title: "t", owner: "o", due: "2026-12-10", status: "open" });
+    expect(BLANK_HEALTH_CHECK.action_items).toEqual([]);
+  });
+});
+
+describe("refusedCreate", () => {
+  it("tells a refused create, which carries its whole record, from a change", () => {
+    expect(refusedCreate("request", { account_id: "a", title: "Down", opened_at: "2026-12-01T10:00:00Z" })).toBe(true);
+    expect(refusedCreate("request", { assignee_id: "u-1" })).toBe(false);
+    expect(refusedCreate("onboarding_session", { outcome: "x" })).toBe(false);
+    expect(refusedCreate("rca", { impact: { start: "x", end: null, affected: "" }, summary: "" })).toBe(true);
+    expect(refusedCreate("request_event", { kind: {} })).toBe(false);
   });
 });

@@ -4,7 +4,8 @@
 // it, and what goes back is the refused fields with the form's values, plus any other
 // field the user changed in the form.
 
-import type { AccountInput, ContactInput } from "../bindings";
+import type { AccountInput, ContactInput, HealthCheckInput, RcaInput, RequestStatus, Severity } from "../bindings";
+import type { SessionFields } from "./onboarding";
 
 type Fields = Record<string, unknown>;
 
@@ -98,4 +99,128 @@ export function noteEditorStart(refused: Fields): string | null {
  */
 export function noteResend(refused: Fields, body: string): Fields {
   return { ...refused, body };
+}
+
+/** A deep copy of a JSON value (the form edits its start in place). */
+function copy<T>(v: T): T {
+  return v === undefined ? v : (JSON.parse(JSON.stringify(v)) as T);
+}
+
+/**
+ * A form's starting values: `blank`, then the record as the cache holds it (`null` when
+ * it is not there), then the refused write's fields; only the form's fields (the keys of
+ * `blank`, which are wire names).
+ */
+export function formStart<T extends object>(blank: T, current: object | null, refused: Fields): T {
+  const out: Fields = {};
+  const held = (current ?? {}) as Fields;
+  for (const [k, v] of Object.entries(blank)) {
+    out[k] = copy(k in refused ? refused[k] : k in held ? held[k] : v);
+  }
+  return out as unknown as T;
+}
+
+/** The session form (SessionForm.svelte) of an onboarding session. */
+export const BLANK_SESSION: SessionFields = {
+  attendee_ids: [],
+  meeting_link: null,
+  agenda: [],
+  outcome: "",
+  follow_ups: [],
+};
+
+/** The review page's health check. */
+export const BLANK_HEALTH_CHECK: HealthCheckInput = {
+  checklist: [],
+  findings: "",
+  action_items: [],
+  sentiment: null,
+};
+
+/** The RCA editor's fields. */
+export const BLANK_RCA: RcaInput = {
+  summary: "",
+  impact: { start: "", end: null, affected: "" },
+  timeline: [],
+  root_cause: "",
+  contributing_factors: "",
+  resolution: "",
+  action_items: [],
+};
+
+/** New request's fields as a request record holds them (the details are its first
+ * timeline entry, a write of its own). */
+export type RequestFields = {
+  account_id: string;
+  contact_id: string | null;
+  severity: Severity | "";
+  title: string;
+};
+
+export const BLANK_REQUEST: RequestFields = { account_id: "", contact_id: null, severity: "", title: "" };
+
+/** What the request page's controls set on a request: its status, severity and assignee. */
+export type RequestControlFields = {
+  status: RequestStatus;
+  severity: Severity;
+  needs_triage: boolean;
+  assignee_id: string | null;
+};
+
+/**
+ * The request controls' start for a refused request change: the request as the cache
+ * holds it with the refused status, severity and assignee over it; `null` when the cache
+ * does not hold the request (then it is edited field by field).
+ */
+export function requestControlsStart(
+  current: RequestControlFields | null,
+  refused: Fields,
+): RequestControlFields | null {
+  return current === null ? null : formStart(current, current, refused);
+}
+
+/**
+ * What one of the request controls sends again: the refused fields with the control's
+ * value over them (a click on a status, a severity or an assignee acts at once, as on the
+ * request page).
+ */
+export function requestControlResend(refused: Fields, change: Partial<RequestControlFields>): Fields {
+  return { ...refused, ...change };
+}
+
+/** A refused field's value as a person reads it: lists by their items (an agenda item or
+ * an action item by its title), nothing as "—", other structures as "(set)". */
+export function fieldText(v: unknown): string {
+  if (v === null || v === undefined) return "—";
+  if (Array.isArray(v)) {
+    if (v.length === 0) return "(none)";
+    return v
+      .map((x) =>
+        typeof x === "object" && x !== null && typeof (x as Fields)["title"] === "string"
+          ? String((x as Fields)["title"]) + ((x as Fields)["done"] === true ? " ✓" : "")
+          : typeof x === "object"
+            ? "(set)"
+            : String(x),
+      )
+      .join(", ");
+  }
+  return typeof v === "object" ? "(set)" : String(v);
+}
+
+/** A field every create of the kind carries (a create sets every field of its record). */
+const CREATE_CARRIES: Record<string, string> = {
+  onboarding_session: "starts_at",
+  review: "checklist",
+  rca: "impact",
+  request: "opened_at",
+};
+
+/**
+ * Whether a refused write of `entity` created its record. A refused change holds only the
+ * fields it changed: when the cache no longer holds its record, its form has nothing to
+ * start from, and it is edited field by field.
+ */
+export function refusedCreate(entity: string, refused: Fields): boolean {
+  const mark = CREATE_CARRIES[entity];
+  return mark !== undefined && mark in refused;
 }
