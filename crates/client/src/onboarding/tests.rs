@@ -9,11 +9,7 @@ use rapport_domain::{
 use super::*;
 
 /// Thursday 26 Nov 2026, 09:00 UTC (10:00 in Berlin, 20:00 in Sydney).
-fn t0() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2026-11-26T09:00:00Z")
-        .unwrap()
-        .with_timezone(&Utc)
-}
+use crate::testing::t0;
 
 fn at(minutes: i64) -> DateTime<Utc> {
     t0() + TimeDelta::minutes(minutes)
@@ -157,18 +153,7 @@ async fn bad_input_is_refused_naming_the_field_and_nothing_is_saved() {
     let (store, _me, account, contact) = setup(wide()).await;
     let other = store
         .account_create(
-            AccountInput {
-                name: "Other".into(),
-                plan: Plan::Standard,
-                time_zone: "Europe/Paris".into(),
-                fiscal_year_start_month: 1,
-                owner_csm_id: None,
-                account_rep_id: None,
-                slack_channel: None,
-                support_email_domains: vec![],
-                stage: LifecycleStage::Active,
-                tags: vec![],
-            },
+            crate::testing::account_input("Other", Plan::Standard, "Europe/Paris"),
             t0(),
         )
         .await
@@ -564,14 +549,20 @@ async fn what_the_outbox_carries_rebuilds_the_same_row_elsewhere() {
     let other = Store::open_in_memory().await.unwrap();
     {
         let mut conn = other.writer.acquire().await.unwrap();
-        crate::store::upsert_user(&mut conn, &me).await.unwrap();
-        crate::store::insert_accounts(&mut conn, &[&account])
+        crate::accounts::upsert_user(&mut conn, &me).await.unwrap();
+        crate::accounts::insert_accounts(&mut conn, &[&account])
             .await
             .unwrap();
         for m in &outbox {
-            upsert_from_wire(&mut conn, m.entity_id, &m.fields)
-                .await
-                .unwrap();
+            crate::entity::apply_wire::<OnboardingSession>(
+                &mut conn,
+                m.entity_id,
+                None,
+                &m.fields,
+                Utc::now(),
+            )
+            .await
+            .unwrap();
         }
     }
     let mut conn = other.reader.acquire().await.unwrap();
@@ -582,7 +573,9 @@ async fn what_the_outbox_carries_rebuilds_the_same_row_elsewhere() {
     );
     drop(conn);
     let mut conn = other.writer.acquire().await.unwrap();
-    delete_from_wire(&mut conn, s.id).await.unwrap();
+    crate::entity::delete::<OnboardingSession>(&mut conn, s.id, Utc::now(), Utc::now())
+        .await
+        .unwrap();
     assert!(session_by_id(&mut conn, s.id).await.is_err());
 }
 
