@@ -431,18 +431,7 @@ impl Store {
     /// The RCA as Markdown, with a file name (`rca-<date>-<title>.md`).
     pub async fn rca_export(&self, id: Uuid) -> Result<RcaExport> {
         let v = self.rca_get(id).await?;
-        let slug: String = v
-            .rca
-            .title
-            .to_lowercase()
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-            .collect::<String>()
-            .split('-')
-            .filter(|s| !s.is_empty())
-            .take(8)
-            .collect::<Vec<_>>()
-            .join("-");
+        let slug = crate::store::slug(&v.rca.title, 8);
         let date = v.rca.impact.start.format("%Y-%m-%d");
         Ok(RcaExport {
             file_name: format!(

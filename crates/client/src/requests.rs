@@ -785,6 +785,24 @@ impl Writer<'_> {
         Ok(e)
     }
 
+    /// One action on a request: its new timeline entry (after `events`), then the request
+    /// as the grown history leaves it.
+    async fn act(
+        &mut self,
+        r: &RequestRecord,
+        events: &[EventRecord],
+        by: Actor,
+        kind: RequestEventKind,
+    ) -> Result<()> {
+        let e = self.event(r, by, kind).await?;
+        let mut all: Vec<RequestEvent> = events.iter().map(EventRecord::event).collect();
+        all.push(e.event());
+        let history =
+            RequestHistory::new(all).map_err(|e| StoreError::invalid("request", e.to_string()))?;
+        let new = synced(r.clone(), &history);
+        self.request(Some(r), &new).await
+    }
+
     async fn request(&mut self, old: Option<&RequestRecord>, new: &RequestRecord) -> Result<()> {
         if old == Some(new) {
             return Ok(());
@@ -1190,21 +1208,10 @@ impl Store {
             let from = history.summary().status;
             check_status_transition(from, to, role)
                 .map_err(|e| StoreError::Validation(rapport_domain::ValidationErrors(vec![e])))?;
-            let mut w = Writer { conn: tx, now };
-            let e = w
-                .event(
-                    &r,
-                    Actor::Staff { user_id: me },
-                    RequestEventKind::StatusChanged { from, to },
-                )
-                .await?;
-            let mut all: Vec<RequestEvent> = events.iter().map(EventRecord::event).collect();
-            all.push(e.event());
-            let history = RequestHistory::new(all)
-                .map_err(|e| StoreError::invalid("request", e.to_string()))?;
-            let new = synced(r.clone(), &history);
-            w.request(Some(&r), &new).await?;
-            Ok(())
+            let kind = RequestEventKind::StatusChanged { from, to };
+            Writer { conn: tx, now }
+                .act(&r, &events, Actor::Staff { user_id: me }, kind)
+                .await
         })
         .await
     }
@@ -1233,15 +1240,9 @@ impl Store {
                     to,
                 }
             };
-            let mut w = Writer { conn: tx, now };
-            let e = w.event(&r, Actor::Staff { user_id: me }, kind).await?;
-            let mut all: Vec<RequestEvent> = events.iter().map(EventRecord::event).collect();
-            all.push(e.event());
-            let history = RequestHistory::new(all)
-                .map_err(|e| StoreError::invalid("request", e.to_string()))?;
-            let new = synced(r.clone(), &history);
-            w.request(Some(&r), &new).await?;
-            Ok(())
+            Writer { conn: tx, now }
+                .act(&r, &events, Actor::Staff { user_id: me }, kind)
+                .await
         })
         .await
     }
@@ -1283,20 +1284,10 @@ impl Store {
                 None => (jitsi_room_url(random), true),
             },
         };
-        let mut w = Writer { conn: &mut tx, now };
-        let e = w
-            .event(
-                &r,
-                Actor::Staff { user_id: me },
-                RequestEventKind::CallLaunched { link: link.clone() },
-            )
+        let kind = RequestEventKind::CallLaunched { link: link.clone() };
+        Writer { conn: &mut tx, now }
+            .act(&r, &events, Actor::Staff { user_id: me }, kind)
             .await?;
-        let mut all: Vec<RequestEvent> = events.iter().map(EventRecord::event).collect();
-        all.push(e.event());
-        let history =
-            RequestHistory::new(all).map_err(|e| StoreError::invalid("request", e.to_string()))?;
-        let new = synced(r.clone(), &history);
-        w.request(Some(&r), &new).await?;
         tx.commit().await?;
         Ok(LaunchedCall {
             link,

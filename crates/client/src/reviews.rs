@@ -448,6 +448,23 @@ impl Store {
         })
     }
 
+    /// One edit of a live review: `edit` gives its new state from the stored one, my id and
+    /// `now`; the row and its one outbox entry are written in one transaction.
+    async fn review_edit(
+        &self,
+        id: Uuid,
+        now: DateTime<Utc>,
+        edit: impl FnOnce(&Review, Uuid, DateTime<Utc>) -> Result<Review>,
+    ) -> Result<()> {
+        self.write(now, async |tx, me, now| {
+            let old = live_review(tx, id).await?;
+            let new = edit(&old, me, now)?;
+            record(tx, Some(&old), &new, now).await?;
+            Ok(())
+        })
+        .await
+    }
+
     /// Saves the health check's checklist, findings, action items and sentiment.
     pub async fn review_save(
         &self,
@@ -455,24 +472,22 @@ impl Store {
         input: HealthCheckInput,
         now: DateTime<Utc>,
     ) -> Result<ReviewView> {
-        self.write(now, async |tx, _, now| {
-            let old = live_review(tx, id).await?;
+        self.review_edit(id, now, |old, _, _| {
             if old.state == ReviewState::Declined {
                 return Err(StoreError::invalid(
                     "state",
                     "the customer declined this review; there is no health check to write",
                 ));
             }
-            let new = Review {
+            Review {
                 checklist: input.checklist,
                 findings: input.findings,
                 action_items: input.action_items,
                 sentiment: input.sentiment,
                 ..old.clone()
             }
-            .normalize()?;
-            record(tx, Some(&old), &new, now).await?;
-            Ok(())
+            .normalize()
+            .map_err(Into::into)
         })
         .await?;
         self.review_get(id, stamp(now)).await
@@ -486,9 +501,8 @@ impl Store {
         held: Option<Slot>,
         now: DateTime<Utc>,
     ) -> Result<ReviewView> {
-        self.write(now, async |tx, me, now| {
-            let old = live_review(tx, id).await?;
-            let quarter = review_quarter(&old)?;
+        self.review_edit(id, now, |old, me, now| {
+            let quarter = review_quarter(old)?;
             let mut new = old.clone();
             if let Some(h) = held {
                 let (start, end) = (stamp(h.start), stamp(h.end));
@@ -507,9 +521,7 @@ impl Store {
             check_completion(new.state, new.starts_at, now).map_err(fe)?;
             new.state = ReviewState::Completed;
             new.completed_at = Some(now);
-            let new = new.normalize()?;
-            record(tx, Some(&old), &new, now).await?;
-            Ok(())
+            new.normalize().map_err(Into::into)
         })
         .await?;
         tracing::info!(%id, "review completed");
@@ -523,8 +535,7 @@ impl Store {
         outcome: ReviewOutcome,
         now: DateTime<Utc>,
     ) -> Result<ReviewView> {
-        self.write(now, async |tx, _, now| {
-            let old = live_review(tx, id).await?;
+        self.review_edit(id, now, |old, _, now| {
             let to = match outcome {
                 ReviewOutcome::Declined => ReviewState::Declined,
                 ReviewOutcome::NoShow => ReviewState::NoShow,
@@ -546,9 +557,7 @@ impl Store {
                 new.ends_at = None;
                 new.sequence += 1;
             }
-            let new = new.normalize()?;
-            record(tx, Some(&old), &new, now).await?;
-            Ok(())
+            new.normalize().map_err(Into::into)
         })
         .await?;
         self.review_get(id, stamp(now)).await

@@ -392,6 +392,20 @@ pub(crate) fn parse_time(s: &str) -> Result<DateTime<Utc>> {
         .map_err(|e| decode("timestamp", e))
 }
 
+/// A file-name part from `text`: lowercase ASCII letters and digits, each other run of
+/// characters one `-`, at most `words` words.
+pub(crate) fn slug(text: &str, words: usize) -> String {
+    text.to_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect::<String>()
+        .split('-')
+        .filter(|s| !s.is_empty())
+        .take(words)
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
 /// Fixed-width RFC 3339 UTC with microseconds, so stored times sort as text.
 pub(crate) fn fmt_time(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)

@@ -15,16 +15,24 @@ fn at(minutes: i64) -> DateTime<Utc> {
     t0() + TimeDelta::minutes(minutes)
 }
 
-async fn setup(hours: WorkingHours) -> (Store, User, Account, Contact) {
-    let store = Store::open_in_memory().await.unwrap();
+/// My profile (`name`, a CSM in Berlin working `hours`) and an onboarding account of mine
+/// in Sydney.
+async fn me_and_account(
+    store: &Store,
+    name: &str,
+    hours: WorkingHours,
+    account: &str,
+) -> (User, Account) {
     let me = store
         .profile_create(
             UserInput {
-                name: "Maya Fischer".into(),
-                email: "maya@rapport-vendor.com".into(),
-                role: Role::Csm,
-                time_zone: "Europe/Berlin".into(),
                 working_hours: hours,
+                ..crate::testing::user_input(
+                    name,
+                    "maya@rapport-vendor.com",
+                    Role::Csm,
+                    "Europe/Berlin",
+                )
             },
             t0(),
         )
@@ -33,21 +41,24 @@ async fn setup(hours: WorkingHours) -> (Store, User, Account, Contact) {
     let account = store
         .account_create(
             AccountInput {
-                name: "Bondi Analytics".into(),
-                plan: Plan::ProfessionalSupport,
-                time_zone: "Australia/Sydney".into(),
-                fiscal_year_start_month: 1,
                 owner_csm_id: Some(me.id),
-                account_rep_id: None,
-                slack_channel: None,
-                support_email_domains: vec![],
                 stage: LifecycleStage::Onboarding,
-                tags: vec![],
+                ..crate::testing::account_input(
+                    account,
+                    Plan::ProfessionalSupport,
+                    "Australia/Sydney",
+                )
             },
             t0(),
         )
         .await
         .unwrap();
+    (me, account)
+}
+
+async fn setup(hours: WorkingHours) -> (Store, User, Account, Contact) {
+    let store = Store::open_in_memory().await.unwrap();
+    let (me, account) = me_and_account(&store, "Maya Fischer", hours, "Bondi Analytics").await;
     let contact = store
         .contact_create(
             account.id,
@@ -438,37 +449,7 @@ async fn week_today_and_reminders_once() {
 async fn reminders_are_not_repeated_after_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).await.unwrap();
-    let me = store
-        .profile_create(
-            UserInput {
-                name: "Maya".into(),
-                email: "maya@rapport-vendor.com".into(),
-                role: Role::Csm,
-                time_zone: "Europe/Berlin".into(),
-                working_hours: wide(),
-            },
-            t0(),
-        )
-        .await
-        .unwrap();
-    let account = store
-        .account_create(
-            AccountInput {
-                name: "Bondi".into(),
-                plan: Plan::ProfessionalSupport,
-                time_zone: "Australia/Sydney".into(),
-                fiscal_year_start_month: 1,
-                owner_csm_id: Some(me.id),
-                account_rep_id: None,
-                slack_channel: None,
-                support_email_domains: vec![],
-                stage: LifecycleStage::Onboarding,
-                tags: vec![],
-            },
-            t0(),
-        )
-        .await
-        .unwrap();
+    let (_me, account) = me_and_account(&store, "Maya", wide(), "Bondi").await;
     store
         .onboarding_session_create(
             account.id,

@@ -106,3 +106,11 @@ pub fn assert_not_found(err: &StoreError, entity: &str) {
         "{err:?}"
     );
 }
+
+/// The live notes of `account` whose body matches `search`.
+pub async fn notes_matching(store: &Store, account: uuid::Uuid, search: &str) -> Vec<NoteView> {
+    store
+        .notes_list(account, Some(search))
+        .await
+        .expect("the notes are listed")
+}

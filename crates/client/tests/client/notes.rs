@@ -159,34 +159,24 @@ async fn notes_render_safely_and_search_within_the_account() {
     write_note(&store, account.id, "renewal in March", 3).await;
     write_note(&store, other.id, "escalation at Other Co", 4).await;
 
-    let found = store.notes_list(account.id, Some("escal")).await.unwrap();
+    let found = notes_matching(&store, account.id, "escal").await;
     assert_eq!(
         found.iter().map(|n| n.id).collect::<Vec<_>>(),
         vec![n.id],
         "prefix search in one account"
     );
     assert!(
-        store
-            .notes_list(account.id, Some("\"(*-"))
-            .await
-            .unwrap()
-            .is_empty(),
+        notes_matching(&store, account.id, "\"(*-").await.is_empty(),
         "punctuation finds nothing"
     );
     assert_eq!(
-        store
-            .notes_list(account.id, Some("  "))
-            .await
-            .unwrap()
-            .len(),
+        notes_matching(&store, account.id, "  ").await.len(),
         2,
         "blank search lists all"
     );
     assert_eq!(
-        store
-            .notes_list(account.id, Some("RENEWAL march"))
+        notes_matching(&store, account.id, "RENEWAL march")
             .await
-            .unwrap()
             .len(),
         1,
         "words, any case"

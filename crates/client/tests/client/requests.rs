@@ -49,17 +49,7 @@ async fn the_eml_corpus_opens_escalates_and_threads_as_the_rules_say() {
 
     // [URGENT] in brackets: P1 needs triage, urgent.
     let o = import(&store, "urgent_bracket.eml", 0).await;
-    assert!(
-        matches!(
-            o,
-            EmailImportOutcome::Opened {
-                severity: Severity::P1,
-                urgent: true,
-                ..
-            }
-        ),
-        "[URGENT] opens a P1: {o:?}"
-    );
+    assert_opened(&o, Severity::P1, true, "[URGENT] opens a P1");
     let db = opened(&o);
     let d = store.request_get(db, at(1)).await.unwrap();
     assert_eq!(d.row.account_id, account.id, "found by the sender's domain");
@@ -87,16 +77,11 @@ async fn the_eml_corpus_opens_escalates_and_threads_as_the_rules_say() {
 
     // RFC 2047 encoded subject and a non-ASCII sender on a subdomain.
     let o = import(&store, "rfc2047_urgent.eml", 20).await;
-    assert!(
-        matches!(
-            o,
-            EmailImportOutcome::Opened {
-                severity: Severity::P1,
-                urgent: true,
-                ..
-            }
-        ),
-        "the decoded subject contains the word urgent: {o:?}"
+    assert_opened(
+        &o,
+        Severity::P1,
+        true,
+        "the decoded subject contains the word urgent",
     );
     let d = store.request_get(opened(&o), at(20)).await.unwrap();
     assert_eq!(d.row.title, "Dringend: urgent – Zahlungen schlagen fehl");
@@ -107,16 +92,11 @@ async fn the_eml_corpus_opens_escalates_and_threads_as_the_rules_say() {
 
     // "urgently" is not the word: P3.
     let o = import(&store, "urgently.eml", 30).await;
-    assert!(
-        matches!(
-            o,
-            EmailImportOutcome::Opened {
-                severity: Severity::P3,
-                urgent: false,
-                ..
-            }
-        ),
-        "\"urgently\" does not raise the alert: {o:?}"
+    assert_opened(
+        &o,
+        Severity::P3,
+        false,
+        "\"urgently\" does not raise the alert",
     );
     let invoices = opened(&o);
 
@@ -547,4 +527,12 @@ async fn import(store: &Store, name: &str, minute: i64) -> EmailImportOutcome {
         .email_import(&eml(name), None, at(minute))
         .await
         .expect("the message is imported")
+}
+
+/// `o` opened a request at `severity`, urgent or not; `why` says why it must.
+fn assert_opened(o: &EmailImportOutcome, severity: Severity, urgent: bool, why: &str) {
+    assert!(
+        matches!(o, EmailImportOutcome::Opened { severity: s, urgent: u, .. } if *s == severity && *u == urgent),
+        "{why}: {o:?}"
+    );
 }
