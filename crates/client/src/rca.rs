@@ -40,6 +40,33 @@ pub(crate) struct RcaRecord {
     pub updated_at: DateTime<Utc>,
 }
 
+impl RcaRecord {
+    /// The record of `rca` (its request's id among its fields) on `account_id`, in `state`.
+    pub(crate) fn of(
+        id: Uuid,
+        account_id: Uuid,
+        state: RcaState,
+        rca: Rca,
+        updated_at: DateTime<Utc>,
+    ) -> RcaRecord {
+        RcaRecord {
+            id,
+            account_id,
+            request_id: rca.request_id,
+            state,
+            summary: rca.summary,
+            impact: rca.impact,
+            sla_result: rca.sla_result,
+            timeline: rca.timeline,
+            root_cause: rca.root_cause,
+            contributing_factors: rca.contributing_factors,
+            resolution: rca.resolution,
+            action_items: rca.action_items,
+            updated_at,
+        }
+    }
+}
+
 /// What the editor saves (everything but the state, which moves by [`Store::rca_set_state`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -315,21 +342,7 @@ impl Store {
         let draft = domain::prefill(request_id, &history, account.plan, now, |a| {
             names.get(a).cloned().unwrap_or_default()
         });
-        let r = RcaRecord {
-            id: Uuid::now_v7(),
-            account_id,
-            request_id,
-            state: RcaState::Draft,
-            summary: draft.summary,
-            impact: draft.impact,
-            sla_result: draft.sla_result,
-            timeline: draft.timeline,
-            root_cause: draft.root_cause,
-            contributing_factors: draft.contributing_factors,
-            resolution: draft.resolution,
-            action_items: draft.action_items,
-            updated_at: now,
-        };
+        let r = RcaRecord::of(Uuid::now_v7(), account_id, RcaState::Draft, draft, now);
         record(&mut tx, None, &r, now).await?;
         let v = view(&mut tx, &r).await?;
         tx.commit().await?;
