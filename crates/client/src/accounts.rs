@@ -485,7 +485,7 @@ impl Synced for Account {
                 .fetch_optional(&mut *conn)
                 .await?;
         if scored.is_some() {
-            crate::entity::rescore(conn, a.id, now).await?;
+            crate::health::rescore(conn, a.id, now).await?;
         }
         Ok(())
     }

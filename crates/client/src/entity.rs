@@ -294,20 +294,6 @@ pub(crate) async fn drop_kept(
     Ok(())
 }
 
-/// The health-score effect of the kinds that are its inputs: the account is re-scored (when
-/// it is in the cache: a purge may take a child after its account; see
-/// [`crate::health::rescore`]).
-pub(crate) async fn rescore(
-    conn: &mut SqliteConnection,
-    account: Uuid,
-    now: DateTime<Utc>,
-) -> Result<()> {
-    if account_exists(&mut *conn, &account.to_string()).await? {
-        crate::health::rescore(conn, account, now).await?;
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod property;
 

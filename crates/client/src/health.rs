@@ -178,7 +178,8 @@ async fn change_30_days(
     })
 }
 
-/// The re-score after a write of one of the score's inputs: [`refresh`], except that an
+/// The re-score after a write of one of the score's inputs (the `effects` of those kinds'
+/// `crate::entity::Synced`): [`refresh`] when the account is in the cache, except that an
 /// account never scored whose score still has no data stays unscored (a review requested,
 /// a session cancelled: no point of "no data" in its history, nothing in the list).
 pub(crate) async fn rescore(
@@ -186,6 +187,10 @@ pub(crate) async fn rescore(
     account_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<()> {
+    // A purge may take a child after its account.
+    if !crate::entity::account_exists(&mut *conn, &account_id.to_string()).await? {
+        return Ok(());
+    }
     let scored: Option<i64> =
         sqlx::query_scalar("SELECT 1 FROM health_latest WHERE account_id = ?1")
             .bind(account_id.to_string())

@@ -34,8 +34,9 @@ use sqlx::{AssertSqlSafe, Row, SqliteConnection};
 use uuid::Uuid;
 
 use crate::accounts::{account_by_id, user_by_id};
-use crate::entity::{Synced, found, record, rescore};
+use crate::entity::{Synced, found, record};
 use crate::error::{Result, StoreError};
+use crate::health::rescore;
 use crate::notes::{CONTACT_COLUMNS, contact_from_row};
 use crate::reviews::{Busy, refuse_clash};
 use crate::store::{

@@ -34,8 +34,9 @@ use sqlx::{Row, SqliteConnection};
 use uuid::Uuid;
 
 use crate::accounts::{account_by_id, user_by_id};
-use crate::entity::{Synced, found, record, rescore};
+use crate::entity::{Synced, found, record};
 use crate::error::{Result, StoreError};
+use crate::health::rescore;
 use crate::store::{
     Store, fmt_time, json_col, one_by_id, opt_uuid_col, plan_col, stamp, time_col, to_json,
     uuid_col,

@@ -28,8 +28,9 @@ use uuid::Uuid;
 
 use crate::accounts::{ACCOUNT_COLUMNS, account_from_row};
 use crate::accounts::{account_by_id, user_by_id};
-use crate::entity::{Synced, record, rescore};
+use crate::entity::{Synced, record};
 use crate::error::{Result, StoreError};
+use crate::health::rescore;
 use crate::onboarding::IcsFile;
 use crate::store::{
     Store, fmt_time, json_col, maybe_by_id, one_by_id, opt_uuid_col, parse_time, stamp, to_json,
