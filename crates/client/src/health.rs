@@ -327,9 +327,9 @@ mod tests {
     use super::*;
     use crate::reviews::HealthCheckInput;
     use crate::views::{AccountQuery, AccountSort};
+    use rapport_domain::Plan;
     use rapport_domain::review::default_checklist;
     use rapport_domain::schedule::Slot;
-    use rapport_domain::{Plan, Role};
 
     use crate::testing::t0;
 
@@ -373,15 +373,7 @@ mod tests {
     async fn the_accounts_list_sorts_by_score_and_by_its_30_day_change() {
         let store = Store::open_in_memory().await.unwrap();
         store
-            .profile_create(
-                crate::testing::user_input(
-                    "Rita Rep",
-                    "rita@rapport-vendor.com",
-                    Role::AccountRep,
-                    "Europe/Berlin",
-                ),
-                t0(),
-            )
+            .profile_create(crate::testing::rep_input(), t0())
             .await
             .unwrap();
         let a = reviewed(&store, "Alpha", Some(5)).await;

@@ -1083,8 +1083,8 @@ fn shift(mut q: Quarter, offset: i32) -> Quarter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rapport_domain::AccountInput;
     use rapport_domain::review::{ActionStatus, CheckItem};
-    use rapport_domain::{AccountInput, Role};
 
     use crate::testing::t0;
 
@@ -1095,15 +1095,7 @@ mod tests {
     async fn setup() -> (Store, User, Account) {
         let store = Store::open_in_memory().await.unwrap();
         let me = store
-            .profile_create(
-                crate::testing::user_input(
-                    "Rita Rep",
-                    "rita@rapport-vendor.com",
-                    Role::AccountRep,
-                    "Europe/Berlin",
-                ),
-                t0(),
-            )
+            .profile_create(crate::testing::rep_input(), t0())
             .await
             .unwrap();
         let mut input = account("Acme", Plan::ProfessionalSupport);

@@ -39,6 +39,16 @@ pub(crate) fn user_input(name: &str, email: &str, role: Role, time_zone: &str) -
     }
 }
 
+/// Rita, an account rep in Berlin.
+pub(crate) fn rep_input() -> UserInput {
+    user_input(
+        "Rita Rep",
+        "rita@rapport-vendor.com",
+        Role::AccountRep,
+        "Europe/Berlin",
+    )
+}
+
 /// An unpinned note without a link.
 pub(crate) fn note_input(body: &str) -> NoteInput {
     NoteInput {
