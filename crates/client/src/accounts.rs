@@ -1,15 +1,20 @@
-//! Profile, users and accounts: the reads and the writes (through [`record`]).
+//! Profile, users and accounts: the reads, the writes (through [`record`]) and their rows
+//! (the [`Synced`] contract of accounts and users).
 
 use chrono::{DateTime, Utc};
-use rapport_domain::{Account, AccountInput, User, UserInput};
-use sqlx::{AssertSqlSafe, SqliteConnection};
+use rapport_domain::sync::EntityKind;
+use rapport_domain::{Account, AccountInput, Role, User, UserInput, WorkingHours};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{AssertSqlSafe, QueryBuilder, Row, Sqlite, SqliteConnection};
 use uuid::Uuid;
 
+use crate::entity::{Synced, found, record, record_delete};
 use crate::error::{Result, StoreError};
+use crate::notes::{CONTACT_COLUMNS, contact_from_row};
 use crate::search::fts_query;
 use crate::store::{
-    ACCOUNT_COLUMNS, CONTACT_COLUMNS, Store, USER_COLUMNS, Write, account_from_row,
-    contact_from_row, record, stamp, user_from_row,
+    Store, bad_value, fmt_time, json_col, maybe_by_id, one_by_id, opt_uuid_col, plan_col,
+    stage_col, stamp, time_col, to_json, uuid_col,
 };
 use crate::views::{AccountDetail, AccountQuery, AccountRow, AccountSort};
 
@@ -44,39 +49,21 @@ impl Store {
                 "a profile already exists in this data folder; edit it instead",
             ));
         }
-        record(
-            &mut tx,
-            Write::Profile {
-                old: None,
-                new: &user,
-            },
-            now,
-        )
-        .await?;
+        record(&mut tx, None, &user, now).await?;
+        set_profile(&mut tx, user.id).await?;
         tx.commit().await?;
         Ok(user)
     }
 
     /// Edits the local profile.
     pub async fn profile_update(&self, input: UserInput, now: DateTime<Utc>) -> Result<User> {
-        let now = stamp(now);
-        let mut tx = self.writer.begin().await?;
-        let me = Store::me(&mut tx).await?;
-        let old = user_by_id(&mut tx, me)
-            .await?
-            .ok_or(StoreError::NoProfile)?;
-        let new = User::create(me, input)?;
-        record(
-            &mut tx,
-            Write::Profile {
-                old: Some(&old),
-                new: &new,
-            },
-            now,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(new)
+        self.write(now, async |tx, me, now| {
+            let old = user_by_id(tx, me).await?.ok_or(StoreError::NoProfile)?;
+            let new = User::create(me, input)?;
+            record(tx, Some(&old), &new, now).await?;
+            Ok(new)
+        })
+        .await
     }
 
     /// Every staff member this cache knows, by name.
@@ -91,22 +78,13 @@ impl Store {
 
     /// Creates an account from the form.
     pub async fn account_create(&self, input: AccountInput, now: DateTime<Utc>) -> Result<Account> {
-        let now = stamp(now);
-        let account = Account::create(Uuid::now_v7(), input, now)?;
-        let mut tx = self.writer.begin().await?;
-        Store::me(&mut tx).await?;
-        check_people(&mut tx, &account).await?;
-        record(
-            &mut tx,
-            Write::Account {
-                old: None,
-                new: &account,
-            },
-            now,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(account)
+        let account = Account::create(Uuid::now_v7(), input, stamp(now))?;
+        self.write(now, async |tx, _, now| {
+            check_people(tx, &account).await?;
+            record(tx, None, &account, now).await?;
+            Ok(account)
+        })
+        .await
     }
 
     /// Applies the whole form to an existing account.
@@ -116,58 +94,48 @@ impl Store {
         input: AccountInput,
         now: DateTime<Utc>,
     ) -> Result<Account> {
-        let now = stamp(now);
-        let mut tx = self.writer.begin().await?;
-        Store::me(&mut tx).await?;
-        let old = account_by_id(&mut tx, id).await?;
-        let new = old.edited(input, now)?;
-        check_people(&mut tx, &new).await?;
-        record(
-            &mut tx,
-            Write::Account {
-                old: Some(&old),
-                new: &new,
-            },
-            now,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(new)
+        self.write(now, async |tx, _, now| {
+            let old = account_by_id(tx, id).await?;
+            let new = old.edited(input, now)?;
+            check_people(tx, &new).await?;
+            record(tx, Some(&old), &new, now).await?;
+            Ok(new)
+        })
+        .await
     }
 
     /// Deletes an account as the server does: the account and everything hanging off it
     /// (contacts, notes, sessions, reviews, requests, RCAs) leave the cache; one `delete`
     /// goes to the outbox. Returns the account as it was, for Undo, and the write's id.
     pub async fn account_delete(&self, id: Uuid, now: DateTime<Utc>) -> Result<DeletedAccount> {
-        let now = stamp(now);
-        let mut tx = self.writer.begin().await?;
-        Store::me(&mut tx).await?;
-        let account = account_by_id(&mut tx, id).await?;
-        let m = record(&mut tx, Write::AccountDelete(&account), now).await?;
-        tx.commit().await?;
-        Ok(DeletedAccount {
-            account,
-            mutation_id: m.id,
+        self.write(now, async |tx, _, now| {
+            let account = account_by_id(tx, id).await?;
+            let m = record_delete(tx, &account, now).await?;
+            Ok(DeletedAccount {
+                account,
+                mutation_id: m.id,
+            })
         })
+        .await
     }
 
     /// Undo of [`Store::account_delete`]: the account comes back as it was (same id, fields
     /// and times), as the server re-creates a deleted account; what hung off it stays
     /// deleted, as on the server. Refused while an account with that id is in the cache.
     pub async fn account_restore(&self, account: &Account, now: DateTime<Utc>) -> Result<Account> {
-        let now = stamp(now);
-        let mut tx = self.writer.begin().await?;
-        Store::me(&mut tx).await?;
-        if account_by_id(&mut tx, account.id).await.is_ok() {
-            return Err(StoreError::invalid(
-                "id",
-                "this account is not deleted: there is nothing to undo",
-            ));
-        }
-        check_people(&mut tx, account).await?;
-        record(&mut tx, Write::AccountRestore(account), now).await?;
-        tx.commit().await?;
-        Ok(account.clone())
+        self.write(now, async |tx, _, now| {
+            if account_by_id(tx, account.id).await.is_ok() {
+                return Err(StoreError::invalid(
+                    "id",
+                    "this account is not deleted: there is nothing to undo",
+                ));
+            }
+            check_people(tx, account).await?;
+            // A create on the wire, which the server takes as re-creating the tombstone.
+            record(tx, None, account, now).await?;
+            Ok(account.clone())
+        })
+        .await
     }
 
     /// The account page.
@@ -291,29 +259,24 @@ pub(crate) fn decode_rows(json: &str) -> Result<Vec<AccountRow>> {
 }
 
 pub(crate) async fn account_by_id(conn: &mut SqliteConnection, id: Uuid) -> Result<Account> {
-    let row = sqlx::query(AssertSqlSafe(format!(
-        "SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE a.id = ?1"
-    )))
-    .bind(id.to_string())
-    .fetch_optional(conn)
-    .await?;
-    match row {
-        Some(row) => account_from_row(&row),
-        None => Err(StoreError::NotFound {
-            entity: "account",
-            id,
-        }),
-    }
+    one_by_id(
+        conn,
+        format!("SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE a.id = ?1"),
+        id,
+        "account",
+        account_from_row,
+    )
+    .await
 }
 
 pub(crate) async fn user_by_id(conn: &mut SqliteConnection, id: Uuid) -> Result<Option<User>> {
-    let row = sqlx::query(AssertSqlSafe(format!(
-        "SELECT {USER_COLUMNS} FROM users WHERE id = ?1"
-    )))
-    .bind(id.to_string())
-    .fetch_optional(conn)
-    .await?;
-    row.as_ref().map(user_from_row).transpose()
+    maybe_by_id(
+        conn,
+        format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"),
+        id,
+        user_from_row,
+    )
+    .await
 }
 
 /// The owner CSM and the account rep, when set, must be staff this cache knows.
@@ -332,4 +295,220 @@ async fn check_people(conn: &mut SqliteConnection, a: &Account) -> Result<()> {
         }
     }
     Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// The rows.
+
+/// The local profile is this user.
+async fn set_profile(conn: &mut SqliteConnection, user: Uuid) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO profile (singleton, user_id) VALUES (1, ?1) \
+         ON CONFLICT (singleton) DO UPDATE SET user_id = excluded.user_id",
+    )
+    .bind(user.to_string())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn upsert_user(conn: &mut SqliteConnection, u: &User) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO users (id, name, email, role, time_zone, working_hours) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+         ON CONFLICT (id) DO UPDATE SET name = excluded.name, email = excluded.email, \
+         role = excluded.role, time_zone = excluded.time_zone, \
+         working_hours = excluded.working_hours",
+    )
+    .bind(u.id.to_string())
+    .bind(&u.name)
+    .bind(&u.email)
+    .bind(u.role.as_str())
+    .bind(&u.time_zone)
+    .bind(to_json(&u.working_hours))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn insert_accounts(conn: &mut SqliteConnection, rows: &[&Account]) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut q = QueryBuilder::<Sqlite>::new(
+        "INSERT INTO accounts (id, name, name_key, plan, time_zone, fiscal_year_start_month, \
+         owner_csm_id, account_rep_id, slack_channel, support_email_domains, stage, tags, \
+         created_at, updated_at) ",
+    );
+    q.push_values(rows, |mut b, a| {
+        b.push_bind(a.id.to_string())
+            .push_bind(a.name.clone())
+            .push_bind(a.name.to_lowercase())
+            .push_bind(a.plan.as_str())
+            .push_bind(a.time_zone.clone())
+            .push_bind(i64::from(a.fiscal_year_start_month))
+            .push_bind(a.owner_csm_id.map(|u| u.to_string()))
+            .push_bind(a.account_rep_id.map(|u| u.to_string()))
+            .push_bind(a.slack_channel.clone())
+            .push_bind(to_json(&a.support_email_domains))
+            .push_bind(a.stage.as_str())
+            .push_bind(to_json(&a.tags))
+            .push_bind(fmt_time(a.created_at))
+            .push_bind(fmt_time(a.updated_at));
+    });
+    q.build().execute(conn).await?;
+    Ok(())
+}
+
+pub(crate) const USER_COLUMNS: &str = "id, name, email, role, time_zone, working_hours";
+
+pub(crate) fn user_from_row(row: &SqliteRow) -> Result<User> {
+    let role: String = row.try_get("role")?;
+    Ok(User {
+        id: uuid_col(row, "id")?,
+        name: row.try_get("name")?,
+        email: row.try_get("email")?,
+        role: Role::parse(&role).ok_or_else(|| bad_value("role", &role))?,
+        time_zone: row.try_get("time_zone")?,
+        working_hours: json_col::<WorkingHours>(row, "working_hours")?,
+    })
+}
+
+pub(crate) const ACCOUNT_COLUMNS: &str = "a.id, a.name, a.plan, a.time_zone, \
+    a.fiscal_year_start_month, a.owner_csm_id, a.account_rep_id, a.slack_channel, \
+    a.support_email_domains, a.stage, a.tags, a.created_at, a.updated_at";
+
+pub(crate) fn account_from_row(row: &SqliteRow) -> Result<Account> {
+    let month: i64 = row.try_get("fiscal_year_start_month")?;
+    Ok(Account {
+        id: uuid_col(row, "id")?,
+        name: row.try_get("name")?,
+        plan: plan_col(row)?,
+        time_zone: row.try_get("time_zone")?,
+        fiscal_year_start_month: u8::try_from(month)
+            .map_err(|_| bad_value("fiscal_year_start_month", &month.to_string()))?,
+        owner_csm_id: opt_uuid_col(row, "owner_csm_id")?,
+        account_rep_id: opt_uuid_col(row, "account_rep_id")?,
+        slack_channel: row.try_get("slack_channel")?,
+        support_email_domains: json_col(row, "support_email_domains")?,
+        stage: stage_col(row)?,
+        tags: json_col(row, "tags")?,
+        created_at: time_col(row, "created_at")?,
+        updated_at: time_col(row, "updated_at")?,
+    })
+}
+
+/// Removes an account with everything that hangs off it (its contacts and notes, its
+/// onboarding sessions, reviews, health history, requests with their timelines, alerts and
+/// RCAs), so no row is left pointing at it.
+pub(crate) async fn remove_account(conn: &mut SqliteConnection, id: Uuid) -> Result<()> {
+    for sql in [
+        "DELETE FROM contacts WHERE account_id = ?1",
+        "DELETE FROM notes WHERE account_id = ?1",
+        "DELETE FROM onboarding_reminders WHERE session_id IN \
+         (SELECT id FROM onboarding_sessions WHERE account_id = ?1)",
+        "DELETE FROM onboarding_sessions WHERE account_id = ?1",
+        "DELETE FROM reviews WHERE account_id = ?1",
+        "DELETE FROM health_snapshots WHERE account_id = ?1",
+        "DELETE FROM health_latest WHERE account_id = ?1",
+        "DELETE FROM request_alerts WHERE request_id IN \
+         (SELECT id FROM requests WHERE account_id = ?1)",
+        "DELETE FROM request_events WHERE account_id = ?1",
+        "DELETE FROM rcas WHERE account_id = ?1",
+        "DELETE FROM requests WHERE account_id = ?1",
+        "DELETE FROM accounts WHERE id = ?1",
+    ] {
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id.to_string())
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// An account: the health score's customer-since date and the plan its SLA clocks run on.
+impl Synced for Account {
+    const KIND: EntityKind = EntityKind::Account;
+
+    fn id(&self) -> Uuid {
+        self.id
+    }
+
+    async fn load(conn: &mut SqliteConnection, id: Uuid) -> Result<Option<Self>> {
+        found(account_by_id(conn, id).await)
+    }
+
+    async fn save(conn: &mut SqliteConnection, a: &Self, _now: DateTime<Utc>) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO accounts (id, name, name_key, plan, time_zone, fiscal_year_start_month, \
+             owner_csm_id, account_rep_id, slack_channel, support_email_domains, stage, tags, \
+             created_at, updated_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) \
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name, name_key = excluded.name_key, \
+             plan = excluded.plan, time_zone = excluded.time_zone, \
+             fiscal_year_start_month = excluded.fiscal_year_start_month, \
+             owner_csm_id = excluded.owner_csm_id, account_rep_id = excluded.account_rep_id, \
+             slack_channel = excluded.slack_channel, \
+             support_email_domains = excluded.support_email_domains, stage = excluded.stage, \
+             tags = excluded.tags, created_at = excluded.created_at, \
+             updated_at = excluded.updated_at",
+        )
+        .bind(a.id.to_string())
+        .bind(&a.name)
+        .bind(a.name.to_lowercase())
+        .bind(a.plan.as_str())
+        .bind(&a.time_zone)
+        .bind(i64::from(a.fiscal_year_start_month))
+        .bind(a.owner_csm_id.map(|u| u.to_string()))
+        .bind(a.account_rep_id.map(|u| u.to_string()))
+        .bind(a.slack_channel.as_deref())
+        .bind(to_json(&a.support_email_domains))
+        .bind(a.stage.as_str())
+        .bind(to_json(&a.tags))
+        .bind(fmt_time(a.created_at))
+        .bind(fmt_time(a.updated_at))
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+
+    async fn remove(conn: &mut SqliteConnection, id: Uuid, _at: DateTime<Utc>) -> Result<()> {
+        remove_account(conn, id).await
+    }
+
+    /// A scored account is re-scored: its plan and creation are inputs of the score. One
+    /// never scored (nothing of it written yet) stays so until an input of it is written.
+    async fn effects(conn: &mut SqliteConnection, a: &Self, now: DateTime<Utc>) -> Result<()> {
+        let scored: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM health_latest WHERE account_id = ?1")
+                .bind(a.id.to_string())
+                .fetch_optional(&mut *conn)
+                .await?;
+        if scored.is_some() {
+            crate::health::rescore(conn, a.id, now).await?;
+        }
+        Ok(())
+    }
+}
+
+/// A staff member's profile (the local profile is one). Never deleted: accounts and notes
+/// point at them.
+impl Synced for User {
+    const KIND: EntityKind = EntityKind::User;
+
+    fn id(&self) -> Uuid {
+        self.id
+    }
+
+    async fn load(conn: &mut SqliteConnection, id: Uuid) -> Result<Option<Self>> {
+        user_by_id(conn, id).await
+    }
+
+    async fn save(conn: &mut SqliteConnection, u: &Self, _now: DateTime<Utc>) -> Result<()> {
+        upsert_user(conn, u).await
+    }
+
+    async fn remove(_conn: &mut SqliteConnection, _id: Uuid, _at: DateTime<Utc>) -> Result<()> {
+        Ok(())
+    }
 }

@@ -15,11 +15,10 @@ use rapport_domain::{
 };
 use uuid::Uuid;
 
+use crate::accounts::{insert_accounts, upsert_user};
 use crate::error::{Result, StoreError};
-use crate::store::{
-    INSERT_BATCH, Store, fmt_time, insert_accounts, insert_contacts, insert_notes, stamp,
-    upsert_user,
-};
+use crate::notes::{insert_contacts, insert_notes};
+use crate::store::{INSERT_BATCH, Store, fmt_time, stamp};
 use crate::views::DemoSummary;
 
 /// What to generate.

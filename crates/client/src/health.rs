@@ -142,18 +142,7 @@ pub(crate) async fn refresh(
     if stored {
         store_snapshot(&mut *conn, account_id, now, &score).await?;
     }
-    let then: Option<Option<i64>> = sqlx::query_scalar(
-        "SELECT score FROM health_snapshots WHERE account_id = ?1 AND taken_at <= ?2 \
-         ORDER BY taken_at DESC, seq DESC LIMIT 1",
-    )
-    .bind(account_id.to_string())
-    .bind(fmt_time(now - TimeDelta::days(30)))
-    .fetch_optional(&mut *conn)
-    .await?;
-    let change = match (score.score, then.flatten()) {
-        (Some(s), Some(t)) => Some(i64::from(s) - t),
-        _ => None,
-    };
+    let change = change_30_days(&mut *conn, account_id, score.score, now).await?;
     sqlx::query(
         "INSERT INTO health_latest (account_id, score, change_30_days) VALUES (?1, ?2, ?3) \
          ON CONFLICT (account_id) DO UPDATE SET score = excluded.score, \
@@ -165,6 +154,53 @@ pub(crate) async fn refresh(
     .execute(&mut *conn)
     .await?;
     Ok(stored)
+}
+
+/// The score now minus the score 30 days ago (the last snapshot at or before then); `None`
+/// without both.
+async fn change_30_days(
+    conn: &mut SqliteConnection,
+    account_id: Uuid,
+    score: Option<u8>,
+    now: DateTime<Utc>,
+) -> Result<Option<i64>> {
+    let then: Option<Option<i64>> = sqlx::query_scalar(
+        "SELECT score FROM health_snapshots WHERE account_id = ?1 AND taken_at <= ?2 \
+         ORDER BY taken_at DESC, seq DESC LIMIT 1",
+    )
+    .bind(account_id.to_string())
+    .bind(fmt_time(now - TimeDelta::days(30)))
+    .fetch_optional(conn)
+    .await?;
+    Ok(match (score, then.flatten()) {
+        (Some(s), Some(t)) => Some(i64::from(s) - t),
+        _ => None,
+    })
+}
+
+/// The re-score after a write of one of the score's inputs (the `effects` of those kinds'
+/// `crate::entity::Synced`): [`refresh`] when the account is in the cache, except that an
+/// account never scored whose score still has no data stays unscored (a review requested,
+/// a session cancelled: no point of "no data" in its history, nothing in the list).
+pub(crate) async fn rescore(
+    conn: &mut SqliteConnection,
+    account_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    // A purge may take a child after its account.
+    if !crate::entity::account_exists(&mut *conn, &account_id.to_string()).await? {
+        return Ok(());
+    }
+    let scored: Option<i64> =
+        sqlx::query_scalar("SELECT 1 FROM health_latest WHERE account_id = ?1")
+            .bind(account_id.to_string())
+            .fetch_optional(&mut *conn)
+            .await?;
+    if scored.is_none() && score_of(&mut *conn, account_id, now).await?.score.is_none() {
+        return Ok(());
+    }
+    refresh(conn, account_id, now).await?;
+    Ok(())
 }
 
 /// Stores one point of the account's history, taken at `at`.
@@ -223,18 +259,9 @@ impl Store {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        let then: Option<Option<i64>> = sqlx::query_scalar(
-            "SELECT score FROM health_snapshots WHERE account_id = ?1 AND taken_at <= ?2 \
-             ORDER BY taken_at DESC, seq DESC LIMIT 1",
-        )
-        .bind(account_id.to_string())
-        .bind(fmt_time(now - TimeDelta::days(30)))
-        .fetch_optional(&mut *conn)
-        .await?;
-        let change_30_days = match (current.score, then.flatten()) {
-            (Some(now), Some(then)) => i32::try_from(i64::from(now) - then).ok(),
-            _ => None,
-        };
+        let change_30_days = change_30_days(&mut conn, account_id, current.score, now)
+            .await?
+            .and_then(|c| i32::try_from(c).ok());
         Ok(HealthView {
             current,
             history,
@@ -300,31 +327,16 @@ mod tests {
     use super::*;
     use crate::reviews::HealthCheckInput;
     use crate::views::{AccountQuery, AccountSort};
+    use rapport_domain::Plan;
     use rapport_domain::review::default_checklist;
     use rapport_domain::schedule::Slot;
-    use rapport_domain::{AccountInput, LifecycleStage, Plan, Role, UserInput, WorkingHours};
 
-    fn t0() -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339("2026-11-26T09:00:00Z")
-            .unwrap()
-            .with_timezone(&Utc)
-    }
+    use crate::testing::t0;
 
     async fn reviewed(store: &Store, name: &str, sentiment: Option<u8>) -> Uuid {
         let a = store
             .account_create(
-                AccountInput {
-                    name: name.into(),
-                    plan: Plan::ProfessionalSupport,
-                    time_zone: "Europe/Paris".into(),
-                    fiscal_year_start_month: 1,
-                    owner_csm_id: None,
-                    account_rep_id: None,
-                    slack_channel: None,
-                    support_email_domains: vec![],
-                    stage: LifecycleStage::Active,
-                    tags: vec![],
-                },
+                crate::testing::account_input(name, Plan::ProfessionalSupport, "Europe/Paris"),
                 t0(),
             )
             .await
@@ -361,16 +373,7 @@ mod tests {
     async fn the_accounts_list_sorts_by_score_and_by_its_30_day_change() {
         let store = Store::open_in_memory().await.unwrap();
         store
-            .profile_create(
-                UserInput {
-                    name: "Rita Rep".into(),
-                    email: "rita@rapport-vendor.com".into(),
-                    role: Role::AccountRep,
-                    time_zone: "Europe/Berlin".into(),
-                    working_hours: WorkingHours::default(),
-                },
-                t0(),
-            )
+            .profile_create(crate::testing::rep_input(), t0())
             .await
             .unwrap();
         let a = reviewed(&store, "Alpha", Some(5)).await;

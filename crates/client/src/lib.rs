@@ -11,6 +11,7 @@
 
 mod accounts;
 pub mod demo;
+mod entity;
 mod error;
 pub mod health;
 pub mod intake;
@@ -25,6 +26,8 @@ pub mod reviews;
 pub mod search;
 mod store;
 pub mod sync;
+#[cfg(test)]
+mod testing;
 pub mod views;
 
 pub use accounts::DeletedAccount;

@@ -1,19 +1,22 @@
-//! Contacts and notes: the reads and the writes (through [`record`]). Both delete softly
-//! (`deleted_at`), so a delete can be undone and the exact record comes back.
+//! Contacts and notes: the reads, the writes (through [`record`]) and their rows (the
+//! [`Synced`] contract). Both delete softly (`deleted_at`), so a delete can be undone and the
+//! exact record comes back.
 
 use chrono::{DateTime, Utc};
+use rapport_domain::sync::EntityKind;
 use rapport_domain::{Contact, ContactInput, Note, NoteInput};
 use sqlx::sqlite::SqliteRow;
-use sqlx::{AssertSqlSafe, Row, SqliteConnection};
+use sqlx::{AssertSqlSafe, QueryBuilder, Row, Sqlite, SqliteConnection};
 use uuid::Uuid;
 
 use crate::accounts::account_by_id;
+use crate::entity::{Synced, record, record_delete};
 use crate::error::{Result, StoreError};
 use crate::markdown;
 use crate::search::fts_query;
 use crate::store::{
-    CONTACT_COLUMNS, NOTE_COLUMNS, RECENT_NOTES_DAYS, Store, Write, contact_from_row, fmt_time,
-    note_from_row, record, stamp, time_col, uuid_col,
+    RECENT_NOTES_DAYS, Store, decode, fmt_time, maybe_by_id, one_by_id, stamp, time_col, to_json,
+    uuid_col,
 };
 use crate::views::{NoteSummary, NoteView, TodayView};
 
@@ -25,22 +28,13 @@ impl Store {
         input: ContactInput,
         now: DateTime<Utc>,
     ) -> Result<Contact> {
-        let now = stamp(now);
-        let contact = Contact::create(Uuid::now_v7(), account_id, input, now)?;
-        let mut tx = self.writer.begin().await?;
-        Store::me(&mut tx).await?;
-        account_by_id(&mut tx, account_id).await?;
-        record(
-            &mut tx,
-            Write::Contact {
-                old: None,
-                new: &contact,
-            },
-            now,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(contact)
+        let contact = Contact::create(Uuid::now_v7(), account_id, input, stamp(now))?;
+        self.write(now, async |tx, _, now| {
+            account_by_id(tx, account_id).await?;
+            record(tx, None, &contact, now).await?;
+            Ok(contact)
+        })
+        .await
     }
 
     /// Applies the whole form to a live contact.
@@ -50,22 +44,13 @@ impl Store {
         input: ContactInput,
         now: DateTime<Utc>,
     ) -> Result<Contact> {
-        let now = stamp(now);
-        let mut tx = self.writer.begin().await?;
-        Store::me(&mut tx).await?;
-        let old = contact_by_id(&mut tx, id, Liveness::Live).await?;
-        let new = old.edited(input, now)?;
-        record(
-            &mut tx,
-            Write::Contact {
-                old: Some(&old),
-                new: &new,
-            },
-            now,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(new)
+        self.write(now, async |tx, _, now| {
+            let old = contact_by_id(tx, id, Liveness::Live).await?;
+            let new = old.edited(input, now)?;
+            record(tx, Some(&old), &new, now).await?;
+            Ok(new)
+        })
+        .await
     }
 
     /// A live contact (Needs attention edits a refused contact change over it).
@@ -76,24 +61,22 @@ impl Store {
 
     /// Deletes a live contact softly (undo with [`Store::contact_restore`]).
     pub async fn contact_delete(&self, id: Uuid, now: DateTime<Utc>) -> Result<()> {
-        let now = stamp(now);
-        let mut tx = self.writer.begin().await?;
-        Store::me(&mut tx).await?;
-        let old = contact_by_id(&mut tx, id, Liveness::Live).await?;
-        record(&mut tx, Write::ContactDelete(&old), now).await?;
-        tx.commit().await?;
-        Ok(())
+        self.write(now, async |tx, _, now| {
+            let old = contact_by_id(tx, id, Liveness::Live).await?;
+            record_delete(tx, &old, now).await?;
+            Ok(())
+        })
+        .await
     }
 
     /// Brings back a deleted contact exactly as it was.
     pub async fn contact_restore(&self, id: Uuid, now: DateTime<Utc>) -> Result<Contact> {
-        let now = stamp(now);
-        let mut tx = self.writer.begin().await?;
-        Store::me(&mut tx).await?;
-        let old = contact_by_id(&mut tx, id, Liveness::Deleted).await?;
-        record(&mut tx, Write::ContactRestore(&old), now).await?;
-        tx.commit().await?;
-        Ok(old)
+        self.write(now, async |tx, _, now| {
+            let old = contact_by_id(tx, id, Liveness::Deleted).await?;
+            record(tx, None, &old, now).await?;
+            Ok(old)
+        })
+        .await
     }
 
     /// An account's live notes: pinned first, then the most recently edited. With a
@@ -135,54 +118,29 @@ impl Store {
         input: NoteInput,
         now: DateTime<Utc>,
     ) -> Result<NoteView> {
-        let now = stamp(now);
-        let mut tx = self.writer.begin().await?;
-        let me = Store::me(&mut tx).await?;
-        let note = Note::create(Uuid::now_v7(), account_id, me, input, now)?;
-        account_by_id(&mut tx, account_id).await?;
-        record(
-            &mut tx,
-            Write::Note {
-                old: None,
-                new: &note,
-            },
-            now,
-        )
-        .await?;
-        let view = note_view(&mut tx, note).await?;
-        tx.commit().await?;
-        Ok(view)
+        self.write(now, async |tx, me, now| {
+            let note = Note::create(Uuid::now_v7(), account_id, me, input, now)?;
+            account_by_id(tx, account_id).await?;
+            record(tx, None, &note, now).await?;
+            note_view(tx, note).await
+        })
+        .await
     }
 
     /// Replaces a live note's body.
     pub async fn note_update(&self, id: Uuid, body: &str, now: DateTime<Utc>) -> Result<NoteView> {
-        let now = stamp(now);
-        let mut tx = self.writer.begin().await?;
-        Store::me(&mut tx).await?;
-        let old = note_by_id(&mut tx, id, Liveness::Live).await?;
-        let input = NoteInput {
-            body: body.to_owned(),
-            pinned: old.pinned,
-            link: old.link,
-        };
-        let normal = input.normalize()?;
-        let new = Note {
-            body: normal.body,
-            updated_at: now,
-            ..old.clone()
-        };
-        record(
-            &mut tx,
-            Write::Note {
-                old: Some(&old),
-                new: &new,
-            },
-            now,
-        )
-        .await?;
-        let view = note_view(&mut tx, new).await?;
-        tx.commit().await?;
-        Ok(view)
+        self.note_edit(id, now, |old| {
+            let input = NoteInput {
+                body: body.to_owned(),
+                pinned: old.pinned,
+                link: old.link,
+            };
+            Ok(Note {
+                body: input.normalize()?.body,
+                ..old.clone()
+            })
+        })
+        .await
     }
 
     /// Pins or unpins a live note.
@@ -192,51 +150,53 @@ impl Store {
         pinned: bool,
         now: DateTime<Utc>,
     ) -> Result<NoteView> {
-        let now = stamp(now);
-        let mut tx = self.writer.begin().await?;
-        Store::me(&mut tx).await?;
-        let old = note_by_id(&mut tx, id, Liveness::Live).await?;
-        let new = Note {
-            pinned,
-            updated_at: now,
-            ..old.clone()
-        };
-        record(
-            &mut tx,
-            Write::Note {
-                old: Some(&old),
-                new: &new,
-            },
-            now,
-        )
-        .await?;
-        let view = note_view(&mut tx, new).await?;
-        tx.commit().await?;
-        Ok(view)
+        self.note_edit(id, now, |old| {
+            Ok(Note {
+                pinned,
+                ..old.clone()
+            })
+        })
+        .await
+    }
+
+    /// One edit of a live note: `edit` gives the new state; it is stamped `now`.
+    async fn note_edit(
+        &self,
+        id: Uuid,
+        now: DateTime<Utc>,
+        edit: impl FnOnce(&Note) -> Result<Note>,
+    ) -> Result<NoteView> {
+        self.write(now, async |tx, _, now| {
+            let old = note_by_id(tx, id, Liveness::Live).await?;
+            let new = Note {
+                updated_at: now,
+                ..edit(&old)?
+            };
+            record(tx, Some(&old), &new, now).await?;
+            note_view(tx, new).await
+        })
+        .await
     }
 
     /// Deletes a live note softly; [`Store::note_restore`] undoes it.
     pub async fn note_delete(&self, id: Uuid, now: DateTime<Utc>) -> Result<()> {
-        let now = stamp(now);
-        let mut tx = self.writer.begin().await?;
-        Store::me(&mut tx).await?;
-        let old = note_by_id(&mut tx, id, Liveness::Live).await?;
-        record(&mut tx, Write::NoteDelete(&old), now).await?;
-        tx.commit().await?;
-        Ok(())
+        self.write(now, async |tx, _, now| {
+            let old = note_by_id(tx, id, Liveness::Live).await?;
+            record_delete(tx, &old, now).await?;
+            Ok(())
+        })
+        .await
     }
 
     /// Undo of [`Store::note_delete`]: the exact note comes back (same body, pin, times).
     /// The outbox gets an upsert carrying every field, so the server re-creates it whole.
     pub async fn note_restore(&self, id: Uuid, now: DateTime<Utc>) -> Result<NoteView> {
-        let now = stamp(now);
-        let mut tx = self.writer.begin().await?;
-        Store::me(&mut tx).await?;
-        let note = note_by_id(&mut tx, id, Liveness::Deleted).await?;
-        record(&mut tx, Write::NoteRestore(&note), now).await?;
-        let view = note_view(&mut tx, note).await?;
-        tx.commit().await?;
-        Ok(view)
+        self.write(now, async |tx, _, now| {
+            let note = note_by_id(tx, id, Liveness::Deleted).await?;
+            record(tx, None, &note, now).await?;
+            note_view(tx, note).await
+        })
+        .await
     }
 
     /// Today: my accounts (owner CSM or account rep is me) and the live notes on them, or
@@ -296,52 +256,26 @@ enum Liveness {
     Deleted,
 }
 
-async fn contact_by_id(conn: &mut SqliteConnection, id: Uuid, want: Liveness) -> Result<Contact> {
-    let sql = match want {
-        Liveness::Live => "AND c.deleted_at IS NULL",
-        Liveness::Deleted => "AND c.deleted_at IS NOT NULL",
-    };
-    let row = sqlx::query(AssertSqlSafe(format!(
-        "SELECT {CONTACT_COLUMNS} FROM contacts c WHERE c.id = ?1 {sql}"
-    )))
-    .bind(id.to_string())
-    .fetch_optional(conn)
-    .await?;
-    match row {
-        Some(row) => contact_from_row(&row),
-        None => Err(StoreError::NotFound {
-            entity: if want == Liveness::Live {
-                "contact"
-            } else {
-                "deleted contact"
-            },
-            id,
-        }),
+impl Liveness {
+    /// The condition on the row's `deleted_at`, and what a missing one is called.
+    fn filter(self, alias: &str, what: &'static [&'static str; 2]) -> (String, &'static str) {
+        match self {
+            Liveness::Live => (format!("{alias}.deleted_at IS NULL"), what[0]),
+            Liveness::Deleted => (format!("{alias}.deleted_at IS NOT NULL"), what[1]),
+        }
     }
 }
 
+async fn contact_by_id(conn: &mut SqliteConnection, id: Uuid, want: Liveness) -> Result<Contact> {
+    let (filter, entity) = want.filter("c", &["contact", "deleted contact"]);
+    let sql = format!("SELECT {CONTACT_COLUMNS} FROM contacts c WHERE c.id = ?1 AND {filter}");
+    one_by_id(conn, sql, id, entity, contact_from_row).await
+}
+
 async fn note_by_id(conn: &mut SqliteConnection, id: Uuid, want: Liveness) -> Result<Note> {
-    let sql = match want {
-        Liveness::Live => "AND n.deleted_at IS NULL",
-        Liveness::Deleted => "AND n.deleted_at IS NOT NULL",
-    };
-    let row = sqlx::query(AssertSqlSafe(format!(
-        "SELECT {NOTE_COLUMNS} FROM notes n WHERE n.id = ?1 {sql}"
-    )))
-    .bind(id.to_string())
-    .fetch_optional(conn)
-    .await?;
-    match row {
-        Some(row) => note_from_row(&row),
-        None => Err(StoreError::NotFound {
-            entity: if want == Liveness::Live {
-                "note"
-            } else {
-                "deleted note"
-            },
-            id,
-        }),
-    }
+    let (filter, entity) = want.filter("n", &["note", "deleted note"]);
+    let sql = format!("SELECT {NOTE_COLUMNS} FROM notes n WHERE n.id = ?1 AND {filter}");
+    one_by_id(conn, sql, id, entity, note_from_row).await
 }
 
 async fn note_view(conn: &mut SqliteConnection, note: Note) -> Result<NoteView> {
@@ -397,6 +331,211 @@ pub(crate) fn title_of(body: &str) -> String {
     excerpt(line, 80)
 }
 
+// ---------------------------------------------------------------------------------------
+// The rows.
+
+pub(crate) async fn insert_contacts(conn: &mut SqliteConnection, rows: &[&Contact]) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut q = QueryBuilder::<Sqlite>::new(
+        "INSERT INTO contacts (id, account_id, name, email, role, time_zone, created_at, \
+         updated_at) ",
+    );
+    q.push_values(rows, |mut b, c| {
+        b.push_bind(c.id.to_string())
+            .push_bind(c.account_id.to_string())
+            .push_bind(c.name.clone())
+            .push_bind(c.email.clone())
+            .push_bind(c.role.clone())
+            .push_bind(c.time_zone.clone())
+            .push_bind(fmt_time(c.created_at))
+            .push_bind(fmt_time(c.updated_at));
+    });
+    q.build().execute(conn).await?;
+    Ok(())
+}
+
+pub(crate) async fn insert_notes(conn: &mut SqliteConnection, rows: &[&Note]) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut q = QueryBuilder::<Sqlite>::new(
+        "INSERT INTO notes (id, account_id, author_id, body, pinned, link, created_at, \
+         updated_at) ",
+    );
+    q.push_values(rows, |mut b, n| {
+        b.push_bind(n.id.to_string())
+            .push_bind(n.account_id.to_string())
+            .push_bind(n.author_id.to_string())
+            .push_bind(n.body.clone())
+            .push_bind(n.pinned)
+            .push_bind(n.link.as_ref().map(to_json))
+            .push_bind(fmt_time(n.created_at))
+            .push_bind(fmt_time(n.updated_at));
+    });
+    q.build().execute(conn).await?;
+    Ok(())
+}
+
+pub(crate) const CONTACT_COLUMNS: &str =
+    "c.id, c.account_id, c.name, c.email, c.role, c.time_zone, c.created_at, c.updated_at";
+
+pub(crate) fn contact_from_row(row: &SqliteRow) -> Result<Contact> {
+    Ok(Contact {
+        id: uuid_col(row, "id")?,
+        account_id: uuid_col(row, "account_id")?,
+        name: row.try_get("name")?,
+        email: row.try_get("email")?,
+        role: row.try_get("role")?,
+        time_zone: row.try_get("time_zone")?,
+        created_at: time_col(row, "created_at")?,
+        updated_at: time_col(row, "updated_at")?,
+    })
+}
+
+pub(crate) const NOTE_COLUMNS: &str =
+    "n.id, n.account_id, n.author_id, n.body, n.pinned, n.link, n.created_at, n.updated_at";
+
+pub(crate) fn note_from_row(row: &SqliteRow) -> Result<Note> {
+    let link: Option<String> = row.try_get("link")?;
+    Ok(Note {
+        id: uuid_col(row, "id")?,
+        account_id: uuid_col(row, "account_id")?,
+        author_id: uuid_col(row, "author_id")?,
+        body: row.try_get("body")?,
+        pinned: row.try_get("pinned")?,
+        link: link
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(|e| decode("link", e))?,
+        created_at: time_col(row, "created_at")?,
+        updated_at: time_col(row, "updated_at")?,
+    })
+}
+
+/// Contacts and notes delete softly: a tombstone (pulled or local) sets `deleted_at`, a save
+/// clears it (the Undo of a delete), a purge takes the row.
+macro_rules! soft_deleted_child {
+    ($t:ty, $kind:expr, $table:literal, $columns:ident, $alias:literal, $from_row:ident, $save:ident) => {
+        impl Synced for $t {
+            const KIND: EntityKind = $kind;
+
+            crate::entity::id_field!();
+
+            async fn load(conn: &mut SqliteConnection, id: Uuid) -> Result<Option<Self>> {
+                let sql = format!(
+                    "SELECT {} FROM {} {} WHERE {}.id = ?1",
+                    $columns, $table, $alias, $alias
+                );
+                maybe_by_id(conn, sql, id, $from_row).await
+            }
+
+            async fn save(
+                conn: &mut SqliteConnection,
+                r: &Self,
+                _now: DateTime<Utc>,
+            ) -> Result<()> {
+                $save(conn, r).await
+            }
+
+            async fn remove(
+                conn: &mut SqliteConnection,
+                id: Uuid,
+                at: DateTime<Utc>,
+            ) -> Result<()> {
+                sqlx::query(concat!(
+                    "UPDATE ",
+                    $table,
+                    " SET deleted_at = ?2 WHERE id = ?1 AND deleted_at IS NULL"
+                ))
+                .bind(id.to_string())
+                .bind(fmt_time(at))
+                .execute(conn)
+                .await?;
+                Ok(())
+            }
+
+            async fn forget(
+                conn: &mut SqliteConnection,
+                id: Uuid,
+                _now: DateTime<Utc>,
+            ) -> Result<()> {
+                sqlx::query(concat!("DELETE FROM ", $table, " WHERE id = ?1"))
+                    .bind(id.to_string())
+                    .execute(conn)
+                    .await?;
+                Ok(())
+            }
+        }
+    };
+}
+
+soft_deleted_child!(
+    Contact,
+    EntityKind::Contact,
+    "contacts",
+    CONTACT_COLUMNS,
+    "c",
+    contact_from_row,
+    save_contact
+);
+soft_deleted_child!(
+    Note,
+    EntityKind::Note,
+    "notes",
+    NOTE_COLUMNS,
+    "n",
+    note_from_row,
+    save_note
+);
+
+/// A contact's row: inserted, or every column but its account and a live `deleted_at`.
+async fn save_contact(conn: &mut SqliteConnection, c: &Contact) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO contacts (id, account_id, name, email, role, time_zone, created_at, \
+         updated_at, deleted_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, NULL) \
+         ON CONFLICT (id) DO UPDATE SET name = excluded.name, email = excluded.email, \
+         role = excluded.role, time_zone = excluded.time_zone, \
+         created_at = excluded.created_at, updated_at = excluded.updated_at, deleted_at = NULL",
+    )
+    .bind(c.id.to_string())
+    .bind(c.account_id.to_string())
+    .bind(&c.name)
+    .bind(&c.email)
+    .bind(&c.role)
+    .bind(c.time_zone.as_deref())
+    .bind(fmt_time(c.created_at))
+    .bind(fmt_time(c.updated_at))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A note's row: inserted, or every column but its account, its author and a live
+/// `deleted_at`.
+async fn save_note(conn: &mut SqliteConnection, n: &Note) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO notes (id, account_id, author_id, body, pinned, link, created_at, \
+         updated_at, deleted_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, NULL) \
+         ON CONFLICT (id) DO UPDATE SET body = excluded.body, pinned = excluded.pinned, \
+         link = excluded.link, created_at = excluded.created_at, \
+         updated_at = excluded.updated_at, deleted_at = NULL",
+    )
+    .bind(n.id.to_string())
+    .bind(n.account_id.to_string())
+    .bind(n.author_id.to_string())
+    .bind(&n.body)
+    .bind(n.pinned)
+    .bind(n.link.as_ref().map(to_json))
+    .bind(fmt_time(n.created_at))
+    .bind(fmt_time(n.updated_at))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -424,37 +563,20 @@ mod tests {
 
     #[tokio::test]
     async fn a_live_contact_is_read_by_id_and_a_deleted_one_is_not_found() {
-        use rapport_domain::{AccountInput, LifecycleStage, Plan, Role, UserInput, WorkingHours};
+        use rapport_domain::{Plan, Role};
         let now = chrono::DateTime::parse_from_rfc3339("2026-12-03T09:00:00Z")
             .unwrap()
             .to_utc();
         let s = Store::open_in_memory().await.unwrap();
         s.profile_create(
-            UserInput {
-                name: "Carla".into(),
-                email: "carla@rapport-vendor.com".into(),
-                role: Role::Csm,
-                time_zone: "UTC".into(),
-                working_hours: WorkingHours::default(),
-            },
+            crate::testing::user_input("Carla", "carla@rapport-vendor.com", Role::Csm, "UTC"),
             now,
         )
         .await
         .unwrap();
         let account = s
             .account_create(
-                AccountInput {
-                    name: "Acme".into(),
-                    plan: Plan::Standard,
-                    time_zone: "UTC".into(),
-                    fiscal_year_start_month: 1,
-                    owner_csm_id: None,
-                    account_rep_id: None,
-                    slack_channel: None,
-                    support_email_domains: vec![],
-                    stage: LifecycleStage::Active,
-                    tags: vec![],
-                },
+                crate::testing::account_input("Acme", Plan::Standard, "UTC"),
                 now,
             )
             .await

@@ -28,17 +28,19 @@ use rapport_domain::schedule::{self, Party, Slot, SlotOptions, SlotRequest};
 use rapport_domain::sync::EntityKind;
 use rapport_domain::{Contact, FieldError, Plan, User, ValidationErrors, WorkingHours};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{AssertSqlSafe, Row, SqliteConnection};
 use uuid::Uuid;
 
 use crate::accounts::{account_by_id, user_by_id};
+use crate::entity::{Synced, found, record};
 use crate::error::{Result, StoreError};
+use crate::health::rescore;
+use crate::notes::{CONTACT_COLUMNS, contact_from_row};
 use crate::reviews::{Busy, refuse_clash};
 use crate::store::{
-    CONTACT_COLUMNS, Store, Write, contact_from_row, fmt_time, json_col, plan_col, record, stamp,
-    time_col, to_json, uuid_col,
+    Store, fmt_time, json_col, one_by_id, plan_col, stamp, time_col, to_json, uuid_col,
 };
 
 /// Default minutes before a session for its reminder.
@@ -327,54 +329,45 @@ impl Store {
         new: NewSession,
         now: DateTime<Utc>,
     ) -> Result<OnboardingSession> {
-        let now = stamp(now);
-        let mut tx = self.writer.begin().await?;
-        let me = Store::me(&mut tx).await?;
-        let account = account_by_id(&mut tx, account_id).await?;
-        let template = settings_in(&mut tx).await?.agenda_template;
-        let input = OnboardingSessionInput {
-            account_id,
-            facilitator_id: me,
-            attendee_contact_ids: new.attendee_ids,
-            start: new.start,
-            end: new.end,
-            customer_time_zone: account.time_zone,
-            meeting_link: new.meeting_link,
-            agenda: onboarding::agenda_from_template(&template),
-            outcome: String::new(),
-            follow_ups: Vec::new(),
-        };
-        let input = check(&mut tx, input, now, None).await?;
-        let id = Uuid::now_v7();
-        refuse_clash(&mut tx, me, input.start, input.end, id).await?;
-        let session = OnboardingSession {
-            id,
-            account_id,
-            facilitator_id: me,
-            attendee_ids: input.attendee_contact_ids,
-            starts_at: input.start,
-            ends_at: input.end,
-            time_zone: input.customer_time_zone,
-            meeting_link: input.meeting_link,
-            agenda: input.agenda,
-            status: OnboardingStatus::Scheduled,
-            outcome: input.outcome,
-            follow_ups: input.follow_ups,
-            sequence: 0,
-            created_at: now,
-            updated_at: now,
-        };
-        record(
-            &mut tx,
-            Write::OnboardingSession {
-                old: None,
-                new: &session,
-            },
-            now,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(session)
+        self.write(now, async |tx, me, now| {
+            let account = account_by_id(tx, account_id).await?;
+            let template = settings_in(tx).await?.agenda_template;
+            let input = OnboardingSessionInput {
+                account_id,
+                facilitator_id: me,
+                attendee_contact_ids: new.attendee_ids,
+                start: new.start,
+                end: new.end,
+                customer_time_zone: account.time_zone,
+                meeting_link: new.meeting_link,
+                agenda: onboarding::agenda_from_template(&template),
+                outcome: String::new(),
+                follow_ups: Vec::new(),
+            };
+            let input = check(tx, input, now, None).await?;
+            let id = Uuid::now_v7();
+            refuse_clash(tx, me, input.start, input.end, id).await?;
+            let session = OnboardingSession {
+                id,
+                account_id,
+                facilitator_id: me,
+                attendee_ids: input.attendee_contact_ids,
+                starts_at: input.start,
+                ends_at: input.end,
+                time_zone: input.customer_time_zone,
+                meeting_link: input.meeting_link,
+                agenda: input.agenda,
+                status: OnboardingStatus::Scheduled,
+                outcome: input.outcome,
+                follow_ups: input.follow_ups,
+                sequence: 0,
+                created_at: now,
+                updated_at: now,
+            };
+            record(tx, None, &session, now).await?;
+            Ok(session)
+        })
+        .await
     }
 
     /// Applies the whole session form (times, attendees, link, agenda, outcome,
@@ -385,32 +378,23 @@ impl Store {
         input: OnboardingSessionInput,
         now: DateTime<Utc>,
     ) -> Result<OnboardingSession> {
-        let now = stamp(now);
-        let mut tx = self.writer.begin().await?;
-        Store::me(&mut tx).await?;
-        let old = session_by_id(&mut tx, id).await?;
-        let input = OnboardingSessionInput {
-            account_id: old.account_id,
-            facilitator_id: old.facilitator_id,
-            ..input
-        };
-        let input = check(&mut tx, input, now, Some((old.starts_at, old.ends_at))).await?;
-        let moved = (input.start, input.end) != (old.starts_at, old.ends_at);
-        if moved && keeps_busy(old.status) {
-            refuse_clash(&mut tx, old.facilitator_id, input.start, input.end, id).await?;
-        }
-        let new = old.with_input(input, now);
-        record(
-            &mut tx,
-            Write::OnboardingSession {
-                old: Some(&old),
-                new: &new,
-            },
-            now,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(new)
+        self.write(now, async |tx, _, now| {
+            let old = session_by_id(tx, id).await?;
+            let input = OnboardingSessionInput {
+                account_id: old.account_id,
+                facilitator_id: old.facilitator_id,
+                ..input
+            };
+            let input = check(tx, input, now, Some((old.starts_at, old.ends_at))).await?;
+            let moved = (input.start, input.end) != (old.starts_at, old.ends_at);
+            if moved && keeps_busy(old.status) {
+                refuse_clash(tx, old.facilitator_id, input.start, input.end, id).await?;
+            }
+            let new = old.with_input(input, now);
+            record(tx, Some(&old), &new, now).await?;
+            Ok(new)
+        })
+        .await
     }
 
     /// Moves a session along `planned → scheduled → completed | cancelled | no_show`.
@@ -421,41 +405,32 @@ impl Store {
         status: OnboardingStatus,
         now: DateTime<Utc>,
     ) -> Result<OnboardingSession> {
-        let now = stamp(now);
-        let mut tx = self.writer.begin().await?;
-        Store::me(&mut tx).await?;
-        let old = session_by_id(&mut tx, id).await?;
-        let checked = if status == OnboardingStatus::Completed {
-            onboarding::check_completion(old.status, old.starts_at, now)
-        } else {
-            onboarding::check_onboarding_transition(old.status, status)
-        };
-        checked.map_err(|e| StoreError::Validation(ValidationErrors(vec![e])))?;
-        if keeps_busy(status) && !keeps_busy(old.status) {
-            // Back on the calendar (after a no-show): its time must still be free.
-            refuse_clash(&mut tx, old.facilitator_id, old.starts_at, old.ends_at, id).await?;
-        }
-        let news = matches!(
-            status,
-            OnboardingStatus::Cancelled | OnboardingStatus::Scheduled
-        );
-        let new = OnboardingSession {
-            status,
-            sequence: old.sequence + u32::from(news),
-            updated_at: now,
-            ..old.clone()
-        };
-        record(
-            &mut tx,
-            Write::OnboardingSession {
-                old: Some(&old),
-                new: &new,
-            },
-            now,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(new)
+        self.write(now, async |tx, _, now| {
+            let old = session_by_id(tx, id).await?;
+            let checked = if status == OnboardingStatus::Completed {
+                onboarding::check_completion(old.status, old.starts_at, now)
+            } else {
+                onboarding::check_onboarding_transition(old.status, status)
+            };
+            checked.map_err(|e| StoreError::Validation(ValidationErrors(vec![e])))?;
+            if keeps_busy(status) && !keeps_busy(old.status) {
+                // Back on the calendar (after a no-show): its time must still be free.
+                refuse_clash(tx, old.facilitator_id, old.starts_at, old.ends_at, id).await?;
+            }
+            let news = matches!(
+                status,
+                OnboardingStatus::Cancelled | OnboardingStatus::Scheduled
+            );
+            let new = OnboardingSession {
+                status,
+                sequence: old.sequence + u32::from(news),
+                updated_at: now,
+                ..old.clone()
+            };
+            record(tx, Some(&old), &new, now).await?;
+            Ok(new)
+        })
+        .await
     }
 
     /// One session as an iCalendar invitation (`METHOD:REQUEST`), or a cancellation
@@ -640,45 +615,33 @@ pub(crate) async fn busy_sessions(
         .collect()
 }
 
-/// Applies a pulled session (the row only, no outbox).
-pub(crate) async fn upsert_from_wire(
-    conn: &mut SqliteConnection,
-    id: Uuid,
-    fields: &Map<String, Value>,
-) -> Result<()> {
-    let mut all = fields.clone();
-    all.insert("id".into(), Value::String(id.to_string()));
-    match session_by_id(&mut *conn, id).await {
-        Ok(old) => {
-            // A pull may carry only some fields: the others keep their stored value.
-            if let Value::Object(stored) = serde_json::to_value(&old).unwrap_or(Value::Null) {
-                for (k, v) in stored {
-                    all.entry(k).or_insert(v);
-                }
-            }
-        }
-        Err(StoreError::NotFound { .. }) => {}
-        Err(e) => return Err(e),
-    }
-    let now = Value::String(fmt_time(Utc::now()));
-    all.entry("created_at").or_insert_with(|| now.clone());
-    all.entry("updated_at").or_insert(now);
-    let session: OnboardingSession = serde_json::from_value(Value::Object(all)).map_err(|e| {
-        StoreError::invalid(
-            EntityKind::OnboardingSession.as_str(),
-            format!("a pulled session could not be read: {e}"),
-        )
-    })?;
-    upsert_session(conn, &session).await
-}
+/// An onboarding session: its done state is a part of the account's health score; its
+/// reminder is keyed by its start (`onboarding_reminders`), so a moved session is reminded
+/// again.
+impl Synced for OnboardingSession {
+    const KIND: EntityKind = EntityKind::OnboardingSession;
 
-/// Removes a session deleted on the server (the row only, no outbox).
-pub(crate) async fn delete_from_wire(conn: &mut SqliteConnection, id: Uuid) -> Result<()> {
-    sqlx::query("DELETE FROM onboarding_sessions WHERE id = ?1")
-        .bind(id.to_string())
-        .execute(conn)
-        .await?;
-    Ok(())
+    crate::entity::id_field!();
+
+    async fn load(conn: &mut SqliteConnection, id: Uuid) -> Result<Option<Self>> {
+        found(session_by_id(conn, id).await)
+    }
+
+    async fn save(conn: &mut SqliteConnection, s: &Self, _now: DateTime<Utc>) -> Result<()> {
+        upsert_session(conn, s).await
+    }
+
+    async fn remove(conn: &mut SqliteConnection, id: Uuid, _at: DateTime<Utc>) -> Result<()> {
+        sqlx::query("DELETE FROM onboarding_sessions WHERE id = ?1")
+            .bind(id.to_string())
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
+
+    async fn effects(conn: &mut SqliteConnection, s: &Self, now: DateTime<Utc>) -> Result<()> {
+        rescore(conn, s.account_id, now).await
+    }
 }
 
 /// Writes the row of a session (insert, or replace every column of the stored one).
@@ -786,19 +749,14 @@ pub(crate) async fn session_by_id(
     conn: &mut SqliteConnection,
     id: Uuid,
 ) -> Result<OnboardingSession> {
-    let row = sqlx::query(AssertSqlSafe(format!(
-        "SELECT {SESSION_COLUMNS} FROM onboarding_sessions s WHERE s.id = ?1"
-    )))
-    .bind(id.to_string())
-    .fetch_optional(conn)
-    .await?;
-    match row {
-        Some(r) => session_from_row(&r),
-        None => Err(StoreError::NotFound {
-            entity: "onboarding session",
-            id,
-        }),
-    }
+    one_by_id(
+        conn,
+        format!("SELECT {SESSION_COLUMNS} FROM onboarding_sessions s WHERE s.id = ?1"),
+        id,
+        "onboarding session",
+        session_from_row,
+    )
+    .await
 }
 
 async fn session_row(conn: &mut SqliteConnection, id: Uuid) -> Result<SessionRow> {

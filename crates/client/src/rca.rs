@@ -8,17 +8,19 @@ use rapport_domain::rca::{
 };
 use rapport_domain::review::ActionItem;
 use rapport_domain::sla::SlaState;
+use rapport_domain::sync::EntityKind;
 use rapport_domain::{Note, NoteInput, NoteLink, NoteLinkKind, ValidationErrors};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
 use uuid::Uuid;
 
 use crate::accounts::{account_by_id, user_by_id};
+use crate::entity::{Synced, record};
 use crate::error::{Result, StoreError};
-use crate::requests::{actor_names, history_of, merged};
-use crate::store::{Store, Write, fmt_time, json_col, record, stamp, time_col, to_json, uuid_col};
+use crate::requests::{actor_names, history_of};
+use crate::store::{Store, fmt_time, json_col, maybe_by_id, stamp, time_col, to_json, uuid_col};
 
 /// An RCA's row and its sync record (wire names of `rapport_domain::rca::SYNC`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,6 +38,33 @@ pub(crate) struct RcaRecord {
     pub resolution: String,
     pub action_items: Vec<ActionItem>,
     pub updated_at: DateTime<Utc>,
+}
+
+impl RcaRecord {
+    /// The record of `rca` (its request's id among its fields) on `account_id`, in `state`.
+    pub(crate) fn of(
+        id: Uuid,
+        account_id: Uuid,
+        state: RcaState,
+        rca: Rca,
+        updated_at: DateTime<Utc>,
+    ) -> RcaRecord {
+        RcaRecord {
+            id,
+            account_id,
+            request_id: rca.request_id,
+            state,
+            summary: rca.summary,
+            impact: rca.impact,
+            sla_result: rca.sla_result,
+            timeline: rca.timeline,
+            root_cause: rca.root_cause,
+            contributing_factors: rca.contributing_factors,
+            resolution: rca.resolution,
+            action_items: rca.action_items,
+            updated_at,
+        }
+    }
 }
 
 /// What the editor saves (everything but the state, which moves by [`Store::rca_set_state`]).
@@ -127,13 +156,13 @@ fn rca_from_row(row: &SqliteRow) -> Result<RcaRecord> {
 }
 
 async fn rca_by(conn: &mut SqliteConnection, col: &str, id: Uuid) -> Result<Option<RcaRecord>> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {RCA_COLUMNS} FROM rcas WHERE {col} = ?1 AND deleted_at IS NULL"
-    )))
-    .bind(id.to_string())
-    .fetch_optional(conn)
-    .await?;
-    row.as_ref().map(rca_from_row).transpose()
+    maybe_by_id(
+        conn,
+        format!("SELECT {RCA_COLUMNS} FROM rcas WHERE {col} = ?1 AND deleted_at IS NULL"),
+        id,
+        rca_from_row,
+    )
+    .await
 }
 
 pub(crate) async fn rca_by_id(conn: &mut SqliteConnection, id: Uuid) -> Result<RcaRecord> {
@@ -143,38 +172,29 @@ pub(crate) async fn rca_by_id(conn: &mut SqliteConnection, id: Uuid) -> Result<R
     })
 }
 
-#[allow(
-    dead_code,
-    reason = "called by the sync engine when it applies pulled records"
-)]
-pub(crate) async fn upsert_rca_from_wire(
-    conn: &mut SqliteConnection,
-    id: Uuid,
-    fields: &Map<String, Value>,
-) -> Result<()> {
-    let current = rca_by(&mut *conn, "id", id).await?;
-    let mut fields = fields.clone();
-    if !fields.contains_key("updated_at") {
-        fields.insert(
-            "updated_at".into(),
-            serde_json::to_value(Utc::now()).unwrap_or(Value::Null),
-        );
-    }
-    let r: RcaRecord = merged(current.as_ref(), id, &fields)?;
-    write_rca(conn, &r).await
-}
+/// A root-cause analysis: no effect beyond its row (its incident's timeline is the
+/// request's). Kept as a soft-deleted row when deleted.
+impl Synced for RcaRecord {
+    const KIND: EntityKind = EntityKind::Rca;
 
-#[allow(
-    dead_code,
-    reason = "called by the sync engine when it applies pulled records"
-)]
-pub(crate) async fn delete_rca_from_wire(conn: &mut SqliteConnection, id: Uuid) -> Result<()> {
-    sqlx::query("UPDATE rcas SET deleted_at = ?2 WHERE id = ?1 AND deleted_at IS NULL")
-        .bind(id.to_string())
-        .bind(fmt_time(Utc::now()))
-        .execute(conn)
-        .await?;
-    Ok(())
+    crate::entity::id_field!();
+
+    async fn load(conn: &mut SqliteConnection, id: Uuid) -> Result<Option<Self>> {
+        rca_by(conn, "id", id).await
+    }
+
+    async fn save(conn: &mut SqliteConnection, r: &Self, _now: DateTime<Utc>) -> Result<()> {
+        write_rca(conn, r).await
+    }
+
+    async fn remove(conn: &mut SqliteConnection, id: Uuid, at: DateTime<Utc>) -> Result<()> {
+        sqlx::query("UPDATE rcas SET deleted_at = ?2 WHERE id = ?1 AND deleted_at IS NULL")
+            .bind(id.to_string())
+            .bind(fmt_time(at))
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
 }
 
 fn to_domain(r: &RcaRecord, title: String) -> Rca {
@@ -322,22 +342,8 @@ impl Store {
         let draft = domain::prefill(request_id, &history, account.plan, now, |a| {
             names.get(a).cloned().unwrap_or_default()
         });
-        let r = RcaRecord {
-            id: Uuid::now_v7(),
-            account_id,
-            request_id,
-            state: RcaState::Draft,
-            summary: draft.summary,
-            impact: draft.impact,
-            sla_result: draft.sla_result,
-            timeline: draft.timeline,
-            root_cause: draft.root_cause,
-            contributing_factors: draft.contributing_factors,
-            resolution: draft.resolution,
-            action_items: draft.action_items,
-            updated_at: now,
-        };
-        record(&mut tx, Write::Rca { old: None, new: &r }, now).await?;
+        let r = RcaRecord::of(Uuid::now_v7(), account_id, RcaState::Draft, draft, now);
+        record(&mut tx, None, &r, now).await?;
         let v = view(&mut tx, &r).await?;
         tx.commit().await?;
         Ok(v)
@@ -351,40 +357,31 @@ impl Store {
 
     /// Saves the editor's sections. A published RCA is final.
     pub async fn rca_save(&self, id: Uuid, input: RcaInput, now: DateTime<Utc>) -> Result<RcaView> {
-        let now = stamp(now);
         let input = input.normalize()?;
-        let mut tx = self.writer.begin().await?;
-        Store::me(&mut tx).await?;
-        let old = rca_by_id(&mut tx, id).await?;
-        if old.state == RcaState::Published {
-            return Err(StoreError::invalid(
-                "state",
-                "a published root-cause analysis cannot be edited",
-            ));
-        }
-        let new = RcaRecord {
-            summary: input.summary,
-            impact: input.impact,
-            timeline: input.timeline,
-            root_cause: input.root_cause,
-            contributing_factors: input.contributing_factors,
-            resolution: input.resolution,
-            action_items: input.action_items,
-            updated_at: now,
-            ..old.clone()
-        };
-        record(
-            &mut tx,
-            Write::Rca {
-                old: Some(&old),
-                new: &new,
-            },
-            now,
-        )
-        .await?;
-        let v = view(&mut tx, &new).await?;
-        tx.commit().await?;
-        Ok(v)
+        self.write(now, async |tx, _, now| {
+            let old = rca_by_id(tx, id).await?;
+            if old.state == RcaState::Published {
+                return Err(StoreError::invalid(
+                    "state",
+                    "a published root-cause analysis cannot be edited",
+                ));
+            }
+            let new = RcaRecord {
+                summary: input.summary,
+                impact: input.impact,
+                timeline: input.timeline,
+                root_cause: input.root_cause,
+                contributing_factors: input.contributing_factors,
+                resolution: input.resolution,
+                action_items: input.action_items,
+                updated_at: now,
+                ..old.clone()
+            };
+            record(tx, Some(&old), &new, now).await?;
+            let v = view(tx, &new).await?;
+            Ok(v)
+        })
+        .await
     }
 
     /// Moves the RCA `draft → in_review → published` (or back to draft from review).
@@ -396,84 +393,58 @@ impl Store {
         to: RcaState,
         now: DateTime<Utc>,
     ) -> Result<RcaView> {
-        let now = stamp(now);
-        let mut tx = self.writer.begin().await?;
-        let me = Store::me(&mut tx).await?;
-        let role = user_by_id(&mut tx, me)
-            .await?
-            .map_or(rapport_domain::Role::Csm, |u| u.role);
-        let old = rca_by_id(&mut tx, id).await?;
-        let title: String = sqlx::query_scalar("SELECT title FROM requests WHERE id = ?1")
-            .bind(old.request_id.to_string())
-            .fetch_optional(&mut *tx)
-            .await?
-            .unwrap_or_default();
-        if to == RcaState::Published {
-            check_publish(&to_domain(&old, title.clone()), role)?;
-        } else {
-            check_rca_transition(old.state, to, role).map_err(one)?;
-        }
-        let new = RcaRecord {
-            state: to,
-            updated_at: now,
-            ..old.clone()
-        };
-        record(
-            &mut tx,
-            Write::Rca {
-                old: Some(&old),
-                new: &new,
-            },
-            now,
-        )
-        .await?;
-        if to == RcaState::Published {
-            let body = domain::to_markdown(&to_domain(&new, title));
-            let note = Note::create(
-                Uuid::now_v7(),
-                new.account_id,
-                me,
-                NoteInput {
-                    body,
-                    pinned: false,
-                    link: Some(NoteLink {
-                        kind: NoteLinkKind::Incident,
-                        id: new.request_id,
-                    }),
-                },
-                now,
-            )?;
-            record(
-                &mut tx,
-                Write::Note {
-                    old: None,
-                    new: &note,
-                },
-                now,
-            )
+        self.write(now, async |tx, me, now| {
+            let role = user_by_id(tx, me)
+                .await?
+                .map_or(rapport_domain::Role::Csm, |u| u.role);
+            let old = rca_by_id(tx, id).await?;
+            let title: String = sqlx::query_scalar("SELECT title FROM requests WHERE id = ?1")
+                .bind(old.request_id.to_string())
+                .fetch_optional(&mut *tx)
+                .await?
+                .unwrap_or_default();
+            if to == RcaState::Published {
+                check_publish(&to_domain(&old, title.clone()), role)?;
+            } else {
+                check_rca_transition(old.state, to, role).map_err(one)?;
+            }
+            let new = RcaRecord {
+                state: to,
+                updated_at: now,
+                ..old.clone()
+            };
+            record(tx, Some(&old), &new, now)
             .await?;
-            tracing::info!(rca = %id, note = %note.id, "RCA published; note added on the account");
-        }
-        let v = view(&mut tx, &new).await?;
-        tx.commit().await?;
-        Ok(v)
+            if to == RcaState::Published {
+                let body = domain::to_markdown(&to_domain(&new, title));
+                let note = Note::create(
+                    Uuid::now_v7(),
+                    new.account_id,
+                    me,
+                    NoteInput {
+                        body,
+                        pinned: false,
+                        link: Some(NoteLink {
+                            kind: NoteLinkKind::Incident,
+                            id: new.request_id,
+                        }),
+                    },
+                    now,
+                )?;
+                record(tx, None, &note, now)
+                .await?;
+                tracing::info!(rca = %id, note = %note.id, "RCA published; note added on the account");
+            }
+            let v = view(tx, &new).await?;
+            Ok(v)
+        })
+        .await
     }
 
     /// The RCA as Markdown, with a file name (`rca-<date>-<title>.md`).
     pub async fn rca_export(&self, id: Uuid) -> Result<RcaExport> {
         let v = self.rca_get(id).await?;
-        let slug: String = v
-            .rca
-            .title
-            .to_lowercase()
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-            .collect::<String>()
-            .split('-')
-            .filter(|s| !s.is_empty())
-            .take(8)
-            .collect::<Vec<_>>()
-            .join("-");
+        let slug = crate::store::slug(&v.rca.title, 8);
         let date = v.rca.impact.start.format("%Y-%m-%d");
         Ok(RcaExport {
             file_name: format!(

@@ -121,15 +121,7 @@ impl Store {
         for a in &r.by_account {
             line(&mut out, &a.account_name, &a.total);
         }
-        let slug: String = scope
-            .to_lowercase()
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-            .collect::<String>()
-            .split('-')
-            .filter(|s| !s.is_empty())
-            .collect::<Vec<_>>()
-            .join("-");
+        let slug = crate::store::slug(&scope, usize::MAX);
         Ok(CsvExport {
             file_name: format!("sla-report-{slug}-{}.csv", now.format("%Y-%m-%d")),
             csv: out,

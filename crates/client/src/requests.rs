@@ -8,7 +8,8 @@
 //! computed from the events each time (`rapport_domain::sla::clock`).
 //!
 //! One user action may write two records (the request and its new event), each through
-//! [`record`] with its one outbox mutation, in one transaction: both or neither.
+//! [`record`] with its one outbox mutation, in one transaction: both or neither. Both kinds
+//! keep the [`Synced`] contract here.
 
 use std::collections::HashMap;
 
@@ -21,21 +22,23 @@ use rapport_domain::request::{
     check_triage_confirmation,
 };
 use rapport_domain::sla::{self, SlaAlert, SlaClock};
+use rapport_domain::sync::EntityKind;
 use rapport_domain::triage::{
     IncomingEmail, SenderMatch, ThreadCandidate, ThreadMatch, account_for_sender,
     escalation_events, find_thread, initial_triage, title_from_subject,
 };
 use rapport_domain::{Plan, Role};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
 use uuid::Uuid;
 
 use crate::accounts::{account_by_id, user_by_id};
+use crate::entity::{Synced, found, record};
 use crate::error::{Result, StoreError};
+use crate::health::rescore;
 use crate::store::{
-    Store, Write, fmt_time, json_col, opt_uuid_col, plan_col, record, stamp, time_col, to_json,
+    Store, fmt_time, json_col, one_by_id, opt_uuid_col, plan_col, stamp, time_col, to_json,
     uuid_col,
 };
 
@@ -191,19 +194,16 @@ fn event_from_row(row: &SqliteRow) -> Result<EventRecord> {
 }
 
 pub(crate) async fn request_by_id(conn: &mut SqliteConnection, id: Uuid) -> Result<RequestRecord> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {REQUEST_COLUMNS} FROM requests r WHERE r.id = ?1 AND r.deleted_at IS NULL"
-    )))
-    .bind(id.to_string())
-    .fetch_optional(conn)
-    .await?;
-    match row {
-        Some(row) => request_from_row(&row),
-        None => Err(StoreError::NotFound {
-            entity: "request",
-            id,
-        }),
-    }
+    one_by_id(
+        conn,
+        format!(
+            "SELECT {REQUEST_COLUMNS} FROM requests r WHERE r.id = ?1 AND r.deleted_at IS NULL"
+        ),
+        id,
+        "request",
+        request_from_row,
+    )
+    .await
 }
 
 /// The request as the user can see it: like [`request_by_id`], but "not found" while its
@@ -242,93 +242,79 @@ pub(crate) async fn history_of(
 }
 
 // ---------------------------------------------------------------------------------------
-// Applying pulled records (the sync engine calls these; row only, no outbox).
+// The contract of both kinds (`crate::entity`).
 
-/// Merges `fields` (wire names) over the stored record `T` (or nothing), with `id`.
-#[allow(
-    dead_code,
-    reason = "called by the sync engine when it applies pulled records"
-)]
-pub(crate) fn merged<T: Serialize + serde::de::DeserializeOwned>(
-    current: Option<&T>,
-    id: Uuid,
-    fields: &Map<String, Value>,
-) -> Result<T> {
-    let mut map = match current.map(serde_json::to_value) {
-        Some(Ok(Value::Object(m))) => m,
-        _ => Map::new(),
-    };
-    for (k, v) in fields {
-        map.insert(k.clone(), v.clone());
+/// A request: the open requests and SLA results of the health score are read from the
+/// requests the user can see, so a write of one re-scores its account once its timeline is
+/// there (the request of a new incident is written before its opening event, which
+/// re-scores). Kept as a soft-deleted row when deleted.
+impl Synced for RequestRecord {
+    const KIND: EntityKind = EntityKind::Request;
+
+    crate::entity::id_field!();
+
+    async fn load(conn: &mut SqliteConnection, id: Uuid) -> Result<Option<Self>> {
+        found(request_by_id(conn, id).await)
     }
-    map.insert("id".into(), Value::String(id.to_string()));
-    serde_json::from_value(Value::Object(map))
-        .map_err(|e| StoreError::invalid("fields", format!("not a whole record: {e}")))
+
+    async fn save(conn: &mut SqliteConnection, r: &Self, _now: DateTime<Utc>) -> Result<()> {
+        write_request(conn, r).await
+    }
+
+    async fn remove(conn: &mut SqliteConnection, id: Uuid, at: DateTime<Utc>) -> Result<()> {
+        sqlx::query("UPDATE requests SET deleted_at = ?2 WHERE id = ?1 AND deleted_at IS NULL")
+            .bind(id.to_string())
+            .bind(fmt_time(at))
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
+
+    async fn effects(conn: &mut SqliteConnection, r: &Self, now: DateTime<Utc>) -> Result<()> {
+        let has_timeline: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM request_events WHERE request_id = ?1 LIMIT 1")
+                .bind(r.id.to_string())
+                .fetch_optional(&mut *conn)
+                .await?;
+        if has_timeline.is_some() {
+            rescore(conn, r.account_id, now).await?;
+        }
+        Ok(())
+    }
 }
 
-/// A pulled request record: created or merged over the stored one.
-#[allow(
-    dead_code,
-    reason = "called by the sync engine when it applies pulled records"
-)]
-pub(crate) async fn upsert_request_from_wire(
-    conn: &mut SqliteConnection,
-    id: Uuid,
-    fields: &Map<String, Value>,
-) -> Result<()> {
-    let current = match request_by_id(&mut *conn, id).await {
-        Ok(r) => Some(r),
-        Err(StoreError::NotFound { .. }) => None,
-        Err(e) => return Err(e),
-    };
-    let r: RequestRecord = merged(current.as_ref(), id, fields)?;
-    write_request(conn, &r).await
-}
+/// A timeline entry: written once, never edited; the SLA clock and the open requests of the
+/// health score are computed from them, so each re-scores its account.
+impl Synced for EventRecord {
+    const KIND: EntityKind = EntityKind::RequestEvent;
 
-#[allow(
-    dead_code,
-    reason = "called by the sync engine when it applies pulled records"
-)]
-pub(crate) async fn delete_request_from_wire(conn: &mut SqliteConnection, id: Uuid) -> Result<()> {
-    sqlx::query("UPDATE requests SET deleted_at = ?2 WHERE id = ?1 AND deleted_at IS NULL")
+    crate::entity::id_field!();
+
+    async fn load(conn: &mut SqliteConnection, id: Uuid) -> Result<Option<Self>> {
+        let row = sqlx::query(
+            "SELECT id, account_id, request_id, at, by, kind FROM request_events WHERE id = ?1",
+        )
         .bind(id.to_string())
-        .bind(fmt_time(Utc::now()))
-        .execute(conn)
+        .fetch_optional(&mut *conn)
         .await?;
-    Ok(())
-}
+        row.as_ref().map(event_from_row).transpose()
+    }
 
-/// A pulled timeline entry (entries are written once and never edited).
-#[allow(
-    dead_code,
-    reason = "called by the sync engine when it applies pulled records"
-)]
-pub(crate) async fn upsert_event_from_wire(
-    conn: &mut SqliteConnection,
-    id: Uuid,
-    fields: &Map<String, Value>,
-) -> Result<()> {
-    let row = sqlx::query(
-        "SELECT id, account_id, request_id, at, by, kind FROM request_events WHERE id = ?1",
-    )
-    .bind(id.to_string())
-    .fetch_optional(&mut *conn)
-    .await?;
-    let current = row.as_ref().map(event_from_row).transpose()?;
-    let e: EventRecord = merged(current.as_ref(), id, fields)?;
-    write_event(conn, &e).await
-}
+    async fn save(conn: &mut SqliteConnection, e: &Self, _now: DateTime<Utc>) -> Result<()> {
+        write_event(conn, e).await
+    }
 
-#[allow(
-    dead_code,
-    reason = "called by the sync engine when it applies pulled records"
-)]
-pub(crate) async fn delete_event_from_wire(conn: &mut SqliteConnection, id: Uuid) -> Result<()> {
-    sqlx::query("DELETE FROM request_events WHERE id = ?1")
-        .bind(id.to_string())
-        .execute(conn)
-        .await?;
-    Ok(())
+    async fn remove(conn: &mut SqliteConnection, id: Uuid, _at: DateTime<Utc>) -> Result<()> {
+        sqlx::query("DELETE FROM request_events WHERE id = ?1")
+            .bind(id.to_string())
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
+
+    async fn effects(conn: &mut SqliteConnection, e: &Self, now: DateTime<Utc>) -> Result<()> {
+        rescore(conn, e.account_id, now).await
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -787,15 +773,33 @@ impl Writer<'_> {
             by,
             kind,
         };
-        record(&mut *self.conn, Write::RequestEvent(&e), self.now).await?;
+        record(&mut *self.conn, None, &e, self.now).await?;
         Ok(e)
+    }
+
+    /// One action on a request: its new timeline entry (after `events`), then the request
+    /// as the grown history leaves it.
+    async fn act(
+        &mut self,
+        r: &RequestRecord,
+        events: &[EventRecord],
+        by: Actor,
+        kind: RequestEventKind,
+    ) -> Result<()> {
+        let e = self.event(r, by, kind).await?;
+        let mut all: Vec<RequestEvent> = events.iter().map(EventRecord::event).collect();
+        all.push(e.event());
+        let history =
+            RequestHistory::new(all).map_err(|e| StoreError::invalid("request", e.to_string()))?;
+        let new = synced(r.clone(), &history);
+        self.request(Some(r), &new).await
     }
 
     async fn request(&mut self, old: Option<&RequestRecord>, new: &RequestRecord) -> Result<()> {
         if old == Some(new) {
             return Ok(());
         }
-        record(&mut *self.conn, Write::Request { old, new }, self.now).await?;
+        record(&mut *self.conn, old, new, self.now).await?;
         Ok(())
     }
 }
@@ -813,21 +817,20 @@ fn synced(mut r: RequestRecord, history: &RequestHistory) -> RequestRecord {
 impl Store {
     /// Opens a request taken in by chat (the customer chose the severity).
     pub async fn request_create(&self, input: NewRequestInput, now: DateTime<Utc>) -> Result<Uuid> {
-        let now = stamp(now);
-        let mut tx = self.writer.begin().await?;
-        let me = Store::me(&mut tx).await?;
-        account_by_id(&mut tx, input.account_id).await?;
-        let contacts: Vec<String> = sqlx::query_scalar(
-            "SELECT id FROM contacts WHERE account_id = ?1 AND deleted_at IS NULL",
-        )
-        .bind(input.account_id.to_string())
-        .fetch_all(&mut *tx)
-        .await?;
-        let contacts: Vec<Uuid> = contacts.iter().filter_map(|c| c.parse().ok()).collect();
-        let input = input.normalize(&contacts)?;
-        let id = open_request(&mut tx, &input, Some(me), Vec::new(), now).await?;
-        tx.commit().await?;
-        Ok(id)
+        self.write(now, async |tx, me, now| {
+            account_by_id(tx, input.account_id).await?;
+            let contacts: Vec<String> = sqlx::query_scalar(
+                "SELECT id FROM contacts WHERE account_id = ?1 AND deleted_at IS NULL",
+            )
+            .bind(input.account_id.to_string())
+            .fetch_all(&mut *tx)
+            .await?;
+            let contacts: Vec<Uuid> = contacts.iter().filter_map(|c| c.parse().ok()).collect();
+            let input = input.normalize(&contacts)?;
+            let id = open_request(tx, &input, Some(me), Vec::new(), now).await?;
+            Ok(id)
+        })
+        .await
     }
 
     /// Imports an `.eml`: opens a request, escalates or adds to the open request it
@@ -1100,7 +1103,6 @@ impl Store {
         text: &str,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let now = stamp(now);
         let text = text.trim();
         if text.is_empty() {
             return Err(StoreError::invalid("text", "must not be empty"));
@@ -1108,44 +1110,45 @@ impl Store {
         if text.chars().count() > rapport_domain::request::MAX_DETAILS_LEN {
             return Err(StoreError::invalid("text", "is too long"));
         }
-        let mut tx = self.writer.begin().await?;
-        let (me, _) = me_with_role(&mut tx).await?;
-        let r = shown_request(&mut tx, id).await?;
-        let mut w = Writer { conn: &mut tx, now };
-        w.event(
-            &r,
-            Actor::Staff { user_id: me },
-            RequestEventKind::Response {
-                visibility,
-                text: text.to_owned(),
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// A free update on the timeline.
-    pub async fn request_add_update(&self, id: Uuid, text: &str, now: DateTime<Utc>) -> Result<()> {
-        let now = stamp(now);
-        let text = text.trim();
-        if text.is_empty() {
-            return Err(StoreError::invalid("text", "must not be empty"));
-        }
-        let mut tx = self.writer.begin().await?;
-        let (me, _) = me_with_role(&mut tx).await?;
-        let r = shown_request(&mut tx, id).await?;
-        Writer { conn: &mut tx, now }
-            .event(
+        self.write(now, async |tx, _, now| {
+            let (me, _) = me_with_role(tx).await?;
+            let r = shown_request(tx, id).await?;
+            let mut w = Writer { conn: tx, now };
+            w.event(
                 &r,
                 Actor::Staff { user_id: me },
-                RequestEventKind::Update {
+                RequestEventKind::Response {
+                    visibility,
                     text: text.to_owned(),
                 },
             )
             .await?;
-        tx.commit().await?;
-        Ok(())
+            Ok(())
+        })
+        .await
+    }
+
+    /// A free update on the timeline.
+    pub async fn request_add_update(&self, id: Uuid, text: &str, now: DateTime<Utc>) -> Result<()> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(StoreError::invalid("text", "must not be empty"));
+        }
+        self.write(now, async |tx, _, now| {
+            let (me, _) = me_with_role(tx).await?;
+            let r = shown_request(tx, id).await?;
+            Writer { conn: tx, now }
+                .event(
+                    &r,
+                    Actor::Staff { user_id: me },
+                    RequestEventKind::Update {
+                        text: text.to_owned(),
+                    },
+                )
+                .await?;
+            Ok(())
+        })
+        .await
     }
 
     /// Sets who works the request: `Some(me)` takes it, `None` gives it back (or, for a
@@ -1158,28 +1161,27 @@ impl Store {
         to: Option<Uuid>,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let now = stamp(now);
-        let mut tx = self.writer.begin().await?;
-        let (me, role) = me_with_role(&mut tx).await?;
-        let r = request_by_id(&mut tx, id).await?;
-        if let Some(user) = to
-            && user_by_id(&mut tx, user).await?.is_none()
-        {
-            return Err(StoreError::invalid(
-                "assignee_id",
-                "is not a member of your teams",
-            ));
-        }
-        rapport_domain::request::check_assignee_change(r.assignee_id, to, me, role)
-            .map_err(|e| StoreError::Validation(rapport_domain::ValidationErrors(vec![e])))?;
-        let new = RequestRecord {
-            assignee_id: to,
-            ..r.clone()
-        };
-        Writer { conn: &mut tx, now }
-            .request(Some(&r), &new)
-            .await?;
-        tx.commit().await?;
+        self.write(now, async |tx, _, now| {
+            let (me, role) = me_with_role(tx).await?;
+            let r = request_by_id(tx, id).await?;
+            if let Some(user) = to
+                && user_by_id(tx, user).await?.is_none()
+            {
+                return Err(StoreError::invalid(
+                    "assignee_id",
+                    "is not a member of your teams",
+                ));
+            }
+            rapport_domain::request::check_assignee_change(r.assignee_id, to, me, role)
+                .map_err(|e| StoreError::Validation(rapport_domain::ValidationErrors(vec![e])))?;
+            let new = RequestRecord {
+                assignee_id: to,
+                ..r.clone()
+            };
+            Writer { conn: tx, now }.request(Some(&r), &new).await?;
+            Ok(())
+        })
+        .await?;
         tracing::info!(%id, assigned = to.is_some(), "request assignee set");
         Ok(())
     }
@@ -1191,30 +1193,19 @@ impl Store {
         to: RequestStatus,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let now = stamp(now);
-        let mut tx = self.writer.begin().await?;
-        let (me, role) = me_with_role(&mut tx).await?;
-        let r = shown_request(&mut tx, id).await?;
-        let (events, history) = history_of(&mut tx, id).await?;
-        let from = history.summary().status;
-        check_status_transition(from, to, role)
-            .map_err(|e| StoreError::Validation(rapport_domain::ValidationErrors(vec![e])))?;
-        let mut w = Writer { conn: &mut tx, now };
-        let e = w
-            .event(
-                &r,
-                Actor::Staff { user_id: me },
-                RequestEventKind::StatusChanged { from, to },
-            )
-            .await?;
-        let mut all: Vec<RequestEvent> = events.iter().map(EventRecord::event).collect();
-        all.push(e.event());
-        let history =
-            RequestHistory::new(all).map_err(|e| StoreError::invalid("request", e.to_string()))?;
-        let new = synced(r.clone(), &history);
-        w.request(Some(&r), &new).await?;
-        tx.commit().await?;
-        Ok(())
+        self.write(now, async |tx, _, now| {
+            let (me, role) = me_with_role(tx).await?;
+            let r = shown_request(tx, id).await?;
+            let (events, history) = history_of(tx, id).await?;
+            let from = history.summary().status;
+            check_status_transition(from, to, role)
+                .map_err(|e| StoreError::Validation(rapport_domain::ValidationErrors(vec![e])))?;
+            let kind = RequestEventKind::StatusChanged { from, to };
+            Writer { conn: tx, now }
+                .act(&r, &events, Actor::Staff { user_id: me }, kind)
+                .await
+        })
+        .await
     }
 
     /// Sets the severity (support leads and admins). On a request awaiting triage this
@@ -1225,33 +1216,27 @@ impl Store {
         to: Severity,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let now = stamp(now);
-        let mut tx = self.writer.begin().await?;
-        let (me, role) = me_with_role(&mut tx).await?;
-        let r = shown_request(&mut tx, id).await?;
-        let (events, history) = history_of(&mut tx, id).await?;
-        let summary = history.summary();
-        let one = |e| StoreError::Validation(rapport_domain::ValidationErrors(vec![e]));
-        let kind = if summary.needs_triage {
-            check_triage_confirmation(&summary, role).map_err(one)?;
-            RequestEventKind::TriageConfirmed { severity: to }
-        } else {
-            check_severity_change(&summary, to, role).map_err(one)?;
-            RequestEventKind::SeverityChanged {
-                from: summary.severity,
-                to,
-            }
-        };
-        let mut w = Writer { conn: &mut tx, now };
-        let e = w.event(&r, Actor::Staff { user_id: me }, kind).await?;
-        let mut all: Vec<RequestEvent> = events.iter().map(EventRecord::event).collect();
-        all.push(e.event());
-        let history =
-            RequestHistory::new(all).map_err(|e| StoreError::invalid("request", e.to_string()))?;
-        let new = synced(r.clone(), &history);
-        w.request(Some(&r), &new).await?;
-        tx.commit().await?;
-        Ok(())
+        self.write(now, async |tx, _, now| {
+            let (me, role) = me_with_role(tx).await?;
+            let r = shown_request(tx, id).await?;
+            let (events, history) = history_of(tx, id).await?;
+            let summary = history.summary();
+            let one = |e| StoreError::Validation(rapport_domain::ValidationErrors(vec![e]));
+            let kind = if summary.needs_triage {
+                check_triage_confirmation(&summary, role).map_err(one)?;
+                RequestEventKind::TriageConfirmed { severity: to }
+            } else {
+                check_severity_change(&summary, to, role).map_err(one)?;
+                RequestEventKind::SeverityChanged {
+                    from: summary.severity,
+                    to,
+                }
+            };
+            Writer { conn: tx, now }
+                .act(&r, &events, Actor::Staff { user_id: me }, kind)
+                .await
+        })
+        .await
     }
 
     /// Launches the incident call: the incident's link when it has one, else my personal
@@ -1291,20 +1276,10 @@ impl Store {
                 None => (jitsi_room_url(random), true),
             },
         };
-        let mut w = Writer { conn: &mut tx, now };
-        let e = w
-            .event(
-                &r,
-                Actor::Staff { user_id: me },
-                RequestEventKind::CallLaunched { link: link.clone() },
-            )
+        let kind = RequestEventKind::CallLaunched { link: link.clone() };
+        Writer { conn: &mut tx, now }
+            .act(&r, &events, Actor::Staff { user_id: me }, kind)
             .await?;
-        let mut all: Vec<RequestEvent> = events.iter().map(EventRecord::event).collect();
-        all.push(e.event());
-        let history =
-            RequestHistory::new(all).map_err(|e| StoreError::invalid("request", e.to_string()))?;
-        let new = synced(r.clone(), &history);
-        w.request(Some(&r), &new).await?;
         tx.commit().await?;
         Ok(LaunchedCall {
             link,
@@ -1466,7 +1441,7 @@ async fn open_request(
         meeting_link: None,
         assignee_id: None,
     };
-    record(&mut *conn, Write::Request { old: None, new: &r }, now).await?;
+    record(&mut *conn, None, &r, now).await?;
     for e in input.opening_events([Uuid::now_v7(), Uuid::now_v7()], now) {
         let e = EventRecord {
             id: e.id,
@@ -1476,7 +1451,7 @@ async fn open_request(
             by: e.actor,
             kind: e.kind,
         };
-        record(&mut *conn, Write::RequestEvent(&e), now).await?;
+        record(&mut *conn, None, &e, now).await?;
     }
     tracing::info!(%id, severity = input.severity.as_str(), "request opened");
     Ok(id)
@@ -1486,7 +1461,7 @@ async fn open_request(
 mod tests {
     use chrono::TimeZone;
     use rapport_domain::sync::EntityKind;
-    use rapport_domain::{AccountInput, LifecycleStage, UserInput, WorkingHours};
+    use rapport_domain::{AccountInput, WorkingHours};
 
     use super::*;
 
@@ -1497,13 +1472,12 @@ mod tests {
     async fn store() -> Store {
         let s = Store::open_in_memory().await.unwrap();
         s.profile_create(
-            UserInput {
-                name: "Tomás Silva".into(),
-                email: "tomas@rapport-vendor.com".into(),
-                role: Role::SupportLead,
-                time_zone: "Europe/Berlin".into(),
-                working_hours: WorkingHours::default(),
-            },
+            crate::testing::user_input(
+                "Tomás Silva",
+                "tomas@rapport-vendor.com",
+                Role::SupportLead,
+                "Europe/Berlin",
+            ),
             at(0),
         )
         .await
@@ -1512,21 +1486,17 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn outbox_fields_fed_to_upsert_from_wire_give_the_same_rows() {
+    async fn outbox_fields_applied_as_pulled_give_the_same_rows() {
         let a = store().await;
         let account = a
             .account_create(
                 AccountInput {
-                    name: "Acme".into(),
-                    plan: Plan::ProfessionalSupport,
-                    time_zone: "Europe/Berlin".into(),
-                    fiscal_year_start_month: 1,
-                    owner_csm_id: None,
-                    account_rep_id: None,
-                    slack_channel: None,
                     support_email_domains: vec!["acme.com".into()],
-                    stage: LifecycleStage::Active,
-                    tags: vec![],
+                    ..crate::testing::account_input(
+                        "Acme",
+                        Plan::ProfessionalSupport,
+                        "Europe/Berlin",
+                    )
                 },
                 at(0),
             )
@@ -1553,7 +1523,7 @@ mod tests {
         let b = store().await;
         {
             let mut conn = b.writer.acquire().await.unwrap();
-            crate::store::insert_accounts(&mut conn, &[&account])
+            crate::accounts::insert_accounts(&mut conn, &[&account])
                 .await
                 .unwrap();
             for m in a.outbox().await.unwrap() {
@@ -1575,19 +1545,37 @@ mod tests {
                 }
                 match m.entity {
                     EntityKind::Request => {
-                        upsert_request_from_wire(&mut conn, m.entity_id, &m.fields)
-                            .await
-                            .unwrap();
+                        crate::entity::apply_wire::<RequestRecord>(
+                            &mut conn,
+                            m.entity_id,
+                            None,
+                            &m.fields,
+                            at(70),
+                        )
+                        .await
+                        .unwrap();
                     }
                     EntityKind::RequestEvent => {
-                        upsert_event_from_wire(&mut conn, m.entity_id, &m.fields)
-                            .await
-                            .unwrap();
+                        crate::entity::apply_wire::<EventRecord>(
+                            &mut conn,
+                            m.entity_id,
+                            None,
+                            &m.fields,
+                            at(70),
+                        )
+                        .await
+                        .unwrap();
                     }
                     EntityKind::Rca => {
-                        crate::rca::upsert_rca_from_wire(&mut conn, m.entity_id, &m.fields)
-                            .await
-                            .unwrap();
+                        crate::entity::apply_wire::<crate::rca::RcaRecord>(
+                            &mut conn,
+                            m.entity_id,
+                            None,
+                            &m.fields,
+                            at(70),
+                        )
+                        .await
+                        .unwrap();
                     }
                     _ => {}
                 }
@@ -1626,12 +1614,16 @@ mod tests {
 
         // Deletes from the wire.
         let mut conn = b.writer.acquire().await.unwrap();
-        delete_request_from_wire(&mut conn, id).await.unwrap();
-        crate::rca::delete_rca_from_wire(&mut conn, rca.id)
+        crate::entity::delete::<RequestRecord>(&mut conn, id, at(70), at(70))
+            .await
+            .unwrap();
+        crate::entity::delete::<crate::rca::RcaRecord>(&mut conn, rca.id, at(70), at(70))
             .await
             .unwrap();
         let first = a.outbox().await.unwrap()[1].entity_id;
-        delete_event_from_wire(&mut conn, first).await.unwrap();
+        crate::entity::delete::<EventRecord>(&mut conn, first, at(70), at(70))
+            .await
+            .unwrap();
         drop(conn);
         assert!(b.request_get(id, at(70)).await.is_err(), "deleted");
     }
@@ -1640,13 +1632,12 @@ mod tests {
     async fn taking_a_request_assigns_it_to_me_and_only_a_lead_reassigns_it() {
         let s = Store::open_in_memory().await.unwrap();
         s.profile_create(
-            UserInput {
-                name: "Carla CSM".into(),
-                email: "carla@rapport-vendor.com".into(),
-                role: Role::Csm,
-                time_zone: "Europe/Berlin".into(),
-                working_hours: WorkingHours::default(),
-            },
+            crate::testing::user_input(
+                "Carla CSM",
+                "carla@rapport-vendor.com",
+                Role::Csm,
+                "Europe/Berlin",
+            ),
             at(0),
         )
         .await
@@ -1659,21 +1650,13 @@ mod tests {
             time_zone: "Europe/Berlin".into(),
             working_hours: WorkingHours::default(),
         };
-        crate::store::upsert_user(&mut s.writer.acquire().await.unwrap(), &colleague)
+        crate::accounts::upsert_user(&mut s.writer.acquire().await.unwrap(), &colleague)
             .await
             .unwrap();
         s.account_create(
             AccountInput {
-                name: "Acme".into(),
-                plan: Plan::ProfessionalSupport,
-                time_zone: "Europe/Berlin".into(),
-                fiscal_year_start_month: 1,
-                owner_csm_id: None,
-                account_rep_id: None,
-                slack_channel: None,
                 support_email_domains: vec!["acme.com".into()],
-                stage: LifecycleStage::Active,
-                tags: vec![],
+                ..crate::testing::account_input("Acme", Plan::ProfessionalSupport, "Europe/Berlin")
             },
             at(0),
         )

@@ -1,7 +1,7 @@
 //! Quarterly use-case reviews & health checks: the quarter board, creating and booking a
 //! review (slot finder + .ics), the health check itself, reminders, and the sync hooks.
 //!
-//! Every user write goes through [`record`] (`Write::Review`), so the row and its one outbox
+//! Every user write goes through [`record`] (the review's [`Synced`] contract), so the row and its one outbox
 //! mutation land together; a write that changes what the health score reads refreshes the
 //! account's score snapshot in the same transaction ([`crate::health::refresh`]).
 
@@ -18,19 +18,23 @@ use rapport_domain::review::{
     check_review_transition, default_checklist, review_id,
 };
 use rapport_domain::schedule::{Party, Slot, SlotOptions, SlotRequest, next_free_slots};
+use rapport_domain::sync::EntityKind;
 use rapport_domain::{Account, Plan, User, WorkingHours};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{AssertSqlSafe, Row, SqliteConnection};
 use uuid::Uuid;
 
+use crate::accounts::{ACCOUNT_COLUMNS, account_from_row};
 use crate::accounts::{account_by_id, user_by_id};
+use crate::entity::{Synced, record};
 use crate::error::{Result, StoreError};
+use crate::health::rescore;
 use crate::onboarding::IcsFile;
 use crate::store::{
-    ACCOUNT_COLUMNS, Store, Write, account_from_row, fmt_time, json_col, opt_uuid_col, parse_time,
-    record, stamp, to_json, uuid_col,
+    Store, fmt_time, json_col, maybe_by_id, one_by_id, opt_uuid_col, parse_time, stamp, to_json,
+    uuid_col,
 };
 
 // ---------------------------------------------------------------------------------------
@@ -223,53 +227,46 @@ impl Store {
         offset: i32,
         now: DateTime<Utc>,
     ) -> Result<ReviewView> {
-        let now = stamp(now);
-        let mut tx = self.writer.begin().await?;
-        let me = Store::me(&mut tx).await?;
-        let account = account_by_id(&mut tx, account_id).await?;
-        let quarter = shift(account_quarter(&account, now)?, offset);
-        let existing = quarters_with_reviews(&mut tx, account_id).await?;
-        check_new_review(account.plan, &quarter, &existing).map_err(fe)?;
-        let key = QuarterKey::from(&quarter);
-        let review = Review {
-            id: review_id(account_id, account.fiscal_year_start_month, key),
-            account_id,
-            fiscal_year: key.fiscal_year,
-            quarter: key.q,
-            fy_start_month: account.fiscal_year_start_month,
-            state: ReviewState::Requested,
-            rep_id: account.account_rep_id.or(Some(me)),
-            starts_at: None,
-            ends_at: None,
-            time_zone: account.time_zone.clone(),
-            meeting_link: None,
-            checklist: default_checklist(),
-            findings: String::new(),
-            action_items: Vec::new(),
-            sentiment: None,
-            sequence: 0,
-            completed_at: None,
-        }
-        .normalize()?;
-        if review_by_id(&mut tx, review.id).await?.is_some() {
-            // A deleted review of the same quarter: the id is the quarter's, so bring it back.
-            sqlx::query("DELETE FROM reviews WHERE id = ?1")
-                .bind(review.id.to_string())
-                .execute(&mut *tx)
-                .await?;
-        }
-        record(
-            &mut tx,
-            Write::Review {
-                old: None,
-                new: &review,
-            },
-            now,
-        )
-        .await?;
-        tx.commit().await?;
-        tracing::info!(id = %review.id, quarter = %quarter.label(), "review requested");
-        self.review_get(review.id, now).await
+        let id = self
+            .write(now, async |tx, me, now| {
+                let account = account_by_id(tx, account_id).await?;
+                let quarter = shift(account_quarter(&account, now)?, offset);
+                let existing = quarters_with_reviews(tx, account_id).await?;
+                check_new_review(account.plan, &quarter, &existing).map_err(fe)?;
+                let key = QuarterKey::from(&quarter);
+                let review = Review {
+                    id: review_id(account_id, account.fiscal_year_start_month, key),
+                    account_id,
+                    fiscal_year: key.fiscal_year,
+                    quarter: key.q,
+                    fy_start_month: account.fiscal_year_start_month,
+                    state: ReviewState::Requested,
+                    rep_id: account.account_rep_id.or(Some(me)),
+                    starts_at: None,
+                    ends_at: None,
+                    time_zone: account.time_zone.clone(),
+                    meeting_link: None,
+                    checklist: default_checklist(),
+                    findings: String::new(),
+                    action_items: Vec::new(),
+                    sentiment: None,
+                    sequence: 0,
+                    completed_at: None,
+                }
+                .normalize()?;
+                if review_by_id(tx, review.id).await?.is_some() {
+                    // A deleted review of the same quarter: the id is the quarter's, so bring it back.
+                    sqlx::query("DELETE FROM reviews WHERE id = ?1")
+                        .bind(review.id.to_string())
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                record(tx, None, &review, now).await?;
+                tracing::info!(id = %review.id, quarter = %quarter.label(), "review requested");
+                Ok(review.id)
+            })
+            .await?;
+        self.review_get(id, stamp(now)).await
     }
 
     /// The review page.
@@ -342,52 +339,44 @@ impl Store {
         meeting_link: Option<String>,
         now: DateTime<Utc>,
     ) -> Result<ReviewView> {
-        let now = stamp(now);
         let (start, end) = (stamp(start), stamp(end));
-        let mut tx = self.writer.begin().await?;
-        let me = Store::me(&mut tx).await?;
-        let old = live_review(&mut tx, id).await?;
-        let account = account_by_id(&mut tx, old.account_id).await?;
-        let quarter = review_quarter(&old)?;
-        let link = check_review_booking(
-            &quarter,
-            start,
-            end,
-            meeting_link.as_deref(),
-            &LinkPolicy::default(),
-            now,
-        )?;
-        if old.state != ReviewState::Scheduled {
-            check_review_transition(old.state, ReviewState::Scheduled).map_err(fe)?;
-        }
-        refuse_clash(&mut tx, me, start, end, old.id).await?;
-        let new = Review {
-            state: ReviewState::Scheduled,
-            rep_id: Some(me),
-            starts_at: Some(start),
-            ends_at: Some(end),
-            time_zone: account.time_zone.clone(),
-            meeting_link: link,
-            sequence: old.sequence + 1,
-            ..old.clone()
-        }
-        .normalize()?;
-        record(
-            &mut tx,
-            Write::Review {
-                old: Some(&old),
-                new: &new,
-            },
-            now,
-        )
+        self.write(now, async |tx, me, now| {
+            let old = live_review(tx, id).await?;
+            let account = account_by_id(tx, old.account_id).await?;
+            let quarter = review_quarter(&old)?;
+            let link = check_review_booking(
+                &quarter,
+                start,
+                end,
+                meeting_link.as_deref(),
+                &LinkPolicy::default(),
+                now,
+            )?;
+            if old.state != ReviewState::Scheduled {
+                check_review_transition(old.state, ReviewState::Scheduled).map_err(fe)?;
+            }
+            refuse_clash(tx, me, start, end, old.id).await?;
+            let new = Review {
+                state: ReviewState::Scheduled,
+                rep_id: Some(me),
+                starts_at: Some(start),
+                ends_at: Some(end),
+                time_zone: account.time_zone.clone(),
+                meeting_link: link,
+                sequence: old.sequence + 1,
+                ..old.clone()
+            }
+            .normalize()?;
+            record(tx, Some(&old), &new, now).await?;
+            sqlx::query("UPDATE reviews SET reminded_at = NULL WHERE id = ?1")
+                .bind(id.to_string())
+                .execute(&mut *tx)
+                .await?;
+            Ok(())
+        })
         .await?;
-        sqlx::query("UPDATE reviews SET reminded_at = NULL WHERE id = ?1")
-            .bind(id.to_string())
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
         tracing::info!(%id, "review booked");
-        self.review_get(id, now).await
+        self.review_get(id, stamp(now)).await
     }
 
     /// The review's session as an iCalendar invitation (RFC 5545, METHOD:REQUEST).
@@ -460,6 +449,23 @@ impl Store {
         })
     }
 
+    /// One edit of a live review: `edit` gives its new state from the stored one, my id and
+    /// `now`; the row and its one outbox entry are written in one transaction.
+    async fn review_edit(
+        &self,
+        id: Uuid,
+        now: DateTime<Utc>,
+        edit: impl FnOnce(&Review, Uuid, DateTime<Utc>) -> Result<Review>,
+    ) -> Result<()> {
+        self.write(now, async |tx, me, now| {
+            let old = live_review(tx, id).await?;
+            let new = edit(&old, me, now)?;
+            record(tx, Some(&old), &new, now).await?;
+            Ok(())
+        })
+        .await
+    }
+
     /// Saves the health check's checklist, findings, action items and sentiment.
     pub async fn review_save(
         &self,
@@ -467,36 +473,25 @@ impl Store {
         input: HealthCheckInput,
         now: DateTime<Utc>,
     ) -> Result<ReviewView> {
-        let now = stamp(now);
-        let mut tx = self.writer.begin().await?;
-        Store::me(&mut tx).await?;
-        let old = live_review(&mut tx, id).await?;
-        if old.state == ReviewState::Declined {
-            return Err(StoreError::invalid(
-                "state",
-                "the customer declined this review; there is no health check to write",
-            ));
-        }
-        let new = Review {
-            checklist: input.checklist,
-            findings: input.findings,
-            action_items: input.action_items,
-            sentiment: input.sentiment,
-            ..old.clone()
-        }
-        .normalize()?;
-        record(
-            &mut tx,
-            Write::Review {
-                old: Some(&old),
-                new: &new,
-            },
-            now,
-        )
+        self.review_edit(id, now, |old, _, _| {
+            if old.state == ReviewState::Declined {
+                return Err(StoreError::invalid(
+                    "state",
+                    "the customer declined this review; there is no health check to write",
+                ));
+            }
+            Review {
+                checklist: input.checklist,
+                findings: input.findings,
+                action_items: input.action_items,
+                sentiment: input.sentiment,
+                ..old.clone()
+            }
+            .normalize()
+            .map_err(Into::into)
+        })
         .await?;
-        crate::health::refresh(&mut tx, new.account_id, now).await?;
-        tx.commit().await?;
-        self.review_get(id, now).await
+        self.review_get(id, stamp(now)).await
     }
 
     /// Completes the review. A session booked here must have started; a review held without
@@ -507,43 +502,31 @@ impl Store {
         held: Option<Slot>,
         now: DateTime<Utc>,
     ) -> Result<ReviewView> {
-        let now = stamp(now);
-        let mut tx = self.writer.begin().await?;
-        let me = Store::me(&mut tx).await?;
-        let old = live_review(&mut tx, id).await?;
-        let quarter = review_quarter(&old)?;
-        let mut new = old.clone();
-        if let Some(h) = held {
-            let (start, end) = (stamp(h.start), stamp(h.end));
-            check_held_session(&quarter, start, end, now)?;
-            if !matches!(
-                old.state,
-                ReviewState::Requested | ReviewState::Scheduled | ReviewState::NoShow
-            ) {
-                check_review_transition(old.state, ReviewState::Scheduled).map_err(fe)?;
+        self.review_edit(id, now, |old, me, now| {
+            let quarter = review_quarter(old)?;
+            let mut new = old.clone();
+            if let Some(h) = held {
+                let (start, end) = (stamp(h.start), stamp(h.end));
+                check_held_session(&quarter, start, end, now)?;
+                if !matches!(
+                    old.state,
+                    ReviewState::Requested | ReviewState::Scheduled | ReviewState::NoShow
+                ) {
+                    check_review_transition(old.state, ReviewState::Scheduled).map_err(fe)?;
+                }
+                new.state = ReviewState::Scheduled;
+                new.starts_at = Some(start);
+                new.ends_at = Some(end);
+                new.rep_id = new.rep_id.or(Some(me));
             }
-            new.state = ReviewState::Scheduled;
-            new.starts_at = Some(start);
-            new.ends_at = Some(end);
-            new.rep_id = new.rep_id.or(Some(me));
-        }
-        check_completion(new.state, new.starts_at, now).map_err(fe)?;
-        new.state = ReviewState::Completed;
-        new.completed_at = Some(now);
-        let new = new.normalize()?;
-        record(
-            &mut tx,
-            Write::Review {
-                old: Some(&old),
-                new: &new,
-            },
-            now,
-        )
+            check_completion(new.state, new.starts_at, now).map_err(fe)?;
+            new.state = ReviewState::Completed;
+            new.completed_at = Some(now);
+            new.normalize().map_err(Into::into)
+        })
         .await?;
-        crate::health::refresh(&mut tx, new.account_id, now).await?;
-        tx.commit().await?;
         tracing::info!(%id, "review completed");
-        self.review_get(id, now).await
+        self.review_get(id, stamp(now)).await
     }
 
     /// Declined, no-show, or the session cancelled (back to requested).
@@ -553,43 +536,32 @@ impl Store {
         outcome: ReviewOutcome,
         now: DateTime<Utc>,
     ) -> Result<ReviewView> {
-        let now = stamp(now);
-        let mut tx = self.writer.begin().await?;
-        Store::me(&mut tx).await?;
-        let old = live_review(&mut tx, id).await?;
-        let to = match outcome {
-            ReviewOutcome::Declined => ReviewState::Declined,
-            ReviewOutcome::NoShow => ReviewState::NoShow,
-            ReviewOutcome::Cancelled => ReviewState::Requested,
-        };
-        check_review_transition(old.state, to).map_err(fe)?;
-        if to == ReviewState::NoShow && old.starts_at.is_some_and(|s| s > now) {
-            return Err(StoreError::invalid(
-                "state",
-                "the session has not started yet: it cannot be a no-show",
-            ));
-        }
-        let mut new = Review {
-            state: to,
-            ..old.clone()
-        };
-        if outcome == ReviewOutcome::Cancelled {
-            new.starts_at = None;
-            new.ends_at = None;
-            new.sequence += 1;
-        }
-        let new = new.normalize()?;
-        record(
-            &mut tx,
-            Write::Review {
-                old: Some(&old),
-                new: &new,
-            },
-            now,
-        )
+        self.review_edit(id, now, |old, _, now| {
+            let to = match outcome {
+                ReviewOutcome::Declined => ReviewState::Declined,
+                ReviewOutcome::NoShow => ReviewState::NoShow,
+                ReviewOutcome::Cancelled => ReviewState::Requested,
+            };
+            check_review_transition(old.state, to).map_err(fe)?;
+            if to == ReviewState::NoShow && old.starts_at.is_some_and(|s| s > now) {
+                return Err(StoreError::invalid(
+                    "state",
+                    "the session has not started yet: it cannot be a no-show",
+                ));
+            }
+            let mut new = Review {
+                state: to,
+                ..old.clone()
+            };
+            if outcome == ReviewOutcome::Cancelled {
+                new.starts_at = None;
+                new.ends_at = None;
+                new.sequence += 1;
+            }
+            new.normalize().map_err(Into::into)
+        })
         .await?;
-        tx.commit().await?;
-        self.review_get(id, now).await
+        self.review_get(id, stamp(now)).await
     }
 
     /// My booked reviews whose reminder should show at `now` (not shown before on this
@@ -809,40 +781,37 @@ pub(crate) async fn review_inputs(
 }
 
 // ---------------------------------------------------------------------------------------
-// Sync hooks: the engine applies pulled reviews through these (no outbox).
+// The row.
 
-/// Writes a pulled review (every wire field of [`rapport_domain::review::SYNC`]).
-pub(crate) async fn upsert_from_wire(
-    conn: &mut SqliteConnection,
-    id: Uuid,
-    fields: &Map<String, Value>,
-) -> Result<()> {
-    let mut obj = fields.clone();
-    obj.insert("id".into(), Value::String(id.to_string()));
-    let review: Review = serde_json::from_value(Value::Object(obj))
-        .map_err(|e| StoreError::invalid("review", format!("a pulled review is malformed: {e}")))?;
-    let now = Utc::now();
-    upsert_row(&mut *conn, &review, now).await?;
-    // A teammate's health check moves the score here too.
-    crate::health::refresh(conn, review.account_id, now).await?;
-    Ok(())
-}
+/// A review: its completion and sentiment are parts of the account's health score; its
+/// reminder (`reminded_at`) is kept unless its session moved, so a moved review is reminded
+/// again.
+impl Synced for Review {
+    const KIND: EntityKind = EntityKind::Review;
 
-/// Deletes a review a pull says was deleted (kept as a soft-deleted row).
-pub(crate) async fn delete_from_wire(conn: &mut SqliteConnection, id: Uuid) -> Result<()> {
-    let now = Utc::now();
-    let account: Option<String> = sqlx::query_scalar(
-        "UPDATE reviews SET deleted_at = ?2 WHERE id = ?1 AND deleted_at IS NULL \
-         RETURNING account_id",
-    )
-    .bind(id.to_string())
-    .bind(fmt_time(stamp(now)))
-    .fetch_optional(&mut *conn)
-    .await?;
-    if let Some(account) = account.as_deref().and_then(|a| Uuid::parse_str(a).ok()) {
-        crate::health::refresh(conn, account, now).await?;
+    crate::entity::id_field!();
+
+    async fn load(conn: &mut SqliteConnection, id: Uuid) -> Result<Option<Self>> {
+        review_by_id(conn, id).await
     }
-    Ok(())
+
+    async fn save(conn: &mut SqliteConnection, r: &Self, now: DateTime<Utc>) -> Result<()> {
+        upsert_row(conn, r, now).await
+    }
+
+    /// Kept as a soft-deleted row.
+    async fn remove(conn: &mut SqliteConnection, id: Uuid, at: DateTime<Utc>) -> Result<()> {
+        sqlx::query("UPDATE reviews SET deleted_at = ?2 WHERE id = ?1 AND deleted_at IS NULL")
+            .bind(id.to_string())
+            .bind(fmt_time(stamp(at)))
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
+
+    async fn effects(conn: &mut SqliteConnection, r: &Self, now: DateTime<Utc>) -> Result<()> {
+        rescore(conn, r.account_id, now).await
+    }
 }
 
 /// Writes the row (insert, or every field of an existing one). `reminded_at` is kept unless
@@ -935,29 +904,24 @@ fn review_from_row(row: &SqliteRow) -> Result<Review> {
 }
 
 pub(crate) async fn review_by_id(conn: &mut SqliteConnection, id: Uuid) -> Result<Option<Review>> {
-    let row = sqlx::query(AssertSqlSafe(format!(
-        "SELECT {REVIEW_COLUMNS} FROM reviews WHERE id = ?1"
-    )))
-    .bind(id.to_string())
-    .fetch_optional(conn)
-    .await?;
-    row.as_ref().map(review_from_row).transpose()
+    maybe_by_id(
+        conn,
+        format!("SELECT {REVIEW_COLUMNS} FROM reviews WHERE id = ?1"),
+        id,
+        review_from_row,
+    )
+    .await
 }
 
 async fn live_review(conn: &mut SqliteConnection, id: Uuid) -> Result<Review> {
-    let row = sqlx::query(AssertSqlSafe(format!(
-        "SELECT {REVIEW_COLUMNS} FROM reviews WHERE id = ?1 AND deleted_at IS NULL"
-    )))
-    .bind(id.to_string())
-    .fetch_optional(conn)
-    .await?;
-    match row {
-        Some(r) => review_from_row(&r),
-        None => Err(StoreError::NotFound {
-            entity: "review",
-            id,
-        }),
-    }
+    one_by_id(
+        conn,
+        format!("SELECT {REVIEW_COLUMNS} FROM reviews WHERE id = ?1 AND deleted_at IS NULL"),
+        id,
+        "review",
+        review_from_row,
+    )
+    .await
 }
 
 async fn quarters_with_reviews(
@@ -1119,45 +1083,19 @@ fn shift(mut q: Quarter, offset: i32) -> Quarter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rapport_domain::AccountInput;
     use rapport_domain::review::{ActionStatus, CheckItem};
-    use rapport_domain::{AccountInput, LifecycleStage, Role, UserInput};
 
-    fn t0() -> DateTime<Utc> {
-        // A Thursday: 04:00 in New York, 10:00 in Berlin (their hours overlap 15:00–17:00
-        // Berlin time in winter).
-        DateTime::parse_from_rfc3339("2026-11-26T09:00:00Z")
-            .unwrap()
-            .with_timezone(&Utc)
-    }
+    use crate::testing::t0;
 
     fn account(name: &str, plan: Plan) -> AccountInput {
-        AccountInput {
-            name: name.into(),
-            plan,
-            time_zone: "America/New_York".into(),
-            fiscal_year_start_month: 1,
-            owner_csm_id: None,
-            account_rep_id: None,
-            slack_channel: None,
-            support_email_domains: vec![],
-            stage: LifecycleStage::Active,
-            tags: vec![],
-        }
+        crate::testing::account_input(name, plan, "America/New_York")
     }
 
     async fn setup() -> (Store, User, Account) {
         let store = Store::open_in_memory().await.unwrap();
         let me = store
-            .profile_create(
-                UserInput {
-                    name: "Rita Rep".into(),
-                    email: "rita@rapport-vendor.com".into(),
-                    role: Role::AccountRep,
-                    time_zone: "Europe/Berlin".into(),
-                    working_hours: WorkingHours::default(),
-                },
-                t0(),
-            )
+            .profile_create(crate::testing::rep_input(), t0())
             .await
             .unwrap();
         let mut input = account("Acme", Plan::ProfessionalSupport);
@@ -1531,16 +1469,16 @@ mod tests {
             .unwrap();
         let other = Store::open_in_memory().await.unwrap();
         let mut conn = other.writer.acquire().await.unwrap();
-        crate::store::insert_accounts(&mut conn, &[&acme])
+        crate::accounts::insert_accounts(&mut conn, &[&acme])
             .await
             .unwrap();
-        let mut fields = Map::new();
+        let mut fields = serde_json::Map::new();
         for m in store.outbox().await.unwrap() {
             if m.entity == rapport_domain::sync::EntityKind::Review {
                 fields.extend(m.fields);
             }
         }
-        upsert_from_wire(&mut conn, r.review.id, &fields)
+        crate::entity::apply_wire::<Review>(&mut conn, r.review.id, None, &fields, t0())
             .await
             .unwrap();
         let copy = review_by_id(&mut conn, r.review.id).await.unwrap().unwrap();
@@ -1556,7 +1494,9 @@ mod tests {
             merged["state"], "scheduled",
             "the server accepts what the client sends"
         );
-        delete_from_wire(&mut conn, r.review.id).await.unwrap();
+        crate::entity::delete::<Review>(&mut conn, r.review.id, t0(), t0())
+            .await
+            .unwrap();
         drop(conn);
         assert!(matches!(
             other.review_get(r.review.id, t0()).await,

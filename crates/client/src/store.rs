@@ -1,4 +1,7 @@
-//! The local cache: opening it, the single write path, and the row codecs.
+//! The local cache: opening it, the outbox, and the codecs every row shares.
+//!
+//! The rows of each synced kind are its own module's (`crate::entity::Synced`); the one
+//! write path that ends in [`queue`] is `crate::entity`.
 //!
 //! One SQLite file per data folder (`<data_dir>/cache.sqlite3`), in WAL mode. Writes go
 //! through one connection (a pool of one), so they are serialised; reads use a separate
@@ -15,7 +18,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
 use rapport_domain::sync::{EntityKind, Mutation, MutationOp};
-use rapport_domain::{Account, Contact, LifecycleStage, Note, Plan, Role, User, WorkingHours};
+use rapport_domain::{LifecycleStage, Plan};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -23,7 +26,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
     SqliteSynchronous,
 };
-use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+use sqlx::{Row, SqliteConnection};
 use uuid::Uuid;
 
 use crate::error::{Result, StoreError};
@@ -134,13 +137,7 @@ impl Store {
 
     /// Every outbox entry not yet pushed, oldest first.
     pub async fn outbox(&self) -> Result<Vec<Mutation>> {
-        let rows = sqlx::query(
-            "SELECT id, entity, entity_id, op, fields, base_version, client_time \
-             FROM outbox ORDER BY seq",
-        )
-        .fetch_all(&self.reader)
-        .await?;
-        rows.iter().map(mutation_from_row).collect()
+        outbox(&mut *self.reader.acquire().await?).await
     }
 
     /// The id of the newest local write of a record still waiting in the outbox (the write
@@ -198,6 +195,22 @@ impl Store {
         })
     }
 
+    /// The opening and closing every use case that writes shares: one transaction on the
+    /// writer connection, `now` stamped to what the cache stores, the local profile's id
+    /// (`NoProfile` before the first start); `f` does the work, and its `Ok` commits.
+    pub(crate) async fn write<T>(
+        &self,
+        now: DateTime<Utc>,
+        f: impl AsyncFnOnce(&mut SqliteConnection, Uuid, DateTime<Utc>) -> Result<T>,
+    ) -> Result<T> {
+        let now = stamp(now);
+        let mut tx = self.writer.begin().await?;
+        let me = Store::me(&mut tx).await?;
+        let out = f(&mut *tx, me, now).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
     /// The local profile's user id, or `NoProfile`.
     pub(crate) async fn me(conn: &mut SqliteConnection) -> Result<Uuid> {
         let id: Option<String> =
@@ -225,213 +238,31 @@ pub enum MutationState {
 }
 
 // ---------------------------------------------------------------------------------------
-// The single write path.
+// The outbox.
 
-/// One user write: the new state of the row, with the state it replaces where the write
-/// edits one. [`record`] turns it into the row change plus exactly one outbox entry.
-pub(crate) enum Write<'a> {
-    Profile {
-        old: Option<&'a User>,
-        new: &'a User,
-    },
-    Account {
-        old: Option<&'a Account>,
-        new: &'a Account,
-    },
-    /// An account goes, with everything hanging off it (as the server cascades a delete).
-    AccountDelete(&'a Account),
-    /// Undo of a delete: the account comes back with all its fields (a create on the wire,
-    /// which the server takes as re-creating the tombstone); what hung off it stays deleted.
-    AccountRestore(&'a Account),
-    Contact {
-        old: Option<&'a Contact>,
-        new: &'a Contact,
-    },
-    ContactDelete(&'a Contact),
-    ContactRestore(&'a Contact),
-    Note {
-        old: Option<&'a Note>,
-        new: &'a Note,
-    },
-    NoteDelete(&'a Note),
-    NoteRestore(&'a Note),
-    OnboardingSession {
-        old: Option<&'a rapport_domain::onboarding::OnboardingSession>,
-        new: &'a rapport_domain::onboarding::OnboardingSession,
-    },
-    Review {
-        old: Option<&'a rapport_domain::review::Review>,
-        new: &'a rapport_domain::review::Review,
-    },
-    Request {
-        old: Option<&'a crate::requests::RequestRecord>,
-        new: &'a crate::requests::RequestRecord,
-    },
-    RequestEvent(&'a crate::requests::EventRecord),
-    Rca {
-        old: Option<&'a crate::rca::RcaRecord>,
-        new: &'a crate::rca::RcaRecord,
-    },
+/// Every outbox entry, oldest first.
+pub(crate) async fn outbox(conn: &mut SqliteConnection) -> Result<Vec<Mutation>> {
+    let rows = sqlx::query(
+        "SELECT id, entity, entity_id, op, fields, base_version, client_time \
+         FROM outbox ORDER BY seq",
+    )
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(mutation_from_row).collect()
 }
 
-/// THE write path. Inside the caller's transaction: writes the row, then appends one
-/// outbox [`Mutation`] (a fresh UUIDv7, the fields this write set: all of them on a create
-/// or a restore, the changed ones on an edit, none on a delete) and stamps the last write
-/// time. Callers validate first, open the transaction, call this once and commit; an error
-/// anywhere drops the transaction, so neither the row nor the outbox entry is kept.
-pub(crate) async fn record(
+/// Appends one outbox [`Mutation`] (a fresh UUIDv7) for a local write of `entity_id` and
+/// stamps the last write time, in the caller's transaction: the end of the one write path
+/// (`crate::entity::record`). The service's limits are checked first: refused here by field
+/// (rolling the row back with the transaction), not rejected later by the server.
+pub(crate) async fn queue(
     conn: &mut SqliteConnection,
-    write: Write<'_>,
+    entity: EntityKind,
+    entity_id: Uuid,
+    op: MutationOp,
+    fields: Map<String, Value>,
     now: DateTime<Utc>,
 ) -> Result<Mutation> {
-    let (entity, entity_id, op, fields) = match write {
-        Write::Profile { old, new } => {
-            upsert_user(&mut *conn, new).await?;
-            sqlx::query(
-                "INSERT INTO profile (singleton, user_id) VALUES (1, ?1) \
-                 ON CONFLICT (singleton) DO UPDATE SET user_id = excluded.user_id",
-            )
-            .bind(new.id.to_string())
-            .execute(&mut *conn)
-            .await?;
-            (
-                EntityKind::User,
-                new.id,
-                MutationOp::Upsert,
-                fields_set(old, new),
-            )
-        }
-        Write::Account { old, new } => {
-            if old.is_some() {
-                update_account(&mut *conn, new).await?;
-            } else {
-                insert_accounts(&mut *conn, &[new]).await?;
-            }
-            (
-                EntityKind::Account,
-                new.id,
-                MutationOp::Upsert,
-                fields_set(old, new),
-            )
-        }
-        Write::AccountDelete(a) => {
-            crate::sync::delete_record(&mut *conn, EntityKind::Account, a.id, now).await?;
-            (EntityKind::Account, a.id, MutationOp::Delete, Map::new())
-        }
-        Write::AccountRestore(a) => {
-            insert_accounts(&mut *conn, &[a]).await?;
-            (
-                EntityKind::Account,
-                a.id,
-                MutationOp::Upsert,
-                fields_set(None, a),
-            )
-        }
-        Write::Contact { old, new } => {
-            if old.is_some() {
-                update_contact(&mut *conn, new).await?;
-            } else {
-                insert_contacts(&mut *conn, &[new]).await?;
-            }
-            (
-                EntityKind::Contact,
-                new.id,
-                MutationOp::Upsert,
-                fields_set(old, new),
-            )
-        }
-        Write::ContactDelete(c) => {
-            set_deleted(&mut *conn, "contacts", c.id, Some(now)).await?;
-            (EntityKind::Contact, c.id, MutationOp::Delete, Map::new())
-        }
-        Write::ContactRestore(c) => {
-            set_deleted(&mut *conn, "contacts", c.id, None).await?;
-            (
-                EntityKind::Contact,
-                c.id,
-                MutationOp::Upsert,
-                fields_set(None, c),
-            )
-        }
-        Write::Note { old, new } => {
-            if old.is_some() {
-                update_note(&mut *conn, new).await?;
-            } else {
-                insert_notes(&mut *conn, &[new]).await?;
-            }
-            (
-                EntityKind::Note,
-                new.id,
-                MutationOp::Upsert,
-                fields_set(old, new),
-            )
-        }
-        Write::NoteDelete(n) => {
-            set_deleted(&mut *conn, "notes", n.id, Some(now)).await?;
-            (EntityKind::Note, n.id, MutationOp::Delete, Map::new())
-        }
-        Write::NoteRestore(n) => {
-            set_deleted(&mut *conn, "notes", n.id, None).await?;
-            (
-                EntityKind::Note,
-                n.id,
-                MutationOp::Upsert,
-                fields_set(None, n),
-            )
-        }
-        Write::OnboardingSession { old, new } => {
-            crate::onboarding::upsert_session(&mut *conn, new).await?;
-            // Onboarding done is a part of the account's health score.
-            crate::health::refresh(&mut *conn, new.account_id, now).await?;
-            (
-                EntityKind::OnboardingSession,
-                new.id,
-                MutationOp::Upsert,
-                fields_set(old, new),
-            )
-        }
-        Write::Review { old, new } => {
-            crate::reviews::upsert_row(&mut *conn, new, now).await?;
-            (
-                EntityKind::Review,
-                new.id,
-                MutationOp::Upsert,
-                fields_set(old, new),
-            )
-        }
-        Write::Request { old, new } => {
-            crate::requests::write_request(&mut *conn, new).await?;
-            (
-                EntityKind::Request,
-                new.id,
-                MutationOp::Upsert,
-                fields_set(old, new),
-            )
-        }
-        Write::RequestEvent(e) => {
-            crate::requests::write_event(&mut *conn, e).await?;
-            // Open requests and SLA results are parts of the account's health score; the
-            // event is what changes them (the request row is written before its events).
-            crate::health::refresh(&mut *conn, e.account_id, now).await?;
-            (
-                EntityKind::RequestEvent,
-                e.id,
-                MutationOp::Upsert,
-                fields_set(None, e),
-            )
-        }
-        Write::Rca { old, new } => {
-            crate::rca::write_rca(&mut *conn, new).await?;
-            (
-                EntityKind::Rca,
-                new.id,
-                MutationOp::Upsert,
-                fields_set(old, new),
-            )
-        }
-    };
-    // The service's limits, checked before the write is queued: refused here by field
-    // (rolling the row back with the transaction), not rejected later by the server.
     rapport_domain::limits::check_fields_input(entity, &fields)
         .map_err(|e| StoreError::Validation(rapport_domain::ValidationErrors(vec![e])))?;
     let mutation = Mutation {
@@ -466,290 +297,20 @@ pub(crate) async fn record(
     Ok(mutation)
 }
 
-/// The wire fields a write sets: every field but `id` when there is no previous state,
-/// otherwise the fields whose value changed.
-fn fields_set<T: Serialize>(old: Option<&T>, new: &T) -> Map<String, Value> {
-    let mut new = to_object(new);
-    new.remove("id");
-    match old {
-        None => new,
-        Some(old) => {
-            let old = to_object(old);
-            new.into_iter()
-                .filter(|(k, v)| old.get(k) != Some(v))
-                .collect()
-        }
-    }
-}
-
-fn to_object<T: Serialize>(value: &T) -> Map<String, Value> {
-    match serde_json::to_value(value) {
-        Ok(Value::Object(map)) => map,
-        // The entities are plain structs: they always serialise to an object.
-        _ => Map::new(),
-    }
-}
-
 /// Truncates to what the cache stores (microseconds), so a value read back equals the one
 /// written.
 pub(crate) fn stamp(now: DateTime<Utc>) -> DateTime<Utc> {
     now.trunc_subsecs(6)
 }
 
-// ---------------------------------------------------------------------------------------
-// Row writers (used by `record` and by the demo loader).
-
 /// Rows per INSERT statement when loading many (9-14 columns: far below SQLite's
 /// 32,766 bound parameters).
 pub(crate) const INSERT_BATCH: usize = 200;
 
-pub(crate) async fn upsert_user(conn: &mut SqliteConnection, u: &User) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO users (id, name, email, role, time_zone, working_hours) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
-         ON CONFLICT (id) DO UPDATE SET name = excluded.name, email = excluded.email, \
-         role = excluded.role, time_zone = excluded.time_zone, \
-         working_hours = excluded.working_hours",
-    )
-    .bind(u.id.to_string())
-    .bind(&u.name)
-    .bind(&u.email)
-    .bind(u.role.as_str())
-    .bind(&u.time_zone)
-    .bind(to_json(&u.working_hours))
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-/// Inserts accounts in one statement (the demo loader passes up to [`INSERT_BATCH`]).
-pub(crate) async fn insert_accounts(conn: &mut SqliteConnection, rows: &[&Account]) -> Result<()> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let mut q = QueryBuilder::<Sqlite>::new(
-        "INSERT INTO accounts (id, name, name_key, plan, time_zone, fiscal_year_start_month, \
-         owner_csm_id, account_rep_id, slack_channel, support_email_domains, stage, tags, \
-         created_at, updated_at) ",
-    );
-    q.push_values(rows, |mut b, a| {
-        b.push_bind(a.id.to_string())
-            .push_bind(a.name.clone())
-            .push_bind(a.name.to_lowercase())
-            .push_bind(a.plan.as_str())
-            .push_bind(a.time_zone.clone())
-            .push_bind(i64::from(a.fiscal_year_start_month))
-            .push_bind(a.owner_csm_id.map(|u| u.to_string()))
-            .push_bind(a.account_rep_id.map(|u| u.to_string()))
-            .push_bind(a.slack_channel.clone())
-            .push_bind(to_json(&a.support_email_domains))
-            .push_bind(a.stage.as_str())
-            .push_bind(to_json(&a.tags))
-            .push_bind(fmt_time(a.created_at))
-            .push_bind(fmt_time(a.updated_at));
-    });
-    q.build().execute(conn).await?;
-    Ok(())
-}
-
-async fn update_account(conn: &mut SqliteConnection, a: &Account) -> Result<()> {
-    sqlx::query(
-        "UPDATE accounts SET name = ?2, name_key = ?3, plan = ?4, time_zone = ?5, \
-         fiscal_year_start_month = ?6, owner_csm_id = ?7, account_rep_id = ?8, \
-         slack_channel = ?9, support_email_domains = ?10, stage = ?11, tags = ?12, \
-         updated_at = ?13 WHERE id = ?1",
-    )
-    .bind(a.id.to_string())
-    .bind(&a.name)
-    .bind(a.name.to_lowercase())
-    .bind(a.plan.as_str())
-    .bind(&a.time_zone)
-    .bind(i64::from(a.fiscal_year_start_month))
-    .bind(a.owner_csm_id.map(|u| u.to_string()))
-    .bind(a.account_rep_id.map(|u| u.to_string()))
-    .bind(a.slack_channel.as_deref())
-    .bind(to_json(&a.support_email_domains))
-    .bind(a.stage.as_str())
-    .bind(to_json(&a.tags))
-    .bind(fmt_time(a.updated_at))
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-/// Inserts live contacts in one statement.
-pub(crate) async fn insert_contacts(conn: &mut SqliteConnection, rows: &[&Contact]) -> Result<()> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let mut q = QueryBuilder::<Sqlite>::new(
-        "INSERT INTO contacts (id, account_id, name, email, role, time_zone, created_at, \
-         updated_at) ",
-    );
-    q.push_values(rows, |mut b, c| {
-        b.push_bind(c.id.to_string())
-            .push_bind(c.account_id.to_string())
-            .push_bind(c.name.clone())
-            .push_bind(c.email.clone())
-            .push_bind(c.role.clone())
-            .push_bind(c.time_zone.clone())
-            .push_bind(fmt_time(c.created_at))
-            .push_bind(fmt_time(c.updated_at));
-    });
-    q.build().execute(conn).await?;
-    Ok(())
-}
-
-async fn update_contact(conn: &mut SqliteConnection, c: &Contact) -> Result<()> {
-    sqlx::query(
-        "UPDATE contacts SET name = ?2, email = ?3, role = ?4, time_zone = ?5, updated_at = ?6 \
-         WHERE id = ?1",
-    )
-    .bind(c.id.to_string())
-    .bind(&c.name)
-    .bind(&c.email)
-    .bind(&c.role)
-    .bind(c.time_zone.as_deref())
-    .bind(fmt_time(c.updated_at))
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-/// Inserts live notes in one statement.
-pub(crate) async fn insert_notes(conn: &mut SqliteConnection, rows: &[&Note]) -> Result<()> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let mut q = QueryBuilder::<Sqlite>::new(
-        "INSERT INTO notes (id, account_id, author_id, body, pinned, link, created_at, \
-         updated_at) ",
-    );
-    q.push_values(rows, |mut b, n| {
-        b.push_bind(n.id.to_string())
-            .push_bind(n.account_id.to_string())
-            .push_bind(n.author_id.to_string())
-            .push_bind(n.body.clone())
-            .push_bind(n.pinned)
-            .push_bind(n.link.as_ref().map(to_json))
-            .push_bind(fmt_time(n.created_at))
-            .push_bind(fmt_time(n.updated_at));
-    });
-    q.build().execute(conn).await?;
-    Ok(())
-}
-
-async fn update_note(conn: &mut SqliteConnection, n: &Note) -> Result<()> {
-    sqlx::query(
-        "UPDATE notes SET body = ?2, pinned = ?3, link = ?4, updated_at = ?5 WHERE id = ?1",
-    )
-    .bind(n.id.to_string())
-    .bind(&n.body)
-    .bind(n.pinned)
-    .bind(n.link.as_ref().map(to_json))
-    .bind(fmt_time(n.updated_at))
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-async fn set_deleted(
-    conn: &mut SqliteConnection,
-    table: &'static str,
-    id: Uuid,
-    deleted_at: Option<DateTime<Utc>>,
-) -> Result<()> {
-    let sql = match table {
-        "contacts" => "UPDATE contacts SET deleted_at = ?2 WHERE id = ?1",
-        _ => "UPDATE notes SET deleted_at = ?2 WHERE id = ?1",
-    };
-    sqlx::query(sql)
-        .bind(id.to_string())
-        .bind(deleted_at.map(fmt_time))
-        .execute(conn)
-        .await?;
-    Ok(())
-}
-
 // ---------------------------------------------------------------------------------------
-// Row readers.
+// Shared codecs.
 
-pub(crate) const USER_COLUMNS: &str = "id, name, email, role, time_zone, working_hours";
-
-pub(crate) fn user_from_row(row: &SqliteRow) -> Result<User> {
-    let role: String = row.try_get("role")?;
-    Ok(User {
-        id: uuid_col(row, "id")?,
-        name: row.try_get("name")?,
-        email: row.try_get("email")?,
-        role: Role::parse(&role).ok_or_else(|| bad_value("role", &role))?,
-        time_zone: row.try_get("time_zone")?,
-        working_hours: json_col::<WorkingHours>(row, "working_hours")?,
-    })
-}
-
-pub(crate) const ACCOUNT_COLUMNS: &str = "a.id, a.name, a.plan, a.time_zone, \
-    a.fiscal_year_start_month, a.owner_csm_id, a.account_rep_id, a.slack_channel, \
-    a.support_email_domains, a.stage, a.tags, a.created_at, a.updated_at";
-
-pub(crate) fn account_from_row(row: &SqliteRow) -> Result<Account> {
-    let month: i64 = row.try_get("fiscal_year_start_month")?;
-    Ok(Account {
-        id: uuid_col(row, "id")?,
-        name: row.try_get("name")?,
-        plan: plan_col(row)?,
-        time_zone: row.try_get("time_zone")?,
-        fiscal_year_start_month: u8::try_from(month)
-            .map_err(|_| bad_value("fiscal_year_start_month", &month.to_string()))?,
-        owner_csm_id: opt_uuid_col(row, "owner_csm_id")?,
-        account_rep_id: opt_uuid_col(row, "account_rep_id")?,
-        slack_channel: row.try_get("slack_channel")?,
-        support_email_domains: json_col(row, "support_email_domains")?,
-        stage: stage_col(row)?,
-        tags: json_col(row, "tags")?,
-        created_at: time_col(row, "created_at")?,
-        updated_at: time_col(row, "updated_at")?,
-    })
-}
-
-pub(crate) const CONTACT_COLUMNS: &str =
-    "c.id, c.account_id, c.name, c.email, c.role, c.time_zone, c.created_at, c.updated_at";
-
-pub(crate) fn contact_from_row(row: &SqliteRow) -> Result<Contact> {
-    Ok(Contact {
-        id: uuid_col(row, "id")?,
-        account_id: uuid_col(row, "account_id")?,
-        name: row.try_get("name")?,
-        email: row.try_get("email")?,
-        role: row.try_get("role")?,
-        time_zone: row.try_get("time_zone")?,
-        created_at: time_col(row, "created_at")?,
-        updated_at: time_col(row, "updated_at")?,
-    })
-}
-
-pub(crate) const NOTE_COLUMNS: &str =
-    "n.id, n.account_id, n.author_id, n.body, n.pinned, n.link, n.created_at, n.updated_at";
-
-pub(crate) fn note_from_row(row: &SqliteRow) -> Result<Note> {
-    let link: Option<String> = row.try_get("link")?;
-    Ok(Note {
-        id: uuid_col(row, "id")?,
-        account_id: uuid_col(row, "account_id")?,
-        author_id: uuid_col(row, "author_id")?,
-        body: row.try_get("body")?,
-        pinned: row.try_get("pinned")?,
-        link: link
-            .as_deref()
-            .map(serde_json::from_str)
-            .transpose()
-            .map_err(|e| decode("link", e))?,
-        created_at: time_col(row, "created_at")?,
-        updated_at: time_col(row, "updated_at")?,
-    })
-}
-
-fn mutation_from_row(row: &SqliteRow) -> Result<Mutation> {
+pub(crate) fn mutation_from_row(row: &SqliteRow) -> Result<Mutation> {
     let entity: String = row.try_get("entity")?;
     let op: String = row.try_get("op")?;
     Ok(Mutation {
@@ -761,6 +322,34 @@ fn mutation_from_row(row: &SqliteRow) -> Result<Mutation> {
         base_version: row.try_get("base_version")?,
         client_time: time_col(row, "client_time")?,
     })
+}
+
+/// The row `sql` finds for `id` (bound as `?1`), decoded; `NotFound` naming `entity` when
+/// there is none.
+pub(crate) async fn one_by_id<T>(
+    conn: &mut SqliteConnection,
+    sql: String,
+    id: Uuid,
+    entity: &'static str,
+    decode: fn(&SqliteRow) -> Result<T>,
+) -> Result<T> {
+    maybe_by_id(conn, sql, id, decode)
+        .await?
+        .ok_or(StoreError::NotFound { entity, id })
+}
+
+/// The row `sql` finds for `id` (bound as `?1`), decoded, if any.
+pub(crate) async fn maybe_by_id<T>(
+    conn: &mut SqliteConnection,
+    sql: String,
+    id: Uuid,
+    decode: fn(&SqliteRow) -> Result<T>,
+) -> Result<Option<T>> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id.to_string())
+        .fetch_optional(conn)
+        .await?;
+    row.as_ref().map(decode).transpose()
 }
 
 pub(crate) fn plan_col(row: &SqliteRow) -> Result<Plan> {
@@ -793,7 +382,7 @@ pub(crate) fn json_col<T: DeserializeOwned>(row: &SqliteRow, col: &str) -> Resul
     serde_json::from_str(&s).map_err(|e| decode(col, e))
 }
 
-fn parse_uuid(col: &str, s: &str) -> Result<Uuid> {
+pub(crate) fn parse_uuid(col: &str, s: &str) -> Result<Uuid> {
     Uuid::parse_str(s).map_err(|e| decode(col, e))
 }
 
@@ -801,6 +390,20 @@ pub(crate) fn parse_time(s: &str) -> Result<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|e| decode("timestamp", e))
+}
+
+/// A file-name part from `text`: lowercase ASCII letters and digits, each other run of
+/// characters one `-`, at most `words` words.
+pub(crate) fn slug(text: &str, words: usize) -> String {
+    text.to_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect::<String>()
+        .split('-')
+        .filter(|s| !s.is_empty())
+        .take(words)
+        .collect::<Vec<_>>()
+        .join("-")
 }
 
 /// Fixed-width RFC 3339 UTC with microseconds, so stored times sort as text.
@@ -813,14 +416,14 @@ pub(crate) fn to_json<T: Serialize + ?Sized>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
 }
 
-fn decode(col: &str, e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+pub(crate) fn decode(col: &str, e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
     StoreError::Database(sqlx::Error::ColumnDecode {
         index: col.to_owned(),
         source: Box::new(e),
     })
 }
 
-fn bad_value(col: &str, value: &str) -> StoreError {
+pub(crate) fn bad_value(col: &str, value: &str) -> StoreError {
     StoreError::Database(sqlx::Error::ColumnDecode {
         index: col.to_owned(),
         source: format!("unexpected value {value:?}").into(),
@@ -876,38 +479,6 @@ mod tests {
             parse_time(&fmt_time(b)).unwrap(),
             b,
             "a stored time reads back equal"
-        );
-    }
-
-    #[test]
-    fn fields_set_keeps_only_changes() {
-        #[derive(Serialize)]
-        struct T {
-            id: u8,
-            a: u8,
-            b: &'static str,
-        }
-        let old = T {
-            id: 1,
-            a: 1,
-            b: "x",
-        };
-        let new = T {
-            id: 1,
-            a: 2,
-            b: "x",
-        };
-        let all = fields_set(None, &new);
-        assert_eq!(
-            all.keys().collect::<Vec<_>>(),
-            vec!["a", "b"],
-            "a create sets all but id"
-        );
-        let changed = fields_set(Some(&old), &new);
-        assert_eq!(
-            changed.keys().collect::<Vec<_>>(),
-            vec!["a"],
-            "an edit sets what changed"
         );
     }
 }

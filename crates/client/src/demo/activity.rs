@@ -610,21 +610,13 @@ impl Gen<'_> {
                 },
             ];
         }
-        self.out.rcas.push(RcaRecord {
-            id: self.r.uuid(written),
-            account_id: a.account.id,
-            request_id,
+        self.out.rcas.push(RcaRecord::of(
+            self.r.uuid(written),
+            a.account.id,
             state,
-            summary: draft.summary,
-            impact: draft.impact,
-            sla_result: draft.sla_result,
-            timeline: draft.timeline,
-            root_cause: draft.root_cause,
-            contributing_factors: draft.contributing_factors,
-            resolution: draft.resolution,
-            action_items: draft.action_items,
-            updated_at: written.min(self.now),
-        });
+            draft,
+            written.min(self.now),
+        ));
     }
 
     fn session(

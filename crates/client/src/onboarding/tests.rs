@@ -9,26 +9,30 @@ use rapport_domain::{
 use super::*;
 
 /// Thursday 26 Nov 2026, 09:00 UTC (10:00 in Berlin, 20:00 in Sydney).
-fn t0() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2026-11-26T09:00:00Z")
-        .unwrap()
-        .with_timezone(&Utc)
-}
+use crate::testing::t0;
 
 fn at(minutes: i64) -> DateTime<Utc> {
     t0() + TimeDelta::minutes(minutes)
 }
 
-async fn setup(hours: WorkingHours) -> (Store, User, Account, Contact) {
-    let store = Store::open_in_memory().await.unwrap();
+/// My profile (`name`, a CSM in Berlin working `hours`) and an onboarding account of mine
+/// in Sydney.
+async fn me_and_account(
+    store: &Store,
+    name: &str,
+    hours: WorkingHours,
+    account: &str,
+) -> (User, Account) {
     let me = store
         .profile_create(
             UserInput {
-                name: "Maya Fischer".into(),
-                email: "maya@rapport-vendor.com".into(),
-                role: Role::Csm,
-                time_zone: "Europe/Berlin".into(),
                 working_hours: hours,
+                ..crate::testing::user_input(
+                    name,
+                    "maya@rapport-vendor.com",
+                    Role::Csm,
+                    "Europe/Berlin",
+                )
             },
             t0(),
         )
@@ -37,21 +41,24 @@ async fn setup(hours: WorkingHours) -> (Store, User, Account, Contact) {
     let account = store
         .account_create(
             AccountInput {
-                name: "Bondi Analytics".into(),
-                plan: Plan::ProfessionalSupport,
-                time_zone: "Australia/Sydney".into(),
-                fiscal_year_start_month: 1,
                 owner_csm_id: Some(me.id),
-                account_rep_id: None,
-                slack_channel: None,
-                support_email_domains: vec![],
                 stage: LifecycleStage::Onboarding,
-                tags: vec![],
+                ..crate::testing::account_input(
+                    account,
+                    Plan::ProfessionalSupport,
+                    "Australia/Sydney",
+                )
             },
             t0(),
         )
         .await
         .unwrap();
+    (me, account)
+}
+
+async fn setup(hours: WorkingHours) -> (Store, User, Account, Contact) {
+    let store = Store::open_in_memory().await.unwrap();
+    let (me, account) = me_and_account(&store, "Maya Fischer", hours, "Bondi Analytics").await;
     let contact = store
         .contact_create(
             account.id,
@@ -157,18 +164,7 @@ async fn bad_input_is_refused_naming_the_field_and_nothing_is_saved() {
     let (store, _me, account, contact) = setup(wide()).await;
     let other = store
         .account_create(
-            AccountInput {
-                name: "Other".into(),
-                plan: Plan::Standard,
-                time_zone: "Europe/Paris".into(),
-                fiscal_year_start_month: 1,
-                owner_csm_id: None,
-                account_rep_id: None,
-                slack_channel: None,
-                support_email_domains: vec![],
-                stage: LifecycleStage::Active,
-                tags: vec![],
-            },
+            crate::testing::account_input("Other", Plan::Standard, "Europe/Paris"),
             t0(),
         )
         .await
@@ -453,37 +449,7 @@ async fn week_today_and_reminders_once() {
 async fn reminders_are_not_repeated_after_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).await.unwrap();
-    let me = store
-        .profile_create(
-            UserInput {
-                name: "Maya".into(),
-                email: "maya@rapport-vendor.com".into(),
-                role: Role::Csm,
-                time_zone: "Europe/Berlin".into(),
-                working_hours: wide(),
-            },
-            t0(),
-        )
-        .await
-        .unwrap();
-    let account = store
-        .account_create(
-            AccountInput {
-                name: "Bondi".into(),
-                plan: Plan::ProfessionalSupport,
-                time_zone: "Australia/Sydney".into(),
-                fiscal_year_start_month: 1,
-                owner_csm_id: Some(me.id),
-                account_rep_id: None,
-                slack_channel: None,
-                support_email_domains: vec![],
-                stage: LifecycleStage::Onboarding,
-                tags: vec![],
-            },
-            t0(),
-        )
-        .await
-        .unwrap();
+    let (_me, account) = me_and_account(&store, "Maya", wide(), "Bondi").await;
     store
         .onboarding_session_create(
             account.id,
@@ -564,14 +530,20 @@ async fn what_the_outbox_carries_rebuilds_the_same_row_elsewhere() {
     let other = Store::open_in_memory().await.unwrap();
     {
         let mut conn = other.writer.acquire().await.unwrap();
-        crate::store::upsert_user(&mut conn, &me).await.unwrap();
-        crate::store::insert_accounts(&mut conn, &[&account])
+        crate::accounts::upsert_user(&mut conn, &me).await.unwrap();
+        crate::accounts::insert_accounts(&mut conn, &[&account])
             .await
             .unwrap();
         for m in &outbox {
-            upsert_from_wire(&mut conn, m.entity_id, &m.fields)
-                .await
-                .unwrap();
+            crate::entity::apply_wire::<OnboardingSession>(
+                &mut conn,
+                m.entity_id,
+                None,
+                &m.fields,
+                Utc::now(),
+            )
+            .await
+            .unwrap();
         }
     }
     let mut conn = other.reader.acquire().await.unwrap();
@@ -582,7 +554,9 @@ async fn what_the_outbox_carries_rebuilds_the_same_row_elsewhere() {
     );
     drop(conn);
     let mut conn = other.writer.acquire().await.unwrap();
-    delete_from_wire(&mut conn, s.id).await.unwrap();
+    crate::entity::delete::<OnboardingSession>(&mut conn, s.id, Utc::now(), Utc::now())
+        .await
+        .unwrap();
     assert!(session_by_id(&mut conn, s.id).await.is_err());
 }
 

@@ -2,12 +2,11 @@
 //! new cursor), tombstones, team purges, a reset, and the overlay that keeps local writes
 //! not yet acknowledged visible on top of older server state.
 //!
-//! Dispatch is one match arm per [`EntityKind`]. Accounts, contacts, notes and users are
-//! written to their own tables here; onboarding sessions, reviews, requests, request events
-//! and RCAs through their modules' `upsert_*from_wire` / `delete_*from_wire`. A record
-//! whose account has not arrived yet is parked in `sync_records` until it does, and one
-//! this build cannot read (a newer server's value) is kept there whole: nothing pulled is
-//! lost.
+//! Every kind is applied the one way of `crate::entity` (the same row codec and effects as a
+//! local write); [`on_kind`] is the one table from an [`EntityKind`] to the type that keeps
+//! its contract. A record whose account has not arrived yet is parked in `sync_records`
+//! until it does, and one this build cannot read (a newer server's value) is kept there
+//! whole: nothing pulled is lost.
 
 use std::collections::HashMap;
 
@@ -15,46 +14,22 @@ use chrono::{DateTime, Utc};
 use rapport_domain::sync::{Change, EntityKind, Fields, Mutation, MutationOp, PullResponse};
 use rapport_domain::{Account, Contact, Note, User};
 use serde_json::Value;
-use sqlx::{Row, SqliteConnection};
+use sqlx::SqliteConnection;
 use uuid::Uuid;
 
+use crate::entity::{self, Synced};
 use crate::error::{Result, StoreError};
-use crate::store::{fmt_time, to_json, upsert_user};
+use crate::store::{fmt_time, outbox};
 
 /// Pending outbox mutations per record, oldest first.
 pub(crate) type Pending = HashMap<(EntityKind, Uuid), Vec<Mutation>>;
 
 pub(crate) async fn pending(conn: &mut SqliteConnection) -> Result<Pending> {
-    let rows = sqlx::query(
-        "SELECT id, entity, entity_id, op, fields, base_version, client_time \
-         FROM outbox ORDER BY seq",
-    )
-    .fetch_all(&mut *conn)
-    .await?;
     let mut out: Pending = HashMap::new();
-    for row in &rows {
-        let m = mutation_from_row(row)?;
+    for m in outbox(conn).await? {
         out.entry((m.entity, m.entity_id)).or_default().push(m);
     }
     Ok(out)
-}
-
-pub(crate) fn mutation_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Mutation> {
-    use crate::store::{json_col, time_col, uuid_col};
-    let entity: String = row.try_get("entity")?;
-    let op: String = row.try_get("op")?;
-    let bad = |what: &str, v: &str| {
-        StoreError::invalid(what, format!("unexpected value {v:?} in the outbox"))
-    };
-    Ok(Mutation {
-        id: uuid_col(row, "id")?,
-        entity: EntityKind::parse(&entity).ok_or_else(|| bad("entity", &entity))?,
-        entity_id: uuid_col(row, "entity_id")?,
-        op: MutationOp::parse(&op).ok_or_else(|| bad("op", &op))?,
-        fields: json_col(row, "fields")?,
-        base_version: row.try_get("base_version")?,
-        client_time: time_col(row, "client_time")?,
-    })
 }
 
 /// Applies one pull page: purges, then each change with the pending overlay, then the
@@ -74,14 +49,14 @@ pub(crate) async fn apply_page(
         begin_reconcile(conn).await?;
     }
     for team in &page.purge {
-        purge_team(conn, *team).await?;
+        purge_team(conn, *team, now).await?;
     }
     let pending = pending(conn).await?;
     for change in &page.changes {
         let p = pending.get(&(change.entity, change.entity_id));
         apply_change(conn, change, p.map(Vec::as_slice), now).await?;
     }
-    unpark(conn).await?;
+    unpark(conn, now).await?;
     let n = page.changes.len() as u64;
     sqlx::query(
         "UPDATE sync_state SET cursor = ?1, received = received + ?2, \
@@ -98,7 +73,7 @@ pub(crate) async fn apply_page(
                 .fetch_one(&mut *conn)
                 .await?;
         if reconciling == 1 {
-            sweep(conn).await?;
+            sweep(conn, now).await?;
         }
     }
     Ok(n)
@@ -133,17 +108,7 @@ pub(crate) async fn apply_change(
             // base (the server will re-create the record from it when the write arrives).
             fields = local_fields(conn, kind, id).await?;
         }
-        for m in pending {
-            match m.op {
-                MutationOp::Upsert => {
-                    fields
-                        .get_or_insert_with(Fields::new)
-                        .extend(m.fields.clone());
-                    deleted = false;
-                }
-                MutationOp::Delete => deleted = true,
-            }
-        }
+        lay_over(&mut fields, &mut deleted, pending);
     }
     sqlx::query(
         "INSERT INTO sync_versions (entity, id, team_id, version, deleted, stale) \
@@ -159,9 +124,86 @@ pub(crate) async fn apply_change(
     .execute(&mut *conn)
     .await?;
     match (deleted, fields) {
-        (true, _) => delete_record(conn, kind, id, change.updated_at.max(now)).await,
-        (false, Some(f)) => write_record(conn, kind, id, change.team_id, f).await,
+        (true, _) => delete_record(conn, kind, id, change.updated_at.max(now), now).await,
+        (false, Some(f)) => write_record(conn, kind, id, change.team_id, f, now).await,
         (false, None) => Ok(()),
+    }
+}
+
+/// What [`on_kind`] does with a record of a kind.
+pub(crate) enum Op<'a> {
+    /// Its full state (wire fields, timestamps included), merged over the stored one.
+    Write {
+        team_id: Option<Uuid>,
+        fields: &'a Fields,
+        now: DateTime<Utc>,
+    },
+    /// A tombstone, deleted `at`.
+    Delete {
+        at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    },
+    /// Out of the cache entirely, no tombstone kept.
+    Forget { now: DateTime<Utc> },
+    /// Its stored wire fields, answered.
+    Load,
+}
+
+/// The one table of synced kinds: each [`EntityKind`] to the type keeping its
+/// [`Synced`] contract.
+pub(crate) async fn on_kind(
+    conn: &mut SqliteConnection,
+    kind: EntityKind,
+    id: Uuid,
+    op: Op<'_>,
+) -> Result<Option<Fields>> {
+    use crate::requests::{EventRecord, RequestRecord};
+    use rapport_domain::onboarding::OnboardingSession;
+    use rapport_domain::review::Review;
+    match kind {
+        EntityKind::Account => run::<Account>(conn, id, op).await,
+        EntityKind::Contact => run::<Contact>(conn, id, op).await,
+        EntityKind::Note => run::<Note>(conn, id, op).await,
+        EntityKind::User => run::<User>(conn, id, op).await,
+        EntityKind::OnboardingSession => run::<OnboardingSession>(conn, id, op).await,
+        EntityKind::Review => run::<Review>(conn, id, op).await,
+        EntityKind::Request => run::<RequestRecord>(conn, id, op).await,
+        EntityKind::RequestEvent => run::<EventRecord>(conn, id, op).await,
+        EntityKind::Rca => run::<crate::rca::RcaRecord>(conn, id, op).await,
+    }
+}
+
+async fn run<T: Synced>(
+    conn: &mut SqliteConnection,
+    id: Uuid,
+    op: Op<'_>,
+) -> Result<Option<Fields>> {
+    match op {
+        Op::Write {
+            team_id,
+            fields,
+            now,
+        } => entity::apply_wire::<T>(conn, id, team_id, fields, now).await?,
+        Op::Delete { at, now } => entity::delete::<T>(conn, id, at, now).await?,
+        Op::Forget { now } => entity::forget::<T>(conn, id, now).await?,
+        Op::Load => return entity::load_fields::<T>(conn, id).await,
+    }
+    Ok(None)
+}
+
+/// Lays local writes not yet acknowledged over a record's state (`None`: not in the cache):
+/// an upsert's fields on top, a delete deletes.
+pub(crate) fn lay_over(fields: &mut Option<Fields>, deleted: &mut bool, pending: &[Mutation]) {
+    for m in pending {
+        match m.op {
+            MutationOp::Upsert => {
+                fields
+                    .get_or_insert_with(Fields::new)
+                    .extend(m.fields.clone());
+                *deleted = false;
+            }
+            MutationOp::Delete => *deleted = true,
+        }
     }
 }
 
@@ -172,128 +214,71 @@ pub(crate) async fn write_record(
     id: Uuid,
     team_id: Option<Uuid>,
     fields: Fields,
+    now: DateTime<Utc>,
 ) -> Result<()> {
-    let written = match kind {
-        EntityKind::Account => upsert_account(conn, id, &fields).await,
-        EntityKind::Contact => upsert_child(conn, kind, id, team_id, &fields).await,
-        EntityKind::Note => upsert_child(conn, kind, id, team_id, &fields).await,
-        EntityKind::User => upsert_user_wire(conn, id, &fields).await,
-        EntityKind::OnboardingSession
-        | EntityKind::Review
-        | EntityKind::Request
-        | EntityKind::RequestEvent
-        | EntityKind::Rca => upsert_account_record(conn, kind, id, team_id, &fields).await,
+    let op = Op::Write {
+        team_id,
+        fields: &fields,
+        now,
     };
-    match written {
+    match on_kind(conn, kind, id, op).await {
         Err(StoreError::Validation(e)) => {
             // A state this build cannot read (a newer server's value): keep it whole in
             // the generic store rather than stop syncing or lose it.
             tracing::warn!(entity = kind.as_str(), %id, error = %e, "pulled record kept unread");
-            keep_generic(conn, kind, id, team_id, &fields).await
+            entity::keep(conn, kind, id, team_id, &fields, false).await
         }
-        other => other,
+        other => other.map(drop),
     }
 }
 
-/// Deletes a record: contacts and notes are soft-deleted (as a local delete does),
-/// an account goes with its contacts and notes, users are never deleted.
+/// Deletes a record as a tombstone does: contacts, notes, reviews, requests and RCAs are
+/// soft-deleted (as a local delete does), an account goes with everything hanging off it,
+/// users are never deleted.
 pub(crate) async fn delete_record(
     conn: &mut SqliteConnection,
     kind: EntityKind,
     id: Uuid,
     at: DateTime<Utc>,
+    now: DateTime<Utc>,
 ) -> Result<()> {
-    sqlx::query("DELETE FROM sync_records WHERE entity = ?1 AND id = ?2 AND parked = 1")
-        .bind(kind.as_str())
-        .bind(id.to_string())
-        .execute(&mut *conn)
-        .await?;
-    match kind {
-        EntityKind::Account => remove_account(conn, id).await?,
-        EntityKind::Contact => {
-            sqlx::query("UPDATE contacts SET deleted_at = ?2 WHERE id = ?1 AND deleted_at IS NULL")
-                .bind(id.to_string())
-                .bind(fmt_time(at))
-                .execute(&mut *conn)
-                .await?;
-        }
-        EntityKind::Note => {
-            sqlx::query("UPDATE notes SET deleted_at = ?2 WHERE id = ?1 AND deleted_at IS NULL")
-                .bind(id.to_string())
-                .bind(fmt_time(at))
-                .execute(&mut *conn)
-                .await?;
-        }
-        EntityKind::User => {}
-        EntityKind::OnboardingSession
-        | EntityKind::Review
-        | EntityKind::Request
-        | EntityKind::RequestEvent
-        | EntityKind::Rca => {
-            delete_account_record(conn, kind, id).await?;
-            sqlx::query("DELETE FROM sync_records WHERE entity = ?1 AND id = ?2")
-                .bind(kind.as_str())
-                .bind(id.to_string())
-                .execute(&mut *conn)
-                .await?;
-        }
-    }
-    Ok(())
+    on_kind(conn, kind, id, Op::Delete { at, now })
+        .await
+        .map(drop)
 }
 
 /// Removes a record from the cache entirely (a team purge, a reset, a create the server
-/// refused): hard deletes, no tombstone kept.
+/// refused): no tombstone kept.
 pub(crate) async fn forget_record(
     conn: &mut SqliteConnection,
     kind: EntityKind,
     id: Uuid,
+    now: DateTime<Utc>,
 ) -> Result<()> {
-    let sid = id.to_string();
-    match kind {
-        EntityKind::Account => remove_account(conn, id).await?,
-        EntityKind::Contact => {
-            sqlx::query("DELETE FROM contacts WHERE id = ?1")
-                .bind(&sid)
-                .execute(&mut *conn)
-                .await?;
-        }
-        EntityKind::Note => {
-            sqlx::query("DELETE FROM notes WHERE id = ?1")
-                .bind(&sid)
-                .execute(&mut *conn)
-                .await?;
-        }
-        // Profiles stay: they are referenced by accounts and notes.
-        EntityKind::User => {}
-        EntityKind::OnboardingSession
-        | EntityKind::Review
-        | EntityKind::Request
-        | EntityKind::RequestEvent
-        | EntityKind::Rca => delete_account_record(conn, kind, id).await?,
-    }
-    sqlx::query("DELETE FROM sync_records WHERE entity = ?1 AND id = ?2")
-        .bind(kind.as_str())
-        .bind(&sid)
-        .execute(&mut *conn)
-        .await?;
+    on_kind(conn, kind, id, Op::Forget { now }).await?;
+    entity::drop_kept(&mut *conn, kind, id).await?;
     sqlx::query("DELETE FROM sync_versions WHERE entity = ?1 AND id = ?2")
         .bind(kind.as_str())
-        .bind(&sid)
+        .bind(id.to_string())
         .execute(&mut *conn)
         .await?;
     Ok(())
 }
 
 /// The user left a team: every record of it leaves the cache.
-async fn purge_team(conn: &mut SqliteConnection, team: Uuid) -> Result<()> {
+async fn purge_team(conn: &mut SqliteConnection, team: Uuid, now: DateTime<Utc>) -> Result<()> {
     let rows: Vec<(String, String)> =
-        sqlx::query_as("SELECT entity, id FROM sync_versions WHERE team_id = ?1")
+        // Accounts first: each takes what hangs off it, so no child re-scores an account
+        // about to go.
+        sqlx::query_as(
+            "SELECT entity, id FROM sync_versions WHERE team_id = ?1 ORDER BY entity <> 'account'",
+        )
             .bind(team.to_string())
             .fetch_all(&mut *conn)
             .await?;
     for (entity, id) in rows {
         if let (Some(kind), Ok(id)) = (EntityKind::parse(&entity), Uuid::parse_str(&id)) {
-            forget_record(conn, kind, id).await?;
+            forget_record(conn, kind, id, now).await?;
         }
     }
     sqlx::query("DELETE FROM sync_records WHERE team_id = ?1")
@@ -318,9 +303,9 @@ pub(crate) async fn reset(conn: &mut SqliteConnection) -> Result<()> {
 /// Another user signs in on this desktop: nothing of the previous user's may stay. Called
 /// once their outbox and refused writes are put aside, so nothing is pending: every synced
 /// row goes, and the pull starts over.
-pub(crate) async fn wipe(conn: &mut SqliteConnection) -> Result<()> {
+pub(crate) async fn wipe(conn: &mut SqliteConnection, now: DateTime<Utc>) -> Result<()> {
     begin_reconcile(conn).await?;
-    sweep(conn).await?;
+    sweep(conn, now).await?;
     sqlx::query("DELETE FROM sync_versions")
         .execute(&mut *conn)
         .await?;
@@ -341,8 +326,10 @@ async fn begin_reconcile(conn: &mut SqliteConnection) -> Result<()> {
     Ok(())
 }
 
-/// The synced tables, children before their accounts, with the kind each holds.
+/// The synced tables, accounts first (each takes what hangs off it), with the kind each
+/// holds.
 const SYNCED_TABLES: &[(EntityKind, &str)] = &[
+    (EntityKind::Account, "accounts"),
     (EntityKind::Contact, "contacts"),
     (EntityKind::Note, "notes"),
     (EntityKind::OnboardingSession, "onboarding_sessions"),
@@ -350,7 +337,6 @@ const SYNCED_TABLES: &[(EntityKind, &str)] = &[
     (EntityKind::RequestEvent, "request_events"),
     (EntityKind::Rca, "rcas"),
     (EntityKind::Request, "requests"),
-    (EntityKind::Account, "accounts"),
 ];
 
 /// Closes a reconcile (full reconcile by id sets): the pull from the start brought every
@@ -358,7 +344,7 @@ const SYNCED_TABLES: &[(EntityKind, &str)] = &[
 /// origin (pulled at a version, pushed and awaiting its echo, or on no list at all), unless a
 /// pending write still needs it (the record itself, or the account a pending record hangs
 /// off). Returns how many records were dropped.
-pub(crate) async fn sweep(conn: &mut SqliteConnection) -> Result<u64> {
+pub(crate) async fn sweep(conn: &mut SqliteConnection, now: DateTime<Utc>) -> Result<u64> {
     let pending = pending(conn).await?;
     let mut keep_accounts = std::collections::HashSet::new();
     for (kind, id) in pending.keys() {
@@ -390,7 +376,7 @@ pub(crate) async fn sweep(conn: &mut SqliteConnection) -> Result<u64> {
             {
                 continue;
             }
-            forget_record(conn, *kind, id).await?;
+            forget_record(conn, *kind, id, now).await?;
             dropped += 1;
         }
     }
@@ -404,7 +390,7 @@ pub(crate) async fn sweep(conn: &mut SqliteConnection) -> Result<u64> {
         if let (Some(kind), Ok(id)) = (EntityKind::parse(&entity), Uuid::parse_str(&id))
             && !pending.contains_key(&(kind, id))
         {
-            forget_record(conn, kind, id).await?;
+            forget_record(conn, kind, id, now).await?;
             dropped += 1;
         }
     }
@@ -480,347 +466,29 @@ pub(crate) async fn record_pushed(conn: &mut SqliteConnection, m: &Mutation) -> 
     Ok(())
 }
 
-/// A record's current fields in the cache, by wire name (timestamps included); `None` when
-/// the cache does not hold it.
+/// A record's current fields in the cache, by wire name (timestamps included): its row, or
+/// what `sync_records` keeps of it (parked, or unreadable by this build); `None` when the
+/// cache holds neither.
 pub(crate) async fn local_fields(
     conn: &mut SqliteConnection,
     kind: EntityKind,
     id: Uuid,
 ) -> Result<Option<Fields>> {
-    use crate::store::{
-        ACCOUNT_COLUMNS, CONTACT_COLUMNS, NOTE_COLUMNS, USER_COLUMNS, account_from_row,
-        contact_from_row, note_from_row, user_from_row,
-    };
-    let sid = id.to_string();
-    let obj = match kind {
-        EntityKind::Account => {
-            let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE a.id = ?1");
-            row_fields(conn, sql, &sid, account_from_row).await?
-        }
-        EntityKind::Contact => {
-            let sql = format!("SELECT {CONTACT_COLUMNS} FROM contacts c WHERE c.id = ?1");
-            row_fields(conn, sql, &sid, contact_from_row).await?
-        }
-        EntityKind::Note => {
-            let sql = format!("SELECT {NOTE_COLUMNS} FROM notes n WHERE n.id = ?1");
-            row_fields(conn, sql, &sid, note_from_row).await?
-        }
-        EntityKind::User => {
-            let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1");
-            row_fields(conn, sql, &sid, user_from_row).await?
-        }
-        EntityKind::OnboardingSession => crate::onboarding::session_by_id(conn, id)
-            .await
-            .map(|r| Some(to_fields(&r)))
-            .or_else(not_found_is_none)?,
-        EntityKind::Review => crate::reviews::review_by_id(conn, id)
-            .await?
-            .map(|r| to_fields(&r)),
-        EntityKind::Request => crate::requests::request_by_id(conn, id)
-            .await
-            .map(|r| Some(to_fields(&r)))
-            .or_else(not_found_is_none)?,
-        EntityKind::Rca => crate::rca::rca_by_id(conn, id)
-            .await
-            .map(|r| Some(to_fields(&r)))
-            .or_else(not_found_is_none)?,
-        // Timeline entries are written once and never edited: the pulled copy is the one.
-        EntityKind::RequestEvent => {
-            let row = sqlx::query(
-                "SELECT fields FROM sync_records WHERE entity = ?1 AND id = ?2 AND NOT deleted",
-            )
-            .bind(kind.as_str())
-            .bind(&sid)
-            .fetch_optional(&mut *conn)
-            .await?;
-            match row {
-                Some(r) => {
-                    let s: String = r.try_get("fields")?;
-                    serde_json::from_str(&s).ok()
-                }
-                None => None,
-            }
-        }
-    };
-    Ok(obj)
-}
-
-pub(crate) fn to_fields<T: serde::Serialize>(v: &T) -> Fields {
-    match serde_json::to_value(v) {
-        Ok(Value::Object(mut m)) => {
-            m.remove("id");
-            m
-        }
-        _ => Fields::new(),
+    if let Some(f) = on_kind(&mut *conn, kind, id, Op::Load).await? {
+        return Ok(Some(f));
     }
-}
-
-fn decode<T: serde::de::DeserializeOwned>(
-    kind: EntityKind,
-    id: Uuid,
-    fields: &Fields,
-) -> Result<T> {
-    let mut obj = fields.clone();
-    obj.insert("id".into(), Value::String(id.to_string()));
-    serde_json::from_value(Value::Object(obj)).map_err(|e| {
-        StoreError::invalid(
-            kind.as_str(),
-            format!("a pulled {} could not be read: {e}", kind.as_str()),
-        )
-    })
-}
-
-async fn upsert_account(conn: &mut SqliteConnection, id: Uuid, fields: &Fields) -> Result<()> {
-    let a: Account = decode(EntityKind::Account, id, fields)?;
-    sqlx::query(
-        "INSERT INTO accounts (id, name, name_key, plan, time_zone, fiscal_year_start_month, \
-         owner_csm_id, account_rep_id, slack_channel, support_email_domains, stage, tags, \
-         created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) \
-         ON CONFLICT (id) DO UPDATE SET name = excluded.name, name_key = excluded.name_key, \
-         plan = excluded.plan, time_zone = excluded.time_zone, \
-         fiscal_year_start_month = excluded.fiscal_year_start_month, \
-         owner_csm_id = excluded.owner_csm_id, account_rep_id = excluded.account_rep_id, \
-         slack_channel = excluded.slack_channel, \
-         support_email_domains = excluded.support_email_domains, stage = excluded.stage, \
-         tags = excluded.tags, created_at = excluded.created_at, updated_at = excluded.updated_at",
-    )
-    .bind(a.id.to_string())
-    .bind(&a.name)
-    .bind(a.name.to_lowercase())
-    .bind(a.plan.as_str())
-    .bind(&a.time_zone)
-    .bind(i64::from(a.fiscal_year_start_month))
-    .bind(a.owner_csm_id.map(|u| u.to_string()))
-    .bind(a.account_rep_id.map(|u| u.to_string()))
-    .bind(a.slack_channel.as_deref())
-    .bind(to_json(&a.support_email_domains))
-    .bind(a.stage.as_str())
-    .bind(to_json(&a.tags))
-    .bind(fmt_time(a.created_at))
-    .bind(fmt_time(a.updated_at))
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
-}
-
-/// A contact or a note: written to its table when its account is in the cache, parked in
-/// `sync_records` until then (pages follow the server's order, in which an account edited
-/// after its notes comes after them).
-async fn upsert_child(
-    conn: &mut SqliteConnection,
-    kind: EntityKind,
-    id: Uuid,
-    team_id: Option<Uuid>,
-    fields: &Fields,
-) -> Result<()> {
-    let account = fields
-        .get("account_id")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
-    let has_account: Option<i64> = sqlx::query_scalar("SELECT 1 FROM accounts WHERE id = ?1")
-        .bind(&account)
-        .fetch_optional(&mut *conn)
-        .await?;
-    if has_account.is_none() {
-        return park(conn, kind, id, team_id, fields).await;
-    }
-    if kind == EntityKind::Contact {
-        let c: Contact = decode(kind, id, fields)?;
-        sqlx::query(
-            "INSERT INTO contacts (id, account_id, name, email, role, time_zone, created_at, \
-             updated_at, deleted_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, NULL) \
-             ON CONFLICT (id) DO UPDATE SET name = excluded.name, email = excluded.email, \
-             role = excluded.role, time_zone = excluded.time_zone, \
-             created_at = excluded.created_at, updated_at = excluded.updated_at, deleted_at = NULL",
-        )
-        .bind(c.id.to_string())
-        .bind(c.account_id.to_string())
-        .bind(&c.name)
-        .bind(&c.email)
-        .bind(&c.role)
-        .bind(c.time_zone.as_deref())
-        .bind(fmt_time(c.created_at))
-        .bind(fmt_time(c.updated_at))
-        .execute(&mut *conn)
-        .await?;
-    } else {
-        let n: Note = decode(kind, id, fields)?;
-        sqlx::query(
-            "INSERT INTO notes (id, account_id, author_id, body, pinned, link, created_at, \
-             updated_at, deleted_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, NULL) \
-             ON CONFLICT (id) DO UPDATE SET body = excluded.body, pinned = excluded.pinned, \
-             link = excluded.link, created_at = excluded.created_at, \
-             updated_at = excluded.updated_at, deleted_at = NULL",
-        )
-        .bind(n.id.to_string())
-        .bind(n.account_id.to_string())
-        .bind(n.author_id.to_string())
-        .bind(&n.body)
-        .bind(n.pinned)
-        .bind(n.link.as_ref().map(to_json))
-        .bind(fmt_time(n.created_at))
-        .bind(fmt_time(n.updated_at))
-        .execute(&mut *conn)
-        .await?;
-    }
-    Ok(())
-}
-
-async fn upsert_user_wire(conn: &mut SqliteConnection, id: Uuid, fields: &Fields) -> Result<()> {
-    let u: User = decode(EntityKind::User, id, fields)?;
-    upsert_user(conn, &u).await
-}
-
-async fn keep_generic(
-    conn: &mut SqliteConnection,
-    kind: EntityKind,
-    id: Uuid,
-    team_id: Option<Uuid>,
-    fields: &Fields,
-) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO sync_records (entity, id, team_id, fields, deleted, parked) \
-         VALUES (?1, ?2, ?3, ?4, 0, 0) ON CONFLICT (entity, id) DO UPDATE SET \
-         team_id = excluded.team_id, fields = excluded.fields, deleted = 0, parked = 0",
+    let kept: Option<String> = sqlx::query_scalar(
+        "SELECT fields FROM sync_records WHERE entity = ?1 AND id = ?2 AND NOT deleted",
     )
     .bind(kind.as_str())
     .bind(id.to_string())
-    .bind(team_id.map(|t| t.to_string()))
-    .bind(Value::Object(fields.clone()).to_string())
-    .execute(&mut *conn)
+    .fetch_optional(&mut *conn)
     .await?;
-    Ok(())
-}
-
-/// The wire fields of the row `sql` finds for `id` (bound as `?1`), decoded by `decode`.
-async fn row_fields<T: serde::Serialize>(
-    conn: &mut SqliteConnection,
-    sql: String,
-    id: &str,
-    decode: fn(&sqlx::sqlite::SqliteRow) -> Result<T>,
-) -> Result<Option<Fields>> {
-    match sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?
-    {
-        Some(r) => Ok(Some(to_fields(&decode(&r)?))),
-        None => Ok(None),
-    }
-}
-
-/// A missing record read as "not in the cache".
-fn not_found_is_none(e: StoreError) -> Result<Option<Fields>> {
-    match e {
-        StoreError::NotFound { .. } => Ok(None),
-        other => Err(other),
-    }
-}
-
-/// Removes an account with everything that hangs off it (its contacts and notes, its
-/// onboarding sessions, reviews, health history, requests with their timelines, alerts and
-/// RCAs), so no row is left pointing at it.
-async fn remove_account(conn: &mut SqliteConnection, id: Uuid) -> Result<()> {
-    for sql in [
-        "DELETE FROM contacts WHERE account_id = ?1",
-        "DELETE FROM notes WHERE account_id = ?1",
-        "DELETE FROM onboarding_reminders WHERE session_id IN \
-         (SELECT id FROM onboarding_sessions WHERE account_id = ?1)",
-        "DELETE FROM onboarding_sessions WHERE account_id = ?1",
-        "DELETE FROM reviews WHERE account_id = ?1",
-        "DELETE FROM health_snapshots WHERE account_id = ?1",
-        "DELETE FROM health_latest WHERE account_id = ?1",
-        "DELETE FROM request_alerts WHERE request_id IN \
-         (SELECT id FROM requests WHERE account_id = ?1)",
-        "DELETE FROM request_events WHERE account_id = ?1",
-        "DELETE FROM rcas WHERE account_id = ?1",
-        "DELETE FROM requests WHERE account_id = ?1",
-        "DELETE FROM accounts WHERE id = ?1",
-    ] {
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(id.to_string())
-            .execute(&mut *conn)
-            .await?;
-    }
-    Ok(())
-}
-
-/// Writes a pulled record of a kind that hangs off an account through its module, or
-/// parks it until its account arrives.
-async fn upsert_account_record(
-    conn: &mut SqliteConnection,
-    kind: EntityKind,
-    id: Uuid,
-    team_id: Option<Uuid>,
-    fields: &Fields,
-) -> Result<()> {
-    let account = fields
-        .get("account_id")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
-    let has_account: Option<i64> = sqlx::query_scalar("SELECT 1 FROM accounts WHERE id = ?1")
-        .bind(&account)
-        .fetch_optional(&mut *conn)
-        .await?;
-    if has_account.is_none() {
-        return park(conn, kind, id, team_id, fields).await;
-    }
-    match kind {
-        EntityKind::OnboardingSession => {
-            crate::onboarding::upsert_from_wire(conn, id, fields).await
-        }
-        EntityKind::Review => crate::reviews::upsert_from_wire(conn, id, fields).await,
-        EntityKind::Request => crate::requests::upsert_request_from_wire(conn, id, fields).await,
-        EntityKind::RequestEvent => crate::requests::upsert_event_from_wire(conn, id, fields).await,
-        EntityKind::Rca => crate::rca::upsert_rca_from_wire(conn, id, fields).await,
-        EntityKind::Account | EntityKind::Contact | EntityKind::Note | EntityKind::User => {
-            keep_generic(conn, kind, id, team_id, fields).await
-        }
-    }
-}
-
-/// Removes a record of a kind that hangs off an account, through its module.
-async fn delete_account_record(
-    conn: &mut SqliteConnection,
-    kind: EntityKind,
-    id: Uuid,
-) -> Result<()> {
-    match kind {
-        EntityKind::OnboardingSession => crate::onboarding::delete_from_wire(conn, id).await,
-        EntityKind::Review => crate::reviews::delete_from_wire(conn, id).await,
-        EntityKind::Request => crate::requests::delete_request_from_wire(conn, id).await,
-        EntityKind::RequestEvent => crate::requests::delete_event_from_wire(conn, id).await,
-        EntityKind::Rca => crate::rca::delete_rca_from_wire(conn, id).await,
-        EntityKind::Account | EntityKind::Contact | EntityKind::Note | EntityKind::User => Ok(()),
-    }
-}
-
-/// Keeps a record whose account is not in the cache yet; [`unpark`] writes it once it is.
-async fn park(
-    conn: &mut SqliteConnection,
-    kind: EntityKind,
-    id: Uuid,
-    team_id: Option<Uuid>,
-    fields: &Fields,
-) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO sync_records (entity, id, team_id, fields, deleted, parked) \
-         VALUES (?1, ?2, ?3, ?4, 0, 1) ON CONFLICT (entity, id) DO UPDATE SET \
-         team_id = excluded.team_id, fields = excluded.fields, deleted = 0, parked = 1",
-    )
-    .bind(kind.as_str())
-    .bind(id.to_string())
-    .bind(team_id.map(|t| t.to_string()))
-    .bind(Value::Object(fields.clone()).to_string())
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+    Ok(kept.and_then(|s| serde_json::from_str(&s).ok()))
 }
 
 /// Writes the parked records whose account is now in the cache.
-pub(crate) async fn unpark(conn: &mut SqliteConnection) -> Result<()> {
+pub(crate) async fn unpark(conn: &mut SqliteConnection, now: DateTime<Utc>) -> Result<()> {
     let rows: Vec<(String, String, Option<String>, String)> = sqlx::query_as(
         "SELECT r.entity, r.id, r.team_id, r.fields FROM sync_records r \
          JOIN accounts a ON a.id = json_extract(r.fields, '$.account_id') WHERE r.parked = 1",
@@ -838,7 +506,7 @@ pub(crate) async fn unpark(conn: &mut SqliteConnection) -> Result<()> {
             .bind(id.to_string())
             .execute(&mut *conn)
             .await?;
-        write_record(conn, kind, id, team, fields).await?;
+        write_record(conn, kind, id, team, fields, now).await?;
     }
     Ok(())
 }

@@ -13,7 +13,7 @@
 //! server's, in one transaction; pending edits of the profile itself are dropped (the
 //! server's profile wins at sign-in). See docs/ARCHITECTURE.md, "Sync engine".
 
-mod apply;
+pub(crate) mod apply;
 pub mod engine;
 mod rebuild;
 pub mod transport;
@@ -35,11 +35,10 @@ pub use rebuild::Rebuilt;
 
 /// Everything hanging off an account leaves the cache with it (a local account delete
 /// cascades as the server's does).
-pub(crate) use apply::delete_record;
 pub use transport::{Fault, FaultyTransport, HttpTransport, Transport};
 
 use crate::error::{Result, StoreError};
-use crate::store::{Store, fmt_time, parse_time, upsert_user};
+use crate::store::{Store, fmt_time, parse_time};
 
 /// What the cache knows of its connection (no token: that is in the OS keyring).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -131,13 +130,13 @@ impl Store {
             // Another user on this desktop: the previous user's unsynced and refused writes
             // are put aside under their id, and nothing of their teams stays in the cache.
             park_writes(&mut tx, &previous).await?;
-            apply::wipe(&mut tx).await?;
+            apply::wipe(&mut tx, Utc::now()).await?;
         }
         let local: Option<String> =
             sqlx::query_scalar("SELECT user_id FROM profile WHERE singleton = 1")
                 .fetch_optional(&mut *tx)
                 .await?;
-        upsert_user(&mut tx, &me.user).await?;
+        crate::accounts::upsert_user(&mut tx, &me.user).await?;
         let (new, old) = (new_id.to_string(), local.unwrap_or_default());
         // The server's profile wins at sign-in: pending edits of the local one are dropped.
         sqlx::query("DELETE FROM outbox WHERE entity = 'user'")
@@ -208,10 +207,10 @@ impl Store {
                     && seen.insert((kind, id))
                     && let Some(muts) = pending.get(&(kind, id))
                 {
-                    rebuild::rematerialize(&mut tx, kind, id, muts).await?;
+                    rebuild::rematerialize(&mut tx, kind, id, muts, Utc::now()).await?;
                 }
             }
-            apply::unpark(&mut tx).await?;
+            apply::unpark(&mut tx, Utc::now()).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -225,7 +224,7 @@ impl Store {
         if !keep_pending {
             let pending = apply::pending(&mut tx).await?;
             for (kind, id) in pending.keys() {
-                apply::forget_record(&mut tx, *kind, *id).await?;
+                apply::forget_record(&mut tx, *kind, *id, Utc::now()).await?;
             }
             sqlx::query("DELETE FROM outbox").execute(&mut *tx).await?;
             // What was dropped must come back: pull everything again next time.
@@ -260,7 +259,7 @@ impl Store {
         .await?;
         let all: Vec<Mutation> = rows
             .iter()
-            .map(apply::mutation_from_row)
+            .map(crate::store::mutation_from_row)
             .collect::<Result<_>>()?;
         let mut end = 0;
         for g in rapport_domain::sync::write_groups(&all) {
@@ -414,7 +413,7 @@ impl Store {
         let mut tx = self.writer.begin().await?;
         let pending = apply::pending(&mut tx).await?;
         if !pending.contains_key(&(kind, id)) {
-            apply::forget_record(&mut tx, kind, id).await?;
+            apply::forget_record(&mut tx, kind, id, Utc::now()).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -524,7 +523,7 @@ impl Store {
         .await?;
         match op {
             MutationOp::Delete => {
-                apply::delete_record(&mut tx, item.entity, item.entity_id, now).await?;
+                apply::delete_record(&mut tx, item.entity, item.entity_id, now, now).await?;
             }
             MutationOp::Upsert => {
                 let mut current = apply::local_fields(&mut tx, item.entity, item.entity_id)
@@ -533,7 +532,8 @@ impl Store {
                 current.extend(fields);
                 // A record the cache cannot show yet (incomplete) is still queued.
                 if let Err(e) =
-                    apply::write_record(&mut tx, item.entity, item.entity_id, team, current).await
+                    apply::write_record(&mut tx, item.entity, item.entity_id, team, current, now)
+                        .await
                 {
                     tracing::warn!(error = %e, "resent change queued but not shown until the server answers");
                 }

@@ -11,7 +11,8 @@
 
 use std::path::{Path, PathBuf};
 
-use rapport_domain::sync::{EntityKind, MutationOp};
+use chrono::{DateTime, Utc};
+use rapport_domain::sync::EntityKind;
 use serde_json::Value;
 use sqlx::{Connection, Row, SqliteConnection};
 use uuid::Uuid;
@@ -50,44 +51,9 @@ const OUTBOX_COLUMNS: &[&str] = &[
     "base_version",
     "client_time",
 ];
+/// A refused write: the outbox entry, and the refusal.
+const REFUSAL_COLUMNS: &[&str] = &["code", "message", "field", "rejected_at"];
 const USER_COLUMNS: &[&str] = &["id", "name", "email", "role", "time_zone", "working_hours"];
-const ATTENTION_COLUMNS: &[&str] = &[
-    "id",
-    "entity",
-    "entity_id",
-    "op",
-    "fields",
-    "base_version",
-    "client_time",
-    "code",
-    "message",
-    "field",
-    "rejected_at",
-];
-const PARKED_OUTBOX_COLUMNS: &[&str] = &[
-    "user_id",
-    "id",
-    "entity",
-    "entity_id",
-    "op",
-    "fields",
-    "base_version",
-    "client_time",
-];
-const PARKED_ATTENTION_COLUMNS: &[&str] = &[
-    "user_id",
-    "id",
-    "entity",
-    "entity_id",
-    "op",
-    "fields",
-    "base_version",
-    "client_time",
-    "code",
-    "message",
-    "field",
-    "rejected_at",
-];
 const STATE_COLUMNS: &[&str] = &["server_url", "user_id", "email", "default_team_id"];
 
 fn cell(row: &sqlx::sqlite::SqliteRow, col: &str) -> Value {
@@ -122,26 +88,22 @@ async fn read_rows(
 async fn carry(path: &Path) -> Result<Carried> {
     let url = format!("sqlite://{}?mode=ro", path.display());
     let mut conn = SqliteConnection::connect(&url).await?;
+    let attention = [OUTBOX_COLUMNS, REFUSAL_COLUMNS].concat();
+    let parked = |cols: &[&'static str]| [&["user_id"], cols].concat();
     let mut c = Carried {
         outbox: read_rows(&mut conn, "outbox", OUTBOX_COLUMNS, "ORDER BY seq").await,
-        attention: read_rows(
-            &mut conn,
-            "sync_attention",
-            ATTENTION_COLUMNS,
-            "ORDER BY seq",
-        )
-        .await,
+        attention: read_rows(&mut conn, "sync_attention", &attention, "ORDER BY seq").await,
         parked_outbox: read_rows(
             &mut conn,
             "parked_outbox",
-            PARKED_OUTBOX_COLUMNS,
+            &parked(OUTBOX_COLUMNS),
             "ORDER BY seq",
         )
         .await,
         parked_attention: read_rows(
             &mut conn,
             "parked_attention",
-            PARKED_ATTENTION_COLUMNS,
+            &parked(&attention),
             "ORDER BY seq",
         )
         .await,
@@ -277,10 +239,10 @@ impl Store {
         }
         for key in order {
             if let Some(muts) = pending.get(&key) {
-                rematerialize(&mut tx, key.0, key.1, muts).await?;
+                rematerialize(&mut tx, key.0, key.1, muts, Utc::now()).await?;
             }
         }
-        apply::unpark(&mut tx).await?;
+        apply::unpark(&mut tx, Utc::now()).await?;
         tx.commit().await?;
         let kept = carried.outbox.len();
         tracing::info!(outbox_kept = kept, moved_to = %moved_to.display(), "cache rebuilt");
@@ -303,23 +265,14 @@ pub(crate) async fn rematerialize(
     kind: EntityKind,
     id: Uuid,
     muts: &[rapport_domain::sync::Mutation],
+    now: DateTime<Utc>,
 ) -> Result<()> {
     let mut fields = apply::local_fields(conn, kind, id).await?;
     let mut deleted = false;
-    for m in muts {
-        match m.op {
-            MutationOp::Upsert => {
-                fields
-                    .get_or_insert_with(Default::default)
-                    .extend(m.fields.clone());
-                deleted = false;
-            }
-            MutationOp::Delete => deleted = true,
-        }
-    }
+    apply::lay_over(&mut fields, &mut deleted, muts);
     match (deleted, fields) {
         (false, Some(f)) => {
-            if let Err(e) = apply::write_record(conn, kind, id, None, f).await {
+            if let Err(e) = apply::write_record(conn, kind, id, None, f, now).await {
                 tracing::debug!(error = %e, "a pending write waits for the pull to show");
             }
             Ok(())
@@ -332,7 +285,7 @@ pub(crate) async fn rematerialize(
 mod tests {
     use super::*;
     use chrono::Utc;
-    use rapport_domain::{AccountInput, LifecycleStage, NoteInput, Plan, Role, UserInput};
+    use rapport_domain::{Plan, Role, UserInput};
 
     #[tokio::test]
     async fn a_cache_from_a_newer_app_is_rebuilt_keeping_the_outbox() {
@@ -358,32 +311,13 @@ mod tests {
             .unwrap();
         let acc = store
             .account_create(
-                AccountInput {
-                    name: "Acme".into(),
-                    plan: Plan::Standard,
-                    time_zone: "UTC".into(),
-                    fiscal_year_start_month: 1,
-                    owner_csm_id: None,
-                    account_rep_id: None,
-                    slack_channel: None,
-                    support_email_domains: vec![],
-                    stage: LifecycleStage::Active,
-                    tags: vec![],
-                },
+                crate::testing::account_input("Acme", Plan::Standard, "UTC"),
                 Utc::now(),
             )
             .await
             .unwrap();
         store
-            .note_create(
-                acc.id,
-                NoteInput {
-                    body: "kept".into(),
-                    pinned: false,
-                    link: None,
-                },
-                Utc::now(),
-            )
+            .note_create(acc.id, crate::testing::note_input("kept"), Utc::now())
             .await
             .unwrap();
         let before = store.outbox().await.unwrap();

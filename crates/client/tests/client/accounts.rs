@@ -212,26 +212,10 @@ async fn today_shows_my_accounts_and_recent_notes() {
     let mut repped = account_input("Repped Inc");
     repped.account_rep_id = Some(me.id);
     let repped = store.account_create(repped, at(0)).await.unwrap();
-    let theirs = store
-        .account_create(account_input("Theirs GmbH"), at(0))
-        .await
-        .unwrap();
-    let old = store
-        .note_create(mine.id, note_input("an old note"), at(0))
-        .await
-        .unwrap();
-    let n1 = store
-        .note_create(
-            theirs.id,
-            note_input("I wrote this on their account"),
-            at(1),
-        )
-        .await
-        .unwrap();
-    let n2 = store
-        .note_create(mine.id, note_input("## Fresh\n\nnote on mine"), at(2))
-        .await
-        .unwrap();
+    let theirs = make_account(&store, "Theirs GmbH", 0).await;
+    let old = write_note(&store, mine.id, "an old note", 0).await;
+    let n1 = write_note(&store, theirs.id, "I wrote this on their account", 1).await;
+    let n2 = write_note(&store, mine.id, "## Fresh\n\nnote on mine", 2).await;
 
     let later = at(0)
         + chrono::Duration::days(rapport_client::RECENT_NOTES_DAYS)

@@ -1,7 +1,8 @@
 //! Helpers shared by the integration tests.
 
 use chrono::{DateTime, Duration, Utc};
-use rapport_client::Store;
+use rapport_client::views::NoteView;
+use rapport_client::{Store, StoreError};
 use rapport_domain::{
     Account, AccountInput, ContactInput, LifecycleStage, NoteInput, Plan, Role, User, UserInput,
     WorkingHours,
@@ -80,4 +81,36 @@ pub async fn store_with_account(name: &str) -> (Store, User, Account) {
         .await
         .expect("account created");
     (store, me, account)
+}
+
+/// A note on `account`, written `minute` minutes after [`t0`].
+pub async fn write_note(store: &Store, account: uuid::Uuid, body: &str, minute: i64) -> NoteView {
+    store
+        .note_create(account, note_input(body), at(minute))
+        .await
+        .expect("the note is written")
+}
+
+/// An account made from [`account_input`], `minute` minutes after [`t0`].
+pub async fn make_account(store: &Store, name: &str, minute: i64) -> Account {
+    store
+        .account_create(account_input(name), at(minute))
+        .await
+        .expect("the account is created")
+}
+
+/// `err` says that no `entity` with the id asked for is in the cache.
+pub fn assert_not_found(err: &StoreError, entity: &str) {
+    assert!(
+        matches!(err, StoreError::NotFound { entity: e, .. } if *e == entity),
+        "{err:?}"
+    );
+}
+
+/// The live notes of `account` whose body matches `search`.
+pub async fn notes_matching(store: &Store, account: uuid::Uuid, search: &str) -> Vec<NoteView> {
+    store
+        .notes_list(account, Some(search))
+        .await
+        .expect("the notes are listed")
 }

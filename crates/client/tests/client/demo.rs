@@ -1,7 +1,7 @@
 //! The demo workspace: deterministic, loads only into an empty cache, never queued for sync.
 
 use rapport_client::views::{AccountQuery, AccountSort};
-use rapport_client::{DemoSpec, Store, StoreError};
+use rapport_client::{DemoSpec, DemoWorkspace, Store, StoreError};
 use rapport_domain::Role;
 
 use crate::common::*;
@@ -26,13 +26,7 @@ fn generation_is_deterministic() {
 fn demo_has_the_promised_shape() {
     let w = DemoSpec::demo().generate(t0());
     assert!(w.accounts.len() >= 40, "at least 40 accounts");
-    let mut zones: Vec<&str> = w
-        .accounts
-        .iter()
-        .map(|a| a.account.time_zone.as_str())
-        .collect();
-    zones.sort_unstable();
-    zones.dedup();
+    let zones = zones_of(&w);
     for z in [
         "Australia/Sydney",
         "Europe/Berlin",
@@ -196,13 +190,7 @@ fn accounts_named_after_a_place_are_in_its_zone() {
     ] {
         assert_eq!(zone(name), expected, "{name} is in its place's zone");
     }
-    let mut zones: Vec<&str> = w
-        .accounts
-        .iter()
-        .map(|a| a.account.time_zone.as_str())
-        .collect();
-    zones.sort_unstable();
-    zones.dedup();
+    let zones = zones_of(&w);
     assert!(zones.len() >= 20, "still many zones: {zones:?}");
 }
 
@@ -395,4 +383,16 @@ async fn the_demo_leaves_work_to_start_from() {
                 && r.time_zone.starts_with("Europe/")),
         "a European account's review is due this quarter"
     );
+}
+
+/// The time zones of a workspace's accounts, each once.
+fn zones_of(w: &DemoWorkspace) -> Vec<&str> {
+    let mut zones: Vec<&str> = w
+        .accounts
+        .iter()
+        .map(|a| a.account.time_zone.as_str())
+        .collect();
+    zones.sort_unstable();
+    zones.dedup();
+    zones
 }

@@ -18,14 +18,8 @@ async fn reopened_store_finds_everything() {
             "file in the data dir"
         );
         store.profile_create(me_input(), at(0)).await.unwrap();
-        let a = store
-            .account_create(account_input("Northwind Logistics"), at(1))
-            .await
-            .unwrap();
-        let n = store
-            .note_create(a.id, note_input("durable **note** about invoices"), at(2))
-            .await
-            .unwrap();
+        let a = make_account(&store, "Northwind Logistics", 1).await;
+        let n = write_note(&store, a.id, "durable **note** about invoices", 2).await;
         // Reads go through other connections than the writer: they see committed writes.
         assert_eq!(
             store.notes_list(a.id, None).await.unwrap().len(),
@@ -73,10 +67,7 @@ async fn a_write_is_durable_without_a_clean_close() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).await.unwrap();
     store.profile_create(me_input(), at(0)).await.unwrap();
-    let a = store
-        .account_create(account_input("Acme Corp"), at(1))
-        .await
-        .unwrap();
+    let a = make_account(&store, "Acme Corp", 1).await;
     // A second store on the same file, while the first is still open (as after a crash
     // and restart, the first process's connections never closed cleanly).
     let other = Store::open(dir.path()).await.unwrap();
@@ -93,10 +84,7 @@ async fn concurrent_writes_are_serialised_and_all_kept() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).await.unwrap();
     store.profile_create(me_input(), at(0)).await.unwrap();
-    let a = store
-        .account_create(account_input("Acme Corp"), at(1))
-        .await
-        .unwrap();
+    let a = make_account(&store, "Acme Corp", 1).await;
     let tasks: Vec<_> = (0..20)
         .map(|i| {
             let store = store.clone();

@@ -90,22 +90,10 @@ async fn contacts_delete_softly_and_come_back() {
 #[tokio::test]
 async fn pinned_first_then_newest() {
     let (store, _me, account) = store_with_account("Acme Corp").await;
-    let old = store
-        .note_create(account.id, note_input("old note"), at(1))
-        .await
-        .unwrap();
-    let pinned_old = store
-        .note_create(account.id, note_input("pinned early"), at(2))
-        .await
-        .unwrap();
-    let mid = store
-        .note_create(account.id, note_input("middle note"), at(3))
-        .await
-        .unwrap();
-    let newest = store
-        .note_create(account.id, note_input("newest note"), at(4))
-        .await
-        .unwrap();
+    let old = write_note(&store, account.id, "old note", 1).await;
+    let pinned_old = write_note(&store, account.id, "pinned early", 2).await;
+    let mid = write_note(&store, account.id, "middle note", 3).await;
+    let newest = write_note(&store, account.id, "newest note", 4).await;
     store
         .note_set_pinned(pinned_old.id, true, at(5))
         .await
@@ -145,18 +133,14 @@ async fn pinned_first_then_newest() {
 #[tokio::test]
 async fn notes_render_safely_and_search_within_the_account() {
     let (store, _me, account) = store_with_account("Acme Corp").await;
-    let other = store
-        .account_create(account_input("Other Co"), at(1))
-        .await
-        .unwrap();
-    let n = store
-        .note_create(
-            account.id,
-            note_input("Escalation <script>alert(1)</script> [x](javascript:alert(1)) **bold**"),
-            at(2),
-        )
-        .await
-        .unwrap();
+    let other = make_account(&store, "Other Co", 1).await;
+    let n = write_note(
+        &store,
+        account.id,
+        "Escalation <script>alert(1)</script> [x](javascript:alert(1)) **bold**",
+        2,
+    )
+    .await;
     assert!(
         !n.body_html.contains("<script"),
         "no script reaches the view: {}",
@@ -172,43 +156,27 @@ async fn notes_render_safely_and_search_within_the_account() {
         "Markdown renders: {}",
         n.body_html
     );
-    store
-        .note_create(account.id, note_input("renewal in March"), at(3))
-        .await
-        .unwrap();
-    store
-        .note_create(other.id, note_input("escalation at Other Co"), at(4))
-        .await
-        .unwrap();
+    write_note(&store, account.id, "renewal in March", 3).await;
+    write_note(&store, other.id, "escalation at Other Co", 4).await;
 
-    let found = store.notes_list(account.id, Some("escal")).await.unwrap();
+    let found = notes_matching(&store, account.id, "escal").await;
     assert_eq!(
         found.iter().map(|n| n.id).collect::<Vec<_>>(),
         vec![n.id],
         "prefix search in one account"
     );
     assert!(
-        store
-            .notes_list(account.id, Some("\"(*-"))
-            .await
-            .unwrap()
-            .is_empty(),
+        notes_matching(&store, account.id, "\"(*-").await.is_empty(),
         "punctuation finds nothing"
     );
     assert_eq!(
-        store
-            .notes_list(account.id, Some("  "))
-            .await
-            .unwrap()
-            .len(),
+        notes_matching(&store, account.id, "  ").await.len(),
         2,
         "blank search lists all"
     );
     assert_eq!(
-        store
-            .notes_list(account.id, Some("RENEWAL march"))
+        notes_matching(&store, account.id, "RENEWAL march")
             .await
-            .unwrap()
             .len(),
         1,
         "words, any case"

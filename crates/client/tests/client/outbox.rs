@@ -39,10 +39,7 @@ async fn each_write_adds_exactly_one_entry() {
         .await
         .unwrap();
     step("profile_update", &store).await;
-    let a = store
-        .account_create(account_input("Acme Corp"), at(2))
-        .await
-        .unwrap();
+    let a = make_account(&store, "Acme Corp", 2).await;
     step("account_create", &store).await;
     store
         .account_update(a.id, account_input("Acme Corporation"), at(3))
@@ -63,10 +60,7 @@ async fn each_write_adds_exactly_one_entry() {
     step("contact_delete", &store).await;
     store.contact_restore(c.id, at(7)).await.unwrap();
     step("contact_restore", &store).await;
-    let n = store
-        .note_create(a.id, note_input("first call"), at(8))
-        .await
-        .unwrap();
+    let n = write_note(&store, a.id, "first call", 8).await;
     step("note_create", &store).await;
     store
         .note_update(n.id, "first call, went well", at(9))
@@ -133,10 +127,7 @@ use rapport_domain::UserInput;
 #[tokio::test]
 async fn fields_are_all_on_create_and_only_changes_on_update() {
     let (store, _me) = store_with_me().await;
-    let a = store
-        .account_create(account_input("Acme Corp"), at(1))
-        .await
-        .unwrap();
+    let a = make_account(&store, "Acme Corp", 1).await;
     let mut edit = account_input("Acme Corp");
     edit.stage = rapport_domain::LifecycleStage::Active;
     store.account_update(a.id, edit, at(2)).await.unwrap();
@@ -242,10 +233,7 @@ async fn writes_need_a_profile() {
 #[tokio::test]
 async fn restore_re_sends_every_field() {
     let (store, _me, account) = store_with_account("Acme Corp").await;
-    let n = store
-        .note_create(account.id, note_input("kick-off **done**"), at(1))
-        .await
-        .unwrap();
+    let n = write_note(&store, account.id, "kick-off **done**", 1).await;
     store.note_delete(n.id, at(2)).await.unwrap();
     store.note_restore(n.id, at(3)).await.unwrap();
     let outbox = store.outbox().await.unwrap();

@@ -48,21 +48,8 @@ async fn the_eml_corpus_opens_escalates_and_threads_as_the_rules_say() {
     let (store, account) = lead_store().await;
 
     // [URGENT] in brackets: P1 needs triage, urgent.
-    let o = store
-        .email_import(&eml("urgent_bracket.eml"), None, at(0))
-        .await
-        .unwrap();
-    assert!(
-        matches!(
-            o,
-            EmailImportOutcome::Opened {
-                severity: Severity::P1,
-                urgent: true,
-                ..
-            }
-        ),
-        "[URGENT] opens a P1: {o:?}"
-    );
+    let o = import(&store, "urgent_bracket.eml", 0).await;
+    assert_opened(&o, Severity::P1, true, "[URGENT] opens a P1");
     let db = opened(&o);
     let d = store.request_get(db, at(1)).await.unwrap();
     assert_eq!(d.row.account_id, account.id, "found by the sender's domain");
@@ -78,10 +65,7 @@ async fn the_eml_corpus_opens_escalates_and_threads_as_the_rules_say() {
     assert_eq!(d.row.clock.due_at, Some(at(30)), "P1: 30 minutes");
 
     // The reply (In-Reply-To) is added to it, not opened as another request.
-    let o = store
-        .email_import(&eml("re_urgent_reply.eml"), None, at(10))
-        .await
-        .unwrap();
+    let o = import(&store, "re_urgent_reply.eml", 10).await;
     assert_eq!(
         o,
         EmailImportOutcome::Added {
@@ -92,20 +76,12 @@ async fn the_eml_corpus_opens_escalates_and_threads_as_the_rules_say() {
     );
 
     // RFC 2047 encoded subject and a non-ASCII sender on a subdomain.
-    let o = store
-        .email_import(&eml("rfc2047_urgent.eml"), None, at(20))
-        .await
-        .unwrap();
-    assert!(
-        matches!(
-            o,
-            EmailImportOutcome::Opened {
-                severity: Severity::P1,
-                urgent: true,
-                ..
-            }
-        ),
-        "the decoded subject contains the word urgent: {o:?}"
+    let o = import(&store, "rfc2047_urgent.eml", 20).await;
+    assert_opened(
+        &o,
+        Severity::P1,
+        true,
+        "the decoded subject contains the word urgent",
     );
     let d = store.request_get(opened(&o), at(20)).await.unwrap();
     assert_eq!(d.row.title, "Dringend: urgent – Zahlungen schlagen fehl");
@@ -115,28 +91,17 @@ async fn the_eml_corpus_opens_escalates_and_threads_as_the_rules_say() {
     );
 
     // "urgently" is not the word: P3.
-    let o = store
-        .email_import(&eml("urgently.eml"), None, at(30))
-        .await
-        .unwrap();
-    assert!(
-        matches!(
-            o,
-            EmailImportOutcome::Opened {
-                severity: Severity::P3,
-                urgent: false,
-                ..
-            }
-        ),
-        "\"urgently\" does not raise the alert: {o:?}"
+    let o = import(&store, "urgently.eml", 30).await;
+    assert_opened(
+        &o,
+        Severity::P3,
+        false,
+        "\"urgently\" does not raise the alert",
     );
     let invoices = opened(&o);
 
     // Multipart: the text part is the body; Fwd: prefix; P3.
-    let o = store
-        .email_import(&eml("multipart.eml"), None, at(40))
-        .await
-        .unwrap();
+    let o = import(&store, "multipart.eml", 40).await;
     let export = opened(&o);
     let d = store.request_get(export, at(40)).await.unwrap();
     assert_eq!(d.row.severity, Severity::P3);
@@ -148,10 +113,7 @@ async fn the_eml_corpus_opens_escalates_and_threads_as_the_rules_say() {
     assert_eq!(d.timeline[1].who, "Customer", "no contact has this address");
 
     // An urgent reply (References) escalates the P3 to P1 instead of opening another.
-    let o = store
-        .email_import(&eml("urgent_reply_escalates.eml"), None, at(100))
-        .await
-        .unwrap();
+    let o = import(&store, "urgent_reply_escalates.eml", 100).await;
     assert_eq!(
         o,
         EmailImportOutcome::Escalated {
@@ -168,10 +130,7 @@ async fn the_eml_corpus_opens_escalates_and_threads_as_the_rules_say() {
     );
 
     // An urgent email with the same subject thread escalates too.
-    let o = store
-        .email_import(&eml("subject_thread_urgent.eml"), None, at(120))
-        .await
-        .unwrap();
+    let o = import(&store, "subject_thread_urgent.eml", 120).await;
     assert_eq!(
         o,
         EmailImportOutcome::Escalated {
@@ -186,10 +145,7 @@ async fn the_eml_corpus_opens_escalates_and_threads_as_the_rules_say() {
 async fn an_unknown_sender_asks_for_the_account_and_a_malformed_file_creates_nothing() {
     let (store, account) = lead_store().await;
     let outbox_before = store.outbox().await.unwrap().len();
-    let o = store
-        .email_import(&eml("unknown_sender.eml"), None, at(0))
-        .await
-        .unwrap();
+    let o = import(&store, "unknown_sender.eml", 0).await;
     assert!(
         matches!(&o, EmailImportOutcome::ChooseAccount { sender, candidates, .. } if sender == "bob@unknown-customer.example" && candidates.is_empty()),
         "{o:?}"
@@ -563,4 +519,20 @@ async fn requests_feed_the_accounts_health_score() {
         .await
         .unwrap();
     assert_eq!(part(&later, HealthPart::SlaMisses).score, None);
+}
+
+/// Imports the `.eml` fixture `name` into `store`, `minute` minutes after t0.
+async fn import(store: &Store, name: &str, minute: i64) -> EmailImportOutcome {
+    store
+        .email_import(&eml(name), None, at(minute))
+        .await
+        .expect("the message is imported")
+}
+
+/// `o` opened a request at `severity`, urgent or not; `why` says why it must.
+fn assert_opened(o: &EmailImportOutcome, severity: Severity, urgent: bool, why: &str) {
+    assert!(
+        matches!(o, EmailImportOutcome::Opened { severity: s, urgent: u, .. } if *s == severity && *u == urgent),
+        "{why}: {o:?}"
+    );
 }

@@ -17,14 +17,13 @@ async fn finds_each_kind_with_highlighted_snippets() {
         )
         .await
         .unwrap();
-    let n = store
-        .note_create(
-            account.id,
-            note_input("# Quarterly review\n\nThe warehouse integration slipped."),
-            at(2),
-        )
-        .await
-        .unwrap();
+    let n = write_note(
+        &store,
+        account.id,
+        "# Quarterly review\n\nThe warehouse integration slipped.",
+        2,
+    )
+    .await;
 
     let r = store.search("northwind", 10).await.unwrap();
     assert_eq!(
@@ -85,14 +84,7 @@ async fn finds_each_kind_with_highlighted_snippets() {
 #[tokio::test]
 async fn deleted_rows_leave_the_index_and_restored_ones_return() {
     let (store, _me, account) = store_with_account("Acme Corp").await;
-    let n = store
-        .note_create(
-            account.id,
-            note_input("discussed kubernetes upgrade"),
-            at(1),
-        )
-        .await
-        .unwrap();
+    let n = write_note(&store, account.id, "discussed kubernetes upgrade", 1).await;
     let c = store
         .contact_create(
             account.id,
@@ -186,14 +178,7 @@ async fn deleted_rows_leave_the_index_and_restored_ones_return() {
 #[tokio::test]
 async fn fts_syntax_typed_by_users_never_fails(#[case] q: &str) {
     let (store, _me, account) = store_with_account("Acme Corp").await;
-    store
-        .note_create(
-            account.id,
-            note_input("AND or NOT: notes about acme value"),
-            at(1),
-        )
-        .await
-        .unwrap();
+    write_note(&store, account.id, "AND or NOT: notes about acme value", 1).await;
     let r = store.search(q, 10).await;
     assert!(r.is_ok(), "search({q:?}) must not fail: {r:?}");
     let list = store
@@ -216,14 +201,8 @@ async fn fts_syntax_typed_by_users_never_fails(#[case] q: &str) {
 #[tokio::test]
 async fn operator_words_are_plain_words() {
     let (store, _me, account) = store_with_account("Acme Corp").await;
-    store
-        .note_create(account.id, note_input("black AND white"), at(1))
-        .await
-        .unwrap();
-    store
-        .note_create(account.id, note_input("black cat"), at(2))
-        .await
-        .unwrap();
+    write_note(&store, account.id, "black AND white", 1).await;
+    write_note(&store, account.id, "black cat", 2).await;
     let r = store.search("black AND", 10).await.unwrap();
     assert_eq!(r.notes.len(), 1, "AND is a word to find, not an operator");
     let r = store.search("black -cat", 10).await.unwrap();
@@ -259,10 +238,7 @@ async fn name_matches_come_before_tag_and_domain_matches() {
     let mut tagged = account_input("Acme Corp");
     tagged.tags = vec!["northeast".into()];
     let tagged = store.account_create(tagged, at(1)).await.unwrap();
-    let named = store
-        .account_create(account_input("Northeast Freight"), at(2))
-        .await
-        .unwrap();
+    let named = make_account(&store, "Northeast Freight", 2).await;
     let both = {
         let mut i = account_input("Northeast Rail");
         i.tags = vec!["northeast".into()];
@@ -282,14 +258,8 @@ async fn name_matches_come_before_tag_and_domain_matches() {
 #[tokio::test]
 async fn whole_words_come_before_prefix_matches() {
     let (store, _me, account) = store_with_account("Acme Corp").await;
-    let exact = store
-        .note_create(account.id, note_input("renew the contract"), at(1))
-        .await
-        .unwrap();
-    let prefix = store
-        .note_create(account.id, note_input("renewal planned"), at(2))
-        .await
-        .unwrap();
+    let exact = write_note(&store, account.id, "renew the contract", 1).await;
+    let prefix = write_note(&store, account.id, "renewal planned", 2).await;
     let ids =
         |r: rapport_client::views::SearchResults| r.notes.iter().map(|h| h.id).collect::<Vec<_>>();
     assert_eq!(

@@ -92,35 +92,14 @@ async fn unknown_ids_are_not_found() {
     let (store, _me, account) = store_with_account("Acme Corp").await;
     let nobody = uuid::Uuid::now_v7();
     let err = store.account_get(nobody).await.unwrap_err();
-    assert!(
-        matches!(
-            err,
-            StoreError::NotFound {
-                entity: "account",
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert_not_found(&err, "account");
     let err = store.note_update(nobody, "x", at(1)).await.unwrap_err();
-    assert!(
-        matches!(err, StoreError::NotFound { entity: "note", .. }),
-        "{err:?}"
-    );
+    assert_not_found(&err, "note");
     let err = store
         .contact_create(nobody, contact_input("A", "a@b.com"), at(1))
         .await
         .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            StoreError::NotFound {
-                entity: "account",
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert_not_found(&err, "account");
     let err = store.notes_list(nobody, None).await.unwrap_err();
     assert!(matches!(err, StoreError::NotFound { .. }), "{err:?}");
     assert_eq!(
