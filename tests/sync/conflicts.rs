@@ -207,21 +207,7 @@ async fn a_refused_write_needs_attention_and_can_be_resent_or_discarded() {
     .unwrap();
     let acc = csm
         .store
-        .account_create(
-            AccountInput {
-                name: "Globex".into(),
-                plan: Plan::Standard,
-                time_zone: "UTC".into(),
-                fiscal_year_start_month: 1,
-                owner_csm_id: None,
-                account_rep_id: None,
-                slack_channel: None,
-                support_email_domains: vec![],
-                stage: LifecycleStage::Active,
-                tags: vec![],
-            },
-            now(),
-        )
+        .account_create(AccountInput::active("Globex", Plan::Standard, "UTC"), now())
         .await
         .unwrap();
     csm.sync().await.unwrap();

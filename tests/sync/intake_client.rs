@@ -4,7 +4,7 @@
 use chrono::Utc;
 use rapport_client::intake::{IntakeClient, IntakeError};
 use rapport_domain::request::Severity;
-use rapport_domain::{AccountInput, LifecycleStage, Plan, Role};
+use rapport_domain::{AccountInput, Plan, Role};
 use rapport_server::intake::keys;
 use rapport_tests::syncenv::{Client, Server, now};
 
@@ -101,18 +101,7 @@ async fn the_desktops_intake_calls_read_the_services_answers() {
     let account = owner
         .store
         .account_create(
-            AccountInput {
-                name: "Stranger Things Ltd".into(),
-                plan: Plan::ProfessionalSupport,
-                time_zone: "UTC".into(),
-                fiscal_year_start_month: 1,
-                owner_csm_id: None,
-                account_rep_id: None,
-                slack_channel: None,
-                support_email_domains: vec![],
-                stage: LifecycleStage::Active,
-                tags: vec![],
-            },
+            AccountInput::active("Stranger Things Ltd", Plan::ProfessionalSupport, "UTC"),
             now(),
         )
         .await

@@ -9,23 +9,12 @@ use rapport_client::sync::{Fault, HttpTransport, Transport};
 use rapport_domain::sync::{
     EntityKind, Mutation, MutationOp, MutationStatus, PushRequest, PushResponse,
 };
-use rapport_domain::{AccountInput, LifecycleStage, NoteInput, Plan, Role};
+use rapport_domain::{AccountInput, NoteInput, Plan, Role};
 use rapport_tests::syncenv::{Client, Server, now};
 use uuid::Uuid;
 
 fn input(name: &str) -> AccountInput {
-    AccountInput {
-        name: name.into(),
-        plan: Plan::ProfessionalSupport,
-        time_zone: "Europe/Berlin".into(),
-        fiscal_year_start_month: 1,
-        owner_csm_id: None,
-        account_rep_id: None,
-        slack_channel: None,
-        support_email_domains: vec![],
-        stage: LifecycleStage::Active,
-        tags: vec![],
-    }
+    AccountInput::active(name, Plan::ProfessionalSupport, "Europe/Berlin")
 }
 
 async fn has_account(c: &Client, id: Uuid) -> bool {

@@ -20,7 +20,7 @@ use std::time::Duration;
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use rapport_client::Store;
 use rapport_client::sync::{HttpTransport, SyncClient};
-use rapport_domain::{AccountInput, LifecycleStage, Plan, Role};
+use rapport_domain::{AccountInput, Plan, Role};
 use rapport_tests::syncenv::{Client, Server, local_profile, now};
 use tokio::io::{AsyncBufReadExt, BufReader, Lines};
 use tokio::process::{ChildStdout, Command};
@@ -47,16 +47,8 @@ fn seed() -> u64 {
 
 fn input(name: String, i: usize) -> AccountInput {
     AccountInput {
-        name,
-        plan: Plan::Standard,
-        time_zone: "UTC".into(),
-        fiscal_year_start_month: 1,
-        owner_csm_id: None,
-        account_rep_id: None,
-        slack_channel: None,
-        support_email_domains: vec![],
-        stage: LifecycleStage::Active,
         tags: vec![format!("t{}", i % 7)],
+        ..AccountInput::active(name, Plan::Standard, "UTC")
     }
 }
 

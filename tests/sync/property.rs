@@ -458,18 +458,7 @@ async fn run_case(w: &mut World, case: &Case) -> Result<(), TestCaseError> {
                         }
                         Err(StoreError::NotFound { .. }) => (
                             Want::Missing,
-                            AccountInput {
-                                name: format!("Renamed {seed}"),
-                                plan: Plan::Standard,
-                                time_zone: "UTC".into(),
-                                fiscal_year_start_month: 1,
-                                owner_csm_id: None,
-                                account_rep_id: None,
-                                slack_channel: None,
-                                support_email_domains: vec![],
-                                stage: LifecycleStage::Active,
-                                tags: vec![],
-                            },
+                            AccountInput::active(format!("Renamed {seed}"), Plan::Standard, "UTC"),
                         ),
                         Err(e) => return Err(fail(format!("{what}: reading it: {e}"))),
                     };

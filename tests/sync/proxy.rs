@@ -2,24 +2,13 @@
 //! fault does what it says inside a kept-alive connection, the client takes every one as
 //! "offline, retry later", and a retry applies each write exactly once.
 
-use rapport_domain::{AccountInput, LifecycleStage, Plan, Role};
+use rapport_domain::{AccountInput, Plan, Role};
 use rapport_tests::proxy::{FaultProxy, ProxyFault};
 use rapport_tests::syncenv::{Client, Server, now};
 use uuid::Uuid;
 
 fn input(name: &str) -> AccountInput {
-    AccountInput {
-        name: name.into(),
-        plan: Plan::Standard,
-        time_zone: "UTC".into(),
-        fiscal_year_start_month: 1,
-        owner_csm_id: None,
-        account_rep_id: None,
-        slack_channel: None,
-        support_email_domains: vec![],
-        stage: LifecycleStage::Active,
-        tags: vec![],
-    }
+    AccountInput::active(name, Plan::Standard, "UTC")
 }
 
 async fn version(server: &Server, id: Uuid) -> Option<i64> {

@@ -11,7 +11,7 @@ use anyhow::{Context, Result, ensure};
 use chrono::{TimeDelta, Utc};
 use rapport_domain::oncall::RotationPeriod;
 use rapport_domain::request::{Channel, NewRequestInput, Severity};
-use rapport_domain::{AccountInput, LifecycleStage, Plan, Role};
+use rapport_domain::{AccountInput, Plan, Role};
 use rapport_server::oncall::OnCallSettings;
 use rapport_server::oncall::store::{RotationSpec, set_rotation};
 use rapport_server::oncall::watcher::Watcher;
@@ -80,18 +80,11 @@ async fn a_lead_acknowledges_a_page_from_the_app_and_the_timeline_shows_it() -> 
     let account = csm
         .store
         .account_create(
-            AccountInput {
-                name: unique_word("Pagely "),
-                plan: Plan::ProfessionalSupport,
-                time_zone: "Europe/Berlin".into(),
-                fiscal_year_start_month: 1,
-                owner_csm_id: None,
-                account_rep_id: None,
-                slack_channel: None,
-                support_email_domains: vec![],
-                stage: LifecycleStage::Active,
-                tags: vec![],
-            },
+            AccountInput::active(
+                unique_word("Pagely "),
+                Plan::ProfessionalSupport,
+                "Europe/Berlin",
+            ),
             now(),
         )
         .await?;

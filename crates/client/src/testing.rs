@@ -1,9 +1,7 @@
 //! Fixtures the unit tests share (a fixed clock, and the forms they fill in).
 
 use chrono::{DateTime, Utc};
-use rapport_domain::{
-    AccountInput, LifecycleStage, NoteInput, Plan, Role, UserInput, WorkingHours,
-};
+use rapport_domain::{AccountInput, NoteInput, Plan, Role, UserInput, WorkingHours};
 
 /// Thursday 26 Nov 2026, 09:00 UTC: tests never read the real clock.
 pub(crate) fn t0() -> DateTime<Utc> {
@@ -14,18 +12,7 @@ pub(crate) fn t0() -> DateTime<Utc> {
 
 /// An active account with no owner, rep, channel, domains or tags.
 pub(crate) fn account_input(name: &str, plan: Plan, time_zone: &str) -> AccountInput {
-    AccountInput {
-        name: name.into(),
-        plan,
-        time_zone: time_zone.into(),
-        fiscal_year_start_month: 1,
-        owner_csm_id: None,
-        account_rep_id: None,
-        slack_channel: None,
-        support_email_domains: vec![],
-        stage: LifecycleStage::Active,
-        tags: vec![],
-    }
+    AccountInput::active(name, plan, time_zone)
 }
 
 /// A staff member working the default hours.

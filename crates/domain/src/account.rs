@@ -83,6 +83,23 @@ pub struct AccountInput {
 }
 
 impl AccountInput {
+    /// An active account in `time_zone` on `plan`, its fiscal year starting in January, with
+    /// no owner, rep, Slack channel, support domains or tags yet.
+    pub fn active(name: impl Into<String>, plan: Plan, time_zone: impl Into<String>) -> Self {
+        AccountInput {
+            name: name.into(),
+            plan,
+            time_zone: time_zone.into(),
+            fiscal_year_start_month: 1,
+            owner_csm_id: None,
+            account_rep_id: None,
+            slack_channel: None,
+            support_email_domains: vec![],
+            stage: LifecycleStage::Active,
+            tags: vec![],
+        }
+    }
+
     /// Checks every field and returns the input trimmed and normalised (lower-case,
     /// de-duplicated domains and tags), or every refused field.
     pub fn normalize(self) -> Result<AccountInput, ValidationErrors> {

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use rapport_client::Store;
 use rapport_client::sync::{HttpTransport, SyncClient};
-use rapport_domain::{AccountInput, LifecycleStage, Plan, Role};
+use rapport_domain::{AccountInput, Plan, Role};
 use rapport_tests::syncenv::{Client, Server, now};
 use sqlx::Connection;
 use uuid::Uuid;
@@ -173,18 +173,7 @@ async fn main() -> Result<()> {
     let account = a
         .store
         .account_create(
-            AccountInput {
-                name: "Edit target".into(),
-                plan: Plan::ProfessionalSupport,
-                time_zone: "UTC".into(),
-                fiscal_year_start_month: 1,
-                owner_csm_id: None,
-                account_rep_id: None,
-                slack_channel: None,
-                support_email_domains: vec![],
-                stage: LifecycleStage::Active,
-                tags: vec![],
-            },
+            AccountInput::active("Edit target", Plan::ProfessionalSupport, "UTC"),
             now(),
         )
         .await?;
@@ -230,18 +219,7 @@ async fn main() -> Result<()> {
         if let Ok(mut g) = waiting.lock() {
             *g = Some((name.clone(), started));
         }
-        let input = AccountInput {
-            name: name.clone(),
-            plan: Plan::ProfessionalSupport,
-            time_zone: "UTC".into(),
-            fiscal_year_start_month: 1,
-            owner_csm_id: None,
-            account_rep_id: None,
-            slack_channel: None,
-            support_email_domains: vec![],
-            stage: LifecycleStage::Active,
-            tags: vec![],
-        };
+        let input = AccountInput::active(name.clone(), Plan::ProfessionalSupport, "UTC");
         a.store.account_update(account.id, input, now()).await?;
         a.engine.push(now()).await?;
         let d = tokio::time::timeout(Duration::from_secs(10), rx_done.recv())
