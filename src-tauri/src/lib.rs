@@ -8,6 +8,7 @@ pub mod clock;
 pub mod commands;
 pub mod datadir;
 pub mod error;
+pub mod exports;
 mod instance;
 #[cfg(test)]
 mod ipc_tests;

@@ -13,8 +13,6 @@
 //! - Completing a session is what marks the account's onboarding done: the account page
 //!   derives it from its sessions (`rapport_domain::onboarding::onboarding_done`).
 
-use std::path::{Path, PathBuf};
-
 use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, TimeZone, Utc};
 use chrono_tz::Tz;
 use rapport_domain::ics::{
@@ -845,17 +843,6 @@ async fn ics_event(
         cancelled: s.status == OnboardingStatus::Cancelled,
         alarm_minutes_before: (alarm_minutes > 0).then_some(alarm_minutes),
     })
-}
-
-/// Writes a calendar file into `dir` (created if needed), replacing an earlier export of
-/// the same name; returns its path.
-pub fn write_ics(dir: &Path, file: &IcsFile) -> std::io::Result<PathBuf> {
-    std::fs::create_dir_all(dir)?;
-    let path = dir.join(&file.file_name);
-    let tmp = dir.join(format!(".{}.tmp", file.file_name));
-    std::fs::write(&tmp, file.content.as_bytes())?;
-    std::fs::rename(&tmp, &path)?;
-    Ok(path)
 }
 
 /// The one naming policy of exported invitations (onboarding sessions and reviews): what it

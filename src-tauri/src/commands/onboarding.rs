@@ -2,22 +2,20 @@
 //! slots, booking, the calendar export and the settings. Outcomes and agendas are never
 //! logged: only ids.
 
-use std::path::{Path, PathBuf};
-
 use chrono::{DateTime, NaiveDate, Utc};
 use rapport_client::Store;
 use rapport_client::onboarding::{
     AccountOnboarding, IcsFile, NewSession, OnboardingBoard, OnboardingSettings, SessionDetail,
-    SessionRow, SlotQuery, WeekView, write_ics,
+    SessionRow, SlotQuery, WeekView,
 };
 use rapport_domain::onboarding::{OnboardingSession, OnboardingSessionInput, OnboardingStatus};
 use rapport_domain::schedule::Slot;
 use serde::Serialize;
-use tauri::{AppHandle, Manager, Runtime, State};
+use tauri::{AppHandle, Runtime, State};
 use ts_rs::TS;
 
 use super::parse_id;
-use crate::error::{IpcError, IpcErrorCode};
+use crate::error::IpcError;
 
 /// Where an exported calendar file was written.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
@@ -175,57 +173,26 @@ pub async fn onboarding_settings_set(
     Ok(store.onboarding_settings_set(settings).await?)
 }
 
-/// Writes the file into the user's Downloads folder (XDG `DOWNLOAD` on Linux), or, when
-/// the system names none, into `exports/` in the data folder. Review invitations go the
-/// same way.
+/// Writes an invitation by the one export policy ([`crate::exports`]); review
+/// invitations go the same way. Answers where, and the name the file got.
 pub(crate) fn write_export<R: Runtime>(
     app: &AppHandle<R>,
     store: &Store,
     file: &IcsFile,
 ) -> Result<ExportedFile, IpcError> {
-    let dir = export_dir(
-        app.path().download_dir().ok(),
-        store.path().and_then(Path::parent),
+    let path = crate::exports::export(
+        app,
+        store,
+        "calendar",
+        &file.file_name,
+        file.content.as_bytes(),
+    )?;
+    let file_name = path.file_name().map_or_else(
+        || file.file_name.clone(),
+        |n| n.to_string_lossy().into_owned(),
     );
-    let path = write_ics(&dir, file).map_err(|e| {
-        tracing::error!(dir = %dir.display(), error = %e, "calendar export failed");
-        IpcError {
-            code: IpcErrorCode::Storage,
-            message: format!(
-                "The calendar file could not be written to {}: {e}. Check that the folder is \
-                 writable and the disk is not full.",
-                dir.display()
-            ),
-            field: None,
-        }
-    })?;
-    tracing::info!(path = %path.display(), "calendar exported");
     Ok(ExportedFile {
         path: path.display().to_string(),
-        file_name: file.file_name.clone(),
+        file_name,
     })
-}
-
-fn export_dir(downloads: Option<PathBuf>, data_dir: Option<&Path>) -> PathBuf {
-    downloads
-        .filter(|d| d.is_absolute())
-        .or_else(|| data_dir.map(|d| d.join("exports")))
-        .unwrap_or_else(std::env::temp_dir)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn exports_go_to_downloads_or_else_the_data_folder() {
-        assert_eq!(
-            export_dir(Some("/home/u/Downloads".into()), Some(Path::new("/d"))),
-            PathBuf::from("/home/u/Downloads")
-        );
-        assert_eq!(
-            export_dir(None, Some(Path::new("/d"))),
-            PathBuf::from("/d/exports")
-        );
-    }
 }

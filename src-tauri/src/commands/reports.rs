@@ -6,8 +6,8 @@ use rapport_client::reports::SlaReport;
 use tauri::{AppHandle, Runtime, State};
 
 use super::parse_id;
-use super::rca::export_file;
 use crate::error::IpcError;
+use crate::exports;
 
 #[tauri::command]
 #[tracing::instrument(skip_all, err(level = "warn"), fields(?account_id))]
@@ -19,7 +19,8 @@ pub async fn sla_report(
     Ok(store.sla_report(account, Utc::now()).await?)
 }
 
-/// Writes the report as CSV into Downloads; answers the file's path.
+/// Writes the report as CSV by the one export policy ([`crate::exports`]); answers the
+/// file's path.
 #[tauri::command]
 #[tracing::instrument(skip_all, err(level = "warn"), fields(?account_id))]
 pub async fn sla_report_export<R: Runtime>(
@@ -29,7 +30,12 @@ pub async fn sla_report_export<R: Runtime>(
 ) -> Result<String, IpcError> {
     let account = account_id.as_deref().map(parse_id).transpose()?;
     let export = store.sla_report_csv(account, Utc::now()).await?;
-    let path = export_file(&app, &store, &export.file_name, export.csv.as_bytes())?;
-    tracing::info!(path = %path.display(), "SLA report exported");
+    let path = exports::export(
+        &app,
+        &store,
+        "SLA report",
+        &export.file_name,
+        export.csv.as_bytes(),
+    )?;
     Ok(path.display().to_string())
 }

@@ -69,8 +69,8 @@ pub async fn review_book(
         .await?)
 }
 
-/// Writes the review's invitation where onboarding invitations go (the Downloads folder,
-/// a readable name: `review-<account>-<day>.ics`) and answers where.
+/// Writes the review's invitation by the one export policy ([`crate::exports`], as
+/// onboarding invitations; a readable name: `review-<account>-<day>.ics`) and answers where.
 #[tauri::command]
 #[tracing::instrument(skip_all, err(level = "warn"), fields(%id))]
 pub async fn review_ics<R: Runtime>(
