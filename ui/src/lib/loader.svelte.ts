@@ -41,6 +41,17 @@ export class Loader<T> {
       return false;
     }
   }
+
+  /**
+   * Takes the state a write answered with (an editor's save returns the record as it now
+   * is): ready with it at once, and a load still running is superseded, so its older
+   * answer cannot overwrite the newer one.
+   */
+  set(value: T): void {
+    this.#seq++;
+    this.value = value;
+    this.phase = "ready";
+  }
 }
 
 /** A loader of `fetch` (not started: call `load()`, usually in onMount). */

@@ -63,4 +63,16 @@ describe("loader", () => {
     expect(await newer).toBe(true);
     expect(l.value).toBe("new");
   });
+
+  it("takes a write's answer at once and drops an older load still running", async () => {
+    const c = controlled<string>();
+    const l = loader(c.fetch);
+    const running = l.load();
+    l.set("saved");
+    expect(l.phase).toBe("ready");
+    expect(l.value).toBe("saved");
+    c.answer("stale");
+    expect(await running).toBe(false);
+    expect(l.value).toBe("saved");
+  });
 });
