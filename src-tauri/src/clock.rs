@@ -1,10 +1,9 @@
 //! The desktop's one clock. The background loops (session and review reminders, the
 //! health snapshots, the desktop alerts, the on-call pages), the sync task (each sync, and
-//! a refused change sent again) and the onboarding commands take `now` from it, so they
+//! a refused change sent again) and every command take `now` from it, so they
 //! agree on the time and a test can move it for all of them at once: under WebDriver only
 //! (`TAURI_WEBVIEW_AUTOMATION=true`), `--test-clock-offset-minutes=N` shifts it, so a story
-//! can reopen the app "on the day of the session". Elsewhere it is the system clock. The
-//! other commands still read the system clock directly (moving them here is the next step).
+//! can reopen the app "on the day of the session". Elsewhere it is the system clock.
 
 use std::sync::LazyLock;
 
@@ -29,6 +28,11 @@ impl Clock {
     pub fn now(self) -> DateTime<Utc> {
         Utc::now() + self.offset
     }
+}
+
+/// "Now" on the desktop's one clock: what every command passes to the use cases it calls.
+pub fn now() -> DateTime<Utc> {
+    Clock::desktop().now()
 }
 
 static DESKTOP: LazyLock<Clock> = LazyLock::new(|| {

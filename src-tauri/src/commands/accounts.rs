@@ -1,6 +1,6 @@
 //! The accounts list and the account page.
 
-use chrono::Utc;
+use crate::clock::now;
 use rapport_client::views::{AccountDetail, AccountQuery};
 use rapport_client::{DeletedAccount, Store};
 use rapport_domain::{Account, AccountInput};
@@ -36,7 +36,7 @@ pub async fn account_create(
     store: State<'_, Store>,
     input: AccountInput,
 ) -> Result<Account, IpcError> {
-    let account = store.account_create(input, Utc::now()).await?;
+    let account = store.account_create(input, now()).await?;
     tracing::info!(id = %account.id, "account created");
     Ok(account)
 }
@@ -48,9 +48,7 @@ pub async fn account_update(
     id: String,
     input: AccountInput,
 ) -> Result<Account, IpcError> {
-    Ok(store
-        .account_update(parse_id(&id)?, input, Utc::now())
-        .await?)
+    Ok(store.account_update(parse_id(&id)?, input, now()).await?)
 }
 
 #[tauri::command]
@@ -59,7 +57,7 @@ pub async fn account_delete(
     store: State<'_, Store>,
     id: String,
 ) -> Result<DeletedAccount, IpcError> {
-    let deleted = store.account_delete(parse_id(&id)?, Utc::now()).await?;
+    let deleted = store.account_delete(parse_id(&id)?, now()).await?;
     tracing::info!(mutation = %deleted.mutation_id, "account deleted");
     Ok(deleted)
 }
@@ -70,5 +68,5 @@ pub async fn account_restore(
     store: State<'_, Store>,
     account: Account,
 ) -> Result<Account, IpcError> {
-    Ok(store.account_restore(&account, Utc::now()).await?)
+    Ok(store.account_restore(&account, now()).await?)
 }

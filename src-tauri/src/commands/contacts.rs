@@ -1,6 +1,6 @@
 //! An account's contacts.
 
-use chrono::Utc;
+use crate::clock::now;
 use rapport_client::Store;
 use rapport_domain::{Contact, ContactInput};
 use tauri::State;
@@ -16,7 +16,7 @@ pub async fn contact_create(
     input: ContactInput,
 ) -> Result<Contact, IpcError> {
     Ok(store
-        .contact_create(parse_id(&account_id)?, input, Utc::now())
+        .contact_create(parse_id(&account_id)?, input, now())
         .await?)
 }
 
@@ -27,15 +27,13 @@ pub async fn contact_update(
     id: String,
     input: ContactInput,
 ) -> Result<Contact, IpcError> {
-    Ok(store
-        .contact_update(parse_id(&id)?, input, Utc::now())
-        .await?)
+    Ok(store.contact_update(parse_id(&id)?, input, now()).await?)
 }
 
 #[tauri::command]
 #[tracing::instrument(skip_all, err(level = "warn"), fields(%id))]
 pub async fn contact_delete(store: State<'_, Store>, id: String) -> Result<(), IpcError> {
-    Ok(store.contact_delete(parse_id(&id)?, Utc::now()).await?)
+    Ok(store.contact_delete(parse_id(&id)?, now()).await?)
 }
 
 #[tauri::command]

@@ -1,6 +1,6 @@
 //! Account notes. Bodies are never logged: only ids and counts.
 
-use chrono::Utc;
+use crate::clock::now;
 use rapport_client::Store;
 use rapport_client::views::NoteView;
 use rapport_domain::NoteInput;
@@ -29,7 +29,7 @@ pub async fn note_create(
     input: NoteInput,
 ) -> Result<NoteView, IpcError> {
     let note = store
-        .note_create(parse_id(&account_id)?, input, Utc::now())
+        .note_create(parse_id(&account_id)?, input, now())
         .await?;
     tracing::info!(id = %note.id, "note created");
     Ok(note)
@@ -42,7 +42,7 @@ pub async fn note_update(
     id: String,
     body: String,
 ) -> Result<NoteView, IpcError> {
-    Ok(store.note_update(parse_id(&id)?, &body, Utc::now()).await?)
+    Ok(store.note_update(parse_id(&id)?, &body, now()).await?)
 }
 
 #[tauri::command]
@@ -52,19 +52,17 @@ pub async fn note_set_pinned(
     id: String,
     pinned: bool,
 ) -> Result<NoteView, IpcError> {
-    Ok(store
-        .note_set_pinned(parse_id(&id)?, pinned, Utc::now())
-        .await?)
+    Ok(store.note_set_pinned(parse_id(&id)?, pinned, now()).await?)
 }
 
 #[tauri::command]
 #[tracing::instrument(skip_all, err(level = "warn"), fields(%id))]
 pub async fn note_delete(store: State<'_, Store>, id: String) -> Result<(), IpcError> {
-    Ok(store.note_delete(parse_id(&id)?, Utc::now()).await?)
+    Ok(store.note_delete(parse_id(&id)?, now()).await?)
 }
 
 #[tauri::command]
 #[tracing::instrument(skip_all, err(level = "warn"), fields(%id))]
 pub async fn note_restore(store: State<'_, Store>, id: String) -> Result<NoteView, IpcError> {
-    Ok(store.note_restore(parse_id(&id)?, Utc::now()).await?)
+    Ok(store.note_restore(parse_id(&id)?, now()).await?)
 }

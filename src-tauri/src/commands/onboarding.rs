@@ -2,7 +2,8 @@
 //! slots, booking, the calendar export and the settings. Outcomes and agendas are never
 //! logged: only ids.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use crate::clock::now;
+use chrono::NaiveDate;
 use rapport_client::Store;
 use rapport_client::onboarding::{
     AccountOnboarding, IcsFile, NewSession, OnboardingBoard, OnboardingSettings, SessionDetail,
@@ -24,11 +25,6 @@ pub struct ExportedFile {
     pub path: String,
     /// The file's name alone.
     pub file_name: String,
-}
-
-/// The onboarding commands' "now": the desktop's one clock ([`crate::clock`]).
-pub fn now() -> DateTime<Utc> {
-    crate::clock::Clock::desktop().now()
 }
 
 #[tauri::command]

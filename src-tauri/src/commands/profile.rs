@@ -1,6 +1,6 @@
 //! Who I am on this machine (the local profile) and the users the cache knows.
 
-use chrono::Utc;
+use crate::clock::now;
 use rapport_client::Store;
 use rapport_domain::{User, UserInput};
 use tauri::State;
@@ -16,13 +16,13 @@ pub async fn profile_get(store: State<'_, Store>) -> Result<Option<User>, IpcErr
 #[tauri::command]
 #[tracing::instrument(skip_all, err(level = "warn"))]
 pub async fn profile_create(store: State<'_, Store>, input: UserInput) -> Result<User, IpcError> {
-    Ok(store.profile_create(input, Utc::now()).await?)
+    Ok(store.profile_create(input, now()).await?)
 }
 
 #[tauri::command]
 #[tracing::instrument(skip_all, err(level = "warn"))]
 pub async fn profile_update(store: State<'_, Store>, input: UserInput) -> Result<User, IpcError> {
-    Ok(store.profile_update(input, Utc::now()).await?)
+    Ok(store.profile_update(input, now()).await?)
 }
 
 #[tauri::command]

@@ -1,6 +1,6 @@
 //! Root-cause analyses: open (pre-filled), edit, move through review, export as Markdown.
 
-use chrono::Utc;
+use crate::clock::now;
 use rapport_client::Store;
 use rapport_client::rca::{RcaInput, RcaView};
 use rapport_domain::rca::RcaState;
@@ -13,7 +13,7 @@ use crate::exports;
 #[tauri::command]
 #[tracing::instrument(skip_all, err(level = "warn"), fields(%request_id))]
 pub async fn rca_open(store: State<'_, Store>, request_id: String) -> Result<RcaView, IpcError> {
-    Ok(store.rca_open(parse_id(&request_id)?, Utc::now()).await?)
+    Ok(store.rca_open(parse_id(&request_id)?, now()).await?)
 }
 
 #[tauri::command]
@@ -29,7 +29,7 @@ pub async fn rca_save(
     id: String,
     input: RcaInput,
 ) -> Result<RcaView, IpcError> {
-    Ok(store.rca_save(parse_id(&id)?, input, Utc::now()).await?)
+    Ok(store.rca_save(parse_id(&id)?, input, now()).await?)
 }
 
 #[tauri::command]
@@ -39,9 +39,7 @@ pub async fn rca_set_state(
     id: String,
     state: RcaState,
 ) -> Result<RcaView, IpcError> {
-    Ok(store
-        .rca_set_state(parse_id(&id)?, state, Utc::now())
-        .await?)
+    Ok(store.rca_set_state(parse_id(&id)?, state, now()).await?)
 }
 
 /// Writes the RCA as Markdown by the one export policy ([`crate::exports`]: Downloads,

@@ -1,6 +1,6 @@
 //! The SLA compliance report and its CSV export.
 
-use chrono::Utc;
+use crate::clock::now;
 use rapport_client::Store;
 use rapport_client::reports::SlaReport;
 use tauri::{AppHandle, Runtime, State};
@@ -16,7 +16,7 @@ pub async fn sla_report(
     account_id: Option<String>,
 ) -> Result<SlaReport, IpcError> {
     let account = account_id.as_deref().map(parse_id).transpose()?;
-    Ok(store.sla_report(account, Utc::now()).await?)
+    Ok(store.sla_report(account, now()).await?)
 }
 
 /// Writes the report as CSV by the one export policy ([`crate::exports`]); answers the
@@ -29,7 +29,7 @@ pub async fn sla_report_export<R: Runtime>(
     account_id: Option<String>,
 ) -> Result<String, IpcError> {
     let account = account_id.as_deref().map(parse_id).transpose()?;
-    let export = store.sla_report_csv(account, Utc::now()).await?;
+    let export = store.sla_report_csv(account, now()).await?;
     let path = exports::export(
         &app,
         &store,

@@ -1,7 +1,7 @@
 //! Urgent requests and incidents: intake, the board, the timeline, the incident call.
 //! Texts of responses and emails are never logged: only ids, severities and counts.
 
-use chrono::Utc;
+use crate::clock::now;
 use rapport_client::Store;
 use rapport_client::requests::{
     CallSettings, EmailImportOutcome, LaunchedCall, RequestBoard, RequestDetail, RequestRow,
@@ -17,13 +17,13 @@ use crate::error::IpcError;
 #[tauri::command]
 #[tracing::instrument(skip_all, err(level = "warn"))]
 pub async fn requests_board(store: State<'_, Store>) -> Result<RequestBoard, IpcError> {
-    Ok(store.requests_board(Utc::now()).await?)
+    Ok(store.requests_board(now()).await?)
 }
 
 #[tauri::command]
 #[tracing::instrument(skip_all, err(level = "warn"), fields(%id))]
 pub async fn request_get(store: State<'_, Store>, id: String) -> Result<RequestDetail, IpcError> {
-    Ok(store.request_get(parse_id(&id)?, Utc::now()).await?)
+    Ok(store.request_get(parse_id(&id)?, now()).await?)
 }
 
 #[tauri::command]
@@ -33,7 +33,7 @@ pub async fn account_requests(
     account_id: String,
 ) -> Result<Vec<RequestRow>, IpcError> {
     Ok(store
-        .account_requests(parse_id(&account_id)?, Utc::now())
+        .account_requests(parse_id(&account_id)?, now())
         .await?)
 }
 
@@ -43,7 +43,7 @@ pub async fn request_create(
     store: State<'_, Store>,
     input: NewRequestInput,
 ) -> Result<String, IpcError> {
-    Ok(store.request_create(input, Utc::now()).await?.to_string())
+    Ok(store.request_create(input, now()).await?.to_string())
 }
 
 #[tauri::command]
@@ -54,7 +54,7 @@ pub async fn email_import(
     account_id: Option<String>,
 ) -> Result<EmailImportOutcome, IpcError> {
     let account = account_id.as_deref().map(parse_id).transpose()?;
-    let outcome = store.email_import(&content, account, Utc::now()).await?;
+    let outcome = store.email_import(&content, account, now()).await?;
     tracing::info!(?outcome, "email imported");
     Ok(outcome)
 }
@@ -68,7 +68,7 @@ pub async fn request_respond(
     text: String,
 ) -> Result<(), IpcError> {
     Ok(store
-        .request_respond(parse_id(&id)?, visibility, &text, Utc::now())
+        .request_respond(parse_id(&id)?, visibility, &text, now())
         .await?)
 }
 
@@ -80,7 +80,7 @@ pub async fn request_add_update(
     text: String,
 ) -> Result<(), IpcError> {
     Ok(store
-        .request_add_update(parse_id(&id)?, &text, Utc::now())
+        .request_add_update(parse_id(&id)?, &text, now())
         .await?)
 }
 
@@ -92,7 +92,7 @@ pub async fn request_set_status(
     status: RequestStatus,
 ) -> Result<(), IpcError> {
     Ok(store
-        .request_set_status(parse_id(&id)?, status, Utc::now())
+        .request_set_status(parse_id(&id)?, status, now())
         .await?)
 }
 
@@ -104,7 +104,7 @@ pub async fn request_set_severity(
     severity: Severity,
 ) -> Result<(), IpcError> {
     Ok(store
-        .request_set_severity(parse_id(&id)?, severity, Utc::now())
+        .request_set_severity(parse_id(&id)?, severity, now())
         .await?)
 }
 
@@ -123,7 +123,7 @@ pub async fn request_launch_call<R: Runtime>(
         IpcError::invalid_input("link", "no room name could be generated")
     })?;
     let mut call = store
-        .request_launch_call(parse_id(&id)?, random, Utc::now())
+        .request_launch_call(parse_id(&id)?, random, now())
         .await?;
     match app.opener().open_url(call.link.as_str(), None::<&str>) {
         Ok(()) => call.opened = true,
@@ -145,7 +145,7 @@ pub async fn request_open_slack<R: Runtime>(
     store: State<'_, Store>,
     id: String,
 ) -> Result<(), IpcError> {
-    let detail = store.request_get(parse_id(&id)?, Utc::now()).await?;
+    let detail = store.request_get(parse_id(&id)?, now()).await?;
     let Some(channel) = detail.slack_channel else {
         return Err(IpcError::invalid_input(
             "slack_channel",
@@ -184,5 +184,5 @@ pub async fn request_assign(
     assignee_id: Option<String>,
 ) -> Result<(), IpcError> {
     let to = assignee_id.as_deref().map(parse_id).transpose()?;
-    Ok(store.request_assign(parse_id(&id)?, to, Utc::now()).await?)
+    Ok(store.request_assign(parse_id(&id)?, to, now()).await?)
 }

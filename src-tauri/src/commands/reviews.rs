@@ -1,6 +1,7 @@
 //! Quarterly use-case reviews & health checks: the quarter board, booking, the health check,
 //! and the account health score.
 
+use crate::clock::now;
 use chrono::{DateTime, Utc};
 use rapport_client::Store;
 use rapport_client::health::HealthView;
@@ -22,13 +23,13 @@ pub async fn quarter_board(
     offset: i32,
     filter: BoardFilter,
 ) -> Result<QuarterBoard, IpcError> {
-    Ok(store.quarter_board(offset, &filter, Utc::now()).await?)
+    Ok(store.quarter_board(offset, &filter, now()).await?)
 }
 
 #[tauri::command]
 #[tracing::instrument(skip_all, err(level = "warn"))]
 pub async fn reviews_overdue_mine(store: State<'_, Store>) -> Result<Vec<BoardRow>, IpcError> {
-    Ok(store.reviews_overdue_mine(Utc::now()).await?)
+    Ok(store.reviews_overdue_mine(now()).await?)
 }
 
 #[tauri::command]
@@ -39,20 +40,20 @@ pub async fn review_create(
     offset: i32,
 ) -> Result<ReviewView, IpcError> {
     Ok(store
-        .review_create(parse_id(&account_id)?, offset, Utc::now())
+        .review_create(parse_id(&account_id)?, offset, now())
         .await?)
 }
 
 #[tauri::command]
 #[tracing::instrument(skip_all, err(level = "warn"), fields(%id))]
 pub async fn review_get(store: State<'_, Store>, id: String) -> Result<ReviewView, IpcError> {
-    Ok(store.review_get(parse_id(&id)?, Utc::now()).await?)
+    Ok(store.review_get(parse_id(&id)?, now()).await?)
 }
 
 #[tauri::command]
 #[tracing::instrument(skip_all, err(level = "warn"), fields(%id))]
 pub async fn review_slots(store: State<'_, Store>, id: String) -> Result<Vec<Slot>, IpcError> {
-    Ok(store.review_slots(parse_id(&id)?, Utc::now()).await?)
+    Ok(store.review_slots(parse_id(&id)?, now()).await?)
 }
 
 #[tauri::command]
@@ -65,7 +66,7 @@ pub async fn review_book(
     meeting_link: Option<String>,
 ) -> Result<ReviewView, IpcError> {
     Ok(store
-        .review_book(parse_id(&id)?, start, end, meeting_link, Utc::now())
+        .review_book(parse_id(&id)?, start, end, meeting_link, now())
         .await?)
 }
 
@@ -78,7 +79,7 @@ pub async fn review_ics<R: Runtime>(
     store: State<'_, Store>,
     id: String,
 ) -> Result<ExportedFile, IpcError> {
-    let file = store.review_ics(parse_id(&id)?, Utc::now()).await?;
+    let file = store.review_ics(parse_id(&id)?, now()).await?;
     write_export(&app, &store, &file)
 }
 
@@ -89,7 +90,7 @@ pub async fn review_save(
     id: String,
     input: HealthCheckInput,
 ) -> Result<ReviewView, IpcError> {
-    Ok(store.review_save(parse_id(&id)?, input, Utc::now()).await?)
+    Ok(store.review_save(parse_id(&id)?, input, now()).await?)
 }
 
 #[tauri::command]
@@ -99,9 +100,7 @@ pub async fn review_complete(
     id: String,
     held: Option<Slot>,
 ) -> Result<ReviewView, IpcError> {
-    Ok(store
-        .review_complete(parse_id(&id)?, held, Utc::now())
-        .await?)
+    Ok(store.review_complete(parse_id(&id)?, held, now()).await?)
 }
 
 #[tauri::command]
@@ -112,7 +111,7 @@ pub async fn review_set_outcome(
     outcome: ReviewOutcome,
 ) -> Result<ReviewView, IpcError> {
     Ok(store
-        .review_set_outcome(parse_id(&id)?, outcome, Utc::now())
+        .review_set_outcome(parse_id(&id)?, outcome, now())
         .await?)
 }
 
@@ -122,7 +121,7 @@ pub async fn health_get(
     store: State<'_, Store>,
     account_id: String,
 ) -> Result<HealthView, IpcError> {
-    Ok(store.health_get(parse_id(&account_id)?, Utc::now()).await?)
+    Ok(store.health_get(parse_id(&account_id)?, now()).await?)
 }
 
 #[tauri::command]
@@ -137,7 +136,7 @@ pub async fn health_weights_set(
     store: State<'_, Store>,
     weights: HealthWeights,
 ) -> Result<HealthWeights, IpcError> {
-    Ok(store.health_weights_set(weights, Utc::now()).await?)
+    Ok(store.health_weights_set(weights, now()).await?)
 }
 
 #[tauri::command]

@@ -1,6 +1,6 @@
 //! The Today page.
 
-use chrono::Utc;
+use crate::clock::now;
 use rapport_client::Store;
 use rapport_client::views::TodayView;
 use tauri::State;
@@ -10,5 +10,5 @@ use crate::error::IpcError;
 #[tauri::command]
 #[tracing::instrument(skip_all, err(level = "warn"))]
 pub async fn today_get(store: State<'_, Store>) -> Result<TodayView, IpcError> {
-    Ok(store.today_get(Utc::now()).await?)
+    Ok(store.today_get(now()).await?)
 }
