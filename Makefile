@@ -20,8 +20,8 @@ SERVER_LISTEN ?= 127.0.0.1:8080
 # Where `make run` keeps its demo workspace (see README: "Where data lives").
 RUN_DATA_DIR ?= $(HOME)/.local/share/rapport/demo
 
-.PHONY: all run test deps deps-apt deps-node deps-driver ui app fmt clippy bindings \
-	check-bindings rust-test sync-test ui-check webdriver postgres bench bench-launch bench-server bench-intake bench-oncall server \
+.PHONY: all run test deps deps-apt deps-node deps-driver deps-sqlx ui app fmt clippy bindings \
+	check-bindings sqlx-db sqlx-prepare sqlx-check rust-test sync-test ui-check webdriver postgres bench bench-launch bench-server bench-intake bench-oncall server \
 	deps-bundler dist package-check
 
 all: app
@@ -51,6 +51,13 @@ deps-driver:
 postgres:
 	@bash scripts/ensure-postgres.sh
 
+# sqlx-cli, pinned to the sqlx in Cargo.lock: `make sqlx-prepare` and `make sqlx-check` run it.
+SQLX_CLI_VERSION := 0.9.0
+deps-sqlx:
+	@cargo sqlx --version 2>/dev/null | grep -qx "sqlx-cli-sqlx $(SQLX_CLI_VERSION)" || \
+	  cargo install sqlx-cli --version '=$(SQLX_CLI_VERSION)' --no-default-features \
+	    --features postgres,rustls --locked
+
 ## --- building ---------------------------------------------------------------------------
 ui: deps-node
 	npm --prefix ui run build
@@ -72,7 +79,7 @@ run: deps app
 ## --- checks -----------------------------------------------------------------------------
 # package-check last: it builds both release packages (`make dist`) and checks them as an
 # installer would, the packaged desktop binary through WebDriver.
-test: deps fmt ui clippy check-bindings rust-test sync-test ui-check webdriver package-check
+test: deps fmt ui clippy check-bindings sqlx-check rust-test sync-test ui-check webdriver package-check
 	@echo "make test: every check passed"
 
 fmt:
@@ -86,6 +93,22 @@ bindings:
 
 check-bindings:
 	cargo run -q -p rapport-desktop --bin rapport-bindings -- --check ui/src/bindings.ts
+
+# The server's compile-time checked queries (`sqlx::query!`) build from the offline data in
+# crates/server/.sqlx (SQLX_OFFLINE=true in .cargo/config.toml). `make sqlx-prepare` rewrites
+# it after a query or a migration changed; `make sqlx-check` fails when the committed data no
+# longer matches the queries and the schema of migrations/server. Both describe the queries
+# against this throw-away database, dropped and migrated afresh each time.
+SQLX_PREPARE_DATABASE_URL ?= postgres://postgres:postgres@127.0.0.1:5432/rapport_sqlx_prepare
+
+sqlx-db: postgres deps-sqlx
+	sqlx database reset -y -f --source migrations/server --database-url "$(SQLX_PREPARE_DATABASE_URL)"
+
+sqlx-prepare: sqlx-db
+	cd crates/server && DATABASE_URL="$(SQLX_PREPARE_DATABASE_URL)" cargo sqlx prepare -- --all-targets
+
+sqlx-check: sqlx-db
+	cd crates/server && DATABASE_URL="$(SQLX_PREPARE_DATABASE_URL)" cargo sqlx prepare --check -- --all-targets
 
 rust-test: postgres
 	cargo test --workspace --exclude rapport-tests

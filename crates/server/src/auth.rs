@@ -176,15 +176,15 @@ impl FromRequestParts<AppState> for AuthUser {
                 )
             })?;
         let hash = token_hash(token);
-        let row: Option<(Uuid, String)> = sqlx::query_as(
+        let row = sqlx::query!(
             "SELECT u.id, u.role FROM auth_tokens t JOIN users u ON u.id = t.user_id
              WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > $2 AND NOT u.disabled",
+            &hash[..],
+            state.now()
         )
-        .bind(&hash)
-        .bind(state.now())
         .fetch_optional(&state.pool)
         .await?;
-        let (id, role) = row.ok_or_else(|| {
+        let (id, role) = row.map(|r| (r.id, r.role)).ok_or_else(|| {
             ApiError::unauthorized(
                 "invalid_token",
                 "the sign-in has expired or was revoked: sign in again",

@@ -44,9 +44,7 @@ impl Event {
 
 /// Queues a notice in the running transaction: PostgreSQL delivers it on commit only.
 pub async fn notify(conn: &mut sqlx::PgConnection, event: Event) -> Result<(), sqlx::Error> {
-    sqlx::query("SELECT pg_notify($1, $2)")
-        .bind(CHANNEL)
-        .bind(event.payload())
+    sqlx::query!("SELECT pg_notify($1, $2)", CHANNEL, event.payload())
         .execute(conn)
         .await?;
     Ok(())

@@ -67,19 +67,19 @@ async fn bench(args: &Args, url: &str) -> anyhow::Result<()> {
     // One account whose customers write from bench.example (a record as a push leaves it).
     let account = Uuid::now_v7();
     let t0 = Utc.with_ymd_and_hms(2026, 11, 26, 10, 0, 0).unwrap();
-    sqlx::query(
+    sqlx::query!(
         "WITH s AS (UPDATE sync_clock SET last_seq = last_seq + 1 RETURNING last_seq)
          INSERT INTO records (entity, id, team_id, account_id, fields, version, seq, created_at, updated_at)
-         SELECT 'account', $1, $2, NULL, $3, 1, s.last_seq, $4, $4 FROM s",
+         SELECT 'account', $1::uuid, $2::uuid, NULL, $3::jsonb, 1, s.last_seq, $4::timestamptz, $4 FROM s",
+        account,
+        team,
+        json!({
+            "name": "Bench Co", "plan": "professional_support", "time_zone": "UTC",
+            "fiscal_year_start_month": 1, "stage": "live", "team_id": team,
+            "support_email_domains": ["bench.example"],
+        }),
+        t0
     )
-    .bind(account)
-    .bind(team)
-    .bind(sqlx::types::Json(json!({
-        "name": "Bench Co", "plan": "professional_support", "time_zone": "UTC",
-        "fiscal_year_start_month": 1, "stage": "live", "team_id": team,
-        "support_email_domains": ["bench.example"],
-    })))
-    .bind(t0)
     .execute(&pool)
     .await?;
 
@@ -117,14 +117,14 @@ async fn bench(args: &Args, url: &str) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let hook = format!("http://{}/hook", listener.local_addr()?);
     tokio::spawn(async move { axum::serve(listener, app).await });
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO oncall_webhooks (team_id, url, format, secret, updated_at, updated_by)
          VALUES ($1, $2, 'signed_json', 'bench secret', $3, $4)",
+        team,
+        hook,
+        t0,
+        Uuid::nil()
     )
-    .bind(team)
-    .bind(&hook)
-    .bind(t0)
-    .bind(Uuid::nil())
     .execute(&pool)
     .await?;
 

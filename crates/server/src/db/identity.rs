@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::next_seqs;
 use crate::events::{self, Event};
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct UserRow {
     pub id: Uuid,
     pub email: String,
@@ -38,11 +38,22 @@ impl UserRow {
     }
 }
 
-macro_rules! user_cols {
-    () => {
-        "id, email, name, role, time_zone, working_hours, password_hash, disabled, version, seq, created_at, updated_at"
+/// `query_as!(UserRow, ...)` over every column of `users`, the rest of the statement
+/// (`WHERE ...`, `ORDER BY ...`) and its arguments given: the column list is written once and
+/// the statement is still one literal the macro checks.
+macro_rules! select_users {
+    ($rest:tt $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            $crate::db::identity::UserRow,
+            r#"SELECT id, email, name, role, time_zone,
+                      working_hours AS "working_hours: sqlx::types::Json<rapport_domain::WorkingHours>",
+                      password_hash, disabled, version, seq, created_at, updated_at
+               FROM users "# + $rest
+            $(, $arg)*
+        )
     };
 }
+pub(crate) use select_users;
 
 /// Why a user could not be created or changed.
 #[derive(Debug, thiserror::Error)]
@@ -65,18 +76,6 @@ fn unique_violation(e: &sqlx::Error) -> bool {
         .is_some_and(|c| c == "23505")
 }
 
-type PgQuery<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>;
-
-/// Binds a user's id, email, name, role, time zone and working hours as `$1` to `$6`.
-fn bind_user<'q>(q: PgQuery<'q>, user: &'q User) -> PgQuery<'q> {
-    q.bind(user.id)
-        .bind(&user.email)
-        .bind(&user.name)
-        .bind(user.role.as_str())
-        .bind(&user.time_zone)
-        .bind(sqlx::types::Json(&user.working_hours))
-}
-
 pub async fn create_user(
     conn: &mut PgConnection,
     user: &User,
@@ -84,16 +83,19 @@ pub async fn create_user(
     now: DateTime<Utc>,
 ) -> Result<(), IdentityError> {
     let seq = next_seqs(conn, 1).await?;
-    let r = bind_user(
-        sqlx::query(
-            "INSERT INTO users (id, email, name, role, time_zone, working_hours, password_hash, seq, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
-        ),
-        user,
+    let r = sqlx::query!(
+        "INSERT INTO users (id, email, name, role, time_zone, working_hours, password_hash, seq, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+        user.id,
+        user.email,
+        user.name,
+        user.role.as_str(),
+        user.time_zone,
+        sqlx::types::Json(&user.working_hours) as _,
+        password_hash,
+        seq,
+        now,
     )
-    .bind(password_hash)
-    .bind(seq)
-    .bind(now)
     .execute(conn)
     .await;
     match r {
@@ -107,35 +109,28 @@ pub async fn user_by_email(
     conn: &mut PgConnection,
     email: &str,
 ) -> Result<Option<UserRow>, sqlx::Error> {
-    sqlx::query_as(concat!(
-        "SELECT ",
-        user_cols!(),
-        " FROM users WHERE lower(email) = lower($1)"
-    ))
-    .bind(email)
-    .fetch_optional(conn)
-    .await
+    select_users!("WHERE lower(email) = lower($1)", email)
+        .fetch_optional(conn)
+        .await
 }
 
 pub async fn user_by_id(conn: &mut PgConnection, id: Uuid) -> Result<Option<UserRow>, sqlx::Error> {
-    sqlx::query_as(concat!(
-        "SELECT ",
-        user_cols!(),
-        " FROM users WHERE id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(conn)
-    .await
+    select_users!("WHERE id = $1", id)
+        .fetch_optional(conn)
+        .await
+}
+
+/// The user `id`, locked until the transaction ends (a profile write reads it so).
+pub async fn lock_user(conn: &mut PgConnection, id: Uuid) -> Result<Option<UserRow>, sqlx::Error> {
+    select_users!("WHERE id = $1 FOR UPDATE", id)
+        .fetch_optional(conn)
+        .await
 }
 
 pub async fn list_users(conn: &mut PgConnection) -> Result<Vec<UserRow>, sqlx::Error> {
-    sqlx::query_as(concat!(
-        "SELECT ",
-        user_cols!(),
-        " FROM users ORDER BY lower(name), id"
-    ))
-    .fetch_all(conn)
-    .await
+    select_users!("ORDER BY lower(name), id")
+        .fetch_all(conn)
+        .await
 }
 
 /// Writes an admin's change of a user (profile, role, disabled); a disabled user's tokens
@@ -147,24 +142,26 @@ pub async fn update_user(
     now: DateTime<Utc>,
 ) -> Result<(), IdentityError> {
     // Row first, clock last: the order every writer takes, so none waits on the other in a circle.
-    let found: Option<(Uuid,)> = sqlx::query_as("SELECT id FROM users WHERE id = $1 FOR UPDATE")
-        .bind(user.id)
+    let found = sqlx::query_scalar!("SELECT id FROM users WHERE id = $1 FOR UPDATE", user.id)
         .fetch_optional(&mut *conn)
         .await?;
     if found.is_none() {
         return Err(IdentityError::NoSuchUser);
     }
     let seq = next_seqs(conn, 1).await?;
-    let r = bind_user(
-        sqlx::query(
-            "UPDATE users SET email = $2, name = $3, role = $4, time_zone = $5, working_hours = $6, disabled = $7,
-                    version = version + 1, seq = $8, updated_at = $9 WHERE id = $1",
-        ),
-        user,
+    let r = sqlx::query!(
+        "UPDATE users SET email = $2, name = $3, role = $4, time_zone = $5, working_hours = $6, disabled = $7,
+                version = version + 1, seq = $8, updated_at = $9 WHERE id = $1",
+        user.id,
+        user.email,
+        user.name,
+        user.role.as_str(),
+        user.time_zone,
+        sqlx::types::Json(&user.working_hours) as _,
+        disabled,
+        seq,
+        now,
     )
-    .bind(disabled)
-    .bind(seq)
-    .bind(now)
     .execute(&mut *conn)
     .await;
     match r {
@@ -189,11 +186,13 @@ pub async fn set_password(
     password_hash: &str,
     now: DateTime<Utc>,
 ) -> Result<(), IdentityError> {
-    let done = sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
-        .bind(user_id)
-        .bind(password_hash)
-        .execute(&mut *conn)
-        .await?;
+    let done = sqlx::query!(
+        "UPDATE users SET password_hash = $2 WHERE id = $1",
+        user_id,
+        password_hash
+    )
+    .execute(&mut *conn)
+    .await?;
     if done.rows_affected() == 0 {
         return Err(IdentityError::NoSuchUser);
     }
@@ -213,25 +212,23 @@ pub async fn notify_user_and_teams(
 }
 
 pub async fn team_ids_of(conn: &mut PgConnection, user_id: Uuid) -> Result<Vec<Uuid>, sqlx::Error> {
-    let rows: Vec<(Uuid,)> = sqlx::query_as("SELECT team_id FROM team_members WHERE user_id = $1")
-        .bind(user_id)
-        .fetch_all(conn)
-        .await?;
-    Ok(rows.into_iter().map(|r| r.0).collect())
+    sqlx::query_scalar!(
+        "SELECT team_id FROM team_members WHERE user_id = $1",
+        user_id
+    )
+    .fetch_all(conn)
+    .await
 }
 
 pub async fn teams_of(conn: &mut PgConnection, user_id: Uuid) -> Result<Vec<TeamRef>, sqlx::Error> {
-    let rows: Vec<(Uuid, String)> = sqlx::query_as(
+    sqlx::query_as!(
+        TeamRef,
         "SELECT t.id, t.name FROM teams t JOIN team_members m ON m.team_id = t.id
          WHERE m.user_id = $1 ORDER BY lower(t.name)",
+        user_id
     )
-    .bind(user_id)
     .fetch_all(conn)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, name)| TeamRef { id, name })
-        .collect())
+    .await
 }
 
 pub async fn create_team(
@@ -240,12 +237,14 @@ pub async fn create_team(
     name: &str,
     now: DateTime<Utc>,
 ) -> Result<TeamRef, IdentityError> {
-    let r = sqlx::query("INSERT INTO teams (id, name, created_at) VALUES ($1, $2, $3)")
-        .bind(id)
-        .bind(name)
-        .bind(now)
-        .execute(conn)
-        .await;
+    let r = sqlx::query!(
+        "INSERT INTO teams (id, name, created_at) VALUES ($1, $2, $3)",
+        id,
+        name,
+        now
+    )
+    .execute(conn)
+    .await;
     match r {
         Ok(_) => Ok(TeamRef {
             id,
@@ -260,25 +259,37 @@ pub async fn team_by_name(
     conn: &mut PgConnection,
     name: &str,
 ) -> Result<Option<TeamRef>, sqlx::Error> {
-    let row: Option<(Uuid, String)> =
-        sqlx::query_as("SELECT id, name FROM teams WHERE lower(name) = lower($1)")
-            .bind(name)
-            .fetch_optional(conn)
-            .await?;
-    Ok(row.map(|(id, name)| TeamRef { id, name }))
+    sqlx::query_as!(
+        TeamRef,
+        "SELECT id, name FROM teams WHERE lower(name) = lower($1)",
+        name
+    )
+    .fetch_optional(conn)
+    .await
 }
 
 /// Every team with its members' ids.
 pub async fn list_teams(conn: &mut PgConnection) -> Result<Vec<(TeamRef, Vec<Uuid>)>, sqlx::Error> {
-    let rows: Vec<(Uuid, String, Vec<Uuid>)> = sqlx::query_as(
-        "SELECT t.id, t.name, coalesce(array_agg(m.user_id ORDER BY m.user_id) FILTER (WHERE m.user_id IS NOT NULL), '{}')
-         FROM teams t LEFT JOIN team_members m ON m.team_id = t.id GROUP BY t.id, t.name ORDER BY lower(t.name)",
+    let rows = sqlx::query!(
+        r#"SELECT t.id, t.name,
+                  coalesce(array_agg(m.user_id ORDER BY m.user_id) FILTER (WHERE m.user_id IS NOT NULL), '{}')
+                    AS "members!: Vec<Uuid>"
+           FROM teams t LEFT JOIN team_members m ON m.team_id = t.id
+           GROUP BY t.id, t.name ORDER BY lower(t.name)"#,
     )
     .fetch_all(conn)
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, name, members)| (TeamRef { id, name }, members))
+        .map(|r| {
+            (
+                TeamRef {
+                    id: r.id,
+                    name: r.name,
+                },
+                r.members,
+            )
+        })
         .collect())
 }
 
@@ -288,8 +299,7 @@ pub async fn add_member(
     team_id: Uuid,
     user_id: Uuid,
 ) -> Result<bool, IdentityError> {
-    let team: Option<(Uuid,)> = sqlx::query_as("SELECT id FROM teams WHERE id = $1 FOR UPDATE")
-        .bind(team_id)
+    let team = sqlx::query_scalar!("SELECT id FROM teams WHERE id = $1 FOR UPDATE", team_id)
         .fetch_optional(&mut *conn)
         .await?;
     if team.is_none() {
@@ -298,41 +308,36 @@ pub async fn add_member(
     if user_by_id(conn, user_id).await?.is_none() {
         return Err(IdentityError::NoSuchUser);
     }
-    let exists: Option<(i64,)> =
-        sqlx::query_as("SELECT joined_seq FROM team_members WHERE team_id = $1 AND user_id = $2")
-            .bind(team_id)
-            .bind(user_id)
-            .fetch_optional(&mut *conn)
-            .await?;
+    let exists = sqlx::query_scalar!(
+        "SELECT joined_seq FROM team_members WHERE team_id = $1 AND user_id = $2",
+        team_id,
+        user_id
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
     if exists.is_some() {
         return Ok(false);
     }
-    membership_changed(
-        conn,
+    let seq = next_seqs(conn, 1).await?;
+    sqlx::query!(
         "INSERT INTO team_members (team_id, user_id, joined_seq) VALUES ($1, $2, $3)",
         team_id,
         user_id,
+        seq
     )
+    .execute(&mut *conn)
     .await?;
+    membership_changed(conn, team_id, user_id).await?;
     Ok(true)
 }
 
-/// Records a change of `user_id`'s membership in `team_id` under the next sequence number
-/// (`insert` takes the team, the user and the number as `$1`, `$2`, `$3`), and tells the
-/// user's and the team's desktops.
+/// Tells the user's and the team's desktops that `user_id`'s membership in `team_id`
+/// changed (the caller has written the change under the next sequence number).
 async fn membership_changed(
     conn: &mut PgConnection,
-    insert: &'static str,
     team_id: Uuid,
     user_id: Uuid,
 ) -> Result<(), sqlx::Error> {
-    let seq = next_seqs(conn, 1).await?;
-    sqlx::query(insert)
-        .bind(team_id)
-        .bind(user_id)
-        .bind(seq)
-        .execute(&mut *conn)
-        .await?;
     events::notify(conn, Event::User(user_id)).await?;
     events::notify(conn, Event::Team(team_id)).await
 }
@@ -343,21 +348,26 @@ pub async fn remove_member(
     team_id: Uuid,
     user_id: Uuid,
 ) -> Result<bool, IdentityError> {
-    let gone = sqlx::query("DELETE FROM team_members WHERE team_id = $1 AND user_id = $2")
-        .bind(team_id)
-        .bind(user_id)
-        .execute(&mut *conn)
-        .await?;
+    let gone = sqlx::query!(
+        "DELETE FROM team_members WHERE team_id = $1 AND user_id = $2",
+        team_id,
+        user_id
+    )
+    .execute(&mut *conn)
+    .await?;
     if gone.rows_affected() == 0 {
         return Ok(false);
     }
-    membership_changed(
-        conn,
+    let seq = next_seqs(conn, 1).await?;
+    sqlx::query!(
         "INSERT INTO team_removals (team_id, user_id, seq) VALUES ($1, $2, $3)",
         team_id,
         user_id,
+        seq
     )
+    .execute(&mut *conn)
     .await?;
+    membership_changed(conn, team_id, user_id).await?;
     Ok(true)
 }
 
@@ -368,13 +378,15 @@ pub async fn insert_token(
     now: DateTime<Utc>,
     expires_at: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO auth_tokens (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
-        .bind(hash)
-        .bind(user_id)
-        .bind(now)
-        .bind(expires_at)
-        .execute(conn)
-        .await?;
+    sqlx::query!(
+        "INSERT INTO auth_tokens (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+        hash,
+        user_id,
+        now,
+        expires_at
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -383,11 +395,11 @@ pub async fn revoke_token(
     hash: &[u8],
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE auth_tokens SET revoked_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL",
+        hash,
+        now
     )
-    .bind(hash)
-    .bind(now)
     .execute(conn)
     .await?;
     Ok(())
@@ -398,11 +410,13 @@ pub async fn revoke_all_tokens(
     user_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE auth_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL")
-        .bind(user_id)
-        .bind(now)
-        .execute(conn)
-        .await?;
+    sqlx::query!(
+        "UPDATE auth_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
+        user_id,
+        now
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -419,33 +433,33 @@ pub async fn reserve_login_attempt(
     since: DateTime<Utc>,
     max: i64,
 ) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
-    let counted: Option<(i32,)> = sqlx::query_as(
-        "INSERT INTO login_attempts AS l (email, ip, attempts, last_at)
+    let counted = sqlx::query_scalar!(
+        r#"INSERT INTO login_attempts AS l (email, ip, attempts, last_at)
          VALUES (lower($1), $2, ARRAY[$3::timestamptz], $3)
          ON CONFLICT (email, ip) DO UPDATE
            SET attempts = ARRAY(SELECT a FROM unnest(l.attempts) AS a WHERE a > $4 ORDER BY a)
                           || $3::timestamptz,
                last_at = $3
            WHERE (SELECT count(*) FROM unnest(l.attempts) AS a WHERE a > $4) < $5
-         RETURNING 1",
+         RETURNING 1 AS "counted!""#,
+        email,
+        ip,
+        now,
+        since,
+        max
     )
-    .bind(email)
-    .bind(ip)
-    .bind(now)
-    .bind(since)
-    .bind(max)
     .fetch_optional(&mut *conn)
     .await?;
     if counted.is_some() {
         return Ok(None);
     }
-    let (oldest,): (Option<DateTime<Utc>>,) = sqlx::query_as(
-        "SELECT min(a) FROM login_attempts l, unnest(l.attempts) AS a
+    let oldest = sqlx::query_scalar!(
+        "SELECT min(a) AS oldest FROM login_attempts l, unnest(l.attempts) AS a
          WHERE l.email = lower($1) AND l.ip = $2 AND a > $3",
+        email,
+        ip,
+        since
     )
-    .bind(email)
-    .bind(ip)
-    .bind(since)
     .fetch_one(conn)
     .await?;
     Ok(Some(oldest.unwrap_or(now)))
@@ -459,12 +473,12 @@ pub async fn clear_login_failures(
     ip: &str,
     before: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "DELETE FROM login_attempts WHERE (email = lower($1) AND ip = $2) OR last_at <= $3",
+        email,
+        ip,
+        before
     )
-    .bind(email)
-    .bind(ip)
-    .bind(before)
     .execute(conn)
     .await?;
     Ok(())

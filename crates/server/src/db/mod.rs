@@ -14,10 +14,11 @@ use sqlx::PgConnection;
 /// transaction hands its numbers back). Call it last, just before the writes, to keep the
 /// lock short.
 pub async fn next_seqs(conn: &mut PgConnection, n: i64) -> Result<i64, sqlx::Error> {
-    let (last,): (i64,) =
-        sqlx::query_as("UPDATE sync_clock SET last_seq = last_seq + $1 RETURNING last_seq")
-            .bind(n)
-            .fetch_one(conn)
-            .await?;
+    let last = sqlx::query_scalar!(
+        "UPDATE sync_clock SET last_seq = last_seq + $1 RETURNING last_seq",
+        n
+    )
+    .fetch_one(conn)
+    .await?;
     Ok(last - n + 1)
 }

@@ -18,7 +18,7 @@ use crate::events::{self, Event};
 
 type Fields = Map<String, Value>;
 
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug)]
 struct RecordRow {
     team_id: Uuid,
     account_id: Option<Uuid>,
@@ -176,15 +176,15 @@ async fn claim(
     m: &Mutation,
     now: DateTime<Utc>,
 ) -> Result<bool, sqlx::Error> {
-    let claimed = sqlx::query(
+    let claimed = sqlx::query!(
         "INSERT INTO applied_mutations (id, user_id, entity, entity_id, applied_at)
          VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING",
+        m.id,
+        user_id,
+        m.entity.as_str(),
+        m.entity_id,
+        now
     )
-    .bind(m.id)
-    .bind(user_id)
-    .bind(m.entity.as_str())
-    .bind(m.entity_id)
-    .bind(now)
     .execute(conn)
     .await?
     .rows_affected();
@@ -197,28 +197,32 @@ async fn lock_record(
     id: Uuid,
 ) -> Result<Option<RecordRow>, sqlx::Error> {
     // Serialises writers of one record, including two creates of the same new id.
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1 || ':' || $2::text, 0))")
-        .bind(entity.as_str())
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query_as(
-        "SELECT team_id, account_id, fields, deleted, version FROM records WHERE entity = $1 AND id = $2 FOR UPDATE",
+    sqlx::query!(
+        "SELECT pg_advisory_xact_lock(hashtextextended($1::text || ':' || $2::uuid::text, 0))",
+        entity.as_str(),
+        id
     )
-    .bind(entity.as_str())
-    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query_as!(
+        RecordRow,
+        r#"SELECT team_id, account_id, fields AS "fields: sqlx::types::Json<Fields>", deleted, version
+           FROM records WHERE entity = $1 AND id = $2 FOR UPDATE"#,
+        entity.as_str(),
+        id
+    )
     .fetch_optional(conn)
     .await
 }
 
 /// The live account `id` (locked against a concurrent delete), as (team_id).
 async fn live_account(conn: &mut PgConnection, id: Uuid) -> Result<Option<Uuid>, sqlx::Error> {
-    let row: Option<(Uuid,)> =
-        sqlx::query_as("SELECT team_id FROM records WHERE entity = 'account' AND id = $1 AND NOT deleted FOR SHARE")
-            .bind(id)
-            .fetch_optional(conn)
-            .await?;
-    Ok(row.map(|r| r.0))
+    sqlx::query_scalar!(
+        "SELECT team_id FROM records WHERE entity = 'account' AND id = $1 AND NOT deleted FOR SHARE",
+        id
+    )
+    .fetch_optional(conn)
+    .await
 }
 
 /// The request `id` as stored (locked against a concurrent write of it).
@@ -226,19 +230,20 @@ async fn parent_request(
     conn: &mut PgConnection,
     id: Uuid,
 ) -> Result<Option<rules::ParentRequest>, sqlx::Error> {
-    let row: Option<(Uuid, Option<Uuid>, bool, sqlx::types::Json<Fields>)> = sqlx::query_as(
-        "SELECT team_id, account_id, deleted, fields FROM records WHERE entity = 'request' AND id = $1 FOR SHARE",
+    let row = sqlx::query!(
+        r#"SELECT team_id, account_id, deleted, fields AS "fields: sqlx::types::Json<Fields>"
+           FROM records WHERE entity = 'request' AND id = $1 FOR SHARE"#,
+        id
     )
-    .bind(id)
     .fetch_optional(conn)
     .await?;
-    Ok(row.and_then(|(team_id, account_id, deleted, fields)| {
-        account_id.map(|account_id| rules::ParentRequest {
+    Ok(row.and_then(|r| {
+        r.account_id.map(|account_id| rules::ParentRequest {
             id,
-            team_id,
+            team_id: r.team_id,
             account_id,
-            deleted,
-            needs_rca: rules::request_needs_rca(&fields.0),
+            deleted: r.deleted,
+            needs_rca: rules::request_needs_rca(&r.fields.0),
         })
     }))
 }
@@ -303,50 +308,50 @@ async fn carry_out(
         } => {
             let mut targets: Vec<(String, Uuid)> = vec![(entity.as_str().to_owned(), id)];
             if children {
-                let hanging: Vec<(String, Uuid)> = sqlx::query_as(
+                let hanging = sqlx::query!(
                     "SELECT entity, id FROM records WHERE account_id = $1 AND NOT deleted ORDER BY entity, id FOR UPDATE",
+                    id
                 )
-                .bind(id)
                 .fetch_all(&mut *conn)
                 .await?;
-                targets.extend(hanging);
+                targets.extend(hanging.into_iter().map(|r| (r.entity, r.id)));
             }
             let n = i64::try_from(targets.len()).unwrap_or(i64::MAX);
             let first = next_seqs(conn, n).await?;
             let (ents, ids): (Vec<String>, Vec<Uuid>) = targets.into_iter().unzip();
             let seqs: Vec<i64> = (first..first + n).collect();
-            sqlx::query(
+            sqlx::query!(
                 "UPDATE records r SET deleted = true, version = r.version + 1, seq = t.seq, updated_at = $4, updated_by = $5
                  FROM unnest($1::text[], $2::uuid[], $3::bigint[]) AS t(entity, id, seq)
                  WHERE r.entity = t.entity AND r.id = t.id",
+                &ents[..],
+                &ids[..],
+                &seqs[..],
+                at,
+                by
             )
-            .bind(&ents)
-            .bind(&ids)
-            .bind(&seqs)
-            .bind(at)
-            .bind(by)
             .execute(&mut *conn)
             .await?;
             team_id
         }
         WritePlan::Write(w) => {
             let seq = next_seqs(conn, 1).await?;
-            sqlx::query(
+            sqlx::query!(
                 "INSERT INTO records (entity, id, team_id, account_id, fields, deleted, version, seq, created_at, updated_at, updated_by)
                  VALUES ($1, $2, $3, $4, $5, false, $6, $7, $8, $8, $9)
                  ON CONFLICT (entity, id) DO UPDATE SET fields = EXCLUDED.fields, deleted = false,
                    version = EXCLUDED.version, seq = EXCLUDED.seq, updated_at = EXCLUDED.updated_at,
                    updated_by = EXCLUDED.updated_by",
+                entity.as_str(),
+                id,
+                w.team_id,
+                w.account_id,
+                sqlx::types::Json(&w.fields) as _,
+                w.version,
+                seq,
+                w.at,
+                by
             )
-            .bind(entity.as_str())
-            .bind(id)
-            .bind(w.team_id)
-            .bind(w.account_id)
-            .bind(sqlx::types::Json(&w.fields))
-            .bind(w.version)
-            .bind(seq)
-            .bind(w.at)
-            .bind(by)
             .execute(&mut *conn)
             .await?;
             w.team_id
@@ -364,13 +369,7 @@ async fn apply_profile(
     m: &Mutation,
     now: DateTime<Utc>,
 ) -> Result<Result<(), Rejection>, sqlx::Error> {
-    let row: Option<UserRow> = sqlx::query_as(
-        "SELECT id, email, name, role, time_zone, working_hours, password_hash, disabled, version, seq, created_at, updated_at
-         FROM users WHERE id = $1 FOR UPDATE",
-    )
-    .bind(user_id)
-    .fetch_optional(&mut *conn)
-    .await?;
+    let row = identity::lock_user(conn, user_id).await?;
     let stored = row.as_ref().map(|r| (r.to_user(), r.version));
     let w = match write_plan::plan_profile(m, user_id, stored.as_ref().map(|(u, v)| (u, *v)), now) {
         ProfilePlan::Refuse(r) => return Ok(Err(r)),
@@ -378,24 +377,24 @@ async fn apply_profile(
         ProfilePlan::Write(w) => w,
     };
     let seq = next_seqs(conn, 1).await?;
-    sqlx::query(
+    sqlx::query!(
         "UPDATE users SET name = $2, time_zone = $3, working_hours = $4, version = $5, seq = $6, updated_at = $7
          WHERE id = $1",
+        user_id,
+        w.user.name,
+        w.user.time_zone,
+        sqlx::types::Json(&w.user.working_hours) as _,
+        w.version,
+        seq,
+        w.at
     )
-    .bind(user_id)
-    .bind(&w.user.name)
-    .bind(&w.user.time_zone)
-    .bind(sqlx::types::Json(&w.user.working_hours))
-    .bind(w.version)
-    .bind(seq)
-    .bind(w.at)
     .execute(&mut *conn)
     .await?;
     identity::notify_user_and_teams(conn, user_id).await?;
     Ok(Ok(()))
 }
 
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug)]
 struct ChangeRow {
     entity: String,
     id: Uuid,
@@ -446,10 +445,10 @@ pub async fn pull(
     let mut tx = pool
         .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         .await?;
-    let (last_seq, horizon): (i64, i64) =
-        sqlx::query_as("SELECT last_seq, horizon_seq FROM sync_clock")
-            .fetch_one(&mut *tx)
-            .await?;
+    let clock = sqlx::query!("SELECT last_seq, horizon_seq FROM sync_clock")
+        .fetch_one(&mut *tx)
+        .await?;
+    let (last_seq, horizon) = (clock.last_seq, clock.horizon_seq);
     let a = cursor.position;
     if cursor.needs_reset(horizon) {
         tx.commit().await?;
@@ -462,11 +461,11 @@ pub async fn pull(
             total: None,
         });
     }
-    let purge: Vec<(Uuid,)> = sqlx::query_as(
+    let purge = sqlx::query_scalar!(
         "SELECT DISTINCT team_id FROM team_removals WHERE user_id = $1 AND seq > $2 ORDER BY team_id",
+        user_id,
+        a
     )
-    .bind(user_id)
-    .bind(a)
     .fetch_all(&mut *tx)
     .await?;
 
@@ -476,16 +475,12 @@ pub async fn pull(
     // the page size in its own order first, so a page reads a page of rows, not the log.
     // The page is then cut by bytes too: it ends with the record that takes its fields
     // past `MAX_PULL_PAGE_BYTES` (one record at least), counted in the database, so an
-    // oversized page is never read into this process. `page_rows` says how many rows the
-    // count alone would have given.
-    #[derive(sqlx::FromRow)]
-    struct PageRow {
-        #[sqlx(flatten)]
-        row: ChangeRow,
-        page_rows: i64,
-    }
-    let rows: Vec<PageRow> = sqlx::query_as(
-        "SELECT entity, id, team_id, deleted, version, fields, created_at, updated_at, seq, pos, page_rows
+    // oversized page is never read into this process.
+    let page = sqlx::query!(
+        r#"SELECT entity AS "entity!", id AS "id!", team_id AS "team_id!", deleted AS "deleted!",
+                  version AS "version!", fields AS "fields!: sqlx::types::Json<Fields>",
+                  created_at AS "created_at!", updated_at AS "updated_at!", seq AS "seq!",
+                  pos AS "pos!", page_rows AS "page_rows!"
          FROM (
            SELECT page.*, count(*) OVER () AS page_rows,
                   coalesce(sum(CASE WHEN page.deleted THEN 0 ELSE octet_length(page.fields::text) END)
@@ -505,39 +500,53 @@ pub async fn pull(
               AND (m.joined_seq > $2 OR r.seq > $3)
             ORDER BY m.joined_seq, r.seq LIMIT $4)
          ) counted ORDER BY pos, seq LIMIT $4) page
-         ) sized WHERE bytes_before < $5 ORDER BY pos, seq",
+         ) sized WHERE bytes_before < $5 ORDER BY pos, seq"#,
+        user_id,
+        a,
+        cursor.seq,
+        i64::from(limit) + 1,
+        i64::try_from(rapport_domain::limits::MAX_PULL_PAGE_BYTES).unwrap_or(i64::MAX)
     )
-    .bind(user_id)
-    .bind(a)
-    .bind(cursor.seq)
-    .bind(i64::from(limit) + 1)
-    .bind(i64::try_from(rapport_domain::limits::MAX_PULL_PAGE_BYTES).unwrap_or(i64::MAX))
     .fetch_all(&mut *tx)
     .await?;
+    // `page_rows` says how many rows the count alone would have given.
+    let page_rows = page.first().map(|r| r.page_rows);
+    let mut rows: Vec<ChangeRow> = page
+        .into_iter()
+        .map(|r| ChangeRow {
+            entity: r.entity,
+            id: r.id,
+            team_id: r.team_id,
+            deleted: r.deleted,
+            version: r.version,
+            fields: r.fields,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            seq: r.seq,
+            pos: r.pos,
+        })
+        .collect();
 
     // Profiles of the user and their team-mates that changed, or became visible, after the cursor.
-    let users: Vec<UserRow> = sqlx::query_as(
-        "SELECT u.id, u.email, u.name, u.role, u.time_zone, u.working_hours, u.password_hash, u.disabled,
-                u.version, u.seq, u.created_at, u.updated_at
-         FROM users u
-         WHERE (u.id = $1 AND u.seq > $2)
+    let users = identity::select_users!(
+        "WHERE (users.id = $1 AND users.seq > $2)
             OR EXISTS (SELECT 1 FROM team_members mine JOIN team_members theirs ON theirs.team_id = mine.team_id
-                       WHERE mine.user_id = $1 AND theirs.user_id = u.id
-                         AND (u.seq > $2 OR mine.joined_seq > $2 OR theirs.joined_seq > $2))
-         ORDER BY u.id",
+                       WHERE mine.user_id = $1 AND theirs.user_id = users.id
+                         AND (users.seq > $2 OR mine.joined_seq > $2 OR theirs.joined_seq > $2))
+         ORDER BY users.id",
+        user_id,
+        a
     )
-    .bind(user_id)
-    .bind(a)
     .fetch_all(&mut *tx)
     .await?;
     // A pull from the start tells the client how much the whole sync brings (first-sync
     // progress): the live records of the user's teams, counted in the same snapshot.
     let total = if cursor == Cursor::START {
-        let (n,): (i64,) = sqlx::query_as(
-            "SELECT count(*) FROM team_members m JOIN records r ON r.team_id = m.team_id
-             WHERE m.user_id = $1 AND NOT r.deleted",
+        let n = sqlx::query_scalar!(
+            r#"SELECT count(*) AS "n!" FROM team_members m JOIN records r ON r.team_id = m.team_id
+               WHERE m.user_id = $1 AND NOT r.deleted"#,
+            user_id
         )
-        .bind(user_id)
         .fetch_one(&mut *tx)
         .await?;
         Some(u64::try_from(n).unwrap_or(0) + users.len() as u64)
@@ -547,10 +556,7 @@ pub async fn pull(
     tx.commit().await?;
 
     let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-    let cut_by_bytes = rows
-        .first()
-        .is_some_and(|r| usize::try_from(r.page_rows).unwrap_or(0) > rows.len());
-    let mut rows: Vec<ChangeRow> = rows.into_iter().map(|r| r.row).collect();
+    let cut_by_bytes = page_rows.is_some_and(|n| usize::try_from(n).unwrap_or(0) > rows.len());
     let has_more = rows.len() > limit || cut_by_bytes;
     rows.truncate(limit);
     let next = if has_more {
@@ -572,7 +578,7 @@ pub async fn pull(
     let mut changes: Vec<Change> = users.iter().map(user_change).collect();
     changes.extend(rows.into_iter().filter_map(change_of));
     Ok(PullResponse {
-        purge: purge.into_iter().map(|r| r.0).collect(),
+        purge,
         changes,
         cursor: next.to_string(),
         has_more,
@@ -595,23 +601,26 @@ pub async fn get_record(
     entity: EntityKind,
     id: Uuid,
 ) -> Result<Result<Change, ReadDenied>, sqlx::Error> {
-    let row: Option<ChangeRow> = sqlx::query_as(
-        "SELECT entity, id, team_id, deleted, version, fields, created_at, updated_at, seq, seq AS pos
-         FROM records WHERE entity = $1 AND id = $2",
+    let row = sqlx::query_as!(
+        ChangeRow,
+        r#"SELECT entity, id, team_id, deleted, version, fields AS "fields: sqlx::types::Json<Fields>",
+                  created_at, updated_at, seq, seq AS pos
+           FROM records WHERE entity = $1 AND id = $2"#,
+        entity.as_str(),
+        id
     )
-    .bind(entity.as_str())
-    .bind(id)
     .fetch_optional(pool)
     .await?;
     let Some(row) = row else {
         return Ok(Err(ReadDenied::NotFound));
     };
-    let member: Option<(i64,)> =
-        sqlx::query_as("SELECT joined_seq FROM team_members WHERE team_id = $1 AND user_id = $2")
-            .bind(row.team_id)
-            .bind(user_id)
-            .fetch_optional(pool)
-            .await?;
+    let member = sqlx::query_scalar!(
+        "SELECT joined_seq FROM team_members WHERE team_id = $1 AND user_id = $2",
+        row.team_id,
+        user_id
+    )
+    .fetch_optional(pool)
+    .await?;
     if member.is_none() {
         return Ok(Err(ReadDenied::ForbiddenTeam));
     }
@@ -625,18 +634,20 @@ pub async fn purge_tombstones(
     older_than: DateTime<Utc>,
 ) -> Result<u64, sqlx::Error> {
     let mut tx = pool.begin().await?;
-    let purged: Vec<(i64,)> =
-        sqlx::query_as("DELETE FROM records WHERE deleted AND updated_at < $1 RETURNING seq")
-            .bind(older_than)
-            .fetch_all(&mut *tx)
-            .await?;
-    if let Some(max) = purged.iter().map(|r| r.0).max() {
-        sqlx::query("UPDATE sync_clock SET horizon_seq = greatest(horizon_seq, $1)")
-            .bind(max)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM team_removals WHERE seq <= $1")
-            .bind(max)
+    let purged = sqlx::query_scalar!(
+        "DELETE FROM records WHERE deleted AND updated_at < $1 RETURNING seq",
+        older_than
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    if let Some(max) = purged.iter().copied().max() {
+        sqlx::query!(
+            "UPDATE sync_clock SET horizon_seq = greatest(horizon_seq, $1)",
+            max
+        )
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query!("DELETE FROM team_removals WHERE seq <= $1", max)
             .execute(&mut *tx)
             .await?;
     }
@@ -646,15 +657,16 @@ pub async fn purge_tombstones(
 
 /// The refusal remembered for a mutation id, if it was refused before.
 async fn refusal_of(conn: &mut PgConnection, id: Uuid) -> Result<Option<Rejection>, sqlx::Error> {
-    let row: Option<(String, Option<String>, String)> =
-        sqlx::query_as("SELECT code, field, message FROM refused_mutations WHERE id = $1")
-            .bind(id)
-            .fetch_optional(conn)
-            .await?;
-    Ok(row.map(|(code, field, message)| Rejection {
-        code: reject_code(&code),
-        message,
-        field,
+    let row = sqlx::query!(
+        "SELECT code, field, message FROM refused_mutations WHERE id = $1",
+        id
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|r| Rejection {
+        code: reject_code(&r.code),
+        message: r.message,
+        field: r.field,
     }))
 }
 
@@ -666,22 +678,21 @@ async fn remember_refusal(
     r: &Rejection,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM applied_mutations WHERE id = $1")
-        .bind(m.id)
+    sqlx::query!("DELETE FROM applied_mutations WHERE id = $1", m.id)
         .execute(&mut *conn)
         .await?;
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO refused_mutations (id, user_id, entity, entity_id, code, field, message, refused_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING",
+        m.id,
+        user_id,
+        m.entity.as_str(),
+        m.entity_id,
+        r.code.as_str(),
+        r.field.as_deref(),
+        r.message,
+        now
     )
-    .bind(m.id)
-    .bind(user_id)
-    .bind(m.entity.as_str())
-    .bind(m.entity_id)
-    .bind(r.code.as_str())
-    .bind(r.field.as_deref())
-    .bind(&r.message)
-    .bind(now)
     .execute(conn)
     .await?;
     Ok(())

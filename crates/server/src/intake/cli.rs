@@ -59,24 +59,26 @@ async fn account_placement(
     account: &str,
 ) -> anyhow::Result<Placement> {
     let rows: Vec<(Uuid, Uuid, Option<String>)> = match Uuid::parse_str(account.trim()) {
-        Ok(id) => {
-            sqlx::query_as(
-                "SELECT id, team_id, fields->>'name' FROM records
-                 WHERE entity = 'account' AND id = $1 AND NOT deleted",
-            )
-            .bind(id)
-            .fetch_all(&mut *conn)
-            .await?
-        }
-        Err(_) => {
-            sqlx::query_as(
-                "SELECT id, team_id, fields->>'name' FROM records
-                 WHERE entity = 'account' AND NOT deleted AND fields->>'name' = $1 ORDER BY id",
-            )
-            .bind(account.trim())
-            .fetch_all(&mut *conn)
-            .await?
-        }
+        Ok(id) => sqlx::query!(
+            r#"SELECT id, team_id, fields->>'name' AS "name?" FROM records
+                   WHERE entity = 'account' AND id = $1 AND NOT deleted"#,
+            id
+        )
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r.team_id, r.name))
+        .collect(),
+        Err(_) => sqlx::query!(
+            r#"SELECT id, team_id, fields->>'name' AS "name?" FROM records
+                   WHERE entity = 'account' AND NOT deleted AND fields->>'name' = $1 ORDER BY id"#,
+            account.trim()
+        )
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r.team_id, r.name))
+        .collect(),
     };
     match rows.as_slice() {
         [] => anyhow::bail!("no account {account:?}"),

@@ -114,15 +114,15 @@ pub async fn create(
     let name = check_name(name)?;
     let secret = new_secret()?;
     let id = Uuid::now_v7();
-    let inserted = sqlx::query(
+    let inserted = sqlx::query!(
         "INSERT INTO intake_keys (id, name, secret_hash, created_at, created_by)
          VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+        id,
+        name,
+        &signing_key(&secret)[..],
+        now,
+        created_by
     )
-    .bind(id)
-    .bind(&name)
-    .bind(signing_key(&secret))
-    .bind(now)
-    .bind(created_by)
     .execute(conn)
     .await?
     .rows_affected();
@@ -149,7 +149,8 @@ pub async fn create(
 }
 
 pub async fn list(conn: &mut PgConnection) -> Result<Vec<IntakeKey>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as!(
+        IntakeKey,
         "SELECT id, name, created_at, revoked_at, last_used_at FROM intake_keys
          ORDER BY revoked_at IS NOT NULL, created_at, id",
     )
@@ -163,12 +164,13 @@ pub async fn revoke(
     id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Option<IntakeKey>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as!(
+        IntakeKey,
         "UPDATE intake_keys SET revoked_at = coalesce(revoked_at, $2) WHERE id = $1
          RETURNING id, name, created_at, revoked_at, last_used_at",
+        id,
+        now
     )
-    .bind(id)
-    .bind(now)
     .fetch_optional(conn)
     .await
 }
@@ -233,12 +235,13 @@ pub async fn verify(
             "the signature does not match: sign timestamp + \".\" + the exact body with HMAC-SHA256, keyed by SHA-256 of the key's secret",
         )
     };
-    let row: Option<(Vec<u8>,)> =
-        sqlx::query_as("SELECT secret_hash FROM intake_keys WHERE id = $1 AND revoked_at IS NULL")
-            .bind(key_id)
-            .fetch_optional(&mut *conn)
-            .await?;
-    let Some((signing,)) = row else {
+    let row = sqlx::query_scalar!(
+        "SELECT secret_hash FROM intake_keys WHERE id = $1 AND revoked_at IS NULL",
+        key_id
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(signing) = row else {
         return Err(bad());
     };
     let given = hex_decode(sig.strip_prefix("v1=").unwrap_or(sig)).ok_or_else(bad)?;
@@ -248,11 +251,11 @@ pub async fn verify(
     mac.update(b".");
     mac.update(body);
     mac.verify_slice(&given).map_err(|_| bad())?;
-    sqlx::query(
+    sqlx::query!(
         "UPDATE intake_keys SET last_used_at = greatest(coalesce(last_used_at, $2), $2) WHERE id = $1",
+        key_id,
+        now
     )
-    .bind(key_id)
-    .bind(now)
     .execute(&mut *conn)
     .await?;
     Ok(key_id)

@@ -61,7 +61,8 @@ pub struct MailboxState {
 }
 
 pub async fn states(conn: &mut PgConnection) -> Result<Vec<MailboxState>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as!(
+        MailboxState,
         "SELECT name, state, uid_validity, last_uid, imported, last_error, last_error_at, updated_at
          FROM intake_mailboxes ORDER BY name",
     )
@@ -199,17 +200,17 @@ async fn set_state(
     error: Option<&str>,
     now: DateTime<Utc>,
 ) {
-    let r = sqlx::query(
+    let r = sqlx::query!(
         "INSERT INTO intake_mailboxes (name, state, last_error, last_error_at, updated_at)
-         VALUES ($1, $2, $3, CASE WHEN $3::text IS NULL THEN NULL ELSE $4 END, $4)
+         VALUES ($1, $2, $3, CASE WHEN $3::text IS NULL THEN NULL ELSE $4::timestamptz END, $4)
          ON CONFLICT (name) DO UPDATE SET state = EXCLUDED.state, updated_at = EXCLUDED.updated_at,
            last_error = coalesce(EXCLUDED.last_error, intake_mailboxes.last_error),
            last_error_at = coalesce(EXCLUDED.last_error_at, intake_mailboxes.last_error_at)",
+        name,
+        state,
+        error,
+        now
     )
-    .bind(name)
-    .bind(state)
-    .bind(error)
-    .bind(now)
     .execute(pool)
     .await;
     if let Err(e) = r {
@@ -317,12 +318,13 @@ async fn session(
 }
 
 async fn last_uid(pool: &PgPool, name: &str, validity: i64) -> Result<i64, sqlx::Error> {
-    let row: Option<(Option<i64>, i64)> =
-        sqlx::query_as("SELECT uid_validity, last_uid FROM intake_mailboxes WHERE name = $1")
-            .bind(name)
-            .fetch_optional(pool)
-            .await?;
-    Ok(match row {
+    let row = sqlx::query!(
+        "SELECT uid_validity, last_uid FROM intake_mailboxes WHERE name = $1",
+        name
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(match row.map(|r| (r.uid_validity, r.last_uid)) {
         Some((Some(v), last)) if v == validity => last,
         _ => 0,
     })
@@ -341,20 +343,21 @@ async fn import_one(
 ) -> Result<(), sqlx::Error> {
     let now = clock();
     let mut tx = pool.begin().await?;
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO intake_mailboxes (name, state, updated_at) VALUES ($1, 'importing', $2)
          ON CONFLICT (name) DO NOTHING",
+        name,
+        now
     )
-    .bind(name)
-    .bind(now)
     .execute(&mut *tx)
     .await?;
-    let (stored, last): (Option<i64>, i64) = sqlx::query_as(
+    let row = sqlx::query!(
         "SELECT uid_validity, last_uid FROM intake_mailboxes WHERE name = $1 FOR UPDATE",
+        name
     )
-    .bind(name)
     .fetch_one(&mut *tx)
     .await?;
+    let (stored, last) = (row.uid_validity, row.last_uid);
     if stored == Some(validity) && last >= uid {
         return tx.commit().await; // taken in already
     }
@@ -412,16 +415,16 @@ async fn advance(
     imported: bool,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE intake_mailboxes SET uid_validity = $2, last_uid = $3,
-           imported = imported + CASE WHEN $5 THEN 1 ELSE 0 END, updated_at = $4
+           imported = imported + CASE WHEN $5::boolean THEN 1 ELSE 0 END, updated_at = $4
          WHERE name = $1",
+        name,
+        validity,
+        uid,
+        now,
+        imported
     )
-    .bind(name)
-    .bind(validity)
-    .bind(uid)
-    .bind(now)
-    .bind(imported)
     .execute(conn)
     .await?;
     Ok(())

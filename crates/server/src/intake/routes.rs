@@ -102,22 +102,25 @@ async fn whereabouts(
     conn: &mut sqlx::PgConnection,
     id: Uuid,
 ) -> Result<(Option<Uuid>, bool), sqlx::Error> {
-    let rec: Option<(Option<Uuid>,)> =
-        sqlx::query_as("SELECT account_id FROM records WHERE entity = 'request' AND id = $1")
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await?;
-    if let Some((account,)) = rec {
+    let rec = sqlx::query_scalar!(
+        "SELECT account_id FROM records WHERE entity = 'request' AND id = $1",
+        id
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(account) = rec {
         return Ok((account, false));
     }
     Ok((None, true))
 }
 
 async fn lock_conversation(conn: &mut sqlx::PgConnection, id: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('intake-chat:' || $1, 0))")
-        .bind(id)
-        .execute(conn)
-        .await?;
+    sqlx::query!(
+        "SELECT pg_advisory_xact_lock(hashtextextended('intake-chat:' || $1::text, 0))",
+        id
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -140,12 +143,12 @@ async fn chat_request(
     conn: &mut sqlx::PgConnection,
     conversation_id: &str,
 ) -> Result<Option<Uuid>, sqlx::Error> {
-    let row: Option<(Uuid,)> =
-        sqlx::query_as("SELECT request_id FROM intake_chats WHERE conversation_id = $1")
-            .bind(conversation_id)
-            .fetch_optional(conn)
-            .await?;
-    Ok(row.map(|r| r.0))
+    sqlx::query_scalar!(
+        "SELECT request_id FROM intake_chats WHERE conversation_id = $1",
+        conversation_id
+    )
+    .fetch_optional(conn)
+    .await
 }
 
 /// Opens a request from a customer's chat. Signed (see the README's "Intake"). The same
@@ -204,13 +207,13 @@ pub async fn chat_open(
         thread_keys: Vec::new(),
     };
     let opened = super::open(&mut tx, id, &inc, now).await?;
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO intake_chats (conversation_id, request_id, key_id, created_at) VALUES ($1, $2, $3, $4)",
+        c.conversation_id,
+        id,
+        key_id,
+        now
     )
-    .bind(&c.conversation_id)
-    .bind(id)
-    .bind(key_id)
-    .bind(now)
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -268,11 +271,11 @@ pub async fn chat_message(
             "no conversation {conversation_id:?} was opened: POST /v1/intake/chat first"
         )));
     };
-    let seen: Option<(Uuid,)> = sqlx::query_as(
+    let seen = sqlx::query_scalar!(
         "SELECT event_id FROM intake_chat_messages WHERE conversation_id = $1 AND message_id = $2",
+        conversation_id,
+        m.message_id
     )
-    .bind(&conversation_id)
-    .bind(&m.message_id)
     .fetch_optional(&mut *tx)
     .await?;
     let created = if seen.is_none() {
@@ -293,12 +296,12 @@ pub async fn chat_message(
                 "the conversation's request was deleted",
             ));
         }
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO intake_chat_messages (conversation_id, message_id, event_id) VALUES ($1, $2, $3)",
+            conversation_id,
+            m.message_id,
+            add.event_id
         )
-        .bind(&conversation_id)
-        .bind(&m.message_id)
-        .bind(add.event_id)
         .execute(&mut *tx)
         .await?;
         true
@@ -368,13 +371,13 @@ pub async fn assign_unmatched(
     me.require(Action::ChangeSeverity)?;
     let now = state.now();
     let mut tx = state.pool.begin().await?;
-    let team: Option<(Uuid,)> = sqlx::query_as(
+    let team = sqlx::query_scalar!(
         "SELECT team_id FROM records WHERE entity = 'account' AND id = $1 AND NOT deleted FOR SHARE",
+        req.account_id
     )
-    .bind(req.account_id)
     .fetch_optional(&mut *tx)
     .await?;
-    let Some((team_id,)) = team else {
+    let Some(team_id) = team else {
         return Err(ApiError::field(
             StatusCode::NOT_FOUND,
             "not_found",

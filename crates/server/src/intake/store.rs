@@ -16,19 +16,20 @@ use super::{Incoming, Placement};
 async fn accounts_with_domains(
     conn: &mut PgConnection,
 ) -> Result<Vec<(Uuid, Uuid, Vec<String>)>, sqlx::Error> {
-    let rows: Vec<(Uuid, Uuid, Option<Json<Value>>)> = sqlx::query_as(
-        "SELECT id, team_id, fields->'support_email_domains' FROM records
-         WHERE entity = 'account' AND NOT deleted",
+    let rows = sqlx::query!(
+        r#"SELECT id, team_id, fields->'support_email_domains' AS "domains?: Json<Value>" FROM records
+           WHERE entity = 'account' AND NOT deleted"#,
     )
     .fetch_all(conn)
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, team, d)| {
-            let domains = d
+        .map(|r| {
+            let domains = r
+                .domains
                 .and_then(|d| serde_json::from_value::<Vec<String>>(d.0).ok())
                 .unwrap_or_default();
-            (id, team, domains)
+            (r.id, r.team_id, domains)
         })
         .collect())
 }
@@ -60,31 +61,31 @@ pub async fn find_account(
     email: &str,
     hint: Option<&str>,
 ) -> Result<Option<Placement>, sqlx::Error> {
-    let contact: Option<(Uuid, Uuid, Uuid)> = sqlx::query_as(
-        "SELECT c.id, a.id, a.team_id FROM records c
+    let contact = sqlx::query!(
+        "SELECT c.id AS contact_id, a.id AS account_id, a.team_id FROM records c
          JOIN records a ON a.entity = 'account' AND a.id = c.account_id AND NOT a.deleted
          WHERE c.entity = 'contact' AND NOT c.deleted AND lower(c.fields->>'email') = lower($1)
          ORDER BY c.created_at, c.id LIMIT 1",
+        email.trim()
     )
-    .bind(email.trim())
     .fetch_optional(&mut *conn)
     .await?;
-    if let Some((contact_id, account_id, team_id)) = contact {
+    if let Some(c) = contact {
         return Ok(Some(Placement {
-            account_id,
-            team_id,
-            contact_id: Some(contact_id),
+            account_id: c.account_id,
+            team_id: c.team_id,
+            contact_id: Some(c.contact_id),
         }));
     }
     if let Some(hint) = hint.map(str::trim).filter(|h| !h.is_empty()) {
         if let Ok(id) = Uuid::parse_str(hint) {
-            let team: Option<(Uuid,)> = sqlx::query_as(
+            let team = sqlx::query_scalar!(
                 "SELECT team_id FROM records WHERE entity = 'account' AND id = $1 AND NOT deleted",
+                id
             )
-            .bind(id)
             .fetch_optional(&mut *conn)
             .await?;
-            if let Some((team_id,)) = team {
+            if let Some(team_id) = team {
                 return Ok(Some(Placement {
                     account_id: id,
                     team_id,
@@ -126,23 +127,25 @@ pub async fn lock_request(
     conn: &mut PgConnection,
     id: Uuid,
 ) -> Result<Option<LockedRequest>, sqlx::Error> {
-    let row: Option<(Uuid, Option<Uuid>, Json<Value>)> = sqlx::query_as(
-        "SELECT team_id, account_id, fields FROM records
-         WHERE entity = 'request' AND id = $1 AND NOT deleted FOR UPDATE",
+    let row = sqlx::query!(
+        r#"SELECT team_id, account_id, fields AS "fields: Json<Value>" FROM records
+           WHERE entity = 'request' AND id = $1 AND NOT deleted FOR UPDATE"#,
+        id
     )
-    .bind(id)
     .fetch_optional(&mut *conn)
     .await?;
-    let Some((team_id, Some(account_id), fields)) = row else {
+    let Some((team_id, Some(account_id), fields)) =
+        row.map(|r| (r.team_id, r.account_id, r.fields))
+    else {
         return Ok(None);
     };
-    let events: Vec<(Uuid, Json<Value>)> = sqlx::query_as(
-        "SELECT id, fields FROM records
-         WHERE entity = 'request_event' AND account_id = $1 AND NOT deleted
-           AND fields->>'request_id' = $2",
+    let events = sqlx::query!(
+        r#"SELECT id, fields AS "fields: Json<Value>" FROM records
+           WHERE entity = 'request_event' AND account_id = $1 AND NOT deleted
+             AND fields->>'request_id' = $2"#,
+        account_id,
+        id.to_string()
     )
-    .bind(account_id)
-    .bind(id.to_string())
     .fetch_all(&mut *conn)
     .await?;
     let contact_id = fields
@@ -164,7 +167,7 @@ pub async fn lock_request(
         thread_keys,
         events: events
             .iter()
-            .filter_map(|(id, f)| event_of(*id, &f.0))
+            .filter_map(|e| event_of(e.id, &e.fields.0))
             .collect(),
         contact_id,
     }))
@@ -187,23 +190,23 @@ pub async fn insert_unmatched(
     events: &[RequestEvent],
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO intake_unmatched (id, channel, customer_email, customer_name, account_hint,
            title, severity, needs_triage, opened_at, thread_keys, events, received_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        id,
+        channel_str(inc.channel),
+        inc.sender_email,
+        inc.sender_name.as_deref(),
+        inc.account_hint.as_deref(),
+        inc.title,
+        inc.severity.as_str(),
+        inc.needs_triage,
+        inc.at,
+        Json(&inc.thread_keys) as _,
+        Json(events) as _,
+        now
     )
-    .bind(id)
-    .bind(channel_str(inc.channel))
-    .bind(&inc.sender_email)
-    .bind(inc.sender_name.as_deref())
-    .bind(inc.account_hint.as_deref())
-    .bind(&inc.title)
-    .bind(inc.severity.as_str())
-    .bind(inc.needs_triage)
-    .bind(inc.at)
-    .bind(Json(&inc.thread_keys))
-    .bind(Json(events))
-    .bind(now)
     .execute(&mut *conn)
     .await?;
     index_threads(conn, id, &inc.thread_keys).await
@@ -216,12 +219,12 @@ async fn index_threads(
     thread_keys: &[String],
 ) -> Result<(), sqlx::Error> {
     for k in thread_keys {
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO intake_unmatched_threads (message_id, unmatched_id) VALUES ($1, $2)
              ON CONFLICT DO NOTHING",
+            k,
+            id
         )
-        .bind(k)
-        .bind(id)
         .execute(&mut *conn)
         .await?;
     }
@@ -235,36 +238,29 @@ fn channel_str(c: Channel) -> &'static str {
     }
 }
 
-type UnmatchedRow = (
-    Uuid,
-    String,
-    String,
-    Json<Vec<String>>,
-    Json<Vec<RequestEvent>>,
-);
-
 /// The waiting (not yet assigned) Unmatched request `id`, locked.
 pub async fn lock_unmatched(
     conn: &mut PgConnection,
     id: Uuid,
 ) -> Result<Option<Unmatched>, sqlx::Error> {
-    let row: Option<UnmatchedRow> = sqlx::query_as(
-        "SELECT id, channel, title, thread_keys, events FROM intake_unmatched
-         WHERE id = $1 AND assigned_at IS NULL FOR UPDATE",
+    let row = sqlx::query!(
+        r#"SELECT id, channel, title, thread_keys AS "thread_keys: Json<Vec<String>>",
+                  events AS "events: Json<Vec<RequestEvent>>"
+           FROM intake_unmatched WHERE id = $1 AND assigned_at IS NULL FOR UPDATE"#,
+        id
     )
-    .bind(id)
     .fetch_optional(conn)
     .await?;
-    Ok(row.map(|(id, channel, title, keys, events)| Unmatched {
-        id,
-        channel: if channel == "chat" {
+    Ok(row.map(|r| Unmatched {
+        id: r.id,
+        channel: if r.channel == "chat" {
             Channel::Chat
         } else {
             Channel::Email
         },
-        title,
-        thread_keys: keys.0,
-        events: events.0,
+        title: r.title,
+        thread_keys: r.thread_keys.0,
+        events: r.events.0,
     }))
 }
 
@@ -272,16 +268,16 @@ pub async fn update_unmatched(conn: &mut PgConnection, u: &Unmatched) -> Result<
     let summary = rapport_domain::request::RequestHistory::new(u.events.clone())
         .ok()
         .map(|h| h.summary());
-    sqlx::query(
+    sqlx::query!(
         "UPDATE intake_unmatched SET events = $2, thread_keys = $3,
            severity = coalesce($4, severity), needs_triage = coalesce($5, needs_triage)
          WHERE id = $1",
+        u.id,
+        Json(&u.events) as _,
+        Json(&u.thread_keys) as _,
+        summary.as_ref().map(|s| s.severity.as_str()),
+        summary.as_ref().map(|s| s.needs_triage)
     )
-    .bind(u.id)
-    .bind(Json(&u.events))
-    .bind(Json(&u.thread_keys))
-    .bind(summary.as_ref().map(|s| s.severity.as_str()))
-    .bind(summary.as_ref().map(|s| s.needs_triage))
     .execute(&mut *conn)
     .await?;
     index_threads(conn, u.id, &u.thread_keys).await
@@ -294,14 +290,14 @@ pub async fn mark_assigned(
     by: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE intake_unmatched SET assigned_at = $2, assigned_by = $3, assigned_account = $4
          WHERE id = $1",
+        id,
+        now,
+        by,
+        account_id
     )
-    .bind(id)
-    .bind(now)
-    .bind(by)
-    .bind(account_id)
     .execute(conn)
     .await?;
     Ok(())
@@ -329,10 +325,12 @@ pub struct UnmatchedItem {
 
 /// The Unmatched requests still waiting, most severe first, then oldest first.
 pub async fn list_unmatched(conn: &mut PgConnection) -> Result<Vec<UnmatchedItem>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, channel, customer_email, customer_name, account_hint, title, severity,
-                needs_triage, opened_at, received_at, jsonb_array_length(events)::bigint AS entries
-         FROM intake_unmatched WHERE assigned_at IS NULL ORDER BY severity, opened_at, id",
+    sqlx::query_as!(
+        UnmatchedItem,
+        r#"SELECT id, channel, customer_email, customer_name, account_hint, title, severity,
+                  needs_triage, opened_at, received_at,
+                  jsonb_array_length(events)::bigint AS "entries!"
+           FROM intake_unmatched WHERE assigned_at IS NULL ORDER BY severity, opened_at, id"#,
     )
     .fetch_all(conn)
     .await
@@ -346,18 +344,18 @@ pub async fn open_requests_of(
     conn: &mut PgConnection,
     account_id: Uuid,
 ) -> Result<Vec<ThreadRow>, sqlx::Error> {
-    let rows: Vec<(Uuid, Json<Value>)> = sqlx::query_as(
-        "SELECT id, fields FROM records
-         WHERE entity = 'request' AND account_id = $1 AND NOT deleted
-           AND fields->>'status' IN ('open', 'acknowledged', 'mitigated')",
+    let rows = sqlx::query!(
+        r#"SELECT id, fields AS "fields: Json<Value>" FROM records
+           WHERE entity = 'request' AND account_id = $1 AND NOT deleted
+             AND fields->>'status' IN ('open', 'acknowledged', 'mitigated')"#,
+        account_id
     )
-    .bind(account_id)
     .fetch_all(conn)
     .await?;
     Ok(rows
         .into_iter()
-        .filter_map(|(id, f)| {
-            let f = f.0;
+        .filter_map(|r| {
+            let (id, f) = (r.id, r.fields.0);
             Some((
                 id,
                 account_id,
@@ -378,15 +376,14 @@ pub async fn unmatched_thread(
     if referenced.is_empty() {
         return Ok(None);
     }
-    let row: Option<(Uuid,)> = sqlx::query_as(
+    sqlx::query_scalar!(
         "SELECT t.unmatched_id FROM intake_unmatched_threads t
          JOIN intake_unmatched u ON u.id = t.unmatched_id
          WHERE t.message_id = ANY($1) ORDER BY u.opened_at DESC LIMIT 1",
+        referenced
     )
-    .bind(referenced)
     .fetch_optional(conn)
-    .await?;
-    Ok(row.map(|r| r.0))
+    .await
 }
 
 /// A message intake could not take in.
@@ -413,17 +410,17 @@ pub async fn record_error(
     now: DateTime<Utc>,
 ) -> Result<Uuid, sqlx::Error> {
     let id = Uuid::now_v7();
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO intake_errors (id, source, uid, message_id, reason, raw, at)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        id,
+        source,
+        uid,
+        message_id,
+        reason,
+        raw,
+        now
     )
-    .bind(id)
-    .bind(source)
-    .bind(uid)
-    .bind(message_id)
-    .bind(reason)
-    .bind(raw)
-    .bind(now)
     .execute(conn)
     .await?;
     tracing::warn!(%id, source, uid, reason, "intake error recorded");
@@ -435,11 +432,13 @@ pub async fn list_errors(
     conn: &mut PgConnection,
     limit: i64,
 ) -> Result<Vec<IntakeErrorRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, source, uid, message_id, reason, at, octet_length(raw)::bigint AS raw_bytes
-         FROM intake_errors ORDER BY at DESC, id DESC LIMIT $1",
+    sqlx::query_as!(
+        IntakeErrorRow,
+        r#"SELECT id, source, uid, message_id, reason, at,
+                  octet_length(raw)::bigint AS "raw_bytes?"
+           FROM intake_errors ORDER BY at DESC, id DESC LIMIT $1"#,
+        limit
     )
-    .bind(limit)
     .fetch_all(conn)
     .await
 }
@@ -468,15 +467,15 @@ pub async fn remember_mailbox_message(
     uid: i64,
     now: DateTime<Utc>,
 ) -> Result<bool, sqlx::Error> {
-    Ok(sqlx::query(
+    Ok(sqlx::query!(
         "INSERT INTO intake_mailbox_messages (mailbox, dedupe_key, uid_validity, uid, taken_at)
          VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+        mailbox,
+        key,
+        uid_validity,
+        uid,
+        now
     )
-    .bind(mailbox)
-    .bind(key)
-    .bind(uid_validity)
-    .bind(uid)
-    .bind(now)
     .execute(conn)
     .await?
     .rows_affected()

@@ -460,13 +460,15 @@ pub async fn ack_page(State(state): State<AppState>, Path(token): Path<String>) 
         Ok(l) => l,
         Err(e) => return link_failure(e),
     };
-    let title: Option<String> = sqlx::query_scalar(
-        "SELECT fields->>'title' FROM records WHERE entity = 'request' AND id = $1 AND NOT deleted",
+    // No such request, no title, or the database failing: the link cannot be shown.
+    let title = sqlx::query_scalar!(
+        "SELECT fields->>'title' AS title FROM records WHERE entity = 'request' AND id = $1 AND NOT deleted",
+        l.request_id
     )
-    .bind(l.request_id)
     .fetch_optional(&state.pool)
     .await
     .ok()
+    .flatten()
     .flatten();
     let Some(title) = title else {
         return link_failure(LinkError::Invalid);
@@ -766,8 +768,7 @@ pub async fn put_webhook(
         WebhookFormat::SignedJson => Some(crate::auth::new_token()?),
     };
     let mut conn = state.pool.acquire().await?;
-    let exists: Option<Uuid> = sqlx::query_scalar("SELECT id FROM teams WHERE id = $1")
-        .bind(team_id)
+    let exists = sqlx::query_scalar!("SELECT id FROM teams WHERE id = $1", team_id)
         .fetch_optional(&mut *conn)
         .await?;
     if exists.is_none() {

@@ -21,12 +21,13 @@ use crate::db::identity;
 
 /// The escalation policy in force: the stored one, else the domain's default.
 pub async fn policy(conn: &mut PgConnection) -> Result<EscalationPolicy, sqlx::Error> {
-    let row: Option<(Option<Json<EscalationPolicy>>,)> =
-        sqlx::query_as("SELECT policy FROM oncall_config WHERE id")
-            .fetch_optional(conn)
-            .await?;
+    let row = sqlx::query_scalar!(
+        r#"SELECT policy AS "policy: Json<EscalationPolicy>" FROM oncall_config WHERE id"#
+    )
+    .fetch_optional(conn)
+    .await?;
     Ok(row
-        .and_then(|(p,)| p)
+        .flatten()
         .map_or_else(EscalationPolicy::default, |p| p.0))
 }
 
@@ -53,21 +54,28 @@ async fn set_config(
     by: Uuid,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    let upsert = match setting {
-        Setting::Policy(policy) => sqlx::query(
+    match setting {
+        Setting::Policy(policy) => sqlx::query!(
             "INSERT INTO oncall_config (id, policy, updated_at, updated_by) VALUES (true, $1, $2, $3)
              ON CONFLICT (id) DO UPDATE SET policy = EXCLUDED.policy,
                updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by",
+            Json(policy) as _,
+            now,
+            by
         )
-        .bind(Json(policy)),
-        Setting::Rotation(rotation) => sqlx::query(
+        .execute(conn)
+        .await?,
+        Setting::Rotation(rotation) => sqlx::query!(
             "INSERT INTO oncall_config (id, rotation, updated_at, updated_by) VALUES (true, $1, $2, $3)
              ON CONFLICT (id) DO UPDATE SET rotation = EXCLUDED.rotation,
                updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by",
+            rotation.map(Json) as _,
+            now,
+            by
         )
-        .bind(rotation.map(Json)),
+        .execute(conn)
+        .await?,
     };
-    upsert.bind(now).bind(by).execute(conn).await?;
     Ok(())
 }
 
@@ -102,11 +110,12 @@ impl RotationSpec {
 }
 
 pub async fn rotation(conn: &mut PgConnection) -> Result<Option<RotationSpec>, sqlx::Error> {
-    let row: Option<(Option<Json<RotationSpec>>,)> =
-        sqlx::query_as("SELECT rotation FROM oncall_config WHERE id")
-            .fetch_optional(conn)
-            .await?;
-    Ok(row.and_then(|(r,)| r).map(|r| r.0))
+    let row = sqlx::query_scalar!(
+        r#"SELECT rotation AS "rotation: Json<RotationSpec>" FROM oncall_config WHERE id"#
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.flatten().map(|r| r.0))
 }
 
 pub async fn set_rotation(
@@ -125,16 +134,15 @@ pub async fn set_opt_in(
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     if opted_in {
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO oncall_opt_ins (user_id, created_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            user_id,
+            now
         )
-        .bind(user_id)
-        .bind(now)
         .execute(conn)
         .await?;
     } else {
-        sqlx::query("DELETE FROM oncall_opt_ins WHERE user_id = $1")
-            .bind(user_id)
+        sqlx::query!("DELETE FROM oncall_opt_ins WHERE user_id = $1", user_id)
             .execute(conn)
             .await?;
     }
@@ -142,7 +150,7 @@ pub async fn set_opt_in(
 }
 
 pub async fn opt_ins(conn: &mut PgConnection) -> Result<Vec<Uuid>, sqlx::Error> {
-    sqlx::query_scalar("SELECT user_id FROM oncall_opt_ins ORDER BY user_id")
+    sqlx::query_scalar!("SELECT user_id FROM oncall_opt_ins ORDER BY user_id")
         .fetch_all(conn)
         .await
 }
@@ -152,29 +160,30 @@ pub async fn insert_override(
     o: &Override,
     by: Uuid,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO oncall_overrides (id, covering, covered, starts_at, ends_at, created_at, created_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        o.id,
+        o.covering,
+        o.covered,
+        o.start,
+        o.end,
+        o.created_at,
+        by
     )
-    .bind(o.id)
-    .bind(o.covering)
-    .bind(o.covered)
-    .bind(o.start)
-    .bind(o.end)
-    .bind(o.created_at)
-    .bind(by)
     .execute(conn)
     .await?;
     Ok(())
 }
 
 pub async fn delete_override(conn: &mut PgConnection, id: Uuid) -> Result<bool, sqlx::Error> {
-    Ok(sqlx::query("DELETE FROM oncall_overrides WHERE id = $1")
-        .bind(id)
-        .execute(conn)
-        .await?
-        .rows_affected()
-        == 1)
+    Ok(
+        sqlx::query!("DELETE FROM oncall_overrides WHERE id = $1", id)
+            .execute(conn)
+            .await?
+            .rows_affected()
+            == 1,
+    )
 }
 
 /// The overrides that have not ended by `since`.
@@ -182,32 +191,14 @@ pub async fn overrides(
     conn: &mut PgConnection,
     since: DateTime<Utc>,
 ) -> Result<Vec<Override>, sqlx::Error> {
-    type Row = (
-        Uuid,
-        Uuid,
-        Uuid,
-        DateTime<Utc>,
-        DateTime<Utc>,
-        DateTime<Utc>,
-    );
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT id, covering, covered, starts_at, ends_at, created_at FROM oncall_overrides
-         WHERE ends_at > $1 ORDER BY starts_at, id",
+    sqlx::query_as!(
+        Override,
+        r#"SELECT id, covering, covered, starts_at AS start, ends_at AS "end", created_at
+           FROM oncall_overrides WHERE ends_at > $1 ORDER BY starts_at, id"#,
+        since
     )
-    .bind(since)
     .fetch_all(conn)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, covering, covered, start, end, created_at)| Override {
-            id,
-            covering,
-            covered,
-            start,
-            end,
-            created_at,
-        })
-        .collect())
+    .await
 }
 
 /// A staff member as paging needs them.
@@ -297,18 +288,18 @@ pub async fn set_webhook(
     by: Uuid,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO oncall_webhooks (team_id, url, format, secret, updated_at, updated_by)
          VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (team_id) DO UPDATE SET url = EXCLUDED.url, format = EXCLUDED.format,
            secret = EXCLUDED.secret, updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by",
+        w.team_id,
+        w.url,
+        w.format.as_str(),
+        w.secret.as_deref(),
+        now,
+        by
     )
-    .bind(w.team_id)
-    .bind(&w.url)
-    .bind(w.format.as_str())
-    .bind(w.secret.as_deref())
-    .bind(now)
-    .bind(by)
     .execute(conn)
     .await?;
     Ok(())
@@ -316,8 +307,7 @@ pub async fn set_webhook(
 
 pub async fn delete_webhook(conn: &mut PgConnection, team_id: Uuid) -> Result<bool, sqlx::Error> {
     Ok(
-        sqlx::query("DELETE FROM oncall_webhooks WHERE team_id = $1")
-            .bind(team_id)
+        sqlx::query!("DELETE FROM oncall_webhooks WHERE team_id = $1", team_id)
             .execute(conn)
             .await?
             .rows_affected()
@@ -326,21 +316,21 @@ pub async fn delete_webhook(conn: &mut PgConnection, team_id: Uuid) -> Result<bo
 }
 
 pub async fn webhooks(conn: &mut PgConnection) -> Result<Vec<Webhook>, sqlx::Error> {
-    let rows: Vec<(Uuid, String, String, Option<String>)> =
-        sqlx::query_as("SELECT team_id, url, format, secret FROM oncall_webhooks ORDER BY team_id")
+    let rows =
+        sqlx::query!("SELECT team_id, url, format, secret FROM oncall_webhooks ORDER BY team_id")
             .fetch_all(conn)
             .await?;
     Ok(rows
         .into_iter()
-        .map(|(team_id, url, format, secret)| Webhook {
-            team_id,
-            url,
-            format: if format == "slack" {
+        .map(|r| Webhook {
+            team_id: r.team_id,
+            url: r.url,
+            format: if r.format == "slack" {
                 WebhookFormat::Slack
             } else {
                 WebhookFormat::SignedJson
             },
-            secret,
+            secret: r.secret,
         })
         .collect())
 }
@@ -367,16 +357,6 @@ fn event_of(id: Uuid, f: &Value) -> Option<RequestEvent> {
     })
 }
 
-type WatchedRow = (
-    Uuid,
-    Uuid,
-    Option<Uuid>,
-    Option<Json<Value>>,
-    Json<Vec<(Uuid, Value)>>,
-    Json<Vec<DateTime<Utc>>>,
-    Json<Vec<Value>>,
-);
-
 /// The active requests (all, or the `only` ones; of the `severities`, when given) with their
 /// timelines, acknowledgements and the pages already claimed for them.
 pub async fn watched(
@@ -384,26 +364,31 @@ pub async fn watched(
     only: Option<&[Uuid]>,
     severities: Option<&[&str]>,
 ) -> Result<Vec<Watched>, sqlx::Error> {
-    let rows: Vec<WatchedRow> = sqlx::query_as(
-        "SELECT r.id, r.team_id, r.account_id, a.fields,
+    let rows = sqlx::query!(
+        r#"SELECT r.id, r.team_id, r.account_id, a.fields AS "account?: Json<Value>",
            coalesce((SELECT jsonb_agg(jsonb_build_array(e.id, e.fields)) FROM records e
                      WHERE e.entity = 'request_event' AND e.fields->>'request_id' = r.id::text
-                       AND e.account_id = r.account_id AND NOT e.deleted), '[]'),
-           coalesce((SELECT jsonb_agg(k.at) FROM oncall_acks k WHERE k.request_id = r.id), '[]'),
+                       AND e.account_id = r.account_id AND NOT e.deleted), '[]')
+             AS "events!: Json<Vec<(Uuid, Value)>>",
+           coalesce((SELECT jsonb_agg(k.at) FROM oncall_acks k WHERE k.request_id = r.id), '[]')
+             AS "acks!: Json<Vec<DateTime<Utc>>>",
            coalesce((SELECT jsonb_agg(p.key) FROM oncall_pages p WHERE p.request_id = r.id), '[]')
+             AS "sent!: Json<Vec<Value>>"
          FROM records r
          LEFT JOIN records a ON a.entity = 'account' AND a.id = r.account_id AND NOT a.deleted
          WHERE r.entity = 'request' AND NOT r.deleted AND r.account_id IS NOT NULL
            AND coalesce(r.fields->>'status', 'open') IN ('open', 'acknowledged', 'mitigated')
            AND ($1::uuid[] IS NULL OR r.id = ANY($1))
-           AND ($2::text[] IS NULL OR r.fields->>'severity' = ANY($2))",
+           AND ($2::text[] IS NULL OR r.fields->>'severity' = ANY($2))"#,
+        only,
+        severities as _
     )
-    .bind(only)
-    .bind(severities)
     .fetch_all(conn)
     .await?;
     let mut out = Vec::with_capacity(rows.len());
-    for (id, team_id, account_id, account, events, acks, sent) in rows {
+    for row in rows {
+        let (id, team_id, account_id, account) = (row.id, row.team_id, row.account_id, row.account);
+        let (events, acks, sent) = (row.events, row.acks, row.sent);
         let Some(account_id) = account_id else {
             continue;
         };
@@ -474,21 +459,21 @@ pub async fn claim_new(
         | PageKey::Breached { severity } => severity,
     };
     let dedupe_key = key.dedupe_key();
-    let won = sqlx::query(
+    let won = sqlx::query!(
         "INSERT INTO oncall_pages (request_id, dedupe_key, key, team_id, severity, targets, due_at,
            claimed_at, claimed_by, lease_until)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING",
+        request_id,
+        dedupe_key,
+        Json(key) as _,
+        team_id,
+        severity.as_str(),
+        Json(targets) as _,
+        due_at,
+        now,
+        worker,
+        now + lease
     )
-    .bind(request_id)
-    .bind(&dedupe_key)
-    .bind(Json(key))
-    .bind(team_id)
-    .bind(severity.as_str())
-    .bind(Json(targets))
-    .bind(due_at)
-    .bind(now)
-    .bind(worker)
-    .bind(now + lease)
     .execute(conn)
     .await?
     .rows_affected()
@@ -504,16 +489,6 @@ pub async fn claim_new(
     }))
 }
 
-type ClaimRow = (
-    Uuid,
-    String,
-    Json<PageKey>,
-    Uuid,
-    Json<Vec<PageTarget>>,
-    DateTime<Utc>,
-    i32,
-);
-
 /// Takes again up to `limit` claims whose lease ran out unsent. Rows another watcher is
 /// taking at this moment are skipped, not waited for.
 pub async fn reclaim_expired(
@@ -523,34 +498,35 @@ pub async fn reclaim_expired(
     lease: TimeDelta,
     limit: i64,
 ) -> Result<Vec<Claimed>, sqlx::Error> {
-    let rows: Vec<ClaimRow> = sqlx::query_as(
-        "UPDATE oncall_pages p SET claimed_by = $1, claimed_at = $2, lease_until = $3,
-           attempts = p.attempts + 1
-         FROM (SELECT request_id, dedupe_key FROM oncall_pages
-               WHERE sent_at IS NULL AND lease_until <= $2
-               ORDER BY lease_until LIMIT $4 FOR UPDATE SKIP LOCKED) due
-         WHERE p.request_id = due.request_id AND p.dedupe_key = due.dedupe_key
-         RETURNING p.request_id, p.dedupe_key, p.key, p.team_id, p.targets, p.due_at, p.attempts",
+    let rows = sqlx::query!(
+        r#"UPDATE oncall_pages p SET claimed_by = $1, claimed_at = $2, lease_until = $3,
+             attempts = p.attempts + 1
+           FROM (SELECT request_id, dedupe_key FROM oncall_pages
+                 WHERE sent_at IS NULL AND lease_until <= $2
+                 ORDER BY lease_until LIMIT $4 FOR UPDATE SKIP LOCKED) due
+           WHERE p.request_id = due.request_id AND p.dedupe_key = due.dedupe_key
+           RETURNING p.request_id AS "request_id!", p.dedupe_key AS "dedupe_key!",
+             p.key AS "key!: Json<PageKey>", p.team_id AS "team_id!",
+             p.targets AS "targets!: Json<Vec<PageTarget>>", p.due_at AS "due_at!",
+             p.attempts AS "attempts!""#,
+        worker,
+        now,
+        now + lease,
+        limit
     )
-    .bind(worker)
-    .bind(now)
-    .bind(now + lease)
-    .bind(limit)
     .fetch_all(conn)
     .await?;
     Ok(rows
         .into_iter()
-        .map(
-            |(request_id, dedupe_key, key, team_id, targets, due_at, attempts)| Claimed {
-                request_id,
-                dedupe_key,
-                key: key.0,
-                team_id,
-                targets: targets.0,
-                due_at,
-                attempts,
-            },
-        )
+        .map(|r| Claimed {
+            request_id: r.request_id,
+            dedupe_key: r.dedupe_key,
+            key: r.key.0,
+            team_id: r.team_id,
+            targets: r.targets.0,
+            due_at: r.due_at,
+            attempts: r.attempts,
+        })
         .collect())
 }
 
@@ -563,44 +539,36 @@ pub async fn record_delivery(
     error: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO oncall_deliveries (request_id, dedupe_key, channel, recipient, ok, error, at)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        page.request_id,
+        page.dedupe_key,
+        channel,
+        recipient,
+        error.is_none(),
+        error,
+        now
     )
-    .bind(page.request_id)
-    .bind(&page.dedupe_key)
-    .bind(channel)
-    .bind(recipient)
-    .bind(error.is_none())
-    .bind(error)
-    .bind(now)
     .execute(pool)
     .await?;
     Ok(())
 }
 
-/// An update of a page (`SET` the given assignments) that applies only while `worker` still
-/// holds its claim and it is not sent; the claim binds as `$1` to `$3`.
+/// `query!` of an update of a page (`SET` the given assignments, their arguments from `$4`
+/// on) that applies only while `worker` still holds its claim on `page` and it is not sent;
+/// the claim binds as `$1` to `$3`. One literal statement per caller, checked as a whole.
 macro_rules! held_claim {
-    ($set:literal) => {
-        concat!(
-            "UPDATE oncall_pages SET ",
-            $set,
-            " WHERE request_id = $1 AND dedupe_key = $2 AND claimed_by = $3 AND sent_at IS NULL"
+    ($set:tt, $page:expr, $worker:expr $(, $arg:expr)* $(,)?) => {
+        sqlx::query!(
+            "UPDATE oncall_pages SET " + $set
+                + " WHERE request_id = $1 AND dedupe_key = $2 AND claimed_by = $3 AND sent_at IS NULL",
+            $page.request_id,
+            $page.dedupe_key,
+            $worker
+            $(, $arg)*
         )
     };
-}
-
-/// A [`held_claim!`] update with the claim of `worker` on `page` bound.
-fn held<'q>(
-    sql: &'static str,
-    page: &'q Claimed,
-    worker: &'q str,
-) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
-    sqlx::query(sql)
-        .bind(page.request_id)
-        .bind(&page.dedupe_key)
-        .bind(worker)
 }
 
 /// Ends a claim: `outcome` is `sent`, `skipped` or `failed`. Only the claim's holder can end
@@ -614,15 +582,15 @@ pub async fn finish(
     error: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<bool, sqlx::Error> {
-    Ok(held(
-        held_claim!("sent_at = $4, outcome = $5, recipients = $6, last_error = $7"),
+    Ok(held_claim!(
+        "sent_at = $4, outcome = $5, recipients = $6, last_error = $7",
         page,
         worker,
+        now,
+        outcome,
+        Json(recipients) as _,
+        error
     )
-    .bind(now)
-    .bind(outcome)
-    .bind(Json(recipients))
-    .bind(error)
     .execute(pool)
     .await?
     .rows_affected()
@@ -636,8 +604,7 @@ pub async fn retry_later(
     worker: &str,
     error: &str,
 ) -> Result<(), sqlx::Error> {
-    held(held_claim!("last_error = $4"), page, worker)
-        .bind(error)
+    held_claim!("last_error = $4", page, worker, error)
         .execute(pool)
         .await?;
     Ok(())
@@ -667,10 +634,10 @@ pub struct Acknowledged {
 
 /// The team of request `id` (live), for the authorisation of an acknowledgement.
 pub async fn request_team(conn: &mut PgConnection, id: Uuid) -> Result<Option<Uuid>, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "SELECT team_id FROM records WHERE entity = 'request' AND id = $1 AND NOT deleted",
+        id
     )
-    .bind(id)
     .fetch_optional(conn)
     .await
 }
@@ -688,11 +655,11 @@ pub async fn acknowledge(
     now: DateTime<Utc>,
 ) -> Result<Acknowledged, AckError> {
     if let Some(nonce) = link {
-        let fresh = sqlx::query(
+        let fresh = sqlx::query!(
             "INSERT INTO oncall_used_links (nonce, used_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            &nonce[..],
+            now
         )
-        .bind(&nonce[..])
-        .bind(now)
         .execute(&mut *conn)
         .await?
         .rows_affected()
@@ -709,14 +676,14 @@ pub async fn acknowledge(
     if !status.is_active() {
         return Err(AckError::NoRequest);
     }
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO oncall_acks (id, request_id, user_id, at, via) VALUES ($1, $2, $3, $4, $5)",
+        Uuid::now_v7(),
+        request_id,
+        user_id,
+        now,
+        if link.is_some() { "email" } else { "app" }
     )
-    .bind(Uuid::now_v7())
-    .bind(request_id)
-    .bind(user_id)
-    .bind(now)
-    .bind(if link.is_some() { "email" } else { "app" })
     .execute(&mut *conn)
     .await?;
     let status_changed = status == RequestStatus::Open;
@@ -790,46 +757,34 @@ pub struct PageRow {
     pub recipients: Option<Vec<Uuid>>,
 }
 
-type PageDbRow = (
-    Uuid,
-    String,
-    String,
-    DateTime<Utc>,
-    DateTime<Utc>,
-    i32,
-    Option<DateTime<Utc>>,
-    Option<String>,
-    Option<Json<Vec<Uuid>>>,
-);
-
 /// The latest pages (of one request, or all), newest first.
 pub async fn pages(
     conn: &mut PgConnection,
     request: Option<Uuid>,
     limit: i64,
 ) -> Result<Vec<PageRow>, sqlx::Error> {
-    let rows: Vec<PageDbRow> = sqlx::query_as(
-        "SELECT request_id, dedupe_key, severity, due_at, claimed_at, attempts, sent_at, outcome,
-           recipients
-         FROM oncall_pages WHERE ($1::uuid IS NULL OR request_id = $1)
-         ORDER BY claimed_at DESC, dedupe_key LIMIT $2",
+    let rows = sqlx::query!(
+        r#"SELECT request_id, dedupe_key, severity, due_at, claimed_at, attempts, sent_at, outcome,
+             recipients AS "recipients: Json<Vec<Uuid>>"
+           FROM oncall_pages WHERE ($1::uuid IS NULL OR request_id = $1)
+           ORDER BY claimed_at DESC, dedupe_key LIMIT $2"#,
+        request,
+        limit
     )
-    .bind(request)
-    .bind(limit)
     .fetch_all(conn)
     .await?;
     Ok(rows
         .into_iter()
         .map(|r| PageRow {
-            request_id: r.0,
-            dedupe_key: r.1,
-            severity: r.2,
-            due_at: r.3,
-            claimed_at: r.4,
-            attempts: r.5,
-            sent_at: r.6,
-            outcome: r.7,
-            recipients: r.8.map(|j| j.0),
+            request_id: r.request_id,
+            dedupe_key: r.dedupe_key,
+            severity: r.severity,
+            due_at: r.due_at,
+            claimed_at: r.claimed_at,
+            attempts: r.attempts,
+            sent_at: r.sent_at,
+            outcome: r.outcome,
+            recipients: r.recipients.map(|j| j.0),
         })
         .collect())
 }
@@ -851,32 +806,22 @@ pub async fn paged_requests(
     teams: &[Uuid],
     me: Uuid,
 ) -> Result<Vec<PagedRequest>, sqlx::Error> {
-    type Row = (Uuid, DateTime<Utc>, DateTime<Utc>, i64, bool);
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT p.request_id, min(p.sent_at), max(p.sent_at), count(*),
-           coalesce(bool_or(p.recipients @> jsonb_build_array($2::text)), false)
-         FROM oncall_pages p
-         JOIN records r ON r.entity = 'request' AND r.id = p.request_id AND NOT r.deleted
-         WHERE p.team_id = ANY($1) AND p.outcome = 'sent' AND p.sent_at IS NOT NULL
-           AND coalesce(r.fields->>'status', 'open') IN ('open', 'acknowledged', 'mitigated')
-         GROUP BY p.request_id ORDER BY min(p.sent_at), p.request_id",
+    // min and max of sent_at are never NULL: only sent pages (sent_at set) are grouped.
+    sqlx::query_as!(
+        PagedRequest,
+        r#"SELECT p.request_id, min(p.sent_at) AS "first_paged_at!", max(p.sent_at) AS "last_paged_at!",
+             count(*) AS "pages!",
+             coalesce(bool_or(p.recipients @> jsonb_build_array($2::text)), false) AS "paged_me!"
+           FROM oncall_pages p
+           JOIN records r ON r.entity = 'request' AND r.id = p.request_id AND NOT r.deleted
+           WHERE p.team_id = ANY($1) AND p.outcome = 'sent' AND p.sent_at IS NOT NULL
+             AND coalesce(r.fields->>'status', 'open') IN ('open', 'acknowledged', 'mitigated')
+           GROUP BY p.request_id ORDER BY min(p.sent_at), p.request_id"#,
+        teams,
+        me.to_string()
     )
-    .bind(teams)
-    .bind(me.to_string())
     .fetch_all(conn)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(request_id, first_paged_at, last_paged_at, pages, paged_me)| PagedRequest {
-                request_id,
-                first_paged_at,
-                last_paged_at,
-                pages,
-                paged_me,
-            },
-        )
-        .collect())
+    .await
 }
 
 /// The severity a page key is for.

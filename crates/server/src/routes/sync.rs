@@ -232,12 +232,12 @@ fn changes_event() -> SseEvent {
 
 /// Whether the stream's sign-in still holds (a logout, expiry or disabled user ends it).
 async fn still_signed_in(st: &StreamState) -> bool {
-    let row: Result<Option<(i32,)>, sqlx::Error> = sqlx::query_as(
-        "SELECT 1 FROM auth_tokens t JOIN users u ON u.id = t.user_id
-         WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > $2 AND NOT u.disabled",
+    let row = sqlx::query_scalar!(
+        r#"SELECT 1 AS "signed_in!" FROM auth_tokens t JOIN users u ON u.id = t.user_id
+           WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > $2 AND NOT u.disabled"#,
+        &st.token_hash[..],
+        st.state.now()
     )
-    .bind(&st.token_hash)
-    .bind(st.state.now())
     .fetch_optional(&st.state.pool)
     .await;
     // A database hiccup keeps the stream: the next wake-up checks again.
