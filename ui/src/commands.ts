@@ -121,8 +121,8 @@ export const commands = {
   reviewSlots: (id: string): Promise<Array<Slot>> => call("review_slots", { id }),
   reviewBook: (id: string, start: string, end: string, meetingLink: string | null): Promise<ReviewView> => write("review_book", { id, start, end, meetingLink }),
   /**
-   * Writes the review's invitation where onboarding invitations go (the Downloads folder,
-   * a readable name: `review-<account>-<day>.ics`) and answers where.
+   * Writes the review's invitation by the one export policy ([`crate::exports`], as
+   * onboarding invitations; a readable name: `review-<account>-<day>.ics`) and answers where.
    */
   reviewIcs: (id: string): Promise<ExportedFile> => call("review_ics", { id }),
   reviewSave: (id: string, input: HealthCheckInput): Promise<ReviewView> => write("review_save", { id, input }),
@@ -158,14 +158,14 @@ export const commands = {
   rcaSave: (id: string, input: RcaInput): Promise<RcaView> => write("rca_save", { id, input }),
   rcaSetState: (id: string, state: RcaState): Promise<RcaView> => write("rca_set_state", { id, state }),
   /**
-   * Writes the RCA as Markdown into the Downloads folder (or `exports` in the data folder
-   * when the system has none) and answers the file's path. An existing file is never
-   * overwritten: `-2`, `-3`... is added to the name.
+   * Writes the RCA as Markdown by the one export policy ([`crate::exports`]: Downloads,
+   * never over an existing file) and answers the file's path.
    */
   rcaExport: (id: string): Promise<string> => call("rca_export", { id }),
   slaReport: (accountId: string | null): Promise<SlaReport> => call("sla_report", { accountId }),
   /**
-   * Writes the report as CSV into Downloads; answers the file's path.
+   * Writes the report as CSV by the one export policy ([`crate::exports`]); answers the
+   * file's path.
    */
   slaReportExport: (accountId: string | null): Promise<string> => call("sla_report_export", { accountId }),
   syncStatus: (): Promise<SyncStatus> => call("sync_status"),
