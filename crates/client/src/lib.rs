@@ -17,14 +17,11 @@ pub mod health;
 pub mod intake;
 pub mod markdown;
 mod notes;
-#[path = "onboarding/use_cases.rs"]
 pub mod onboarding;
 pub mod oncall;
 pub mod rca;
 pub mod reports;
-#[path = "requests/use_cases.rs"]
 pub mod requests;
-#[path = "reviews/use_cases.rs"]
 pub mod reviews;
 pub mod search;
 mod store;
