@@ -210,10 +210,8 @@ impl Store {
         account_id: Option<Uuid>,
         now: DateTime<Utc>,
     ) -> Result<EmailImportOutcome> {
-        let now = stamp(now);
         let email = parse_email(bytes)?;
-        let mut tx = self.writer.begin().await?;
-        Store::me(&mut tx).await?;
+        self.write(now, async |tx, _me, now| {
         let sender_lower = email.sender.to_lowercase();
         let contact: Option<(String, String)> = sqlx::query_as(
             "SELECT id, account_id FROM contacts WHERE lower(email) = ?1 AND deleted_at IS NULL \
@@ -224,7 +222,7 @@ impl Store {
         .await?;
         let account_id = match account_id {
             Some(a) => {
-                account_by_id(&mut tx, a).await?;
+                account_by_id(&mut *tx, a).await?;
                 a
             }
             None => {
@@ -276,7 +274,7 @@ impl Store {
 
         // The open requests of this account the email may continue.
         let open = load(
-            &mut tx,
+            &mut *tx,
             "r.account_id = ?1 AND r.status IN ('open', 'acknowledged', 'mitigated')",
             Some(account_id.to_string()),
         )
@@ -303,7 +301,7 @@ impl Store {
                     id: request_id,
                 },
             )?;
-            let mut w = Writer { conn: &mut tx, now };
+            let mut w = Writer { conn: &mut *tx, now };
             let mut events: Vec<RequestEvent> = l.events.iter().map(EventRecord::event).collect();
             let e = w
                 .event(&l.record, customer, RequestEventKind::Update { text: body })
@@ -328,7 +326,6 @@ impl Store {
                 new.thread_keys.push(mid.clone());
             }
             w.request(Some(&l.record), &new).await?;
-            tx.commit().await?;
             tracing::info!(%request_id, ?matched_by, escalated, "email added to an open request");
             return Ok(if escalated {
                 EmailImportOutcome::Escalated {
@@ -355,13 +352,14 @@ impl Store {
         }
         .normalize(&contact_id.into_iter().collect::<Vec<_>>())?;
         let keys = email.message_id.into_iter().collect();
-        let request_id = open_request(&mut tx, &input, None, keys, now).await?;
-        tx.commit().await?;
+        let request_id = open_request(&mut *tx, &input, None, keys, now).await?;
         Ok(EmailImportOutcome::Opened {
             request_id,
             severity: input.severity,
             urgent: triage.urgent_alert,
         })
+        })
+        .await
     }
 
     /// A response to the customer (public: stops the SLA clock) or an internal note.
@@ -517,44 +515,46 @@ impl Store {
         random: [u8; 16],
         now: DateTime<Utc>,
     ) -> Result<LaunchedCall> {
-        let now = stamp(now);
-        let mut tx = self.writer.begin().await?;
-        let (me, _) = me_with_role(&mut tx).await?;
-        let r = shown_request(&mut tx, id).await?;
-        let (events, history) = history_of(&mut tx, id).await?;
-        let summary = history.summary();
-        if !summary.severity.is_critical() && !summary.urgent_alert {
-            return Err(StoreError::invalid(
-                "severity",
-                "an incident call is for P1 and P2 requests",
-            ));
-        }
-        let settings = call_settings(&mut tx).await?;
-        let policy = LinkPolicy {
-            allowed_hosts: settings.allowed_hosts.clone(),
-        };
-        let (link, new_link) = match summary.call_link {
-            Some(l) => (l, false),
-            None => match settings.meeting_link.as_deref() {
-                Some(l) => (
-                    check_meeting_link("meeting_link", l, &policy).map_err(|e| {
-                        StoreError::Validation(rapport_domain::ValidationErrors(vec![e]))
-                    })?,
-                    true,
-                ),
-                None => (jitsi_room_url(random), true),
-            },
-        };
-        let kind = RequestEventKind::CallLaunched { link: link.clone() };
-        Writer { conn: &mut tx, now }
+        self.write(now, async |tx, me, now| {
+            let r = shown_request(&mut *tx, id).await?;
+            let (events, history) = history_of(&mut *tx, id).await?;
+            let summary = history.summary();
+            if !summary.severity.is_critical() && !summary.urgent_alert {
+                return Err(StoreError::invalid(
+                    "severity",
+                    "an incident call is for P1 and P2 requests",
+                ));
+            }
+            let settings = call_settings(&mut *tx).await?;
+            let policy = LinkPolicy {
+                allowed_hosts: settings.allowed_hosts.clone(),
+            };
+            let (link, new_link) = match summary.call_link {
+                Some(l) => (l, false),
+                None => match settings.meeting_link.as_deref() {
+                    Some(l) => (
+                        check_meeting_link("meeting_link", l, &policy).map_err(|e| {
+                            StoreError::Validation(rapport_domain::ValidationErrors(vec![e]))
+                        })?,
+                        true,
+                    ),
+                    None => (jitsi_room_url(random), true),
+                },
+            };
+            let kind = RequestEventKind::CallLaunched { link: link.clone() };
+            Writer {
+                conn: &mut *tx,
+                now,
+            }
             .act(&r, &events, Actor::Staff { user_id: me }, kind)
             .await?;
-        tx.commit().await?;
-        Ok(LaunchedCall {
-            link,
-            new_link,
-            opened: false,
+            Ok(LaunchedCall {
+                link,
+                new_link,
+                opened: false,
+            })
         })
+        .await
     }
 
     /// Saves the call settings: the allow-list checked and normalised, the personal link
