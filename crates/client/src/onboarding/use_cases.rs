@@ -13,7 +13,7 @@ use crate::accounts::account_by_id;
 use crate::entity::record;
 use crate::error::{Result, StoreError};
 use crate::reviews::refuse_clash;
-use crate::store::{Store, fmt_time, stamp, time_col, to_json, uuid_col};
+use crate::store::{Settings, Store, fmt_time, stamp, time_col, to_json, uuid_col};
 
 use super::rows::{account_contacts, session_by_id, settings_in};
 use super::views::OnboardingSettings;
@@ -192,21 +192,14 @@ impl Store {
                 "must be from 1 minute to 24 hours",
             ));
         }
-        let mut tx = self.writer.begin().await?;
-        for (key, value) in [
-            ("agenda_template", to_json(&template)),
-            ("reminder_minutes", settings.reminder_minutes.to_string()),
-        ] {
-            sqlx::query(
-                "INSERT INTO onboarding_settings (key, value) VALUES (?1, ?2) \
-                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            )
-            .bind(key)
-            .bind(value)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
+        self.settings_put(
+            Settings::Onboarding,
+            &[
+                ("agenda_template", to_json(&template)),
+                ("reminder_minutes", settings.reminder_minutes.to_string()),
+            ],
+        )
+        .await?;
         Ok(OnboardingSettings {
             agenda_template: template,
             reminder_minutes: settings.reminder_minutes,

@@ -18,7 +18,7 @@ use uuid::Uuid;
 use crate::accounts::{account_by_id, user_by_id};
 use crate::entity::record;
 use crate::error::{Result, StoreError};
-use crate::store::{Store, fmt_time, stamp, to_json};
+use crate::store::{Settings, Store, fmt_time, stamp, to_json};
 
 use super::email::parse_email;
 use super::rows::{alert_str, call_settings, history_of, request_by_id, shown_request};
@@ -574,21 +574,14 @@ impl Store {
             meeting_link: link,
             allowed_hosts: policy.allowed_hosts,
         };
-        let mut tx = self.writer.begin().await?;
-        for (key, value) in [
-            ("meeting_link", to_json(&out.meeting_link)),
-            ("allowed_hosts", to_json(&out.allowed_hosts)),
-        ] {
-            sqlx::query(
-                "INSERT INTO call_settings (key, value) VALUES (?1, ?2) \
-                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            )
-            .bind(key)
-            .bind(value)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
+        self.settings_put(
+            Settings::Call,
+            &[
+                ("meeting_link", to_json(&out.meeting_link)),
+                ("allowed_hosts", to_json(&out.allowed_hosts)),
+            ],
+        )
+        .await?;
         Ok(out)
     }
 

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::accounts::account_by_id;
 use crate::entity::record;
 use crate::error::{Result, StoreError};
-use crate::store::{Store, fmt_time, stamp};
+use crate::store::{Settings, Store, fmt_time, stamp};
 
 use super::busy::refuse_clash;
 use super::rows::{live_review, review_by_id};
@@ -279,12 +279,10 @@ impl Store {
                 format!("must be from 1 minute to 24 hours (1440), not {minutes}"),
             ));
         }
-        sqlx::query(
-            "INSERT INTO review_settings (key, value) VALUES ('reminder_minutes', ?1) \
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        self.settings_put(
+            Settings::Review,
+            &[("reminder_minutes", minutes.to_string())],
         )
-        .bind(minutes.to_string())
-        .execute(&self.writer)
         .await?;
         Ok(minutes)
     }
