@@ -15,7 +15,7 @@ use uuid::Uuid;
 use crate::accounts::{account_by_id, user_by_id};
 use crate::error::{Result, StoreError};
 use crate::reviews::Busy;
-use crate::store::{Store, fmt_time, time_col, uuid_col};
+use crate::store::{Store, uuid_col};
 
 use super::rows::{
     ROW_SELECT, SESSION_COLUMNS, account_contacts, my_rows_between, my_user, row_from_row,
@@ -126,28 +126,16 @@ pub(crate) async fn busy_sessions(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Vec<Busy>> {
-    let rows = sqlx::query(
+    Busy::booked(
+        conn,
         "SELECT s.starts_at, s.ends_at, s.id, a.name FROM onboarding_sessions s \
          JOIN accounts a ON a.id = s.account_id \
          WHERE s.facilitator_id = ?1 AND s.status IN ('planned', 'scheduled') \
          AND s.ends_at > ?2 AND s.starts_at < ?3 ORDER BY s.starts_at",
+        (user_id, from, to),
+        "your onboarding session with",
     )
-    .bind(user_id.to_string())
-    .bind(fmt_time(from))
-    .bind(fmt_time(to))
-    .fetch_all(conn)
-    .await?;
-    rows.iter()
-        .map(|r| {
-            let name: String = r.try_get("name")?;
-            Ok(Busy {
-                start: time_col(r, "starts_at")?,
-                end: time_col(r, "ends_at")?,
-                id: uuid_col(r, "id")?,
-                what: format!("your onboarding session with {name}"),
-            })
-        })
-        .collect()
+    .await
 }
 
 pub(super) async fn ics_event(

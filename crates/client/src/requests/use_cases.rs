@@ -132,6 +132,48 @@ impl Writer<'_> {
     }
 }
 
+/// An action by me on a request I can see, as it starts: who I am, the request and its
+/// timeline so far.
+struct OnRequest {
+    me: Uuid,
+    role: Role,
+    request: RequestRecord,
+    events: Vec<EventRecord>,
+    history: RequestHistory,
+}
+
+impl OnRequest {
+    async fn load(conn: &mut SqliteConnection, id: Uuid) -> Result<Self> {
+        let (me, role) = me_with_role(&mut *conn).await?;
+        let request = shown_request(&mut *conn, id).await?;
+        let (events, history) = history_of(conn, id).await?;
+        Ok(Self {
+            me,
+            role,
+            request,
+            events,
+            history,
+        })
+    }
+
+    /// Appends my `kind` to the timeline and writes the request as it leaves it.
+    async fn act(
+        &self,
+        conn: &mut SqliteConnection,
+        now: DateTime<Utc>,
+        kind: RequestEventKind,
+    ) -> Result<()> {
+        Writer { conn, now }
+            .act(
+                &self.request,
+                &self.events,
+                Actor::Staff { user_id: self.me },
+                kind,
+            )
+            .await
+    }
+}
+
 /// The record as its history leaves it.
 pub(super) fn synced(mut r: RequestRecord, history: &RequestHistory) -> RequestRecord {
     let s = history.summary();
@@ -461,15 +503,11 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<()> {
         self.write(now, async |tx, _, now| {
-            let (me, role) = me_with_role(tx).await?;
-            let r = shown_request(tx, id).await?;
-            let (events, history) = history_of(tx, id).await?;
-            let from = history.summary().status;
-            check_status_transition(from, to, role)
+            let on = OnRequest::load(tx, id).await?;
+            let from = on.history.summary().status;
+            check_status_transition(from, to, on.role)
                 .map_err(|e| StoreError::Validation(rapport_domain::ValidationErrors(vec![e])))?;
-            let kind = RequestEventKind::StatusChanged { from, to };
-            Writer { conn: tx, now }
-                .act(&r, &events, Actor::Staff { user_id: me }, kind)
+            on.act(tx, now, RequestEventKind::StatusChanged { from, to })
                 .await
         })
         .await
@@ -484,10 +522,8 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<()> {
         self.write(now, async |tx, _, now| {
-            let (me, role) = me_with_role(tx).await?;
-            let r = shown_request(tx, id).await?;
-            let (events, history) = history_of(tx, id).await?;
-            let summary = history.summary();
+            let on = OnRequest::load(tx, id).await?;
+            let (summary, role) = (on.history.summary(), on.role);
             let one = |e| StoreError::Validation(rapport_domain::ValidationErrors(vec![e]));
             let kind = if summary.needs_triage {
                 check_triage_confirmation(&summary, role).map_err(one)?;
@@ -499,9 +535,7 @@ impl Store {
                     to,
                 }
             };
-            Writer { conn: tx, now }
-                .act(&r, &events, Actor::Staff { user_id: me }, kind)
-                .await
+            on.act(tx, now, kind).await
         })
         .await
     }
@@ -515,10 +549,9 @@ impl Store {
         random: [u8; 16],
         now: DateTime<Utc>,
     ) -> Result<LaunchedCall> {
-        self.write(now, async |tx, me, now| {
-            let r = shown_request(&mut *tx, id).await?;
-            let (events, history) = history_of(&mut *tx, id).await?;
-            let summary = history.summary();
+        self.write(now, async |tx, _, now| {
+            let on = OnRequest::load(tx, id).await?;
+            let summary = on.history.summary();
             if !summary.severity.is_critical() && !summary.urgent_alert {
                 return Err(StoreError::invalid(
                     "severity",
@@ -542,12 +575,7 @@ impl Store {
                 },
             };
             let kind = RequestEventKind::CallLaunched { link: link.clone() };
-            Writer {
-                conn: &mut *tx,
-                now,
-            }
-            .act(&r, &events, Actor::Staff { user_id: me }, kind)
-            .await?;
+            on.act(tx, now, kind).await?;
             Ok(LaunchedCall {
                 link,
                 new_link,

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::accounts::user_by_id;
 use crate::error::{Result, StoreError};
-use crate::store::{fmt_time, uuid_col};
+use crate::store::{fmt_time, time_col, uuid_col};
 
 // Reads shared with the health score and the sync engine.
 
@@ -25,6 +25,33 @@ impl Busy {
     pub fn slot(&self) -> Slot {
         Slot::new(self.start, self.end)
     }
+
+    /// The rows of `sql` (`starts_at, ends_at, id, name`: the items of user `?1` booked in
+    /// `?2`–`?3`, with their account's name), each named "`what` <account name>".
+    pub(crate) async fn booked(
+        conn: &mut SqliteConnection,
+        sql: &'static str,
+        (user_id, from, to): (Uuid, DateTime<Utc>, DateTime<Utc>),
+        what: &str,
+    ) -> Result<Vec<Busy>> {
+        let rows = sqlx::query(sql)
+            .bind(user_id.to_string())
+            .bind(fmt_time(from))
+            .bind(fmt_time(to))
+            .fetch_all(conn)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let name: String = r.try_get("name")?;
+                Ok(Busy {
+                    start: time_col(r, "starts_at")?,
+                    end: time_col(r, "ends_at")?,
+                    id: uuid_col(r, "id")?,
+                    what: format!("{what} {name}"),
+                })
+            })
+            .collect()
+    }
 }
 
 /// The facilitator's booked reviews between `from` and `to`. The slot finders keep clear
@@ -35,29 +62,17 @@ pub(crate) async fn busy_reviews(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Vec<Busy>> {
-    let rows = sqlx::query(
+    Busy::booked(
+        conn,
         "SELECT r.starts_at, r.ends_at, r.id, a.name FROM reviews r \
          JOIN accounts a ON a.id = r.account_id \
          WHERE r.deleted_at IS NULL AND r.rep_id = ?1 \
          AND r.state = 'scheduled' AND r.starts_at IS NOT NULL AND r.ends_at IS NOT NULL \
          AND r.starts_at < ?3 AND r.ends_at > ?2 ORDER BY r.starts_at",
+        (user_id, from, to),
+        "your quarterly review with",
     )
-    .bind(user_id.to_string())
-    .bind(fmt_time(from))
-    .bind(fmt_time(to))
-    .fetch_all(conn)
-    .await?;
-    rows.iter()
-        .map(|r| {
-            let name: String = r.try_get("name")?;
-            Ok(Busy {
-                start: crate::store::time_col(r, "starts_at")?,
-                end: crate::store::time_col(r, "ends_at")?,
-                id: uuid_col(r, "id")?,
-                what: format!("your quarterly review with {name}"),
-            })
-        })
-        .collect()
+    .await
 }
 
 /// Everything that keeps the facilitator busy: their booked reviews and their onboarding
