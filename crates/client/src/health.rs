@@ -25,7 +25,7 @@ use uuid::Uuid;
 
 use crate::accounts::account_by_id;
 use crate::error::{Result, StoreError};
-use crate::store::{Store, fmt_time, parse_time, stamp, to_json};
+use crate::store::{Settings, Store, fmt_time, parse_time, put_settings, stamp, to_json};
 
 /// One point of the trend.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -284,12 +284,11 @@ impl Store {
     ) -> Result<HealthWeights> {
         w.check()?;
         let mut tx = self.writer.begin().await?;
-        sqlx::query(
-            "INSERT INTO review_settings (key, value) VALUES ('health_weights', ?1) \
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        put_settings(
+            &mut tx,
+            Settings::Review,
+            &[("health_weights", to_json(&w))],
         )
-        .bind(to_json(&w))
-        .execute(&mut *tx)
         .await?;
         refresh_all(&mut tx, now).await?;
         tx.commit().await?;

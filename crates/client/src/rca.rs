@@ -20,7 +20,7 @@ use crate::accounts::{account_by_id, user_by_id};
 use crate::entity::{Synced, record};
 use crate::error::{Result, StoreError};
 use crate::requests::{actor_names, history_of};
-use crate::store::{Store, fmt_time, json_col, maybe_by_id, stamp, time_col, to_json, uuid_col};
+use crate::store::{Store, fmt_time, json_col, maybe_by_id, time_col, to_json, uuid_col};
 
 /// An RCA's row and its sync record (wire names of `rapport_domain::rca::SYNC`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -310,43 +310,40 @@ impl Store {
     /// The request's RCA, or a new draft pre-filled from the incident (timeline, SLA result,
     /// impact window). Only resolved P1/P2 requests need one.
     pub async fn rca_open(&self, request_id: Uuid, now: DateTime<Utc>) -> Result<RcaView> {
-        let now = stamp(now);
-        let mut tx = self.writer.begin().await?;
-        Store::me(&mut tx).await?;
-        if let Some(r) = rca_by(&mut tx, "request_id", request_id).await? {
-            let v = view(&mut tx, &r).await?;
-            tx.commit().await?;
-            return Ok(v);
-        }
-        let (account_id,): (String,) =
-            sqlx::query_as("SELECT account_id FROM requests WHERE id = ?1 AND deleted_at IS NULL")
-                .bind(request_id.to_string())
-                .fetch_optional(&mut *tx)
-                .await?
-                .ok_or(StoreError::NotFound {
-                    entity: "request",
-                    id: request_id,
-                })?;
-        let account_id: Uuid = account_id
-            .parse()
-            .map_err(|_| StoreError::invalid("account_id", "not an id"))?;
-        let account = account_by_id(&mut tx, account_id).await?;
-        let (events, history) = history_of(&mut tx, request_id).await?;
-        if !rca_required(&history.summary()) {
-            return Err(StoreError::invalid(
-                "request",
-                "a root-cause analysis is written for a resolved P1 or P2 request",
-            ));
-        }
-        let names = actor_names(&mut tx, &events).await?;
-        let draft = domain::prefill(request_id, &history, account.plan, now, |a| {
-            names.get(a).cloned().unwrap_or_default()
-        });
-        let r = RcaRecord::of(Uuid::now_v7(), account_id, RcaState::Draft, draft, now);
-        record(&mut tx, None, &r, now).await?;
-        let v = view(&mut tx, &r).await?;
-        tx.commit().await?;
-        Ok(v)
+        self.write(now, async |tx, _me, now| {
+            if let Some(r) = rca_by(&mut *tx, "request_id", request_id).await? {
+                return view(&mut *tx, &r).await;
+            }
+            let (account_id,): (String,) = sqlx::query_as(
+                "SELECT account_id FROM requests WHERE id = ?1 AND deleted_at IS NULL",
+            )
+            .bind(request_id.to_string())
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound {
+                entity: "request",
+                id: request_id,
+            })?;
+            let account_id: Uuid = account_id
+                .parse()
+                .map_err(|_| StoreError::invalid("account_id", "not an id"))?;
+            let account = account_by_id(&mut *tx, account_id).await?;
+            let (events, history) = history_of(&mut *tx, request_id).await?;
+            if !rca_required(&history.summary()) {
+                return Err(StoreError::invalid(
+                    "request",
+                    "a root-cause analysis is written for a resolved P1 or P2 request",
+                ));
+            }
+            let names = actor_names(&mut *tx, &events).await?;
+            let draft = domain::prefill(request_id, &history, account.plan, now, |a| {
+                names.get(a).cloned().unwrap_or_default()
+            });
+            let r = RcaRecord::of(Uuid::now_v7(), account_id, RcaState::Draft, draft, now);
+            record(&mut *tx, None, &r, now).await?;
+            view(&mut *tx, &r).await
+        })
+        .await
     }
 
     pub async fn rca_get(&self, id: Uuid) -> Result<RcaView> {

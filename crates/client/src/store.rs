@@ -303,6 +303,56 @@ pub(crate) fn stamp(now: DateTime<Utc>) -> DateTime<Utc> {
     now.trunc_subsecs(6)
 }
 
+/// The key/value tables of the settings local to this desktop (not synced: no outbox entry).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Settings {
+    /// `onboarding_settings`: the agenda template, the reminder lead time.
+    Onboarding,
+    /// `call_settings`: my meeting link, the allow-list.
+    Call,
+    /// `review_settings`: the review reminder lead time, the health score's weights.
+    Review,
+}
+
+/// Stores each `(key, value)` in the settings table, inserted or replaced.
+pub(crate) async fn put_settings(
+    conn: &mut SqliteConnection,
+    table: Settings,
+    pairs: &[(&str, String)],
+) -> Result<()> {
+    let table = match table {
+        Settings::Onboarding => "onboarding_settings",
+        Settings::Call => "call_settings",
+        Settings::Review => "review_settings",
+    };
+    let sql = format!(
+        "INSERT INTO {table} (key, value) VALUES (?1, ?2) \
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+    );
+    for (key, value) in pairs {
+        sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(*key)
+            .bind(value)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Saves local settings (one transaction: all of `pairs` or none).
+    pub(crate) async fn settings_put(
+        &self,
+        table: Settings,
+        pairs: &[(&str, String)],
+    ) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
+        put_settings(&mut tx, table, pairs).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
 /// Rows per INSERT statement when loading many (9-14 columns: far below SQLite's
 /// 32,766 bound parameters).
 pub(crate) const INSERT_BATCH: usize = 200;

@@ -1,12 +1,20 @@
 use chrono::{DateTime, Timelike, Utc};
+use chrono::{NaiveDate, TimeDelta};
+use rapport_domain::onboarding::OnboardingSession;
 use rapport_domain::onboarding::{OnboardingSessionInput, OnboardingStatus};
+use rapport_domain::schedule::Slot;
 use rapport_domain::sync::EntityKind;
 use rapport_domain::{
     Account, AccountInput, Contact, ContactInput, LifecycleStage, Plan, Role, User, UserInput,
     WorkingHours,
 };
+use uuid::Uuid;
 
-use super::*;
+use crate::store::Store;
+
+use super::rows::session_by_id;
+use super::use_cases::NewSession;
+use super::views::{OnboardingSettings, SlotQuery};
 
 /// Thursday 26 Nov 2026, 09:00 UTC (10:00 in Berlin, 20:00 in Sydney).
 use crate::testing::t0;
