@@ -25,6 +25,22 @@ async fn click_centered(app: &App, testid: &str) -> Result<()> {
     app.click(&sel).await
 }
 
+/// Opens Needs attention from the status bar, checks the refused write reads as fields holding
+/// `refused` (not JSON), and opens its edit: the form `form` of the record's kind.
+async fn edit_refused(app: &App, refused: &str, form: &str) -> Result<()> {
+    click_centered(app, "status-attention")
+        .await
+        .context("the status bar counts the refused change")?;
+    let content = app.text(&by_testid("attention-content")).await?;
+    ensure!(
+        content.contains(refused) && !content.contains('{'),
+        "the refused change reads as fields, not JSON: {content:?}"
+    );
+    click_centered(app, "attention-edit").await?;
+    app.testid(form).await?;
+    Ok(())
+}
+
 async fn input_value(app: &App, testid: &str) -> Result<String> {
     let v = app
         .wait_js(
@@ -80,18 +96,8 @@ async fn a_refused_account_edit_is_corrected_in_the_account_form() -> Result<()>
     app.fill(&by_testid("account-edit-form-name"), &refused_name)
         .await?;
     click_centered(&app, "account-edit-form-submit").await?;
-    click_centered(&app, "status-attention")
-        .await
-        .context("the status bar counts the refused change")?;
-    let content = app.text(&by_testid("attention-content")).await?;
-    ensure!(
-        content.contains(&refused_name) && !content.contains('{'),
-        "the refused change reads as fields, not JSON: {content:?}"
-    );
-
     // Edit: the account form, with the refused name over the record's other fields.
-    click_centered(&app, "attention-edit").await?;
-    app.testid("attention-account-form").await?;
+    edit_refused(&app, &refused_name, "attention-account-form").await?;
     ensure!(
         input_value(&app, "attention-account-form-name").await? == refused_name,
         "the form starts from the refused value"
@@ -256,16 +262,8 @@ async fn a_refused_note_edit_is_corrected_in_the_note_editor() -> Result<()> {
     sync_now_and_wait(&app)
         .await
         .context("the status bar counts the refused rewrite")?;
-    click_centered(&app, "status-attention").await?;
-    let content = app.text(&by_testid("attention-content")).await?;
-    ensure!(
-        content.contains(&rewritten) && !content.contains('{'),
-        "the refused rewrite reads as fields, not JSON: {content:?}"
-    );
-
     // Edit: the note editor of the account page, holding the refused text.
-    click_centered(&app, "attention-edit").await?;
-    app.testid("attention-note-editor").await?;
+    edit_refused(&app, &rewritten, "attention-note-editor").await?;
     ensure!(
         input_value(&app, "note-editor-body").await? == rewritten,
         "the editor starts from the refused text"
@@ -378,18 +376,8 @@ async fn a_refused_session_edit_is_corrected_in_the_session_form() -> Result<()>
     let refused = format!("{name}: the SLA table and the Slack channel were shown");
     app.fill(&by_testid("session-outcome"), &refused).await?;
     click_centered(&app, "session-save").await?;
-    click_centered(&app, "status-attention")
-        .await
-        .context("the status bar counts the refused change")?;
-    let content = app.text(&by_testid("attention-content")).await?;
-    ensure!(
-        content.contains(&refused) && !content.contains('{'),
-        "the refused change reads as fields, not JSON: {content:?}"
-    );
-
     // Edit: the session form, with the refused outcome over the session's agenda and link.
-    click_centered(&app, "attention-edit").await?;
-    app.testid("attention-session-form").await?;
+    edit_refused(&app, &refused, "attention-session-form").await?;
     ensure!(
         input_value(&app, "session-outcome").await? == refused,
         "the form starts from the refused outcome"
