@@ -6,6 +6,7 @@
 //! request's timeline in the window shows the acknowledgement by the lead (pulled by sync).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, Result, ensure};
 use chrono::{TimeDelta, Utc};
@@ -191,18 +192,44 @@ async fn a_lead_acknowledges_a_page_from_the_app_and_the_timeline_shows_it() -> 
         by_testid("today-urgent-request")
     );
     app.click(&urgent).await?;
-    let shown = app
-        .wait_js(
+    app.find(&by_testid("request-status"))
+        .await
+        .context("the request's page opens")?;
+    // The acknowledgement reaches this desktop by a sync (the wake after the ack, the event
+    // stream, at the latest the periodic sync a minute later); the open page reloads when it
+    // lands. On failure, say what the window showed.
+    let script = format!(
+        "return Array.from(document.querySelectorAll('[data-testid=timeline-event]'))
+           .find(e => e.dataset.kind === 'status_changed'
+             && e.textContent.includes('Status changed from open to acknowledged')
+             && e.textContent.includes({name}))?.textContent ?? null",
+        name = Value::String(lead_name.clone())
+    );
+    let waited = app
+        .poll(
             "the acknowledgement on the request's timeline",
-            &format!(
-                "return Array.from(document.querySelectorAll('[data-testid=timeline-event]'))
-                   .find(e => e.dataset.kind === 'status_changed'
-                     && e.textContent.includes('Status changed from open to acknowledged')
-                     && e.textContent.includes({name}))?.textContent ?? null",
-                name = Value::String(lead_name.clone())
-            ),
+            Duration::from_secs(75),
+            async |c| {
+                let v = c.execute(&script, vec![]).await?;
+                Ok((!v.is_null()).then_some(v))
+            },
         )
-        .await?;
+        .await;
+    let shown = match waited {
+        Ok(v) => v,
+        Err(e) => {
+            let seen = app
+                .js(
+                    "return [document.querySelector('[data-testid=statusbar]')?.textContent ?? '(no status bar)',
+                             ...Array.from(document.querySelectorAll('[data-testid=timeline-event]'))
+                               .map(e => e.dataset.kind + ': ' + e.textContent)].join(' | ')",
+                    vec![],
+                )
+                .await
+                .unwrap_or_default();
+            return Err(e.context(format!("the window showed: {seen}")));
+        }
+    };
     ensure!(
         shown.as_str().is_some_and(|t| t.contains(&lead_name)),
         "acknowledged by the lead, on the timeline: {shown}"
