@@ -126,8 +126,11 @@ ui-check: deps-node
 
 # Inside a private D-Bus session with a test GNOME Keyring (scripts/with-keyring.sh), so the
 # sign-in test finds the token in a real Secret Service; the sync tests need PostgreSQL.
+# One real window at a time on this machine: two runs of `xvfb-run -a` side by side were seen
+# to fail the app's GTK start; a second run (another checkout's make test) waits on the lock.
+WEBDRIVER_LOCK ?= /tmp/rapport-webdriver.lock
 webdriver: app deps-driver postgres
-	RAPPORT_APP_BIN="$(APP_BIN)" dbus-run-session -- scripts/with-keyring.sh \
+	RAPPORT_APP_BIN="$(APP_BIN)" flock $(WEBDRIVER_LOCK) dbus-run-session -- scripts/with-keyring.sh \
 	  xvfb-run -a -s "-screen 0 1280x800x24" \
 	  cargo test -p rapport-tests --test webdriver -- --test-threads=1
 
