@@ -124,6 +124,23 @@ pub(crate) async fn record_delete<T: Synced>(
     queue(conn, T::KIND, old.id(), MutationOp::Delete, Map::new(), now).await
 }
 
+/// [`Synced::remove`] of a kind that keeps tombstones: the live row `id` of `table` is
+/// marked deleted at `at` (a pulled later write brings it back).
+pub(crate) async fn soft_delete(
+    conn: &mut SqliteConnection,
+    table: &'static str,
+    id: Uuid,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    let sql = format!("UPDATE {table} SET deleted_at = ?2 WHERE id = ?1 AND deleted_at IS NULL");
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id.to_string())
+        .bind(crate::store::fmt_time(at))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// The wire fields a write sets: every field but `id` when there is no previous state,
 /// otherwise the fields whose value changed.
 pub(crate) fn fields_set<T: Serialize>(old: Option<&T>, new: &T) -> Map<String, Value> {

@@ -445,16 +445,7 @@ macro_rules! soft_deleted_child {
                 id: Uuid,
                 at: DateTime<Utc>,
             ) -> Result<()> {
-                sqlx::query(concat!(
-                    "UPDATE ",
-                    $table,
-                    " SET deleted_at = ?2 WHERE id = ?1 AND deleted_at IS NULL"
-                ))
-                .bind(id.to_string())
-                .bind(fmt_time(at))
-                .execute(conn)
-                .await?;
-                Ok(())
+                crate::entity::soft_delete(conn, $table, id, at).await
             }
 
             async fn forget(

@@ -188,12 +188,7 @@ impl Synced for RcaRecord {
     }
 
     async fn remove(conn: &mut SqliteConnection, id: Uuid, at: DateTime<Utc>) -> Result<()> {
-        sqlx::query("UPDATE rcas SET deleted_at = ?2 WHERE id = ?1 AND deleted_at IS NULL")
-            .bind(id.to_string())
-            .bind(fmt_time(at))
-            .execute(conn)
-            .await?;
-        Ok(())
+        crate::entity::soft_delete(conn, "rcas", id, at).await
     }
 }
 

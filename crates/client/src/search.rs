@@ -60,34 +60,52 @@ macro_rules! notes_part {
     };
 }
 
+/// Accounts matching FTS query `$q`: part `$part` of [`SEARCH_SQL`].
+macro_rules! accounts_part {
+    ($part:literal, $q:literal) => {
+        concat!(
+            "SELECT * FROM (SELECT ",
+            $part,
+            " AS part, a.id, a.id AS account_id, a.name AS account_name, \
+             a.name AS title, snippet(accounts_fts, -1, char(2), char(3), '…', ?4) AS snippet \
+             FROM accounts_fts JOIN accounts a ON a.seq = accounts_fts.rowid \
+             WHERE accounts_fts MATCH ",
+            $q,
+            " ORDER BY accounts_fts.rowid LIMIT ?3)"
+        )
+    };
+}
+
+/// Contacts matching FTS query `$q`: part `$part` of [`SEARCH_SQL`].
+macro_rules! contacts_part {
+    ($part:literal, $q:literal) => {
+        concat!(
+            "SELECT * FROM (SELECT ",
+            $part,
+            " AS part, c.id, c.account_id, a.name AS account_name, \
+             c.name AS title, snippet(contacts_fts, -1, char(2), char(3), '…', ?4) AS snippet \
+             FROM contacts_fts JOIN contacts c ON c.seq = contacts_fts.rowid \
+             JOIN accounts a ON a.id = c.account_id \
+             WHERE contacts_fts MATCH ",
+            $q,
+            " ORDER BY contacts_fts.rowid LIMIT ?3)"
+        )
+    };
+}
+
 /// The whole search in one statement (one round trip to the SQLite worker): accounts by
-/// name, accounts by any column, contacts by name, contacts by any column, notes by whole
-/// words. Each part is limited on its own; `part` says which one a row came from.
+/// name (`?1`), accounts by any column (`?2`), contacts by name, contacts by any column,
+/// notes by whole words (`?5`). Each part is limited on its own; `part` says which one a
+/// row came from.
 const SEARCH_SQL: &str = concat!(
-    "\
-    SELECT * FROM (SELECT 0 AS part, a.id, a.id AS account_id, a.name AS account_name, \
-        a.name AS title, snippet(accounts_fts, -1, char(2), char(3), '…', ?4) AS snippet \
-        FROM accounts_fts JOIN accounts a ON a.seq = accounts_fts.rowid \
-        WHERE accounts_fts MATCH ?1 ORDER BY accounts_fts.rowid LIMIT ?3) \
-    UNION ALL \
-    SELECT * FROM (SELECT 1 AS part, a.id, a.id AS account_id, a.name AS account_name, \
-        a.name AS title, snippet(accounts_fts, -1, char(2), char(3), '…', ?4) AS snippet \
-        FROM accounts_fts JOIN accounts a ON a.seq = accounts_fts.rowid \
-        WHERE accounts_fts MATCH ?2 ORDER BY accounts_fts.rowid LIMIT ?3) \
-    UNION ALL \
-    SELECT * FROM (SELECT 2 AS part, c.id, c.account_id, a.name AS account_name, \
-        c.name AS title, snippet(contacts_fts, -1, char(2), char(3), '…', ?4) AS snippet \
-        FROM contacts_fts JOIN contacts c ON c.seq = contacts_fts.rowid \
-        JOIN accounts a ON a.id = c.account_id \
-        WHERE contacts_fts MATCH ?1 ORDER BY contacts_fts.rowid LIMIT ?3) \
-    UNION ALL \
-    SELECT * FROM (SELECT 3 AS part, c.id, c.account_id, a.name AS account_name, \
-        c.name AS title, snippet(contacts_fts, -1, char(2), char(3), '…', ?4) AS snippet \
-        FROM contacts_fts JOIN contacts c ON c.seq = contacts_fts.rowid \
-        JOIN accounts a ON a.id = c.account_id \
-        WHERE contacts_fts MATCH ?2 ORDER BY contacts_fts.rowid LIMIT ?3) \
-    UNION ALL \
-    SELECT * FROM (",
+    accounts_part!("0", "?1"),
+    " UNION ALL ",
+    accounts_part!("1", "?2"),
+    " UNION ALL ",
+    contacts_part!("2", "?1"),
+    " UNION ALL ",
+    contacts_part!("3", "?2"),
+    " UNION ALL SELECT * FROM (",
     notes_part!("?5"),
     ")"
 );

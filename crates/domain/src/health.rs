@@ -367,6 +367,50 @@ pub fn should_snapshot(
     }
 }
 
+/// The request inputs of an account's score at `now`, from its requests (each with the plan
+/// its SLA clock runs on): the active ones by severity (`None` with no request at all), and
+/// the SLA results that became final in the 90 days before `now` (the first public
+/// response, or the due instant of a breach; `None` when none did). The cache and the demo's
+/// replay of past days both read them here.
+pub fn request_inputs<'a>(
+    requests: impl IntoIterator<Item = (&'a crate::request::RequestHistory, crate::account::Plan)>,
+    now: DateTime<Utc>,
+) -> (Option<OpenRequestCounts>, Option<SlaRecord>) {
+    use crate::request::Severity;
+    use crate::sla::SlaState;
+    let since = now - TimeDelta::days(90);
+    let mut any_request = false;
+    let mut open = OpenRequestCounts::default();
+    let mut record = SlaRecord::default();
+    for (history, plan) in requests {
+        any_request = true;
+        let summary = history.summary();
+        if summary.status.is_active() {
+            match summary.severity {
+                Severity::P1 => open.p1 += 1,
+                Severity::P2 => open.p2 += 1,
+                Severity::P3 => open.p3 += 1,
+                Severity::P4 => open.p4 += 1,
+            }
+        }
+        let clock = crate::sla::clock(history, plan, now);
+        let ended = match clock.state {
+            Some(SlaState::Met | SlaState::Missed) => clock.stopped_at,
+            Some(SlaState::Breached) => clock.due_at,
+            _ => None,
+        };
+        if ended.is_some_and(|at| at > since && at <= now) {
+            if clock.state == Some(SlaState::Met) {
+                record.met += 1;
+            } else {
+                record.missed += 1;
+            }
+        }
+    }
+    let any_result = record.met + record.missed > 0;
+    (any_request.then_some(open), any_result.then_some(record))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

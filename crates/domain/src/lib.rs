@@ -6,6 +6,7 @@
 pub mod account;
 pub mod authz;
 pub mod contact;
+pub mod email;
 pub mod health;
 pub mod ics;
 pub mod intake;

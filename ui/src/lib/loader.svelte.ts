@@ -12,6 +12,8 @@ export class Loader<T> {
   value = $state.raw<T | null>(null);
   /** What went wrong, worded for the user (describeError), when `phase` is "error". */
   error = $state("");
+  /** True while the latest load runs (a reload under what is shown: "Searching…"). */
+  busy = $state(false);
 
   #fetch: () => Promise<T>;
   #seq = 0;
@@ -27,6 +29,7 @@ export class Loader<T> {
    */
   async load(opts: { showLoading?: boolean } = {}): Promise<boolean> {
     const mine = ++this.#seq;
+    this.busy = true;
     if (opts.showLoading === true) this.phase = "loading";
     try {
       const value = await this.#fetch();
@@ -39,6 +42,8 @@ export class Loader<T> {
       this.error = describeError(toIpcError(e));
       this.phase = "error";
       return false;
+    } finally {
+      if (mine === this.#seq) this.busy = false;
     }
   }
 
@@ -51,6 +56,7 @@ export class Loader<T> {
     this.#seq++;
     this.value = value;
     this.phase = "ready";
+    this.busy = false;
   }
 }
 

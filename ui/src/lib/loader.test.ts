@@ -75,4 +75,23 @@ describe("loader", () => {
     expect(await running).toBe(false);
     expect(l.value).toBe("saved");
   });
+
+  it("is busy while the latest of overlapping loads runs", async () => {
+    const c = controlled<string>();
+    const l = loader(c.fetch);
+    expect(l.busy).toBe(false);
+    const older = l.load();
+    const newer = l.load();
+    expect(l.busy).toBe(true);
+    c.answer("old");
+    await older;
+    expect(l.busy, "an older answer does not end the newer load").toBe(true);
+    c.answer("new");
+    await newer;
+    expect(l.busy).toBe(false);
+    const failing = l.load();
+    c.fail(new Error("gone"));
+    await failing;
+    expect(l.busy, "a failed load is over too").toBe(false);
+  });
 });

@@ -25,7 +25,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
-use rapport_domain::health::{HealthInputs, OpenRequestCounts, SlaRecord};
+use rapport_domain::health::HealthInputs;
 use rapport_domain::links::jitsi_room_url;
 use rapport_domain::onboarding::{OnboardingSession, OnboardingStatus, default_agenda};
 use rapport_domain::quarter::{Quarter, quarter_of};
@@ -37,7 +37,6 @@ use rapport_domain::request::{
 use rapport_domain::review::{
     ActionItem, ActionStatus, QuarterKey, Review, ReviewState, default_checklist, review_id,
 };
-use rapport_domain::sla::{self, SlaState};
 use rapport_domain::{Plan, Role, User};
 use uuid::Uuid;
 
@@ -933,10 +932,7 @@ pub(crate) fn inputs_at(
     activity: &AccountActivity<'_>,
     t: DateTime<Utc>,
 ) -> HealthInputs {
-    let since = t - Duration::days(90);
-    let mut any_request = false;
-    let mut open = OpenRequestCounts::default();
-    let mut record = SlaRecord::default();
+    let mut histories = Vec::new();
     for events in &activity.requests {
         let seen: Vec<RequestEvent> = events
             .iter()
@@ -948,33 +944,14 @@ pub(crate) fn inputs_at(
                 kind: e.kind.clone(),
             })
             .collect();
-        let Ok(history) = RequestHistory::new(seen) else {
-            continue;
-        };
-        any_request = true;
-        let s = history.summary();
-        if s.status.is_active() {
-            match s.severity {
-                Severity::P1 => open.p1 += 1,
-                Severity::P2 => open.p2 += 1,
-                Severity::P3 => open.p3 += 1,
-                Severity::P4 => open.p4 += 1,
-            }
-        }
-        let clock = sla::clock(&history, account.account.plan, t);
-        let ended = match clock.state {
-            Some(SlaState::Met | SlaState::Missed) => clock.stopped_at,
-            Some(SlaState::Breached) => clock.due_at,
-            _ => None,
-        };
-        if ended.is_some_and(|at| at > since && at <= t) {
-            if clock.state == Some(SlaState::Met) {
-                record.met += 1;
-            } else {
-                record.missed += 1;
-            }
+        if let Ok(history) = RequestHistory::new(seen) {
+            histories.push(history);
         }
     }
+    let (open_requests, sla_last_90_days) = rapport_domain::health::request_inputs(
+        histories.iter().map(|h| (h, account.account.plan)),
+        t,
+    );
     let last_review = activity
         .reviews
         .iter()
@@ -991,8 +968,8 @@ pub(crate) fn inputs_at(
             .any(|s| s.status == OnboardingStatus::Completed && s.ends_at <= t)
     });
     HealthInputs {
-        open_requests: any_request.then_some(open),
-        sla_last_90_days: (record.met + record.missed > 0).then_some(record),
+        open_requests,
+        sla_last_90_days,
         last_completed_review: last_review.and_then(|r| r.completed_at),
         customer_since: account.account.created_at,
         onboarding_done,

@@ -31,7 +31,7 @@ pub use views::{
     AccountOnboarding, AccountToOnboard, DEFAULT_REMINDER_MINUTES, IcsFile, OnboardingBoard,
     OnboardingSettings, SessionDetail, SessionRow, SlotQuery, WeekView,
 };
-pub(crate) use views::{busy_sessions, ics_file_name};
+pub(crate) use views::{BUSY_SESSIONS, ics_file_name};
 
 #[cfg(test)]
 mod tests;

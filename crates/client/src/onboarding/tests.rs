@@ -100,6 +100,24 @@ fn query() -> SlotQuery {
     }
 }
 
+/// Books a session with `contact` from `at(from)` to `at(to)`, written at `t0()`.
+async fn book(
+    store: &Store,
+    account: &Account,
+    contact: &Contact,
+    from: i64,
+    to: i64,
+) -> OnboardingSession {
+    store
+        .onboarding_session_create(
+            account.id,
+            new_session(Slot::new(at(from), at(to)), contact.id),
+            t0(),
+        )
+        .await
+        .unwrap()
+}
+
 fn new_session(slot: Slot, contact: Uuid) -> NewSession {
     NewSession {
         start: slot.start,
@@ -306,14 +324,7 @@ async fn running_a_session_to_completion_marks_the_account_done() {
 #[tokio::test]
 async fn the_export_keeps_its_uid_and_the_sequence_grows_with_each_change() {
     let (store, _me, account, contact) = setup(wide()).await;
-    let s = store
-        .onboarding_session_create(
-            account.id,
-            new_session(Slot::new(at(24 * 60), at(25 * 60)), contact.id),
-            t0(),
-        )
-        .await
-        .unwrap();
+    let s = book(&store, &account, &contact, 24 * 60, 25 * 60).await;
     let first = store.onboarding_session_ics(s.id, t0()).await.unwrap();
     assert!(first.content.contains("METHOD:REQUEST"));
     assert!(first.content.contains("SEQUENCE:0"));
@@ -359,14 +370,7 @@ async fn the_export_keeps_its_uid_and_the_sequence_grows_with_each_change() {
 async fn week_today_and_reminders_once() {
     let (store, me, account, contact) = setup(wide()).await;
     // 10:00 UTC Thursday = 11:00 Berlin.
-    let s = store
-        .onboarding_session_create(
-            account.id,
-            new_session(Slot::new(at(60), at(120)), contact.id),
-            t0(),
-        )
-        .await
-        .unwrap();
+    let s = book(&store, &account, &contact, 60, 120).await;
     let week = store.onboarding_week(None, t0()).await.unwrap();
     assert_eq!(week.week_start.to_string(), "2026-11-23", "the Monday");
     assert_eq!(week.sessions.len(), 1);
@@ -416,32 +420,21 @@ async fn week_today_and_reminders_once() {
         })
         .await
         .unwrap();
-    let e = store
-        .onboarding_settings_set(OnboardingSettings {
-            agenda_template: vec![" ".into()],
-            reminder_minutes: 30,
-        })
-        .await
-        .unwrap_err();
-    assert_eq!(e.field(), Some("agenda_template"));
-    let e = store
-        .onboarding_settings_set(OnboardingSettings {
-            agenda_template: vec!["x".into()],
-            reminder_minutes: 0,
-        })
-        .await
-        .unwrap_err();
-    assert_eq!(e.field(), Some("reminder_minutes"));
+    for (item, reminder_minutes, field) in
+        [(" ", 30, "agenda_template"), ("x", 0, "reminder_minutes")]
+    {
+        let e = store
+            .onboarding_settings_set(OnboardingSettings {
+                agenda_template: vec![item.into()],
+                reminder_minutes,
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(e.field(), Some(field));
+    }
     let got = store.onboarding_settings_get().await.unwrap();
     assert_eq!(got.reminder_minutes, 30);
-    let s2 = store
-        .onboarding_session_create(
-            account.id,
-            new_session(Slot::new(at(24 * 60), at(25 * 60)), contact.id),
-            t0(),
-        )
-        .await
-        .unwrap();
+    let s2 = book(&store, &account, &contact, 24 * 60, 25 * 60).await;
     assert_eq!(
         s2.agenda.len(),
         1,
@@ -490,14 +483,7 @@ async fn reminders_are_not_repeated_after_a_restart() {
 #[tokio::test]
 async fn what_the_outbox_carries_rebuilds_the_same_row_elsewhere() {
     let (store, me, account, contact) = setup(wide()).await;
-    let s = store
-        .onboarding_session_create(
-            account.id,
-            new_session(Slot::new(at(60), at(120)), contact.id),
-            t0(),
-        )
-        .await
-        .unwrap();
+    let s = book(&store, &account, &contact, 60, 120).await;
     let mut form = s.input();
     form.outcome = "Good".into();
     form.agenda[1].done = true;
@@ -680,16 +666,16 @@ async fn booking_refuses_an_overlap_with_my_sessions_and_reviews_naming_it() {
     );
     // And a review may not be booked over a session.
     let coral_review = store.review_create(coral.id, 0, t0()).await.unwrap();
-    let err = store
-        .review_book(
+    let book_review_over_it = || {
+        store.review_book(
             coral_review.review.id,
             after.starts_at,
             after.ends_at,
             None,
             t0(),
         )
-        .await
-        .unwrap_err();
+    };
+    let err = book_review_over_it().await.unwrap_err();
     assert!(
         err.to_string()
             .contains("your onboarding session with Coral Freight"),
@@ -701,14 +687,7 @@ async fn booking_refuses_an_overlap_with_my_sessions_and_reviews_naming_it() {
         .onboarding_session_set_status(after.id, OnboardingStatus::Cancelled, t0())
         .await
         .unwrap();
-    store
-        .review_book(
-            coral_review.review.id,
-            after.starts_at,
-            after.ends_at,
-            None,
-            t0(),
-        )
+    book_review_over_it()
         .await
         .expect("a cancelled session is not busy time");
 }

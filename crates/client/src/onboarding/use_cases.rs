@@ -13,7 +13,7 @@ use crate::accounts::account_by_id;
 use crate::entity::record;
 use crate::error::{Result, StoreError};
 use crate::reviews::refuse_clash;
-use crate::store::{Settings, Store, fmt_time, stamp, time_col, to_json, uuid_col};
+use crate::store::{Settings, Store, fmt_time, time_col, to_json, uuid_col};
 
 use super::rows::{account_contacts, session_by_id, settings_in};
 use super::views::OnboardingSettings;
@@ -58,7 +58,7 @@ pub(super) async fn check(
     Ok(input.normalize(&ctx)?)
 }
 
-/// A session in this status holds its facilitator's time ([`busy_sessions`]).
+/// A session in this status holds its facilitator's time ([`super::BUSY_SESSIONS`]).
 pub(super) fn keeps_busy(status: OnboardingStatus) -> bool {
     matches!(
         status,
@@ -213,51 +213,52 @@ impl Store {
         &self,
         now: DateTime<Utc>,
     ) -> Result<Vec<DueReminder>> {
-        let now = stamp(now);
-        let mut tx = self.writer.begin().await?;
-        let Ok(me) = Store::me(&mut tx).await else {
-            return Ok(Vec::new());
-        };
-        let minutes = settings_in(&mut tx).await?.reminder_minutes;
-        let until = now + TimeDelta::minutes(i64::from(minutes));
-        let rows = sqlx::query(
-            "SELECT s.id, s.starts_at, s.meeting_link, a.name AS account_name \
-             FROM onboarding_sessions s JOIN accounts a ON a.id = s.account_id \
-             WHERE s.facilitator_id = ?1 AND s.status = 'scheduled' \
-             AND s.starts_at > ?2 AND s.starts_at <= ?3 \
-             AND NOT EXISTS (SELECT 1 FROM onboarding_reminders r \
-               WHERE r.session_id = s.id AND r.starts_at = s.starts_at) \
-             ORDER BY s.starts_at",
-        )
-        .bind(me.to_string())
-        .bind(fmt_time(now))
-        .bind(fmt_time(until))
-        .fetch_all(&mut *tx)
-        .await?;
-        let mut due = Vec::new();
-        for r in &rows {
-            let starts_at = time_col(r, "starts_at")?;
-            if !schedule::reminder_due(starts_at, minutes, now, false) {
-                continue;
-            }
-            let session_id = uuid_col(r, "id")?;
-            sqlx::query(
-                "INSERT INTO onboarding_reminders (session_id, starts_at, shown_at) \
-                 VALUES (?1, ?2, ?3)",
+        let taken = self.write(now, async |tx, me, now| {
+            let minutes = settings_in(&mut *tx).await?.reminder_minutes;
+            let until = now + TimeDelta::minutes(i64::from(minutes));
+            let rows = sqlx::query(
+                "SELECT s.id, s.starts_at, s.meeting_link, a.name AS account_name \
+                 FROM onboarding_sessions s JOIN accounts a ON a.id = s.account_id \
+                 WHERE s.facilitator_id = ?1 AND s.status = 'scheduled' \
+                 AND s.starts_at > ?2 AND s.starts_at <= ?3 \
+                 AND NOT EXISTS (SELECT 1 FROM onboarding_reminders r \
+                   WHERE r.session_id = s.id AND r.starts_at = s.starts_at) \
+                 ORDER BY s.starts_at",
             )
-            .bind(session_id.to_string())
-            .bind(fmt_time(starts_at))
+            .bind(me.to_string())
             .bind(fmt_time(now))
-            .execute(&mut *tx)
+            .bind(fmt_time(until))
+            .fetch_all(&mut *tx)
             .await?;
-            due.push(DueReminder {
-                session_id,
-                account_name: r.try_get("account_name")?,
-                starts_at,
-                meeting_link: r.try_get("meeting_link")?,
-            });
+            let mut due = Vec::new();
+            for r in &rows {
+                let starts_at = time_col(r, "starts_at")?;
+                if !schedule::reminder_due(starts_at, minutes, now, false) {
+                    continue;
+                }
+                let session_id = uuid_col(r, "id")?;
+                sqlx::query(
+                    "INSERT INTO onboarding_reminders (session_id, starts_at, shown_at) \
+                     VALUES (?1, ?2, ?3)",
+                )
+                .bind(session_id.to_string())
+                .bind(fmt_time(starts_at))
+                .bind(fmt_time(now))
+                .execute(&mut *tx)
+                .await?;
+                due.push(DueReminder {
+                    session_id,
+                    account_name: r.try_get("account_name")?,
+                    starts_at,
+                    meeting_link: r.try_get("meeting_link")?,
+                });
+            }
+            Ok(due)
+        });
+        match taken.await {
+            // Nobody signed in: nobody to remind.
+            Err(StoreError::NoProfile) => Ok(Vec::new()),
+            other => other,
         }
-        tx.commit().await?;
-        Ok(due)
     }
 }

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::accounts::{account_by_id, user_by_id};
 use crate::error::{Result, StoreError};
-use crate::reviews::Busy;
+use crate::reviews::{Booked, Busy};
 use crate::store::{Store, uuid_col};
 
 use super::rows::{
@@ -116,25 +116,15 @@ pub struct IcsFile {
     pub content: String,
 }
 
-/// The facilitator's sessions between `from` and `to` that keep them busy (planned or
-/// scheduled). Reviews join them in [`crate::reviews::busy_all`].
-pub(crate) async fn busy_sessions(
-    conn: &mut SqliteConnection,
-    user_id: Uuid,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-) -> Result<Vec<Busy>> {
-    Busy::booked(
-        conn,
-        "SELECT s.starts_at, s.ends_at, s.id, a.name FROM onboarding_sessions s \
-         JOIN accounts a ON a.id = s.account_id \
-         WHERE s.facilitator_id = ?1 AND s.status IN ('planned', 'scheduled') \
-         AND s.ends_at > ?2 AND s.starts_at < ?3 ORDER BY s.starts_at",
-        (user_id, from, to),
-        "your onboarding session with",
-    )
-    .await
-}
+/// The facilitator's sessions that keep them busy (planned or scheduled). Reviews join
+/// them in [`crate::reviews::busy_all`].
+pub(crate) const BUSY_SESSIONS: Booked = Booked {
+    sql: "SELECT s.starts_at, s.ends_at, s.id, a.name FROM onboarding_sessions s \
+          JOIN accounts a ON a.id = s.account_id \
+          WHERE s.facilitator_id = ?1 AND s.status IN ('planned', 'scheduled') \
+          AND s.ends_at > ?2 AND s.starts_at < ?3 ORDER BY s.starts_at",
+    what: "your onboarding session with",
+};
 
 pub(super) async fn ics_event(
     conn: &mut SqliteConnection,

@@ -17,15 +17,11 @@ fn at(m: i64) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 26, 9, 0, 0).unwrap() + chrono::Duration::minutes(m)
 }
 
-async fn store() -> Store {
+/// A cache whose user is `name` (`email`, `role`, in Berlin).
+async fn store_of(name: &str, email: &str, role: Role) -> Store {
     let s = Store::open_in_memory().await.unwrap();
     s.profile_create(
-        crate::testing::user_input(
-            "Tomás Silva",
-            "tomas@rapport-vendor.com",
-            Role::SupportLead,
-            "Europe/Berlin",
-        ),
+        crate::testing::user_input(name, email, role, "Europe/Berlin"),
         at(0),
     )
     .await
@@ -33,25 +29,42 @@ async fn store() -> Store {
     s
 }
 
-#[tokio::test]
-async fn outbox_fields_applied_as_pulled_give_the_same_rows() {
-    let a = store().await;
-    let account = a
-        .account_create(
-            AccountInput {
-                support_email_domains: vec!["acme.com".into()],
-                ..crate::testing::account_input("Acme", Plan::ProfessionalSupport, "Europe/Berlin")
-            },
-            at(0),
-        )
-        .await
-        .unwrap();
-    let eml = b"From: Ana <ana@acme.com>\r\nSubject: URGENT db down\r\nMessage-ID: <x1@acme.com>\r\n\r\nDown.\r\n";
-    let EmailImportOutcome::Opened { request_id: id, .. } =
-        a.email_import(eml, None, at(0)).await.unwrap()
+async fn store() -> Store {
+    store_of("Tomás Silva", "tomas@rapport-vendor.com", Role::SupportLead).await
+}
+
+/// Acme, whose support emails come from acme.com.
+async fn acme(s: &Store) -> rapport_domain::Account {
+    s.account_create(
+        AccountInput {
+            support_email_domains: vec!["acme.com".into()],
+            ..crate::testing::account_input("Acme", Plan::ProfessionalSupport, "Europe/Berlin")
+        },
+        at(0),
+    )
+    .await
+    .unwrap()
+}
+
+/// Imports `eml`, which must open a request; its id.
+async fn opened(s: &Store, eml: &[u8]) -> Uuid {
+    let EmailImportOutcome::Opened { request_id, .. } =
+        s.email_import(eml, None, at(0)).await.unwrap()
     else {
         panic!("opened")
     };
+    request_id
+}
+
+#[tokio::test]
+async fn outbox_fields_applied_as_pulled_give_the_same_rows() {
+    let a = store().await;
+    let account = acme(&a).await;
+    let id = opened(
+        &a,
+        b"From: Ana <ana@acme.com>\r\nSubject: URGENT db down\r\nMessage-ID: <x1@acme.com>\r\n\r\nDown.\r\n",
+    )
+    .await;
     a.request_set_severity(id, Severity::P2, at(5))
         .await
         .unwrap();
@@ -87,41 +100,18 @@ async fn outbox_fields_applied_as_pulled_give_the_same_rows() {
                     )
                 });
             }
-            match m.entity {
-                EntityKind::Request => {
-                    crate::entity::apply_wire::<RequestRecord>(
-                        &mut conn,
-                        m.entity_id,
-                        None,
-                        &m.fields,
-                        at(70),
-                    )
+            if matches!(
+                m.entity,
+                EntityKind::Request | EntityKind::RequestEvent | EntityKind::Rca
+            ) {
+                let pulled = crate::sync::apply::Op::Write {
+                    team_id: None,
+                    fields: &m.fields,
+                    now: at(70),
+                };
+                crate::sync::apply::on_kind(&mut conn, m.entity, m.entity_id, pulled)
                     .await
                     .unwrap();
-                }
-                EntityKind::RequestEvent => {
-                    crate::entity::apply_wire::<EventRecord>(
-                        &mut conn,
-                        m.entity_id,
-                        None,
-                        &m.fields,
-                        at(70),
-                    )
-                    .await
-                    .unwrap();
-                }
-                EntityKind::Rca => {
-                    crate::entity::apply_wire::<crate::rca::RcaRecord>(
-                        &mut conn,
-                        m.entity_id,
-                        None,
-                        &m.fields,
-                        at(70),
-                    )
-                    .await
-                    .unwrap();
-                }
-                _ => {}
             }
         }
     }
@@ -174,18 +164,7 @@ async fn outbox_fields_applied_as_pulled_give_the_same_rows() {
 
 #[tokio::test]
 async fn taking_a_request_assigns_it_to_me_and_only_a_lead_reassigns_it() {
-    let s = Store::open_in_memory().await.unwrap();
-    s.profile_create(
-        crate::testing::user_input(
-            "Carla CSM",
-            "carla@rapport-vendor.com",
-            Role::Csm,
-            "Europe/Berlin",
-        ),
-        at(0),
-    )
-    .await
-    .unwrap();
+    let s = store_of("Carla CSM", "carla@rapport-vendor.com", Role::Csm).await;
     let colleague = rapport_domain::User {
         id: Uuid::from_u128(42),
         name: "Lee Lead".into(),
@@ -197,21 +176,12 @@ async fn taking_a_request_assigns_it_to_me_and_only_a_lead_reassigns_it() {
     crate::accounts::upsert_user(&mut s.writer.acquire().await.unwrap(), &colleague)
         .await
         .unwrap();
-    s.account_create(
-        AccountInput {
-            support_email_domains: vec!["acme.com".into()],
-            ..crate::testing::account_input("Acme", Plan::ProfessionalSupport, "Europe/Berlin")
-        },
-        at(0),
+    acme(&s).await;
+    let id = opened(
+        &s,
+        b"From: Ana <ana@acme.com>\r\nSubject: Fwd: Exports slow\r\n\r\nSlow.\r\n",
     )
-    .await
-    .unwrap();
-    let eml = b"From: Ana <ana@acme.com>\r\nSubject: Fwd: Exports slow\r\n\r\nSlow.\r\n";
-    let EmailImportOutcome::Opened { request_id: id, .. } =
-        s.email_import(eml, None, at(0)).await.unwrap()
-    else {
-        panic!("opened")
-    };
+    .await;
     let me = s.profile_get().await.unwrap().unwrap().id;
     let board = s.requests_board(at(1)).await.unwrap();
     assert_eq!(board.me, Some(me));

@@ -228,43 +228,11 @@ pub(crate) async fn health_inputs(
     Option<rapport_domain::health::OpenRequestCounts>,
     Option<rapport_domain::health::SlaRecord>,
 )> {
-    use rapport_domain::health::{OpenRequestCounts, SlaRecord};
-    use rapport_domain::sla::SlaState;
-    let since = now - chrono::TimeDelta::days(90);
-    let mut open = OpenRequestCounts::default();
-    let mut record = SlaRecord::default();
     let requests = load(conn, "r.account_id = ?1", Some(account_id.to_string())).await?;
-    let any_request = !requests.is_empty();
-    for l in requests {
-        let summary = l.history.summary();
-        if !matches!(
-            summary.status,
-            RequestStatus::Resolved | RequestStatus::Closed
-        ) {
-            match summary.severity {
-                Severity::P1 => open.p1 += 1,
-                Severity::P2 => open.p2 += 1,
-                Severity::P3 => open.p3 += 1,
-                Severity::P4 => open.p4 += 1,
-            }
-        }
-        let clock = sla::clock(&l.history, l.plan, now);
-        // When the result became final: the response, or the due instant for a breach.
-        let ended = match clock.state {
-            Some(SlaState::Met | SlaState::Missed) => clock.stopped_at,
-            Some(SlaState::Breached) => clock.due_at,
-            _ => None,
-        };
-        if ended.is_some_and(|at| at > since && at <= now) {
-            if clock.state == Some(SlaState::Met) {
-                record.met += 1;
-            } else {
-                record.missed += 1;
-            }
-        }
-    }
-    let any = record.met + record.missed > 0;
-    Ok((any_request.then_some(open), any.then_some(record)))
+    Ok(rapport_domain::health::request_inputs(
+        requests.iter().map(|l| (&l.history, l.plan)),
+        now,
+    ))
 }
 
 pub(super) async fn load_one(conn: &mut SqliteConnection, id: Uuid) -> Result<Loaded> {

@@ -10,7 +10,6 @@ use uuid::Uuid;
 use crate::entity::{Synced, found};
 use crate::error::Result;
 use crate::health::rescore;
-use crate::store::fmt_time;
 
 use super::rows::{event_from_row, request_by_id, write_event, write_request};
 
@@ -79,12 +78,7 @@ impl Synced for RequestRecord {
     }
 
     async fn remove(conn: &mut SqliteConnection, id: Uuid, at: DateTime<Utc>) -> Result<()> {
-        sqlx::query("UPDATE requests SET deleted_at = ?2 WHERE id = ?1 AND deleted_at IS NULL")
-            .bind(id.to_string())
-            .bind(fmt_time(at))
-            .execute(conn)
-            .await?;
-        Ok(())
+        crate::entity::soft_delete(conn, "requests", id, at).await
     }
 
     async fn effects(conn: &mut SqliteConnection, r: &Self, now: DateTime<Utc>) -> Result<()> {

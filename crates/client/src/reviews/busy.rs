@@ -26,15 +26,13 @@ impl Busy {
         Slot::new(self.start, self.end)
     }
 
-    /// The rows of `sql` (`starts_at, ends_at, id, name`: the items of user `?1` booked in
-    /// `?2`–`?3`, with their account's name), each named "`what` <account name>".
-    pub(crate) async fn booked(
+    /// The items `kind` books for user `user_id` between `from` and `to`.
+    async fn booked(
         conn: &mut SqliteConnection,
-        sql: &'static str,
+        kind: &Booked,
         (user_id, from, to): (Uuid, DateTime<Utc>, DateTime<Utc>),
-        what: &str,
     ) -> Result<Vec<Busy>> {
-        let rows = sqlx::query(sql)
+        let rows = sqlx::query(kind.sql)
             .bind(user_id.to_string())
             .bind(fmt_time(from))
             .bind(fmt_time(to))
@@ -47,33 +45,32 @@ impl Busy {
                     start: time_col(r, "starts_at")?,
                     end: time_col(r, "ends_at")?,
                     id: uuid_col(r, "id")?,
-                    what: format!("{what} {name}"),
+                    what: format!("{} {name}", kind.what),
                 })
             })
             .collect()
     }
 }
 
-/// The facilitator's booked reviews between `from` and `to`. The slot finders keep clear
-/// of these and of onboarding sessions ([`busy_all`]).
-pub(crate) async fn busy_reviews(
-    conn: &mut SqliteConnection,
-    user_id: Uuid,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-) -> Result<Vec<Busy>> {
-    Busy::booked(
-        conn,
-        "SELECT r.starts_at, r.ends_at, r.id, a.name FROM reviews r \
-         JOIN accounts a ON a.id = r.account_id \
-         WHERE r.deleted_at IS NULL AND r.rep_id = ?1 \
-         AND r.state = 'scheduled' AND r.starts_at IS NOT NULL AND r.ends_at IS NOT NULL \
-         AND r.starts_at < ?3 AND r.ends_at > ?2 ORDER BY r.starts_at",
-        (user_id, from, to),
-        "your quarterly review with",
-    )
-    .await
+/// A kind of item that books a user's time, as its feature reads it.
+pub(crate) struct Booked {
+    /// `starts_at, ends_at, id, name`: the items of user `?1` booked in `?2`–`?3`, with
+    /// their account's name.
+    pub sql: &'static str,
+    /// How a message names one, before the account name.
+    pub what: &'static str,
 }
+
+/// The facilitator's booked reviews. The slot finders keep clear of these and of
+/// onboarding sessions ([`busy_all`]).
+const BUSY_REVIEWS: Booked = Booked {
+    sql: "SELECT r.starts_at, r.ends_at, r.id, a.name FROM reviews r \
+          JOIN accounts a ON a.id = r.account_id \
+          WHERE r.deleted_at IS NULL AND r.rep_id = ?1 \
+          AND r.state = 'scheduled' AND r.starts_at IS NOT NULL AND r.ends_at IS NOT NULL \
+          AND r.starts_at < ?3 AND r.ends_at > ?2 ORDER BY r.starts_at",
+    what: "your quarterly review with",
+};
 
 /// Everything that keeps the facilitator busy: their booked reviews and their onboarding
 /// sessions. Both slot finders (reviews and onboarding) keep clear of it, and booking
@@ -84,8 +81,10 @@ pub(crate) async fn busy_all(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Vec<Busy>> {
-    let mut busy = busy_reviews(&mut *conn, user_id, from, to).await?;
-    busy.extend(crate::onboarding::busy_sessions(conn, user_id, from, to).await?);
+    let mut busy = Vec::new();
+    for kind in [&BUSY_REVIEWS, &crate::onboarding::BUSY_SESSIONS] {
+        busy.extend(Busy::booked(&mut *conn, kind, (user_id, from, to)).await?);
+    }
     busy.sort();
     Ok(busy)
 }

@@ -21,7 +21,7 @@ mod use_cases;
 mod views;
 mod wire;
 
-pub(crate) use busy::{Busy, busy_all, refuse_clash};
+pub(crate) use busy::{Booked, Busy, busy_all, refuse_clash};
 pub(crate) use rows::upsert_row;
 pub use use_cases::{HealthCheckInput, REVIEW_MINUTES, ReviewOutcome};
 pub(crate) use views::review_inputs;

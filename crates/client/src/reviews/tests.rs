@@ -12,12 +12,35 @@ use crate::error::StoreError;
 use crate::store::Store;
 use crate::testing::t0;
 
+use super::ReviewView;
 use super::rows::review_by_id;
 use super::use_cases::HealthCheckInput;
 use super::views::{BoardFilter, QuarterBoard, review_quarter};
 
 fn account(name: &str, plan: Plan) -> AccountInput {
     crate::testing::account_input(name, plan, "America/New_York")
+}
+
+async fn add_account(store: &Store, name: &str, plan: Plan) -> Account {
+    store
+        .account_create(account(name, plan), t0())
+        .await
+        .unwrap()
+}
+
+/// This quarter's (`quarter` 0) or another's board, unfiltered, at `t0()`.
+async fn board_at_t0(store: &Store, quarter: i32) -> QuarterBoard {
+    store
+        .quarter_board(quarter, &BoardFilter::default(), t0())
+        .await
+        .unwrap()
+}
+
+/// A review of `account` requested for next quarter, and its first free slot.
+async fn requested_with_slot(store: &Store, account: &Account) -> (ReviewView, Slot) {
+    let r = store.review_create(account.id, 1, t0()).await.unwrap();
+    let slot = store.review_slots(r.review.id, t0()).await.unwrap()[0];
+    (r, slot)
 }
 
 async fn setup() -> (Store, User, Account) {
@@ -35,14 +58,8 @@ async fn setup() -> (Store, User, Account) {
 #[tokio::test]
 async fn the_board_moves_as_a_review_is_requested_booked_and_completed() {
     let (store, me, acme) = setup().await;
-    store
-        .account_create(account("Standard Co", Plan::Standard), t0())
-        .await
-        .unwrap();
-    let board = store
-        .quarter_board(1, &BoardFilter::default(), t0())
-        .await
-        .unwrap();
+    add_account(&store, "Standard Co", Plan::Standard).await;
+    let board = board_at_t0(&store, 1).await;
     assert_eq!(
         board.rows.len(),
         1,
@@ -68,10 +85,7 @@ async fn the_board_moves_as_a_review_is_requested_booked_and_completed() {
         ),
         "the quarter's deterministic id"
     );
-    let board = store
-        .quarter_board(1, &BoardFilter::default(), t0())
-        .await
-        .unwrap();
+    let board = board_at_t0(&store, 1).await;
     assert_eq!((board.counts.due, board.counts.requested), (0, 1));
 
     let slots = store.review_slots(review.review.id, t0()).await.unwrap();
@@ -166,18 +180,9 @@ async fn the_board_moves_as_a_review_is_requested_booked_and_completed() {
 #[tokio::test]
 async fn the_board_filters_by_the_team_sync_recorded_for_each_account() {
     let (store, me, acme) = setup().await;
-    let globex = store
-        .account_create(account("Globex", Plan::ProfessionalSupport), t0())
-        .await
-        .unwrap();
-    let never_synced = store
-        .account_create(account("Initech", Plan::ProfessionalSupport), t0())
-        .await
-        .unwrap();
-    let board = store
-        .quarter_board(0, &BoardFilter::default(), t0())
-        .await
-        .unwrap();
+    let globex = add_account(&store, "Globex", Plan::ProfessionalSupport).await;
+    let never_synced = add_account(&store, "Initech", Plan::ProfessionalSupport).await;
+    let board = board_at_t0(&store, 0).await;
     assert!(board.teams.is_empty(), "no team known before sign-in");
     assert_eq!(board.rows.len(), 3);
 
@@ -230,10 +235,7 @@ async fn the_board_filters_by_the_team_sync_recorded_for_each_account() {
             .map(|r| r.account_name.clone())
             .collect::<Vec<_>>()
     };
-    let all = store
-        .quarter_board(0, &BoardFilter::default(), t0())
-        .await
-        .unwrap();
+    let all = board_at_t0(&store, 0).await;
     assert_eq!(
         all.teams
             .iter()
@@ -273,10 +275,7 @@ async fn the_board_filters_by_the_team_sync_recorded_for_each_account() {
 #[tokio::test]
 async fn bad_input_is_refused_naming_the_field() {
     let (store, _me, acme) = setup().await;
-    let standard = store
-        .account_create(account("Standard Co", Plan::Standard), t0())
-        .await
-        .unwrap();
+    let standard = add_account(&store, "Standard Co", Plan::Standard).await;
     let e = store.review_create(standard.id, 0, t0()).await.unwrap_err();
     assert_eq!(e.field(), Some("account_id"), "{e}");
     assert!(e.to_string().contains("standard plan"));
@@ -342,14 +341,14 @@ async fn a_held_health_check_with_an_action_item_moves_the_score() {
         .unwrap();
     assert_eq!(saved.review.findings, "Exports are slow");
     assert_eq!(saved.review.checklist[0].item, CheckItem::UsageReview);
-    let done = store
-        .review_complete(
+    let complete = || {
+        store.review_complete(
             r.review.id,
             Some(Slot::new(start, start + TimeDelta::hours(1))),
             later,
         )
-        .await
-        .unwrap();
+    };
+    let done = complete().await.unwrap();
     assert_eq!(done.review.state, ReviewState::Completed);
     let h = store.health_get(acme.id, later).await.unwrap();
     assert_eq!(
@@ -375,22 +374,14 @@ async fn a_held_health_check_with_an_action_item_moves_the_score() {
         1,
         "but one a day"
     );
-    let bad = store
-        .review_complete(
-            r.review.id,
-            Some(Slot::new(start, start + TimeDelta::hours(1))),
-            later,
-        )
-        .await
-        .unwrap_err();
+    let bad = complete().await.unwrap_err();
     assert_eq!(bad.field(), Some("state"), "completed is final");
 }
 
 #[tokio::test]
 async fn the_outbox_fields_rebuild_the_same_row_elsewhere() {
     let (store, _me, acme) = setup().await;
-    let r = store.review_create(acme.id, 1, t0()).await.unwrap();
-    let slot = store.review_slots(r.review.id, t0()).await.unwrap()[0];
+    let (r, slot) = requested_with_slot(&store, &acme).await;
     store
         .review_book(r.review.id, slot.start, slot.end, None, t0())
         .await
@@ -440,22 +431,15 @@ async fn a_reminder_is_due_once_in_the_minutes_before_the_start() {
     assert_eq!(e.field(), Some("reminder_minutes"));
     assert_eq!(store.review_reminder_minutes_set(30).await.unwrap(), 30);
     assert_eq!(store.review_reminder_minutes().await.unwrap(), 30, "kept");
-    let r = store.review_create(acme.id, 1, t0()).await.unwrap();
-    let slot = store.review_slots(r.review.id, t0()).await.unwrap()[0];
+    let (r, slot) = requested_with_slot(&store, &acme).await;
     store
         .review_book(r.review.id, slot.start, slot.end, None, t0())
         .await
         .unwrap();
     let at = |m: i64| slot.start - TimeDelta::minutes(m);
-    assert!(
-        store
-            .review_reminders_due(15, at(16))
-            .await
-            .unwrap()
-            .is_empty(),
-        "not yet"
-    );
-    let due = store.review_reminders_due(15, at(15)).await.unwrap();
+    let due_at = |m: i64| store.review_reminders_due(15, at(m));
+    assert!(due_at(16).await.unwrap().is_empty(), "not yet");
+    let due = due_at(15).await.unwrap();
     assert_eq!(due.len(), 1, "15 minutes before");
     assert_eq!(due[0].account_name, "Acme");
     store
@@ -463,11 +447,7 @@ async fn a_reminder_is_due_once_in_the_minutes_before_the_start() {
         .await
         .unwrap();
     assert!(
-        store
-            .review_reminders_due(15, at(10))
-            .await
-            .unwrap()
-            .is_empty(),
+        due_at(10).await.unwrap().is_empty(),
         "shown once, also after a restart (it is recorded)"
     );
     // Rebooked: the new time gets its own reminder.
@@ -548,8 +528,7 @@ async fn the_board_reads_each_account_s_own_quarter_at_the_year_s_edge() {
 #[tokio::test]
 async fn onboarding_sessions_are_busy_time_and_feed_the_score() {
     let (store, _me, acme) = setup().await;
-    let r = store.review_create(acme.id, 1, t0()).await.unwrap();
-    let first = store.review_slots(r.review.id, t0()).await.unwrap()[0];
+    let (r, first) = requested_with_slot(&store, &acme).await;
     store
         .onboarding_session_create(
             acme.id,

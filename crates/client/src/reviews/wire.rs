@@ -7,7 +7,6 @@ use uuid::Uuid;
 use crate::entity::Synced;
 use crate::error::Result;
 use crate::health::rescore;
-use crate::store::{fmt_time, stamp};
 
 use super::rows::{review_by_id, upsert_row};
 
@@ -31,12 +30,7 @@ impl Synced for Review {
 
     /// Kept as a soft-deleted row.
     async fn remove(conn: &mut SqliteConnection, id: Uuid, at: DateTime<Utc>) -> Result<()> {
-        sqlx::query("UPDATE reviews SET deleted_at = ?2 WHERE id = ?1 AND deleted_at IS NULL")
-            .bind(id.to_string())
-            .bind(fmt_time(stamp(at)))
-            .execute(conn)
-            .await?;
-        Ok(())
+        crate::entity::soft_delete(conn, "reviews", id, at).await
     }
 
     async fn effects(conn: &mut SqliteConnection, r: &Self, now: DateTime<Utc>) -> Result<()> {

@@ -508,19 +508,17 @@ impl Store {
             MutationOp::Delete => None,
         };
         let mut tx = self.writer.begin().await?;
-        let new_id = Uuid::now_v7();
-        sqlx::query(
-            "INSERT INTO outbox (id, entity, entity_id, op, fields, base_version, client_time) \
-             VALUES (?1, ?2, ?3, ?4, ?5, NULL, ?6)",
+        // The one outbox path of every local write: the service's limits checked by field.
+        let new_id = crate::store::queue(
+            &mut tx,
+            item.entity,
+            item.entity_id,
+            op,
+            fields.clone(),
+            now,
         )
-        .bind(new_id.to_string())
-        .bind(item.entity.as_str())
-        .bind(item.entity_id.to_string())
-        .bind(op.as_str())
-        .bind(Value::Object(fields.clone()).to_string())
-        .bind(fmt_time(now))
-        .execute(&mut *tx)
-        .await?;
+        .await?
+        .id;
         match op {
             MutationOp::Delete => {
                 apply::delete_record(&mut tx, item.entity, item.entity_id, now, now).await?;

@@ -91,6 +91,20 @@ pub async fn write_note(store: &Store, account: uuid::Uuid, body: &str, minute: 
         .expect("the note is written")
 }
 
+/// A contact of `account` made from [`contact_input`], `minute` minutes after [`t0`].
+pub async fn write_contact(
+    store: &Store,
+    account: uuid::Uuid,
+    name: &str,
+    email: &str,
+    minute: i64,
+) -> rapport_domain::Contact {
+    store
+        .contact_create(account, contact_input(name, email), at(minute))
+        .await
+        .expect("the contact is written")
+}
+
 /// An account made from [`account_input`], `minute` minutes after [`t0`].
 pub async fn make_account(store: &Store, name: &str, minute: i64) -> Account {
     store

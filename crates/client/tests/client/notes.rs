@@ -53,14 +53,7 @@ async fn delete_then_restore_brings_back_the_exact_note() {
 #[tokio::test]
 async fn contacts_delete_softly_and_come_back() {
     let (store, _me, account) = store_with_account("Acme Corp").await;
-    let c = store
-        .contact_create(
-            account.id,
-            contact_input("Ana Lopez", "ana@acme.com"),
-            at(1),
-        )
-        .await
-        .unwrap();
+    let c = write_contact(&store, account.id, "Ana Lopez", "ana@acme.com", 1).await;
     let row = |s: &rapport_client::Store| {
         let s = s.clone();
         async move { s.accounts_list(&Default::default()).await.unwrap()[0].contact_count }

@@ -30,6 +30,28 @@ async fn lead_store() -> (Store, Account) {
     (store, account)
 }
 
+/// Opens a triaged chat request of `account`, from no known contact, `minute` minutes after
+/// [`t0`]; its id.
+async fn open_chat(
+    store: &Store,
+    account: &Account,
+    severity: Severity,
+    title: &str,
+    details: &str,
+    minute: i64,
+) -> uuid::Uuid {
+    let input = NewRequestInput {
+        account_id: account.id,
+        contact_id: None,
+        channel: Channel::Chat,
+        severity,
+        needs_triage: false,
+        title: title.into(),
+        details: details.into(),
+    };
+    store.request_create(input, at(minute)).await.unwrap()
+}
+
 /// Requests on the board (open ones and those awaiting an RCA).
 async fn count(store: &Store) -> usize {
     let b = store.requests_board(t0()).await.unwrap();
@@ -179,21 +201,15 @@ async fn an_unknown_sender_asks_for_the_account_and_a_malformed_file_creates_not
 #[tokio::test]
 async fn a_support_lead_runs_the_incident_to_a_published_rca_and_a_note() {
     let (store, account) = lead_store().await;
-    let id = store
-        .request_create(
-            NewRequestInput {
-                account_id: account.id,
-                contact_id: None,
-                channel: Channel::Chat,
-                severity: Severity::P2,
-                needs_triage: false,
-                title: "Replication lag".into(),
-                details: "Lag grows since 09:00".into(),
-            },
-            at(0),
-        )
-        .await
-        .unwrap();
+    let id = open_chat(
+        &store,
+        &account,
+        Severity::P2,
+        "Replication lag",
+        "Lag grows since 09:00",
+        0,
+    )
+    .await;
     let board = store.requests_board(at(95)).await.unwrap();
     assert_eq!(board.open.len(), 1);
     assert_eq!(
@@ -371,21 +387,7 @@ async fn a_support_lead_runs_the_incident_to_a_published_rca_and_a_note() {
 #[tokio::test]
 async fn severity_changes_belong_to_leads_and_admins() {
     let (store, _me, account) = store_with_account("Acme").await;
-    let id = store
-        .request_create(
-            NewRequestInput {
-                account_id: account.id,
-                contact_id: None,
-                channel: Channel::Chat,
-                severity: Severity::P3,
-                needs_triage: false,
-                title: "Slow page".into(),
-                details: String::new(),
-            },
-            at(0),
-        )
-        .await
-        .unwrap();
+    let id = open_chat(&store, &account, Severity::P3, "Slow page", "", 0).await;
     let e = store
         .request_set_severity(id, Severity::P1, at(1))
         .await
@@ -397,18 +399,8 @@ async fn severity_changes_belong_to_leads_and_admins() {
 #[tokio::test]
 async fn the_compliance_report_counts_met_missed_and_breached_and_exports_csv() {
     let (store, account) = lead_store().await;
-    let open = |sev: Severity, title: &str, at_min: i64| {
-        let input = NewRequestInput {
-            account_id: account.id,
-            contact_id: None,
-            channel: Channel::Chat,
-            severity: sev,
-            needs_triage: false,
-            title: title.into(),
-            details: String::new(),
-        };
-        let store = store.clone();
-        async move { store.request_create(input, at(at_min)).await.unwrap() }
+    let open = |sev: Severity, title: &'static str, at_min: i64| {
+        open_chat(&store, &account, sev, title, "", at_min)
     };
     let met = open(Severity::P1, "met", 0).await;
     let missed = open(Severity::P1, "missed", 0).await;
@@ -474,21 +466,7 @@ async fn requests_feed_the_accounts_health_score() {
         "no SLA result yet: no data"
     );
 
-    let id = store
-        .request_create(
-            NewRequestInput {
-                account_id: account.id,
-                contact_id: None,
-                channel: Channel::Chat,
-                severity: Severity::P1,
-                needs_triage: false,
-                title: "Checkout down".into(),
-                details: String::new(),
-            },
-            at(0),
-        )
-        .await
-        .unwrap();
+    let id = open_chat(&store, &account, Severity::P1, "Checkout down", "", 0).await;
     let open = store.health_get(account.id, at(1)).await.unwrap();
     let p = part(&open, HealthPart::OpenRequests);
     assert!(p.score.unwrap() < 100, "an open P1 costs points: {p:?}");

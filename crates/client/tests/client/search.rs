@@ -6,17 +6,22 @@ use rstest::rstest;
 
 use crate::common::*;
 
+/// How many notes a search for `q` finds.
+async fn note_hits(store: &rapport_client::Store, q: &str) -> usize {
+    store.search(q, 10).await.unwrap().notes.len()
+}
+
 #[tokio::test]
 async fn finds_each_kind_with_highlighted_snippets() {
     let (store, _me, account) = store_with_account("Northwind Logistics").await;
-    let c = store
-        .contact_create(
-            account.id,
-            contact_input("Ingrid Hoffmann", "ingrid@northwind.com"),
-            at(1),
-        )
-        .await
-        .unwrap();
+    let c = write_contact(
+        &store,
+        account.id,
+        "Ingrid Hoffmann",
+        "ingrid@northwind.com",
+        1,
+    )
+    .await;
     let n = write_note(
         &store,
         account.id,
@@ -85,28 +90,12 @@ async fn finds_each_kind_with_highlighted_snippets() {
 async fn deleted_rows_leave_the_index_and_restored_ones_return() {
     let (store, _me, account) = store_with_account("Acme Corp").await;
     let n = write_note(&store, account.id, "discussed kubernetes upgrade", 1).await;
-    let c = store
-        .contact_create(
-            account.id,
-            contact_input("Zoë Walsh", "zoe@acme.com"),
-            at(1),
-        )
-        .await
-        .unwrap();
-    assert_eq!(
-        store.search("kubernetes", 10).await.unwrap().notes.len(),
-        1,
-        "found while live"
-    );
+    let c = write_contact(&store, account.id, "Zoë Walsh", "zoe@acme.com", 1).await;
+    assert_eq!(note_hits(&store, "kubernetes").await, 1, "found while live");
     store.note_delete(n.id, at(2)).await.unwrap();
     store.contact_delete(c.id, at(2)).await.unwrap();
     assert!(
-        store
-            .search("kubernetes", 10)
-            .await
-            .unwrap()
-            .notes
-            .is_empty(),
+        note_hits(&store, "kubernetes").await == 0,
         "a deleted note is not found"
     );
     assert!(
@@ -115,7 +104,7 @@ async fn deleted_rows_leave_the_index_and_restored_ones_return() {
     );
     store.note_restore(n.id, at(3)).await.unwrap();
     assert_eq!(
-        store.search("kubernetes", 10).await.unwrap().notes.len(),
+        note_hits(&store, "kubernetes").await,
         1,
         "found again after undo"
     );
@@ -125,12 +114,7 @@ async fn deleted_rows_leave_the_index_and_restored_ones_return() {
         .await
         .unwrap();
     assert!(
-        store
-            .search("kubernetes", 10)
-            .await
-            .unwrap()
-            .notes
-            .is_empty(),
+        note_hits(&store, "kubernetes").await == 0,
         "the old body is forgotten"
     );
     assert_eq!(

@@ -4,7 +4,7 @@
 //! a request at the time the server received it. Automatic mail opens nothing.
 
 use chrono::{DateTime, Utc};
-use mail_parser::{MessageParser, MimeHeaders};
+use rapport_domain::email::ParsedEmail;
 use rapport_domain::request::{Channel, Severity};
 use rapport_domain::triage::{
     IncomingEmail, ThreadCandidate, find_thread, initial_triage, message_ids, subject_is_urgent,
@@ -15,80 +15,21 @@ use uuid::Uuid;
 
 use super::{Addition, Incoming, IntakeError, Opened, store};
 
-/// What intake reads from an email.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ParsedEmail {
-    pub sender: String,
-    pub sender_name: Option<String>,
-    pub subject: String,
-    pub message_id: Option<String>,
-    pub in_reply_to: Option<String>,
-    pub references: Option<String>,
-    /// The text (an HTML-only email converted), then its attachments by name and size.
-    pub body: String,
-    /// An auto-reply, bulk mail or a delivery report.
-    pub automatic: bool,
-}
-
-fn ids_of(v: &mail_parser::HeaderValue<'_>) -> Option<String> {
-    if let Some(list) = v.as_text_list() {
-        let ids: Vec<&str> = list.iter().map(AsRef::as_ref).collect();
-        return (!ids.is_empty()).then(|| ids.join(" "));
-    }
-    v.as_text().map(str::to_owned)
-}
-
-/// Parses an email; `Err` says why it is not one intake can take in.
+/// Parses an email with the desktop's parser ([`rapport_domain::email::parse`]); the body
+/// the timeline shows is the text, then the attachments by name and size. `Err` says why it
+/// is not one intake can take in.
 pub fn parse(raw: &[u8]) -> Result<ParsedEmail, String> {
-    if raw.is_empty() {
-        return Err("the message is empty".into());
+    let mut email = rapport_domain::email::parse(raw).map_err(|e| e.to_string())?;
+    if !email.attachments.is_empty() {
+        let listed: Vec<String> = email
+            .attachments
+            .iter()
+            .map(|(name, size)| format!("- {name} ({size} bytes)"))
+            .collect();
+        email.body.push_str("\n\nAttachments:\n");
+        email.body.push_str(&listed.join("\n"));
     }
-    let m = MessageParser::default()
-        .parse(raw)
-        .ok_or("the message has no header block")?;
-    let from = m
-        .from()
-        .and_then(|a| a.first())
-        .ok_or("the message has no From: sender")?;
-    let sender = from
-        .address()
-        .map(str::trim)
-        .filter(|a| a.contains('@'))
-        .ok_or("the From: header has no email address")?
-        .to_owned();
-    let header = |name: &str| m.header_raw(name).map(str::to_owned);
-    let ctype = m.content_type().map_or_else(String::new, |c| {
-        format!("{}/{}", c.ctype(), c.subtype().unwrap_or(""))
-    });
-    let automatic = rapport_domain::intake::is_automatic_email(&header, &ctype, &sender);
-    let mut body = m
-        .body_text(0)
-        .map(|b| b.trim().to_owned())
-        .unwrap_or_default();
-    let attachments: Vec<String> = m
-        .attachments()
-        .map(|a| {
-            format!(
-                "- {} ({} bytes)",
-                a.attachment_name().unwrap_or("unnamed"),
-                a.contents().len()
-            )
-        })
-        .collect();
-    if !attachments.is_empty() {
-        body.push_str("\n\nAttachments:\n");
-        body.push_str(&attachments.join("\n"));
-    }
-    Ok(ParsedEmail {
-        sender,
-        sender_name: from.name().map(str::to_owned),
-        subject: m.subject().unwrap_or("").trim().to_owned(),
-        message_id: m.message_id().map(str::to_owned),
-        in_reply_to: ids_of(m.in_reply_to()),
-        references: ids_of(m.references()),
-        body,
-        automatic,
-    })
+    Ok(email)
 }
 
 /// What one email did.

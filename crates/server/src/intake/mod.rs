@@ -66,7 +66,8 @@ pub enum IntakeError {
     Refused(Rejection),
 }
 
-fn obj(v: Value) -> Map<String, Value> {
+/// The object `v` is (a `json!` object), as a record's fields.
+pub(crate) fn obj(v: Value) -> Map<String, Value> {
     match v {
         Value::Object(m) => m,
         _ => Map::new(),
@@ -83,7 +84,9 @@ fn event_fields(account_id: Uuid, request_id: Uuid, e: &RequestEvent) -> Map<Str
     }))
 }
 
-async fn write(
+/// Writes one synced record of `p`'s account through the service's write plan; on call's
+/// acknowledgements write through here too.
+pub(crate) async fn write(
     conn: &mut PgConnection,
     entity: EntityKind,
     id: Uuid,
@@ -97,7 +100,7 @@ async fn write(
 }
 
 /// Writes timeline entries of request `request_id` as synced records of `p`'s account.
-async fn write_events(
+pub(crate) async fn write_events(
     conn: &mut PgConnection,
     p: Placement,
     request_id: Uuid,

@@ -151,14 +151,29 @@ async fn chat_request(
     .await
 }
 
+/// The headers that sign an intake call (documentation only: [`signed`] reads them).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Header)]
+#[expect(
+    dead_code,
+    reason = "read by `signed`, described here for the OpenAPI document"
+)]
+struct SignedHeaders {
+    /// the intake key's id
+    #[param(rename = "rapport-intake-key")]
+    key: String,
+    /// Unix seconds when the call was signed; at most 5 minutes off
+    #[param(rename = "rapport-timestamp")]
+    timestamp: i64,
+    /// v1=hex(HMAC-SHA256(SHA-256(secret), timestamp + "." + body))
+    #[param(rename = "rapport-signature")]
+    signature: String,
+}
+
 /// Opens a request from a customer's chat. Signed (see the README's "Intake"). The same
 /// conversation id again answers the same request (200, `created: false`).
 #[utoipa::path(post, path = "/v1/intake/chat", tag = "intake", request_body = ChatOpen,
-    params(
-        ("rapport-intake-key" = String, Header, description = "the intake key's id"),
-        ("rapport-timestamp" = i64, Header, description = "Unix seconds when the call was signed; at most 5 minutes off"),
-        ("rapport-signature" = String, Header, description = "v1=hex(HMAC-SHA256(SHA-256(secret), timestamp + \".\" + body))"),
-    ),
+    params(SignedHeaders),
     responses(
     (status = 201, description = "a request was opened (in its account, or in the Unmatched queue)", body = ChatIntakeResponse),
     (status = 200, description = "this conversation was taken in before: the same request", body = ChatIntakeResponse),
@@ -237,9 +252,7 @@ pub async fn chat_open(
 #[utoipa::path(post, path = "/v1/intake/chat/{conversation_id}/messages", tag = "intake", request_body = ChatMessage,
     params(
         ("conversation_id" = String, Path, description = "the conversation's id as opened"),
-        ("rapport-intake-key" = String, Header, description = "the intake key's id"),
-        ("rapport-timestamp" = i64, Header, description = "Unix seconds when the call was signed"),
-        ("rapport-signature" = String, Header, description = "v1=hex(HMAC-SHA256(SHA-256(secret), timestamp + \".\" + body))"),
+        SignedHeaders,
     ),
     responses(
     (status = 201, description = "the message is on the request's timeline", body = ChatIntakeResponse),

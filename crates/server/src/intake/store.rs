@@ -113,7 +113,8 @@ pub struct LockedRequest {
     pub contact_id: Option<Uuid>,
 }
 
-fn event_of(id: Uuid, f: &Value) -> Option<RequestEvent> {
+/// A timeline entry from its record's fields (what [`super::write_events`] writes).
+pub(crate) fn event_of(id: Uuid, f: &Value) -> Option<RequestEvent> {
     Some(RequestEvent {
         id,
         at: serde_json::from_value(f.get("at")?.clone()).ok()?,

@@ -598,6 +598,18 @@ pub async fn setup(
     }))
 }
 
+/// Refuses a `field` whose `(length, most)` is over the most the service keeps: "at most
+/// `most` `what`".
+fn at_most(field: &str, (length, most): (usize, usize), what: &str) -> Result<(), ApiError> {
+    if length > most {
+        return Err(ApiError::invalid_field(
+            field,
+            format!("at most {most} {what}"),
+        ));
+    }
+    Ok(())
+}
+
 /// Replaces the escalation policy (every severity).
 #[utoipa::path(put, path = "/v1/admin/oncall/policy", tag = "oncall", security(("bearer" = [])), request_body = EscalationPolicy, responses(
     (status = 401, body = rapport_domain::sync::ErrorBody),
@@ -614,19 +626,11 @@ pub async fn put_policy(
     me.require(Action::ManageOnCall)?;
     for s in rapport_domain::request::Severity::ALL {
         let sp = policy.for_severity(s);
-        if sp.steps.len() > limits::MAX_ESCALATION_STEPS {
-            return Err(ApiError::invalid_field(
-                &format!("{}.steps", s.as_str()),
-                format!("at most {} steps", limits::MAX_ESCALATION_STEPS),
-            ));
-        }
+        let steps = (sp.steps.len(), limits::MAX_ESCALATION_STEPS);
+        at_most(&format!("{}.steps", s.as_str()), steps, "steps")?;
         for (name, list) in [("at_risk", &sp.at_risk), ("breached", &sp.breached)] {
-            if list.len() > limits::MAX_PAGE_TARGETS {
-                return Err(ApiError::invalid_field(
-                    &format!("{}.{name}", s.as_str()),
-                    format!("at most {} targets", limits::MAX_PAGE_TARGETS),
-                ));
-            }
+            let targets = (list.len(), limits::MAX_PAGE_TARGETS);
+            at_most(&format!("{}.{name}", s.as_str()), targets, "targets")?;
         }
     }
     policy.check()?;
@@ -649,12 +653,8 @@ pub async fn put_rotation(
     Json(spec): Json<RotationSpec>,
 ) -> Result<Json<RotationSpec>, ApiError> {
     me.require(Action::ManageOnCall)?;
-    if spec.members.len() > limits::MAX_ROTATION_MEMBERS {
-        return Err(ApiError::invalid_field(
-            "members",
-            format!("at most {} members", limits::MAX_ROTATION_MEMBERS),
-        ));
-    }
+    let members = (spec.members.len(), limits::MAX_ROTATION_MEMBERS);
+    at_most("members", members, "members")?;
     if spec.time_zone.chars().count() > limits::MAX_TIME_ZONE_LEN {
         return Err(ApiError::invalid_field("time_zone", "not a time zone"));
     }
@@ -749,12 +749,11 @@ pub async fn put_webhook(
     Json(body): Json<PutWebhook>,
 ) -> Result<Json<WebhookCreated>, ApiError> {
     me.require(Action::ManageOnCall)?;
-    if body.url.chars().count() > limits::MAX_LINK_LEN {
-        return Err(ApiError::invalid_field(
-            "url",
-            format!("at most {} characters", limits::MAX_LINK_LEN),
-        ));
-    }
+    at_most(
+        "url",
+        (body.url.chars().count(), limits::MAX_LINK_LEN),
+        "characters",
+    )?;
     let url = url::Url::parse(body.url.trim())
         .map_err(|e| ApiError::invalid_field("url", format!("not a URL: {e}")))?;
     if !matches!(url.scheme(), "https" | "http") || url.host_str().is_none() {

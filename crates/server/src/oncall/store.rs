@@ -348,15 +348,6 @@ pub struct Watched {
     pub sent: Vec<PageKey>,
 }
 
-fn event_of(id: Uuid, f: &Value) -> Option<RequestEvent> {
-    Some(RequestEvent {
-        id,
-        at: serde_json::from_value(f.get("at")?.clone()).ok()?,
-        actor: serde_json::from_value(f.get("by")?.clone()).ok()?,
-        kind: serde_json::from_value(f.get("kind")?.clone()).ok()?,
-    })
-}
-
 /// The active requests (all, or the `only` ones; of the `severities`, when given) with their
 /// timelines, acknowledgements and the pages already claimed for them.
 pub async fn watched(
@@ -395,7 +386,7 @@ pub async fn watched(
         let events: Vec<RequestEvent> = events
             .0
             .iter()
-            .filter_map(|(id, f)| event_of(*id, f))
+            .filter_map(|(id, f)| crate::intake::store::event_of(*id, f))
             .collect();
         let Ok(history) = RequestHistory::new(events) else {
             continue;
@@ -623,6 +614,15 @@ pub enum AckError {
     Refused(Rejection),
 }
 
+impl From<crate::intake::IntakeError> for AckError {
+    fn from(e: crate::intake::IntakeError) -> Self {
+        match e {
+            crate::intake::IntakeError::Db(e) => Self::Db(e),
+            crate::intake::IntakeError::Refused(r) => Self::Refused(r),
+        }
+    }
+}
+
 /// What an acknowledgement did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Acknowledged {
@@ -705,22 +705,10 @@ pub async fn acknowledge(
         kind,
     };
     let p = req.placement;
-    let fields = json!({
-        "account_id": p.account_id,
-        "request_id": request_id,
-        "at": event.at,
-        "by": event.actor,
-        "kind": event.kind,
-    });
-    let Value::Object(fields) = fields else {
-        unreachable!("a json! object")
-    };
-    write(conn, EntityKind::RequestEvent, event.id, p, &fields, now).await?;
+    crate::intake::write_events(conn, p, request_id, &[event], now).await?;
     if status_changed {
-        let Value::Object(set) = json!({ "status": RequestStatus::Acknowledged }) else {
-            unreachable!("a json! object")
-        };
-        write(conn, EntityKind::Request, request_id, p, &set, now).await?;
+        let set = crate::intake::obj(json!({ "status": RequestStatus::Acknowledged }));
+        crate::intake::write(conn, EntityKind::Request, request_id, p, &set, now).await?;
     }
     tracing::info!(request = %request_id, user = %user_id, "page acknowledged");
     Ok(Acknowledged {
@@ -728,19 +716,6 @@ pub async fn acknowledge(
         at: now,
         status_changed,
     })
-}
-
-async fn write(
-    conn: &mut PgConnection,
-    entity: EntityKind,
-    id: Uuid,
-    p: crate::intake::Placement,
-    set: &serde_json::Map<String, Value>,
-    now: DateTime<Utc>,
-) -> Result<(), AckError> {
-    crate::db::sync::write_intake_record(conn, entity, id, p.team_id, p.account_id, set, now)
-        .await?
-        .map_err(AckError::Refused)
 }
 
 /// A page as the admin screen lists it.

@@ -300,13 +300,7 @@ pub async fn add_member(
     me: AuthUser,
     Path((team_id, user_id)): Path<(Uuid, Uuid)>,
 ) -> Result<StatusCode, ApiError> {
-    me.require(Action::ManageTeams)?;
-    let mut tx = state.pool.begin().await?;
-    identity::add_member(&mut tx, team_id, user_id)
-        .await
-        .map_err(identity_error)?;
-    tx.commit().await?;
-    Ok(StatusCode::NO_CONTENT)
+    set_membership(&state, &me, team_id, user_id, true).await
 }
 
 /// Removes a user from a team: their next pull tells their client to purge its data.
@@ -321,11 +315,25 @@ pub async fn remove_member(
     me: AuthUser,
     Path((team_id, user_id)): Path<(Uuid, Uuid)>,
 ) -> Result<StatusCode, ApiError> {
+    set_membership(&state, &me, team_id, user_id, false).await
+}
+
+/// Makes `user_id` a member of `team_id` (or not): both ends of the members list.
+async fn set_membership(
+    state: &AppState,
+    me: &AuthUser,
+    team_id: Uuid,
+    user_id: Uuid,
+    member: bool,
+) -> Result<StatusCode, ApiError> {
     me.require(Action::ManageTeams)?;
     let mut tx = state.pool.begin().await?;
-    identity::remove_member(&mut tx, team_id, user_id)
-        .await
-        .map_err(identity_error)?;
+    let changed = if member {
+        identity::add_member(&mut tx, team_id, user_id).await
+    } else {
+        identity::remove_member(&mut tx, team_id, user_id).await
+    };
+    changed.map_err(identity_error)?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

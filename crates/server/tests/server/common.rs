@@ -361,6 +361,12 @@ pub fn assert_rejected(result: &Value, code: &str, why: &str) {
     assert_eq!(result["code"], code, "{why}: {result}");
 }
 
+/// [`assert_rejected`], and the rejection names `field`.
+pub fn assert_refused_field(result: &Value, code: &str, field: &str, why: &str) {
+    assert_rejected(result, code, why);
+    assert_eq!(result["field"], field, "{why}: {result}");
+}
+
 /// Creates an account in `team` as `token`'s user and returns its id.
 pub async fn seed_account(app: &TestApp, token: &str, team: Uuid, name: &str) -> Uuid {
     let id = Uuid::now_v7();

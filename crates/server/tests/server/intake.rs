@@ -82,6 +82,24 @@ struct World {
     lead_token: String,
 }
 
+impl World {
+    /// Opens (or re-sends) a chat, signed with the world's key.
+    async fn chat(&self, body: &Value) -> Resp {
+        post(&self.app, &self.key, "/v1/intake/chat", body).await
+    }
+
+    /// The support lead assigns Unmatched request `id` to the world's account.
+    async fn assign(&self, id: Uuid) -> Resp {
+        self.app
+            .post(
+                &format!("/v1/intake/unmatched/{id}/assign"),
+                &self.lead_token,
+                Some(json!({"account_id": self.account})),
+            )
+            .await
+    }
+}
+
 async fn world(pool: PgPool) -> World {
     let (app, team, (_, admin)) = TestApp::with_team(pool, "Support", Role::Admin).await;
     let (_, lead_token) = app.user(Role::SupportLead, &[team]).await;
@@ -143,7 +161,7 @@ async fn a_signed_p1_chat_opens_a_synced_request_and_a_replay_answers_the_same(p
         "P1 - Production down, no workaround",
         sent,
     );
-    let r = post(&w.app, &w.key, "/v1/intake/chat", &body).await;
+    let r = w.chat(&body).await;
     r.expect(StatusCode::CREATED);
     assert_eq!(r.body["created"], true);
     assert_eq!(r.body["unmatched"], false, "the contact's address is known");
@@ -184,7 +202,7 @@ async fn a_signed_p1_chat_opens_a_synced_request_and_a_replay_answers_the_same(p
     );
 
     // The same call again (a retry within the window) answers the same request.
-    let again = post(&w.app, &w.key, "/v1/intake/chat", &body).await;
+    let again = w.chat(&body).await;
     again.expect(StatusCode::OK);
     assert_eq!(
         again.body["request_id"],
@@ -269,19 +287,15 @@ async fn refused_calls_say_why_and_change_nothing(pool: PgPool) {
     assert_eq!(unsigned.status, StatusCode::UNAUTHORIZED);
     assert_eq!(unsigned.code(), "unsigned");
 
-    let r = post(
-        &w.app,
-        &w.key,
-        "/v1/intake/chat",
-        &chat("c", "ana@acme.com", "P5 - whatever", now),
-    )
-    .await;
+    let r = w
+        .chat(&chat("c", "ana@acme.com", "P5 - whatever", now))
+        .await;
     r.expect(StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(r.body["field"], "severity", "the error names the field");
 
     let mut long_title = chat("c", "ana@acme.com", "P1", now);
     long_title["title"] = json!("x".repeat(300));
-    let r = post(&w.app, &w.key, "/v1/intake/chat", &long_title).await;
+    let r = w.chat(&long_title).await;
     assert_eq!(
         (r.status, r.body["field"].as_str()),
         (StatusCode::UNPROCESSABLE_ENTITY, Some("title"))
@@ -289,12 +303,12 @@ async fn refused_calls_say_why_and_change_nothing(pool: PgPool) {
 
     let mut control = chat("c", "ana@acme.com", "P1", now);
     control["customer_name"] = json!("Ana\u{1b}[2J");
-    let r = post(&w.app, &w.key, "/v1/intake/chat", &control).await;
+    let r = w.chat(&control).await;
     assert_eq!(r.body["field"], "customer_name", "{}", r.body);
 
     let mut wrong_type = chat("c", "ana@acme.com", "P1", now);
     wrong_type["title"] = json!(5);
-    let r = post(&w.app, &w.key, "/v1/intake/chat", &wrong_type).await;
+    let r = w.chat(&wrong_type).await;
     assert_eq!(
         (r.status, r.body["field"].as_str()),
         (StatusCode::UNPROCESSABLE_ENTITY, Some("title")),
@@ -304,16 +318,12 @@ async fn refused_calls_say_why_and_change_nothing(pool: PgPool) {
 
     let mut missing = chat("c", "ana@acme.com", "P1", now);
     missing.as_object_mut().unwrap().remove("message");
-    let r = post(&w.app, &w.key, "/v1/intake/chat", &missing).await;
+    let r = w.chat(&missing).await;
     assert_eq!(r.body["field"], "message", "{}", r.body);
 
-    let r = post(
-        &w.app,
-        &w.key,
-        "/v1/intake/chat",
-        &chat("c", "ana@acme.com", "P1", now + TimeDelta::hours(2)),
-    )
-    .await;
+    let r = w
+        .chat(&chat("c", "ana@acme.com", "P1", now + TimeDelta::hours(2)))
+        .await;
     assert_eq!(
         r.body["field"], "sent_at",
         "a clock far ahead is refused: {}",
@@ -322,7 +332,7 @@ async fn refused_calls_say_why_and_change_nothing(pool: PgPool) {
 
     let mut huge = chat("c", "ana@acme.com", "P1", now);
     huge["message"] = json!("x".repeat(2 * 1024 * 1024));
-    let r = post(&w.app, &w.key, "/v1/intake/chat", &huge).await;
+    let r = w.chat(&huge).await;
     r.expect(StatusCode::PAYLOAD_TOO_LARGE);
 
     assert_eq!(
@@ -340,7 +350,7 @@ async fn refused_calls_say_why_and_change_nothing(pool: PgPool) {
         .delete(&format!("/v1/admin/intake/keys/{}", w.key.id), &admin)
         .await;
     r.expect(StatusCode::OK);
-    let r = post(&w.app, &w.key, "/v1/intake/chat", &body).await;
+    let r = w.chat(&body).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED, "a revoked key");
 
     // Only admins manage keys.
@@ -354,13 +364,7 @@ async fn customers_are_matched_by_domain_and_unknown_ones_wait_in_unmatched(pool
     let now = w.app.clock.now();
 
     // No contact with this address, but the account claims the domain.
-    let r = post(
-        &w.app,
-        &w.key,
-        "/v1/intake/chat",
-        &chat("d-1", "bo@eu.acme.com", "P3", now),
-    )
-    .await;
+    let r = w.chat(&chat("d-1", "bo@eu.acme.com", "P3", now)).await;
     r.expect(StatusCode::CREATED);
     assert_eq!(
         r.body["account_id"],
@@ -369,13 +373,7 @@ async fn customers_are_matched_by_domain_and_unknown_ones_wait_in_unmatched(pool
     );
 
     // Nobody knows this customer: the request waits for a person.
-    let r = post(
-        &w.app,
-        &w.key,
-        "/v1/intake/chat",
-        &chat("u-1", "zoe@unknown.example", "P2", now),
-    )
-    .await;
+    let r = w.chat(&chat("u-1", "zoe@unknown.example", "P2", now)).await;
     r.expect(StatusCode::CREATED);
     assert_eq!(r.body["unmatched"], true);
     let id: Uuid = r.body["request_id"].as_str().unwrap().parse().unwrap();
@@ -404,14 +402,7 @@ async fn customers_are_matched_by_domain_and_unknown_ones_wait_in_unmatched(pool
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 
     // The lead assigns it: it becomes an ordinary request of the account's team.
-    let r = w
-        .app
-        .post(
-            &format!("/v1/intake/unmatched/{id}/assign"),
-            &w.lead_token,
-            Some(json!({"account_id": w.account})),
-        )
-        .await;
+    let r = w.assign(id).await;
     r.expect(StatusCode::OK);
     let (fields, _, team) = record(&w.app, "request", id).await;
     assert_eq!((team, fields["severity"].as_str()), (w.team, Some("p2")));
@@ -422,14 +413,7 @@ async fn customers_are_matched_by_domain_and_unknown_ones_wait_in_unmatched(pool
     );
     let list = w.app.get("/v1/intake/unmatched", &w.lead_token).await;
     assert_eq!(list.body, json!([]), "nothing waits any more");
-    let r = w
-        .app
-        .post(
-            &format!("/v1/intake/unmatched/{id}/assign"),
-            &w.lead_token,
-            Some(json!({"account_id": w.account})),
-        )
-        .await;
+    let r = w.assign(id).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "assigned once");
 
     // Later messages of the conversation go to the assigned request.
