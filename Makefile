@@ -139,13 +139,14 @@ bench:
 
 # Launch to first paint (`bench-launch`) and idle memory (`bench-memory`) of the release app
 # on the demo and on 10k accounts, interleaved with the empty Tauri app of tests/empty-app
-# (the baseline, built here with the same tauri). The workspaces live in LAUNCH_BENCH_DIR.
+# (the baseline, built here with the same tauri), in a D-Bus session as on a desktop (Rapport
+# registers its single instance there). The workspaces live in LAUNCH_BENCH_DIR.
 LAUNCH_BENCH_DIR ?= $(CARGO_TARGET_DIR)/bench
 LAUNCH_RUNS ?= 20
 MEMORY_RUNS ?= 5
 LAUNCH_BENCH := RAPPORT_APP_BIN="$(CARGO_TARGET_DIR)/release/rapport-desktop" \
 	RAPPORT_EMPTY_APP_BIN="$(CARGO_TARGET_DIR)/release/rapport-empty-app" \
-	xvfb-run -a -s "-screen 0 1280x800x24" \
+	dbus-run-session -- xvfb-run -a -s "-screen 0 1280x800x24" \
 	"$(CARGO_TARGET_DIR)/debug/launch-bench" --data-dir "$(LAUNCH_BENCH_DIR)"
 
 launch-bench-build: deps ui

@@ -186,7 +186,10 @@ async fn ensure_workspace(dir: &Path, spec: DemoSpec) -> Result<()> {
     if dir.join(CACHE_FILE).exists() {
         return Ok(());
     }
-    eprintln!("{} has no cache: generating the workspace there…", dir.display());
+    eprintln!(
+        "{} has no cache: generating the workspace there…",
+        dir.display()
+    );
     let started = Instant::now();
     let store = Store::open(dir).await?;
     let summary = store.load_demo(spec, chrono::Utc::now()).await?;
@@ -295,7 +298,11 @@ async fn main() -> Result<()> {
             Variant::Demo => {
                 let dir = args.data_dir.join("demo");
                 ensure_workspace(&dir, DemoSpec::demo()).await?;
-                (Workspace::with_data_dir(&dir)?, rapport.clone(), vec!["--demo"])
+                (
+                    Workspace::with_data_dir(&dir)?,
+                    rapport.clone(),
+                    vec!["--demo"],
+                )
             }
             Variant::Large => {
                 let dir = args.data_dir.join("large");
@@ -372,11 +379,19 @@ async fn main() -> Result<()> {
         );
     }
     for s in &series {
-        println!("  {:<5} {} (painted: {})", s.variant.name(), s.variant.describe(), s.page);
+        println!(
+            "  {:<5} {} (painted: {})",
+            s.variant.name(),
+            s.variant.describe(),
+            s.page
+        );
         if args.memory {
             let p50 = percentile(&s.pss_mib, 50.0);
             let gap = base.map_or(String::new(), |b| {
-                format!(", {:+.0} MiB over the empty app", p50 - percentile(&b.pss_mib, 50.0))
+                format!(
+                    ", {:+.0} MiB over the empty app",
+                    p50 - percentile(&b.pss_mib, 50.0)
+                )
             });
             println!(
                 "        PSS p50 {p50:.0} MiB, min {:.0}, max {:.0} ({} processes){gap}",
