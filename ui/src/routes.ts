@@ -4,6 +4,7 @@
 // new route without an entry here does not compile.
 import type { Component } from "svelte";
 import Lazy from "./components/shared/Lazy.svelte";
+import RequestPage from "./components/requests/RequestPage.svelte";
 import Today from "./components/today/Today.svelte";
 import type { User } from "./bindings";
 import type { Route } from "./lib/nav.svelte";
@@ -64,7 +65,6 @@ const AccountsList = new LazyScreen(() => import("./components/accounts/Accounts
 const AccountPage = new LazyScreen(() => import("./components/accounts/AccountPage.svelte"));
 const SearchPage = new LazyScreen(() => import("./components/shared/SearchPage.svelte"));
 const RequestsBoard = new LazyScreen(() => import("./components/requests/RequestsBoard.svelte"));
-const RequestPage = new LazyScreen(() => import("./components/requests/RequestPage.svelte"));
 const NewRequest = new LazyScreen(() => import("./components/requests/NewRequest.svelte"));
 const RcaEditor = new LazyScreen(() => import("./components/requests/RcaEditor.svelte"));
 const SlaReport = new LazyScreen(() => import("./components/requests/SlaReport.svelte"));
@@ -105,7 +105,7 @@ export const ROUTES: { [N in Route["name"]]: Entry<N> } = {
     section: "requests",
     live: true,
     identity: (r) => r.id,
-    view: (r) => lazyView(RequestPage, { id: r.id }),
+    view: (r) => view(RequestPage, { id: r.id }),
   },
   "new-request": {
     section: "requests",
