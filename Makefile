@@ -21,7 +21,7 @@ SERVER_LISTEN ?= 127.0.0.1:8080
 RUN_DATA_DIR ?= $(HOME)/.local/share/rapport/demo
 
 .PHONY: all run test deps deps-apt deps-node deps-driver deps-sqlx ui app fmt clippy bindings \
-	check-bindings sqlx-db sqlx-prepare sqlx-check rust-test sync-test ui-check webdriver postgres bench bench-launch bench-server bench-intake bench-oncall server \
+	check-bindings sqlx-db sqlx-prepare sqlx-check rust-test sync-test ui-check webdriver postgres bench bench-launch bench-memory launch-bench-build bench-server bench-intake bench-oncall server \
 	deps-bundler dist package-check
 
 all: app
@@ -140,11 +140,27 @@ BENCH_DATA_DIR ?= $(CARGO_TARGET_DIR)/bench/large
 bench:
 	cargo run --release -p rapport-client --bin rapport-bench
 
-bench-launch: deps ui
-	cargo build --release -p rapport-desktop --features tauri/custom-protocol
-	RAPPORT_APP_BIN="$(CARGO_TARGET_DIR)/release/rapport-desktop" \
-	  xvfb-run -a -s "-screen 0 1280x800x24" \
-	  cargo run -p rapport-tests --bin launch-bench -- --data-dir "$(BENCH_DATA_DIR)" --runs 20
+# Launch to first paint (`bench-launch`) and idle memory (`bench-memory`) of the release app
+# on the demo and on 10k accounts, interleaved with the empty Tauri app of tests/empty-app
+# (the baseline, built here with the same tauri), in a D-Bus session as on a desktop (Rapport
+# registers its single instance there). The workspaces live in LAUNCH_BENCH_DIR.
+LAUNCH_BENCH_DIR ?= $(CARGO_TARGET_DIR)/bench
+LAUNCH_RUNS ?= 20
+MEMORY_RUNS ?= 5
+LAUNCH_BENCH := RAPPORT_APP_BIN="$(CARGO_TARGET_DIR)/release/rapport-desktop" \
+	RAPPORT_EMPTY_APP_BIN="$(CARGO_TARGET_DIR)/release/rapport-empty-app" \
+	dbus-run-session -- xvfb-run -a -s "-screen 0 1280x800x24" \
+	"$(CARGO_TARGET_DIR)/debug/launch-bench" --data-dir "$(LAUNCH_BENCH_DIR)"
+
+launch-bench-build: deps ui
+	cargo build --release -p rapport-desktop -p rapport-empty-app
+	cargo build -p rapport-tests --bin launch-bench
+
+bench-launch: launch-bench-build
+	$(LAUNCH_BENCH) --runs $(LAUNCH_RUNS)
+
+bench-memory: launch-bench-build
+	$(LAUNCH_BENCH) --memory --runs $(MEMORY_RUNS)
 
 bench-server: postgres
 	cargo run --release -p rapport-server --bin rapport-server-bench -- --database-url "$(DATABASE_URL)"

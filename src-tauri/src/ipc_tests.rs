@@ -16,7 +16,7 @@ fn app_window() -> WebviewWindow<MockRuntime> {
     let store = tauri::async_runtime::block_on(Store::open_in_memory()).expect("in-memory cache");
     let app = crate::with_commands(mock_builder())
         .manage(store)
-        .manage(Launched(Instant::now()))
+        .manage(Launched::new(Instant::now()))
         .build(mock_context(tauri::test::noop_assets()))
         .expect("mock app");
     WebviewWindowBuilder::new(&app, crate::MAIN_WINDOW, Default::default())

@@ -75,7 +75,7 @@ pub fn run(started: Instant, context: tauri::Context) {
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_notification::init())
-        .manage(Launched(started))
+        .manage(Launched::new(started))
         .setup(move |app| {
             // Tauri panics on a setup error; log it plainly and quit with status 1 instead.
             if let Err(e) = setup(app, &data_dir, demo, started) {
@@ -231,13 +231,11 @@ fn setup(
     // One clock for every loop below and the commands (clock.rs).
     let clock = clock::Clock::desktop();
     app.manage(clock);
-    reminders::spawn(app.handle().clone(), store.clone(), clock);
-    review_reminders::start(app.handle().clone(), store.clone(), clock);
     let sync = sync_task::SyncRuntime::new(store.clone(), clock);
-    app.manage(store);
-    alerts::start(app.handle().clone(), clock);
+    app.manage(store.clone());
     app.manage(sync.clone());
-    sync_task::spawn(app.handle().clone(), sync);
+    sync_task::load_token(app.handle().clone(), sync.clone());
+    start_loops_after_first_paint(app, store, sync, clock, started);
 
     let config = app
         .config()
@@ -251,6 +249,38 @@ fn setup(
     tracing::info!(ms = started.elapsed().as_millis(), "window created");
     exit_on_signals(app.handle().clone());
     Ok(())
+}
+
+/// The latest the background loops wait for the first paint (a start page that marks none:
+/// the first start, an error, an empty list).
+const LOOPS_AT_THE_LATEST: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// The reminders, the health scores, the desktop alerts and the sync start once the start
+/// page has painted its data (`startup_mark`), so they do not compete with it for the two
+/// cores and the cache; at the latest [`LOOPS_AT_THE_LATEST`] after the window opened.
+fn start_loops_after_first_paint(
+    app: &App,
+    store: Store,
+    sync: std::sync::Arc<sync_task::SyncRuntime>,
+    clock: clock::Clock,
+    started: Instant,
+) {
+    let painted = app.state::<Launched>().painted.clone();
+    let app = app.handle().clone();
+    tauri::async_runtime::spawn(async move {
+        tokio::select! {
+            () = painted.notified() => {}
+            () = tokio::time::sleep(LOOPS_AT_THE_LATEST) => {}
+        }
+        tracing::info!(
+            ms = started.elapsed().as_millis(),
+            "starting the background loops"
+        );
+        reminders::spawn(app.clone(), store.clone(), clock);
+        review_reminders::start(app.clone(), store, clock);
+        alerts::start(app.clone(), clock);
+        sync_task::spawn(app, sync);
+    });
 }
 
 /// Ctrl-C or SIGTERM (e.g. from `make run`'s terminal) quits like closing the window does,

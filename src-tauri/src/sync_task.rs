@@ -198,10 +198,11 @@ async fn emit_status<R: Runtime>(app: &AppHandle<R>, rt: &SyncRuntime) {
     }
 }
 
-/// Starts the tasks: load the token from the keyring, then sync on every trigger.
-pub fn spawn<R: Runtime>(app: AppHandle<R>, rt: Arc<SyncRuntime>) {
-    let loader = rt.clone();
-    let app2 = app.clone();
+/// Loads the token from the keyring (at once, so the status bar's first answer is right);
+/// a sync it asks for waits for [`spawn`].
+pub fn load_token<R: Runtime>(app: AppHandle<R>, rt: Arc<SyncRuntime>) {
+    let loader = rt;
+    let app2 = app;
     tauri::async_runtime::spawn(async move {
         if let Ok(info) = loader.store.sync_info().await
             && let (Some(url), Some(email)) = (info.server_url, info.email)
@@ -229,6 +230,10 @@ pub fn spawn<R: Runtime>(app: AppHandle<R>, rt: Arc<SyncRuntime>) {
         }
         emit_status(&app2, &loader).await;
     });
+}
+
+/// Starts the tasks that sync on every trigger (and the on-call pages beside them).
+pub fn spawn<R: Runtime>(app: AppHandle<R>, rt: Arc<SyncRuntime>) {
     tauri::async_runtime::spawn(crate::alerts::pages_loop(app.clone(), rt.clone()));
     tauri::async_runtime::spawn(sync_loop(app, rt.clone()));
     tauri::async_runtime::spawn(outbox_watch(rt.clone()));

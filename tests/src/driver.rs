@@ -317,7 +317,12 @@ impl App {
     /// Starts tauri-driver with the workspace's environment and the app with `args`
     /// (e.g. `["--demo"]`), and waits until the page has loaded the UI.
     pub async fn launch(ws: &mut Workspace, args: &[&str]) -> Result<App> {
-        let app_bin = app_binary()?;
+        Self::launch_binary(ws, &app_binary()?, args).await
+    }
+
+    /// As [`App::launch`], of another Tauri app (the launch bench's empty app).
+    pub async fn launch_binary(ws: &mut Workspace, app_bin: &Path, args: &[&str]) -> Result<App> {
+        let app_bin = app_bin.to_path_buf();
         ws.launches += 1;
         let driver = Driver::start(ws, ws.launches)?;
         let mut caps = serde_json::Map::new();

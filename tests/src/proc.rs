@@ -78,6 +78,40 @@ pub fn exe(pid: u32) -> Option<std::path::PathBuf> {
     fs::read_link(format!("/proc/{pid}/exe")).ok()
 }
 
+/// `pid` and every live process below it (children, their children, …).
+pub fn tree(pid: u32) -> Vec<u32> {
+    let Ok(entries) = fs::read_dir("/proc") else {
+        return vec![pid];
+    };
+    let all: Vec<(u32, u32)> = entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(|p| Some((p, parent_pid(p)?)))
+        .collect();
+    let mut tree = vec![pid];
+    let mut i = 0;
+    while i < tree.len() {
+        let parent = tree[i];
+        tree.extend(
+            all.iter()
+                .filter(|(p, pp)| *pp == parent && is_alive(*p))
+                .map(|(p, _)| *p),
+        );
+        i += 1;
+    }
+    tree
+}
+
+/// The proportional set size of `pid` in KiB (the `Pss:` line of /proc/PID/smaps_rollup):
+/// its private memory plus its share of what it shares, so a sum over processes counts
+/// shared libraries once.
+pub fn pss_kib(pid: u32) -> Option<u64> {
+    let rollup = fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
+    rollup
+        .lines()
+        .find_map(|l| l.strip_prefix("Pss:"))
+        .and_then(|r| r.split_whitespace().next()?.parse().ok())
+}
+
 /// Sends `signal` (e.g. `"TERM"`, `"KILL"`) to `pid`.
 pub fn signal(pid: u32, signal: &str) -> Result<()> {
     let status = Command::new("kill")

@@ -3,20 +3,8 @@
 // belongs to and whether a sync reloads it. The table is keyed by every `Route["name"]`, so a
 // new route without an entry here does not compile.
 import type { Component } from "svelte";
-import AccountPage from "./components/accounts/AccountPage.svelte";
-import AccountsList from "./components/accounts/AccountsList.svelte";
-import OnboardingBoard from "./components/onboarding/OnboardingBoard.svelte";
-import SessionPage from "./components/onboarding/SessionPage.svelte";
-import NewRequest from "./components/requests/NewRequest.svelte";
-import RcaEditor from "./components/requests/RcaEditor.svelte";
+import Lazy from "./components/shared/Lazy.svelte";
 import RequestPage from "./components/requests/RequestPage.svelte";
-import RequestsBoard from "./components/requests/RequestsBoard.svelte";
-import SlaReport from "./components/requests/SlaReport.svelte";
-import QuarterBoard from "./components/reviews/QuarterBoard.svelte";
-import ReviewPage from "./components/reviews/ReviewPage.svelte";
-import Settings from "./components/settings/Settings.svelte";
-import NeedsAttention from "./components/shared/NeedsAttention.svelte";
-import SearchPage from "./components/shared/SearchPage.svelte";
 import Today from "./components/today/Today.svelte";
 import type { User } from "./bindings";
 import type { Route } from "./lib/nav.svelte";
@@ -43,6 +31,50 @@ function view<P extends Record<string, unknown>>(component: Component<P>, props:
   return { component: component as unknown as View["component"], props };
 }
 
+/**
+ * A screen other than the start page: its code is a chunk of its own, fetched the first time
+ * the screen opens (a Vite dynamic import), so the start page loads only its own code.
+ */
+export class LazyScreen<P extends Record<string, unknown> = Record<string, unknown>> {
+  /** The component once loaded: later opens mount it at once. */
+  component: Component<P> | null = null;
+  #pending: Promise<Component<P>> | null = null;
+  #import: () => Promise<{ default: Component<P> }>;
+
+  constructor(load: () => Promise<{ default: Component<P> }>) {
+    this.#import = load;
+  }
+
+  load(): Promise<Component<P>> {
+    this.#pending ??= this.#import().then(
+      (m) => (this.component = m.default),
+      (e: unknown) => {
+        this.#pending = null; // a later open tries again
+        throw e;
+      },
+    );
+    return this.#pending;
+  }
+}
+
+function lazyView<P extends Record<string, unknown>>(screen: LazyScreen<P>, props: P): View {
+  return view(Lazy, { screen: screen as unknown as LazyScreen, props });
+}
+
+const AccountsList = new LazyScreen(() => import("./components/accounts/AccountsList.svelte"));
+const AccountPage = new LazyScreen(() => import("./components/accounts/AccountPage.svelte"));
+const SearchPage = new LazyScreen(() => import("./components/shared/SearchPage.svelte"));
+const RequestsBoard = new LazyScreen(() => import("./components/requests/RequestsBoard.svelte"));
+const NewRequest = new LazyScreen(() => import("./components/requests/NewRequest.svelte"));
+const RcaEditor = new LazyScreen(() => import("./components/requests/RcaEditor.svelte"));
+const SlaReport = new LazyScreen(() => import("./components/requests/SlaReport.svelte"));
+const Settings = new LazyScreen(() => import("./components/settings/Settings.svelte"));
+const OnboardingBoard = new LazyScreen(() => import("./components/onboarding/OnboardingBoard.svelte"));
+const SessionPage = new LazyScreen(() => import("./components/onboarding/SessionPage.svelte"));
+const QuarterBoard = new LazyScreen(() => import("./components/reviews/QuarterBoard.svelte"));
+const ReviewPage = new LazyScreen(() => import("./components/reviews/ReviewPage.svelte"));
+const NeedsAttention = new LazyScreen(() => import("./components/shared/NeedsAttention.svelte"));
+
 type RouteNamed<N extends Route["name"]> = Extract<Route, { name: N }>;
 
 type Entry<N extends Route["name"]> = {
@@ -60,15 +92,15 @@ type Entry<N extends Route["name"]> = {
 
 export const ROUTES: { [N in Route["name"]]: Entry<N> } = {
   today: { section: "today", live: true, view: () => view(Today, {}) },
-  accounts: { section: "accounts", live: true, view: (_, f) => view(AccountsList, { me: f.me }) },
+  accounts: { section: "accounts", live: true, view: (_, f) => lazyView(AccountsList, { me: f.me }) },
   account: {
     section: "accounts",
     live: true,
     identity: (r) => r.id,
-    view: (r) => view(AccountPage, { id: r.id, noteId: r.noteId }),
+    view: (r) => lazyView(AccountPage, { id: r.id, noteId: r.noteId }),
   },
-  search: { section: null, live: true, view: (r) => view(SearchPage, { query: r.query }) },
-  requests: { section: "requests", live: true, view: () => view(RequestsBoard, {}) },
+  search: { section: null, live: true, view: (r) => lazyView(SearchPage, { query: r.query }) },
+  requests: { section: "requests", live: true, view: () => lazyView(RequestsBoard, {}) },
   request: {
     section: "requests",
     live: true,
@@ -78,20 +110,20 @@ export const ROUTES: { [N in Route["name"]]: Entry<N> } = {
   "new-request": {
     section: "requests",
     live: false,
-    view: (r) => view(NewRequest, { accountId: r.accountId }),
+    view: (r) => lazyView(NewRequest, { accountId: r.accountId }),
   },
-  rca: { section: "requests", live: false, view: (r) => view(RcaEditor, { requestId: r.requestId }) },
-  "sla-report": { section: "requests", live: true, view: () => view(SlaReport, {}) },
+  rca: { section: "requests", live: false, view: (r) => lazyView(RcaEditor, { requestId: r.requestId }) },
+  "sla-report": { section: "requests", live: true, view: () => lazyView(SlaReport, {}) },
   settings: {
     section: "settings",
     live: false,
-    view: (_, f) => view(Settings, { me: f.me, onprofile: f.onprofile }),
+    view: (_, f) => lazyView(Settings, { me: f.me, onprofile: f.onprofile }),
   },
-  onboarding: { section: "onboarding", live: true, view: () => view(OnboardingBoard, {}) },
-  session: { section: "onboarding", live: true, view: (r) => view(SessionPage, { id: r.id }) },
-  quarter: { section: "quarter", live: true, view: (_, f) => view(QuarterBoard, { me: f.me }) },
-  review: { section: "quarter", live: true, view: (r, f) => view(ReviewPage, { id: r.id, me: f.me }) },
-  attention: { section: null, live: false, view: () => view(NeedsAttention, {}) },
+  onboarding: { section: "onboarding", live: true, view: () => lazyView(OnboardingBoard, {}) },
+  session: { section: "onboarding", live: true, view: (r) => lazyView(SessionPage, { id: r.id }) },
+  quarter: { section: "quarter", live: true, view: (_, f) => lazyView(QuarterBoard, { me: f.me }) },
+  review: { section: "quarter", live: true, view: (r, f) => lazyView(ReviewPage, { id: r.id, me: f.me }) },
+  attention: { section: null, live: false, view: () => lazyView(NeedsAttention, {}) },
 };
 
 function entry<N extends Route["name"]>(route: RouteNamed<N>): Entry<N> {

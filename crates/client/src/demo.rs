@@ -148,7 +148,6 @@ impl Store {
     /// once and reused. The outbox is left untouched: seed data is not a user write and
     /// must never be pushed to a server.
     pub async fn load_demo(&self, spec: DemoSpec, now: DateTime<Utc>) -> Result<DemoSummary> {
-        let workspace = spec.generate(now);
         let mut tx = self.writer.begin().await?;
         let used: i64 = sqlx::query_scalar(
             "SELECT (SELECT count(*) FROM users) + (SELECT count(*) FROM accounts) \
@@ -159,6 +158,8 @@ impl Store {
         if used > 0 {
             return Err(StoreError::NotEmpty);
         }
+        // Generated only for an empty cache: `--demo` asks at every launch.
+        let workspace = spec.generate(now);
         for user in &workspace.users {
             upsert_user(&mut tx, user).await?;
         }
