@@ -162,8 +162,15 @@ bench-launch: launch-bench-build
 bench-memory: launch-bench-build
 	$(LAUNCH_BENCH) --memory --runs $(MEMORY_RUNS)
 
+# Pulls: this build against the service of an earlier commit (BENCH_BASELINE, built once in a
+# git worktree under the target dir) and against pgbench running the pull's own SQL,
+# interleaved; then the pull table, edit delay and hardening run (BENCH_SERVER_RUNS=load for
+# those alone, =compare for the comparison alone).
+BENCH_BASELINE ?= f64abff
+BENCH_SERVER_RUNS ?= compare,load
 bench-server: postgres
-	cargo run --release -p rapport-server --bin rapport-server-bench -- --database-url "$(DATABASE_URL)"
+	cargo run --release -p rapport-server --bin rapport-server-bench -- --database-url "$(DATABASE_URL)" \
+	  --baseline "$(BENCH_BASELINE)" --runs "$(BENCH_SERVER_RUNS)"
 
 # Intake: emails/s from a real Dovecot (started by the bench), signed chat calls/s, and the
 # chat-to-desktop delay p50/p95.

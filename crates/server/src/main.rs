@@ -264,7 +264,7 @@ async fn connect(config: &Config, file: Option<&Path>, max: u32) -> anyhow::Resu
         .unwrap_or_default();
     PgPoolOptions::new()
         .max_connections(max)
-        .connect_with(options)
+        .connect_with(db::session_settings(options))
         .await
         .with_context(|| format!("connecting to PostgreSQL at {url}"))
 }

@@ -53,7 +53,6 @@ macro_rules! select_users {
         )
     };
 }
-pub(crate) use select_users;
 
 /// Why a user could not be created or changed.
 #[derive(Debug, thiserror::Error)]

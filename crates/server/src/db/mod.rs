@@ -5,6 +5,19 @@ pub mod identity;
 pub mod sync;
 
 use sqlx::PgConnection;
+use sqlx::postgres::PgConnectOptions;
+
+/// The session settings of the service's connections, given at connect time (no round trip).
+///
+/// `plan_cache_mode = force_generic_plan`: every statement of the service is a short,
+/// parameterised one that sqlx prepares once per connection; with PostgreSQL's default
+/// (`auto`) the pull's statement was planned afresh on every execution (a custom plan,
+/// ~1 ms of planning for ~0.5 ms of work), because its generic plan is estimated a little
+/// dearer. The generic plan is the same index walk (EXPLAIN in docs/BENCHMARKS.md,
+/// "Central service: the pull's SQL").
+pub fn session_settings(options: PgConnectOptions) -> PgConnectOptions {
+    options.options([("plan_cache_mode", "force_generic_plan")])
+}
 
 /// Takes the next `n` numbers of the global change sequence and returns the first.
 ///

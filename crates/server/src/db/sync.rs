@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use super::identity::{self, UserRow};
+use super::identity;
 use super::next_seqs;
 use crate::events::{self, Event};
 
@@ -421,37 +421,79 @@ fn change_of(r: ChangeRow) -> Option<Change> {
     })
 }
 
-fn user_change(u: &UserRow) -> Change {
+/// A profile as the pull statement hands it over (one JSON object per user).
+#[derive(Debug, serde::Deserialize)]
+struct ProfileRow {
+    id: Uuid,
+    email: String,
+    name: String,
+    role: String,
+    time_zone: String,
+    working_hours: rapport_domain::WorkingHours,
+    version: i64,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+fn user_change(u: ProfileRow) -> Change {
+    let user = rapport_domain::User {
+        id: u.id,
+        name: u.name,
+        email: u.email,
+        role: Role::parse(&u.role).unwrap_or(Role::Csm),
+        time_zone: u.time_zone,
+        working_hours: u.working_hours,
+    };
     Change {
         entity: EntityKind::User,
         entity_id: u.id,
         team_id: None,
         deleted: false,
         version: u.version,
-        fields: write_plan::profile_fields(&u.to_user()),
+        fields: write_plan::profile_fields(&user),
         created_at: u.created_at,
         updated_at: u.updated_at,
     }
 }
 
-/// One page of the changes `user_id` may see after `cursor`, read in one snapshot.
+/// One page of the changes `user_id` may see after `cursor`, read in one snapshot: ONE
+/// statement (a statement sees one snapshot, so it needs no transaction of its own, and it is
+/// one round trip where the clock, the purge list, the page, the profiles and the total were
+/// six). Its rows are the page's records, each carrying the clock; the first (or the only
+/// one, when the page is empty) also carries the purge list, the profiles and the total.
 pub async fn pull(
     pool: &PgPool,
     user_id: Uuid,
     cursor: Cursor,
     limit: u32,
 ) -> Result<PullResponse, sqlx::Error> {
-    // One snapshot for the clock and every query below.
-    let mut tx = pool
-        .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        .await?;
-    let clock = sqlx::query!("SELECT last_seq, horizon_seq FROM sync_clock")
-        .fetch_one(&mut *tx)
-        .await?;
-    let (last_seq, horizon) = (clock.last_seq, clock.horizon_seq);
     let a = cursor.position;
+    // A record's position in this user's stream is the later of its last change and the
+    // user's joining its team. Part 1: records changed after the cursor (index on team, seq);
+    // part 2: the older records of teams joined at or after the cursor. Each part is cut to
+    // the page size in its own order first, so a page reads a page of rows, not the log.
+    // The page is then cut by bytes too: it ends with the record that takes its fields
+    // past `MAX_PULL_PAGE_BYTES` (one record at least), counted in the database from the
+    // stored `fields_bytes`; the rows past the cut come without their fields (`in_page`
+    // false), so an oversized page is never read into this process.
+    // Profiles: the user's and their team-mates' that changed, or became visible, after the
+    // cursor. The total (a pull from the start: the live records of the user's teams, for
+    // first-sync progress) is counted only when asked for.
+    let rows = sqlx::query_file!(
+        "src/db/pull.sql",
+        user_id,
+        a,
+        cursor.seq,
+        i64::from(limit) + 1,
+        i64::try_from(rapport_domain::limits::MAX_PULL_PAGE_BYTES).unwrap_or(i64::MAX),
+        cursor == Cursor::START
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut rows = rows;
+    let first = rows.first_mut().ok_or(sqlx::Error::RowNotFound)?;
+    let (last_seq, horizon) = (first.last_seq, first.horizon_seq);
     if cursor.needs_reset(horizon) {
-        tx.commit().await?;
         return Ok(PullResponse {
             purge: vec![],
             changes: vec![],
@@ -461,102 +503,46 @@ pub async fn pull(
             total: None,
         });
     }
-    let purge = sqlx::query_scalar!(
-        "SELECT DISTINCT team_id FROM team_removals WHERE user_id = $1 AND seq > $2 ORDER BY team_id",
-        user_id,
-        a
-    )
-    .fetch_all(&mut *tx)
-    .await?;
-
-    // A record's position in this user's stream is the later of its last change and the
-    // user's joining its team. Part 1: records changed after the cursor (index on team, seq);
-    // part 2: the older records of teams joined at or after the cursor. Each part is cut to
-    // the page size in its own order first, so a page reads a page of rows, not the log.
-    // The page is then cut by bytes too: it ends with the record that takes its fields
-    // past `MAX_PULL_PAGE_BYTES` (one record at least), counted in the database, so an
-    // oversized page is never read into this process.
-    let page = sqlx::query!(
-        r#"SELECT entity AS "entity!", id AS "id!", team_id AS "team_id!", deleted AS "deleted!",
-                  version AS "version!", fields AS "fields!: sqlx::types::Json<Fields>",
-                  created_at AS "created_at!", updated_at AS "updated_at!", seq AS "seq!",
-                  pos AS "pos!", page_rows AS "page_rows!"
-         FROM (
-           SELECT page.*, count(*) OVER () AS page_rows,
-                  coalesce(sum(CASE WHEN page.deleted THEN 0 ELSE octet_length(page.fields::text) END)
-                    OVER (ORDER BY page.pos, page.seq ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)
-                    AS bytes_before
-           FROM (SELECT * FROM (
-           (SELECT r.entity, r.id, r.team_id, r.deleted, r.version, r.fields, r.created_at, r.updated_at,
-                   r.seq, r.seq AS pos
-            FROM team_members m JOIN records r ON r.team_id = m.team_id
-            WHERE m.user_id = $1 AND r.seq > $2 AND r.seq > m.joined_seq AND NOT (r.deleted AND $2 = 0)
-            ORDER BY r.seq LIMIT $4)
-           UNION ALL
-           (SELECT r.entity, r.id, r.team_id, r.deleted, r.version, r.fields, r.created_at, r.updated_at,
-                   r.seq, m.joined_seq AS pos
-            FROM team_members m JOIN records r ON r.team_id = m.team_id
-            WHERE m.user_id = $1 AND m.joined_seq >= $2 AND r.seq < m.joined_seq AND NOT r.deleted
-              AND (m.joined_seq > $2 OR r.seq > $3)
-            ORDER BY m.joined_seq, r.seq LIMIT $4)
-         ) counted ORDER BY pos, seq LIMIT $4) page
-         ) sized WHERE bytes_before < $5 ORDER BY pos, seq"#,
-        user_id,
-        a,
-        cursor.seq,
-        i64::from(limit) + 1,
-        i64::try_from(rapport_domain::limits::MAX_PULL_PAGE_BYTES).unwrap_or(i64::MAX)
-    )
-    .fetch_all(&mut *tx)
-    .await?;
-    // `page_rows` says how many rows the count alone would have given.
-    let page_rows = page.first().map(|r| r.page_rows);
-    let mut rows: Vec<ChangeRow> = page
-        .into_iter()
-        .map(|r| ChangeRow {
-            entity: r.entity,
-            id: r.id,
-            team_id: r.team_id,
-            deleted: r.deleted,
-            version: r.version,
-            fields: r.fields,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-            seq: r.seq,
-            pos: r.pos,
-        })
-        .collect();
-
-    // Profiles of the user and their team-mates that changed, or became visible, after the cursor.
-    let users = identity::select_users!(
-        "WHERE (users.id = $1 AND users.seq > $2)
-            OR EXISTS (SELECT 1 FROM team_members mine JOIN team_members theirs ON theirs.team_id = mine.team_id
-                       WHERE mine.user_id = $1 AND theirs.user_id = users.id
-                         AND (users.seq > $2 OR mine.joined_seq > $2 OR theirs.joined_seq > $2))
-         ORDER BY users.id",
-        user_id,
-        a
-    )
-    .fetch_all(&mut *tx)
-    .await?;
-    // A pull from the start tells the client how much the whole sync brings (first-sync
-    // progress): the live records of the user's teams, counted in the same snapshot.
-    let total = if cursor == Cursor::START {
-        let n = sqlx::query_scalar!(
-            r#"SELECT count(*) AS "n!" FROM team_members m JOIN records r ON r.team_id = m.team_id
-               WHERE m.user_id = $1 AND NOT r.deleted"#,
-            user_id
-        )
-        .fetch_one(&mut *tx)
-        .await?;
-        Some(u64::try_from(n).unwrap_or(0) + users.len() as u64)
-    } else {
-        None
-    };
-    tx.commit().await?;
+    let purge = first.purge.take().unwrap_or_default();
+    let users = first.users.take().map(|u| u.0).unwrap_or_default();
+    let total = first
+        .total
+        .map(|n| u64::try_from(n).unwrap_or(0) + users.len() as u64);
+    // How many rows the count alone would have given (`page_rows`), and those within the
+    // byte cut.
+    let mut page_rows = 0usize;
+    let mut page = Vec::with_capacity(rows.len());
+    for r in rows {
+        let (Some(entity), Some(id), Some(team_id), Some(deleted), Some(version)) =
+            (r.entity, r.id, r.team_id, r.deleted, r.version)
+        else {
+            continue; // the clock's row of an empty page
+        };
+        let (Some(created_at), Some(updated_at), Some(seq), Some(pos)) =
+            (r.created_at, r.updated_at, r.seq, r.pos)
+        else {
+            continue;
+        };
+        page_rows += 1;
+        if r.in_page == Some(true) {
+            page.push(ChangeRow {
+                entity,
+                id,
+                team_id,
+                deleted,
+                version,
+                fields: r.fields.unwrap_or_default(),
+                created_at,
+                updated_at,
+                seq,
+                pos,
+            });
+        }
+    }
+    let mut rows = page;
 
     let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-    let cut_by_bytes = page_rows.is_some_and(|n| usize::try_from(n).unwrap_or(0) > rows.len());
+    let cut_by_bytes = page_rows > rows.len();
     let has_more = rows.len() > limit || cut_by_bytes;
     rows.truncate(limit);
     let next = if has_more {
@@ -575,7 +561,7 @@ pub async fn pull(
     };
     // Made now: it has seen every purge up to this snapshot's horizon.
     let next = Cursor { horizon, ..next };
-    let mut changes: Vec<Change> = users.iter().map(user_change).collect();
+    let mut changes: Vec<Change> = users.into_iter().map(user_change).collect();
     changes.extend(rows.into_iter().filter_map(change_of));
     Ok(PullResponse {
         purge,
