@@ -21,7 +21,7 @@ SERVER_LISTEN ?= 127.0.0.1:8080
 RUN_DATA_DIR ?= $(HOME)/.local/share/rapport/demo
 
 .PHONY: all run test deps deps-apt deps-node deps-driver deps-sqlx ui app fmt clippy bindings \
-	check-bindings sqlx-db sqlx-prepare sqlx-check rust-test sync-test ui-check webdriver postgres bench bench-launch bench-server bench-intake bench-oncall server \
+	check-bindings sqlx-db sqlx-prepare sqlx-check rust-test sync-test ui-check webdriver postgres bench bench-launch bench-server bench-sync bench-intake bench-oncall server \
 	deps-bundler dist package-check
 
 all: app
@@ -145,6 +145,14 @@ bench-launch: deps ui
 
 bench-server: postgres
 	cargo run --release -p rapport-server --bin rapport-server-bench -- --database-url "$(DATABASE_URL)"
+
+# Initial sync of 100,000 records (the bulk path, and with --ordinary the ordinary apply)
+# interleaved with its baselines in the same run: a prepared insert of the same rows in one
+# transaction into a plain SQLite table, into the cache's table with its indexes, and with
+# its FTS triggers; the pull alone; the machine and load average; then the edit delay A->B.
+SYNC_BENCH_ARGS ?= --records 100000 --rounds 3 --ordinary
+bench-sync: postgres
+	DATABASE_URL="$(DATABASE_URL)" cargo run --release -p rapport-tests --bin sync-bench -- $(SYNC_BENCH_ARGS)
 
 # Intake: emails/s from a real Dovecot (started by the bench), signed chat calls/s, and the
 # chat-to-desktop delay p50/p95.

@@ -152,6 +152,9 @@ pub struct SyncClient {
     pub page_limit: u32,
     /// Mutations per push (at most the protocol's 500).
     pub push_batch: usize,
+    /// A pull from the start writes the accounts the cache lacks the bulk way (same cache,
+    /// faster; see `sync::bulk`). On by default; off, every record takes the ordinary apply.
+    pub bulk_first_sync: bool,
 }
 
 impl std::fmt::Debug for SyncClient {
@@ -160,6 +163,7 @@ impl std::fmt::Debug for SyncClient {
         f.debug_struct("SyncClient")
             .field("page_limit", &self.page_limit)
             .field("push_batch", &self.push_batch)
+            .field("bulk_first_sync", &self.bulk_first_sync)
             .finish_non_exhaustive()
     }
 }
@@ -172,6 +176,7 @@ impl SyncClient {
             token,
             page_limit: 500,
             push_batch: 200,
+            bulk_first_sync: true,
         }
     }
 
@@ -319,18 +324,9 @@ impl SyncClient {
     ) -> Result<u64, SyncError> {
         let mut received = 0;
         let mut resets = 0;
+        let mut cursor = self.store.sync_cursor().await?;
+        let mut page = self.pull_page(&cursor).await?;
         loop {
-            let cursor = self.store.sync_cursor().await?;
-            let limit = self.page_limit.clamp(1, 1000);
-            let page: PullResponse = call(
-                &*self.transport,
-                self.req(
-                    Method::Get,
-                    format!("/v1/sync/pull?cursor={cursor}&limit={limit}"),
-                    None,
-                ),
-            )
-            .await?;
             if page.reset_required {
                 resets += 1;
                 if resets > 2 {
@@ -339,16 +335,44 @@ impl SyncClient {
                     ));
                 }
                 self.store.sync_reset().await?;
+                cursor = self.store.sync_cursor().await?;
+                page = self.pull_page(&cursor).await?;
                 continue;
             }
             let from_start = cursor.is_empty();
-            let (total_received, total) =
-                self.store.sync_apply_page(&page, from_start, now).await?;
+            let apply = self
+                .store
+                .sync_apply_page(&page, from_start, self.bulk_first_sync, now);
+            // The next page is asked for while this one is written (its cursor is the one
+            // this page stores): the server and the network work while SQLite does. It is
+            // used only once this page is committed.
+            let (applied, next) = if page.has_more {
+                let (applied, next) = tokio::join!(apply, self.pull_page(&page.cursor));
+                (applied, Some(next))
+            } else {
+                (apply.await, None)
+            };
+            let (total_received, total) = applied?;
             received += page.changes.len() as u64;
             progress(total_received, total);
-            if !page.has_more {
+            let Some(next) = next else {
                 return Ok(received);
-            }
+            };
+            cursor = std::mem::take(&mut page.cursor);
+            page = next?;
         }
+    }
+
+    async fn pull_page(&self, cursor: &str) -> Result<PullResponse, SyncError> {
+        let limit = self.page_limit.clamp(1, 1000);
+        call(
+            &*self.transport,
+            self.req(
+                Method::Get,
+                format!("/v1/sync/pull?cursor={cursor}&limit={limit}"),
+                None,
+            ),
+        )
+        .await
     }
 }
