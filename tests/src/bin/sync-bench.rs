@@ -104,27 +104,42 @@ struct Row {
     tags: String,
 }
 
-/// The rows the server is seeded with, built before any timing.
-fn rows(n: usize) -> Vec<Row> {
-    (0..n)
-        .map(|g| {
-            let name = format!("Account {g:06}");
+/// The rows the server holds (its ids, in its order: what the sync inserts), built before
+/// any timing.
+async fn rows(server: &Server) -> Result<Vec<Row>> {
+    let records: Vec<(Uuid, sqlx::types::Json<serde_json::Value>)> =
+        sqlx::query_as("SELECT id, fields FROM records WHERE entity = 'account' ORDER BY seq")
+            .fetch_all(&server.pool)
+            .await?;
+    Ok(records
+        .into_iter()
+        .map(|(id, f)| {
+            let s = |k: &str| {
+                f.get(k)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default()
+                    .to_owned()
+            };
+            let name = s("name");
             Row {
-                id: Uuid::now_v7().to_string(),
+                id: id.to_string(),
                 name_key: name.to_lowercase(),
                 name,
-                plan: if g % 3 == 0 {
-                    "professional_support"
-                } else {
+                plan: if s("plan") == "standard" {
                     "standard"
+                } else {
+                    "professional_support"
                 },
-                month: 1 + (g % 12) as i64,
-                slack: format!("#acct-{g}"),
-                domains: serde_json::json!([format!("c{g}.example.com")]).to_string(),
-                tags: serde_json::json!([format!("tier{}", g % 4)]).to_string(),
+                month: f
+                    .get("fiscal_year_start_month")
+                    .and_then(serde_json::Value::as_i64)
+                    .unwrap_or(1),
+                slack: s("slack_channel"),
+                domains: f["support_email_domains"].to_string(),
+                tags: f["tags"].to_string(),
             }
         })
-        .collect()
+        .collect())
 }
 
 /// A plain table with the accounts' columns: no index, no constraint, no trigger.
@@ -342,7 +357,11 @@ async fn main() -> Result<()> {
         server.drop_db().await?;
         return Ok(());
     }
-    let rows = rows(records);
+    let rows = rows(&server).await?;
+    anyhow::ensure!(
+        rows.len() == records,
+        "the baselines insert the server's rows"
+    );
 
     // 1. Initial sync and its baselines, interleaved.
     let (mut sync, mut old, mut pulled, mut decode) = (vec![], vec![], vec![], vec![]);

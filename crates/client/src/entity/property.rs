@@ -687,6 +687,11 @@ async fn dump(s: &Store) -> BTreeMap<String, Vec<String>> {
         .fetch_all(&mut *conn)
         .await
         .unwrap();
+        // The outbox's mutation ids are minted afresh by each desktop's local writes.
+        let cols: Vec<String> = cols
+            .into_iter()
+            .filter(|c| !(table == "outbox" && c == "id"))
+            .collect();
         let rowid = if fts.contains(table) { "rowid, " } else { "" };
         let sql = format!("SELECT json_array({rowid}{}) FROM {table}", cols.join(", "));
         let mut rows: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
