@@ -227,6 +227,8 @@ async fn first_sync(
     let mut engine = SyncClient::new(store.clone(), http, token.to_owned());
     engine.page_limit = 1000;
     engine.bulk_first_sync = bulk;
+    // Pages applied in groups of 10,000 records per transaction (not the engine's default).
+    engine.first_sync_batch = 10_000;
     let t = Instant::now();
     let received = engine.pull(now(), &|_, _| {}).await?;
     let s = t.elapsed().as_secs_f64();

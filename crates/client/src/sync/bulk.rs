@@ -1,20 +1,21 @@
 //! The first sync's bulk path: the accounts a pull from the start brings that the cache does
-//! not hold yet go in as a run of the one prepared account insert, with their search entries
-//! written after the run's rows instead of by the insert trigger, one prepared FTS insert
-//! each.
+//! not hold yet go in by runs (consecutive such changes of a page): their versions in one
+//! multi-row upsert, their rows in one multi-row upsert (the statement of `Account::save`)
+//! with the insert trigger standing aside, then their search entries in one multi-row
+//! insert, as the trigger writes them.
 //!
 //! It leaves exactly what the ordinary apply (`apply::apply_change`) leaves, because it
 //! takes only the changes for which the ordinary path would do nothing else: an account,
 //! not a tombstone, with no pending local write (no overlay), no row in the cache (nothing
 //! to merge over; the row is inserted), never scored (`Account`'s effects would do
 //! nothing), and readable by this build (one that is not goes the ordinary way and is kept
-//! whole). Every other change, and every catch-up pull, goes the ordinary way.
+//! whole). Every other change, and every catch-up pull, goes the ordinary way; a run ends
+//! before each of them. The property test
+//! `entity::property::bulk_first_sync_leaves_what_the_ordinary_apply_leaves` holds it.
 //!
-//! Why it is faster (docs/BENCHMARKS.md, "Sync: initial sync"): the FTS5 write the insert
-//! trigger makes puts the search table in the transaction, and from then on every
-//! statement of it (each trigger-bearing insert opens a statement savepoint) makes FTS5
-//! flush its pending terms into a new segment: 100,000 one-row segments, merged as they
-//! come. Written after the rows, the terms stay in FTS5's memory until the commit.
+//! Why it is faster (docs/BENCHMARKS.md, "Sync: initial sync"): three statements per run
+//! instead of four round trips to the SQLite thread per record, and no FTS5 write from a
+//! trigger between the rows.
 
 use std::collections::HashSet;
 

@@ -157,7 +157,9 @@ pub struct SyncClient {
     pub bulk_first_sync: bool,
     /// In a pull from the start, pages are applied together in one SQLite transaction (each
     /// with its cursor) until they hold this many records: fewer commits, so the cache's
-    /// index pages are written to the WAL fewer times. Elsewhere one page per transaction.
+    /// index pages are written to the WAL fewer times. 0 (the default): one page per
+    /// transaction, as every other pull (a crash mid-pull keeps every page applied before
+    /// it, which the SIGKILL test holds page by page).
     pub first_sync_batch: usize,
 }
 
@@ -182,7 +184,7 @@ impl SyncClient {
             page_limit: 500,
             push_batch: 200,
             bulk_first_sync: true,
-            first_sync_batch: 10_000,
+            first_sync_batch: 0,
         }
     }
 
