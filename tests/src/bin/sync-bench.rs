@@ -415,10 +415,7 @@ async fn main() -> Result<()> {
             ratio(&old)
         );
     }
-    println!(
-        "  plain prepared insert, one tx:       {:>8.0} rows/s     100.0 %",
-        base
-    );
+    println!("  plain prepared insert, one tx:       {base:>8.0} rows/s     100.0 %");
     println!(
         "  same, with the cache's indexes:      {:>8.0} rows/s     {:>5.1} %",
         median(&indexed),

@@ -604,9 +604,9 @@ const NAME_WORDS: &[&str] = &["Acme", "Ça", "Äpfel", "kiwi", "MANGO", "Zürich
 /// `readable: false` gives it a plan this build does not know (the cache keeps it whole).
 fn extra_account(
     id: u128,
-    name: Vec<usize>,
-    tags: Vec<usize>,
-    domains: Vec<usize>,
+    name: &[usize],
+    tags: &[usize],
+    domains: &[usize],
     month: u8,
     readable: bool,
 ) -> Item {
@@ -621,19 +621,19 @@ fn extra_account(
         (true, _) => "professional_support",
     };
     let fields = serde_json::json!({
-        "name": words(&name).join(" "),
+        "name": words(name).join(" "),
         "plan": plan,
         "time_zone": "UTC",
         "fiscal_year_start_month": month,
         "owner_csm_id": null,
         "account_rep_id": null,
         "slack_channel": null,
-        "support_email_domains": words(&domains)
+        "support_email_domains": words(domains)
             .iter()
             .map(|d| format!("{}.example.com", d.to_lowercase()))
             .collect::<Vec<_>>(),
         "stage": "active",
-        "tags": words(&tags),
+        "tags": words(tags),
         "created_at": "2026-11-20T10:00:00.000000Z",
         "updated_at": "2026-11-21T10:00:00.000000Z",
     });
@@ -655,7 +655,7 @@ fn extra_accounts() -> impl Strategy<Value = Vec<Item>> {
             1u8..=12,
             proptest::bool::weighted(0.9),
         )
-            .prop_map(|(id, n, t, d, m, r)| extra_account(id, n, t, d, m, r)),
+            .prop_map(|(id, n, t, d, m, r)| extra_account(id, &n, &t, &d, m, r)),
         0..24,
     )
 }
