@@ -21,7 +21,7 @@ SERVER_LISTEN ?= 127.0.0.1:8080
 RUN_DATA_DIR ?= $(HOME)/.local/share/rapport/demo
 
 .PHONY: all run test deps deps-apt deps-node deps-driver deps-sqlx ui app fmt clippy bindings \
-	check-bindings sqlx-db sqlx-prepare sqlx-check rust-test sync-test ui-check webdriver postgres bench bench-launch bench-memory launch-bench-build bench-server bench-intake bench-oncall server \
+	check-bindings sqlx-db sqlx-prepare sqlx-check rust-test sync-test ui-check webdriver postgres bench bench-launch bench-memory launch-bench-build bench-server bench-sync bench-intake bench-oncall server \
 	deps-bundler dist package-check
 
 all: app
@@ -149,7 +149,7 @@ LAUNCH_RUNS ?= 20
 MEMORY_RUNS ?= 5
 LAUNCH_BENCH := RAPPORT_APP_BIN="$(CARGO_TARGET_DIR)/release/rapport-desktop" \
 	RAPPORT_EMPTY_APP_BIN="$(CARGO_TARGET_DIR)/release/rapport-empty-app" \
-	dbus-run-session -- xvfb-run -a -s "-screen 0 1280x800x24" \
+	flock $(WEBDRIVER_LOCK) dbus-run-session -- xvfb-run -a -s "-screen 0 1280x800x24" \
 	"$(CARGO_TARGET_DIR)/debug/launch-bench" --data-dir "$(LAUNCH_BENCH_DIR)"
 
 launch-bench-build: deps ui
@@ -171,6 +171,14 @@ BENCH_SERVER_RUNS ?= compare,load
 bench-server: postgres
 	cargo run --release -p rapport-server --bin rapport-server-bench -- --database-url "$(DATABASE_URL)" \
 	  --baseline "$(BENCH_BASELINE)" --runs "$(BENCH_SERVER_RUNS)"
+
+# Initial sync of 100,000 records (the bulk path, and with --ordinary the ordinary apply)
+# interleaved with its baselines in the same run: a prepared insert of the same rows in one
+# transaction into a plain SQLite table, into the cache's table with its indexes, and with
+# its FTS triggers; the pull alone; the machine and load average; then the edit delay A->B.
+SYNC_BENCH_ARGS ?= --records 100000 --rounds 3 --ordinary
+bench-sync: postgres
+	DATABASE_URL="$(DATABASE_URL)" cargo run --release -p rapport-tests --bin sync-bench -- $(SYNC_BENCH_ARGS)
 
 # Intake: emails/s from a real Dovecot (started by the bench), signed chat calls/s, and the
 # chat-to-desktop delay p50/p95.

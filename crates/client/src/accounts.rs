@@ -426,6 +426,59 @@ pub(crate) async fn remove_account(conn: &mut SqliteConnection, id: Uuid) -> Res
     Ok(())
 }
 
+/// Writes accounts' rows (inserts each, or replaces every column of the stored one), in
+/// order, one statement per 1,000, and answers each one's `seq` (the rowid its FTS entry is
+/// keyed by). The one statement of [`Synced::save`] and of the first sync's bulk path
+/// (`sync::bulk`).
+pub(crate) async fn save_accounts(
+    conn: &mut SqliteConnection,
+    accounts: &[Account],
+) -> Result<Vec<i64>> {
+    let mut seqs = Vec::with_capacity(accounts.len());
+    for chunk in accounts.chunks(1000) {
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO accounts (id, name, name_key, plan, time_zone, fiscal_year_start_month, \
+             owner_csm_id, account_rep_id, slack_channel, support_email_domains, stage, tags, \
+             created_at, updated_at) ",
+        );
+        q.push_values(chunk, |mut b, a| {
+            b.push_bind(a.id.to_string())
+                .push_bind(a.name.clone())
+                .push_bind(a.name.to_lowercase())
+                .push_bind(a.plan.as_str())
+                .push_bind(a.time_zone.clone())
+                .push_bind(i64::from(a.fiscal_year_start_month))
+                .push_bind(a.owner_csm_id.map(|u| u.to_string()))
+                .push_bind(a.account_rep_id.map(|u| u.to_string()))
+                .push_bind(a.slack_channel.clone())
+                .push_bind(to_json(&a.support_email_domains))
+                .push_bind(a.stage.as_str())
+                .push_bind(to_json(&a.tags))
+                .push_bind(fmt_time(a.created_at))
+                .push_bind(fmt_time(a.updated_at));
+        });
+        q.push(
+            " ON CONFLICT (id) DO UPDATE SET name = excluded.name, name_key = excluded.name_key, \
+             plan = excluded.plan, time_zone = excluded.time_zone, \
+             fiscal_year_start_month = excluded.fiscal_year_start_month, \
+             owner_csm_id = excluded.owner_csm_id, account_rep_id = excluded.account_rep_id, \
+             slack_channel = excluded.slack_channel, \
+             support_email_domains = excluded.support_email_domains, stage = excluded.stage, \
+             tags = excluded.tags, created_at = excluded.created_at, \
+             updated_at = excluded.updated_at RETURNING id, seq",
+        );
+        let rows: Vec<(String, i64)> = q.build_query_as().fetch_all(&mut *conn).await?;
+        let by_id: std::collections::HashMap<String, i64> = rows.into_iter().collect();
+        for a in chunk {
+            let seq = by_id.get(&a.id.to_string()).ok_or_else(|| {
+                StoreError::invalid("account", "an account written was not answered")
+            })?;
+            seqs.push(*seq);
+        }
+    }
+    Ok(seqs)
+}
+
 /// An account: the health score's customer-since date and the plan its SLA clocks run on.
 impl Synced for Account {
     const KIND: EntityKind = EntityKind::Account;
@@ -439,37 +492,7 @@ impl Synced for Account {
     }
 
     async fn save(conn: &mut SqliteConnection, a: &Self, _now: DateTime<Utc>) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO accounts (id, name, name_key, plan, time_zone, fiscal_year_start_month, \
-             owner_csm_id, account_rep_id, slack_channel, support_email_domains, stage, tags, \
-             created_at, updated_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) \
-             ON CONFLICT (id) DO UPDATE SET name = excluded.name, name_key = excluded.name_key, \
-             plan = excluded.plan, time_zone = excluded.time_zone, \
-             fiscal_year_start_month = excluded.fiscal_year_start_month, \
-             owner_csm_id = excluded.owner_csm_id, account_rep_id = excluded.account_rep_id, \
-             slack_channel = excluded.slack_channel, \
-             support_email_domains = excluded.support_email_domains, stage = excluded.stage, \
-             tags = excluded.tags, created_at = excluded.created_at, \
-             updated_at = excluded.updated_at",
-        )
-        .bind(a.id.to_string())
-        .bind(&a.name)
-        .bind(a.name.to_lowercase())
-        .bind(a.plan.as_str())
-        .bind(&a.time_zone)
-        .bind(i64::from(a.fiscal_year_start_month))
-        .bind(a.owner_csm_id.map(|u| u.to_string()))
-        .bind(a.account_rep_id.map(|u| u.to_string()))
-        .bind(a.slack_channel.as_deref())
-        .bind(to_json(&a.support_email_domains))
-        .bind(a.stage.as_str())
-        .bind(to_json(&a.tags))
-        .bind(fmt_time(a.created_at))
-        .bind(fmt_time(a.updated_at))
-        .execute(conn)
-        .await?;
-        Ok(())
+        save_accounts(conn, std::slice::from_ref(a)).await.map(drop)
     }
 
     async fn remove(conn: &mut SqliteConnection, id: Uuid, _at: DateTime<Utc>) -> Result<()> {

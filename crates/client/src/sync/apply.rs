@@ -39,11 +39,15 @@ pub(crate) async fn pending(conn: &mut SqliteConnection) -> Result<Pending> {
 /// `from_start`: the page answers a pull from the start (the first sync, or after a reset or
 /// a sign-out that kept rows): it opens a reconcile, and the last page of that pull closes
 /// it by dropping every record the pull did not bring (see [`sweep`]).
+///
+/// `bulk`: with the first sync's bulk path ([`super::bulk`]), which leaves the same cache
+/// faster; without it, every change takes the ordinary apply.
 pub(crate) async fn apply_page(
     conn: &mut SqliteConnection,
     page: &PullResponse,
     from_start: bool,
     now: DateTime<Utc>,
+    bulk: bool,
 ) -> Result<u64> {
     if from_start {
         begin_reconcile(conn).await?;
@@ -52,10 +56,21 @@ pub(crate) async fn apply_page(
         purge_team(conn, *team, now).await?;
     }
     let pending = pending(conn).await?;
+    let mut bulk = if bulk {
+        super::bulk::Bulk::plan(conn, page, &pending).await?
+    } else {
+        super::bulk::Bulk::none()
+    };
     for change in &page.changes {
+        if bulk.takes(change) {
+            bulk.apply(conn, change, now).await?;
+            continue;
+        }
+        bulk.flush(conn).await?;
         let p = pending.get(&(change.entity, change.entity_id));
         apply_change(conn, change, p.map(Vec::as_slice), now).await?;
     }
+    bulk.flush(conn).await?;
     unpark(conn, now).await?;
     let n = page.changes.len() as u64;
     sqlx::query(
@@ -91,16 +106,7 @@ pub(crate) async fn apply_change(
     let mut fields = if deleted {
         None
     } else {
-        let mut f = change.fields.clone();
-        f.insert(
-            "created_at".into(),
-            Value::String(fmt_time(change.created_at)),
-        );
-        f.insert(
-            "updated_at".into(),
-            Value::String(fmt_time(change.updated_at)),
-        );
-        Some(f)
+        Some(with_times(change))
     };
     if let Some(pending) = pending.filter(|p| !p.is_empty()) {
         if deleted {
@@ -110,24 +116,57 @@ pub(crate) async fn apply_change(
         }
         lay_over(&mut fields, &mut deleted, pending);
     }
-    sqlx::query(
-        "INSERT INTO sync_versions (entity, id, team_id, version, deleted, stale) \
-         VALUES (?1, ?2, ?3, ?4, ?5, 0) ON CONFLICT (entity, id) DO UPDATE SET \
-         team_id = excluded.team_id, version = excluded.version, deleted = excluded.deleted, \
-         stale = 0",
-    )
-    .bind(kind.as_str())
-    .bind(id.to_string())
-    .bind(change.team_id.map(|t| t.to_string()))
-    .bind(change.version)
-    .bind(change.deleted)
-    .execute(&mut *conn)
-    .await?;
+    record_version(conn, change).await?;
     match (deleted, fields) {
         (true, _) => delete_record(conn, kind, id, change.updated_at.max(now), now).await,
         (false, Some(f)) => write_record(conn, kind, id, change.team_id, f, now).await,
         (false, None) => Ok(()),
     }
+}
+
+/// The server's version of a pulled record (confirmed by this pull: not stale).
+pub(crate) async fn record_version(conn: &mut SqliteConnection, change: &Change) -> Result<()> {
+    record_versions(conn, std::slice::from_ref(&change)).await
+}
+
+/// [`record_version`] of several records, one statement per 1,000.
+pub(crate) async fn record_versions(
+    conn: &mut SqliteConnection,
+    changes: &[&Change],
+) -> Result<()> {
+    for chunk in changes.chunks(1000) {
+        let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            "INSERT INTO sync_versions (entity, id, team_id, version, deleted, stale) ",
+        );
+        q.push_values(chunk, |mut b, c| {
+            b.push_bind(c.entity.as_str())
+                .push_bind(c.entity_id.to_string())
+                .push_bind(c.team_id.map(|t| t.to_string()))
+                .push_bind(c.version)
+                .push_bind(c.deleted)
+                .push("0");
+        });
+        q.push(
+            " ON CONFLICT (entity, id) DO UPDATE SET team_id = excluded.team_id, \
+             version = excluded.version, deleted = excluded.deleted, stale = 0",
+        );
+        q.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// A pulled record's full state as wire fields: its fields with the server's timestamps.
+pub(crate) fn with_times(change: &Change) -> Fields {
+    let mut f = change.fields.clone();
+    f.insert(
+        "created_at".into(),
+        Value::String(fmt_time(change.created_at)),
+    );
+    f.insert(
+        "updated_at".into(),
+        Value::String(fmt_time(change.updated_at)),
+    );
+    f
 }
 
 /// What [`on_kind`] does with a record of a kind.

@@ -152,6 +152,15 @@ pub struct SyncClient {
     pub page_limit: u32,
     /// Mutations per push (at most the protocol's 500).
     pub push_batch: usize,
+    /// A pull from the start writes the accounts the cache lacks the bulk way (same cache,
+    /// faster; see `sync::bulk`). On by default; off, every record takes the ordinary apply.
+    pub bulk_first_sync: bool,
+    /// In a pull from the start, pages are applied together in one SQLite transaction (each
+    /// with its cursor) until they hold this many records: fewer commits, so the cache's
+    /// index pages are written to the WAL fewer times. 0 (the default): one page per
+    /// transaction, as every other pull (a crash mid-pull keeps every page applied before
+    /// it, which the SIGKILL test holds page by page).
+    pub first_sync_batch: usize,
 }
 
 impl std::fmt::Debug for SyncClient {
@@ -160,6 +169,8 @@ impl std::fmt::Debug for SyncClient {
         f.debug_struct("SyncClient")
             .field("page_limit", &self.page_limit)
             .field("push_batch", &self.push_batch)
+            .field("bulk_first_sync", &self.bulk_first_sync)
+            .field("first_sync_batch", &self.first_sync_batch)
             .finish_non_exhaustive()
     }
 }
@@ -172,6 +183,8 @@ impl SyncClient {
             token,
             page_limit: 500,
             push_batch: 200,
+            bulk_first_sync: true,
+            first_sync_batch: 0,
         }
     }
 
@@ -319,19 +332,15 @@ impl SyncClient {
     ) -> Result<u64, SyncError> {
         let mut received = 0;
         let mut resets = 0;
+        let mut cursor = self.store.sync_cursor().await?;
+        // A pull from the start applies its pages in groups (see `first_sync_batch`).
+        let mut grouping = cursor.is_empty();
+        let (mut group, mut failed) = self.pull_group(&cursor, grouping).await;
         loop {
-            let cursor = self.store.sync_cursor().await?;
-            let limit = self.page_limit.clamp(1, 1000);
-            let page: PullResponse = call(
-                &*self.transport,
-                self.req(
-                    Method::Get,
-                    format!("/v1/sync/pull?cursor={cursor}&limit={limit}"),
-                    None,
-                ),
-            )
-            .await?;
-            if page.reset_required {
+            let Some(first) = group.first() else {
+                return Err(failed.unwrap_or_else(|| SyncError::Protocol("no page".into())));
+            };
+            if first.reset_required {
                 resets += 1;
                 if resets > 2 {
                     return Err(SyncError::Protocol(
@@ -339,16 +348,82 @@ impl SyncClient {
                     ));
                 }
                 self.store.sync_reset().await?;
+                cursor = String::new();
+                grouping = true;
+                (group, failed) = self.pull_group(&cursor, grouping).await;
                 continue;
             }
             let from_start = cursor.is_empty();
-            let (total_received, total) =
-                self.store.sync_apply_page(&page, from_start, now).await?;
-            received += page.changes.len() as u64;
+            let last = group.last().unwrap_or(first);
+            let more = last.has_more && failed.is_none();
+            let apply = self
+                .store
+                .sync_apply_pages(&group, from_start, self.bulk_first_sync, now);
+            // The next pages are asked for while these are written (from the cursor they
+            // store): the server and the network work while SQLite does. They are used only
+            // once these are committed.
+            let (applied, next) = if more {
+                let (applied, next) = tokio::join!(apply, self.pull_group(&last.cursor, grouping));
+                (applied, Some(next))
+            } else {
+                (apply.await, None)
+            };
+            let (total_received, total) = applied?;
+            received += group.iter().map(|p| p.changes.len() as u64).sum::<u64>();
             progress(total_received, total);
-            if !page.has_more {
+            if let Some(e) = failed {
+                return Err(e);
+            }
+            let Some(next) = next else {
                 return Ok(received);
+            };
+            cursor = last.cursor.clone();
+            (group, failed) = next;
+        }
+    }
+
+    /// The next page after `cursor`, and with `grouping` the pages after it until they hold
+    /// `first_sync_batch` records, the last page, or a page asking for a reset (left for the
+    /// next call, which gets it again). A failure ends the group: the pages before it are
+    /// answered with it, to be applied first.
+    async fn pull_group(
+        &self,
+        cursor: &str,
+        grouping: bool,
+    ) -> (Vec<PullResponse>, Option<SyncError>) {
+        let mut group: Vec<PullResponse> = Vec::new();
+        let mut records = 0;
+        loop {
+            let from = group.last().map_or(cursor, |p| p.cursor.as_str());
+            let page = match self.pull_page(from).await {
+                Ok(p) => p,
+                Err(e) => return (group, Some(e)),
+            };
+            if page.reset_required && !group.is_empty() {
+                return (group, None);
+            }
+            records += page.changes.len();
+            let done = !grouping
+                || page.reset_required
+                || !page.has_more
+                || records >= self.first_sync_batch;
+            group.push(page);
+            if done {
+                return (group, None);
             }
         }
+    }
+
+    async fn pull_page(&self, cursor: &str) -> Result<PullResponse, SyncError> {
+        let limit = self.page_limit.clamp(1, 1000);
+        call(
+            &*self.transport,
+            self.req(
+                Method::Get,
+                format!("/v1/sync/pull?cursor={cursor}&limit={limit}"),
+                None,
+            ),
+        )
+        .await
     }
 }

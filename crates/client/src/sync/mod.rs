@@ -14,6 +14,7 @@
 //! server's profile wins at sign-in). See docs/ARCHITECTURE.md, "Sync engine".
 
 pub(crate) mod apply;
+mod bulk;
 pub mod engine;
 mod rebuild;
 pub mod transport;
@@ -373,16 +374,21 @@ impl Store {
         Ok(())
     }
 
-    /// Applies one pull page and its cursor in one transaction. Returns the records received
-    /// since the sync from the start began, and the total the server announced.
-    pub(crate) async fn sync_apply_page(
+    /// Applies pull pages, each with its cursor, in one transaction (`bulk`: with the first
+    /// sync's bulk path, see `bulk`); `from_start`: the first answers a pull from the start.
+    /// Returns the records received since the sync from the start began, and the total the
+    /// server announced.
+    pub(crate) async fn sync_apply_pages(
         &self,
-        page: &PullResponse,
+        pages: &[PullResponse],
         from_start: bool,
+        bulk: bool,
         now: DateTime<Utc>,
     ) -> Result<(u64, Option<u64>)> {
         let mut tx = self.writer.begin().await?;
-        apply::apply_page(&mut tx, page, from_start, now).await?;
+        for (i, page) in pages.iter().enumerate() {
+            apply::apply_page(&mut tx, page, from_start && i == 0, now, bulk).await?;
+        }
         let (received, total): (i64, Option<i64>) =
             sqlx::query_as("SELECT received, total FROM sync_state WHERE singleton = 1")
                 .fetch_one(&mut *tx)
