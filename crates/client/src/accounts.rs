@@ -335,6 +335,16 @@ pub(crate) async fn insert_accounts(conn: &mut SqliteConnection, rows: &[&Accoun
     if rows.is_empty() {
         return Ok(());
     }
+    insert_values(rows.iter().copied())
+        .build()
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// `INSERT INTO accounts (…) VALUES (…), …` of `rows`: the one column list and binding of an
+/// account row, for the plain insert and the upsert of [`save_accounts`].
+fn insert_values<'a>(rows: impl IntoIterator<Item = &'a Account>) -> QueryBuilder<Sqlite> {
     let mut q = QueryBuilder::<Sqlite>::new(
         "INSERT INTO accounts (id, name, name_key, plan, time_zone, fiscal_year_start_month, \
          owner_csm_id, account_rep_id, slack_channel, support_email_domains, stage, tags, \
@@ -356,8 +366,7 @@ pub(crate) async fn insert_accounts(conn: &mut SqliteConnection, rows: &[&Accoun
             .push_bind(fmt_time(a.created_at))
             .push_bind(fmt_time(a.updated_at));
     });
-    q.build().execute(conn).await?;
-    Ok(())
+    q
 }
 
 pub(crate) const USER_COLUMNS: &str = "id, name, email, role, time_zone, working_hours";
@@ -436,27 +445,7 @@ pub(crate) async fn save_accounts(
 ) -> Result<Vec<i64>> {
     let mut seqs = Vec::with_capacity(accounts.len());
     for chunk in accounts.chunks(1000) {
-        let mut q = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO accounts (id, name, name_key, plan, time_zone, fiscal_year_start_month, \
-             owner_csm_id, account_rep_id, slack_channel, support_email_domains, stage, tags, \
-             created_at, updated_at) ",
-        );
-        q.push_values(chunk, |mut b, a| {
-            b.push_bind(a.id.to_string())
-                .push_bind(a.name.clone())
-                .push_bind(a.name.to_lowercase())
-                .push_bind(a.plan.as_str())
-                .push_bind(a.time_zone.clone())
-                .push_bind(i64::from(a.fiscal_year_start_month))
-                .push_bind(a.owner_csm_id.map(|u| u.to_string()))
-                .push_bind(a.account_rep_id.map(|u| u.to_string()))
-                .push_bind(a.slack_channel.clone())
-                .push_bind(to_json(&a.support_email_domains))
-                .push_bind(a.stage.as_str())
-                .push_bind(to_json(&a.tags))
-                .push_bind(fmt_time(a.created_at))
-                .push_bind(fmt_time(a.updated_at));
-        });
+        let mut q = insert_values(chunk);
         q.push(
             " ON CONFLICT (id) DO UPDATE SET name = excluded.name, name_key = excluded.name_key, \
              plan = excluded.plan, time_zone = excluded.time_zone, \
