@@ -384,24 +384,16 @@ async fn load(
         (format!("catch-up page (limit {})", args.limit), &catch_up),
         ("up to date (empty page)".to_owned(), &idle),
     ] {
+        let side = Side {
+            base: base.clone(),
+            tokens: tokens.clone(),
+            cursors: Arc::clone(cursors),
+        };
         for &clients in &args.clients {
-            let (n, errors, mut lat, elapsed) = run(
-                &http,
-                &base,
-                &tokens,
-                cursors,
-                clients,
-                args.limit,
-                args.seconds,
-            )
-            .await;
-            lat.sort_unstable();
-            #[allow(clippy::cast_precision_loss)]
-            let per_sec = n as f64 / elapsed.as_secs_f64();
+            let f = measure(args, &http, &side, clients).await;
             println!(
-                "| {name} | {clients} | {per_sec:.0} | {:.1} | {:.1} | {errors} |",
-                pct(&lat, 0.5),
-                pct(&lat, 0.99)
+                "| {name} | {clients} | {:.0} | {:.1} | {:.1} | {} |",
+                f.per_sec, f.p50, f.p99, f.errors
             );
         }
     }
