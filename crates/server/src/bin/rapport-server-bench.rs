@@ -880,27 +880,22 @@ async fn explain(url: &str, a: &Side, limit: u32) -> anyhow::Result<()> {
     for c in [middle.as_str(), ""] {
         let cursor = rapport_domain::sync::Cursor::parse(c).context("a cursor")?;
         let sql = format!("EXPLAIN (ANALYZE, BUFFERS) {PULL_SQL}");
-        // Six runs first: the plan is the one a connection of the service keeps.
-        for _ in 0..6 {
-            let _: Vec<(String,)> = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+        let max_bytes = i64::try_from(rapport_domain::limits::MAX_PULL_PAGE_BYTES)?;
+        let from_start = cursor == rapport_domain::sync::Cursor::START;
+        // Six runs first: the plan is the one a connection of the service keeps; the seventh
+        // is printed.
+        let mut plan: Vec<(String,)> = Vec::new();
+        for _ in 0..7 {
+            plan = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
                 .bind(user)
                 .bind(cursor.position)
                 .bind(cursor.seq)
                 .bind(i64::from(limit) + 1)
-                .bind(i64::try_from(rapport_domain::limits::MAX_PULL_PAGE_BYTES)?)
-                .bind(cursor == rapport_domain::sync::Cursor::START)
+                .bind(max_bytes)
+                .bind(from_start)
                 .fetch_all(&mut conn)
                 .await?;
         }
-        let plan: Vec<(String,)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(user)
-            .bind(cursor.position)
-            .bind(cursor.seq)
-            .bind(i64::from(limit) + 1)
-            .bind(i64::try_from(rapport_domain::limits::MAX_PULL_PAGE_BYTES)?)
-            .bind(cursor == rapport_domain::sync::Cursor::START)
-            .fetch_all(&mut conn)
-            .await?;
         println!("EXPLAIN (ANALYZE, BUFFERS) of src/db/pull.sql, cursor {c:?} (limit {limit}):");
         for (line,) in plan {
             println!("    {line}");
